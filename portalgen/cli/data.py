@@ -1,0 +1,148 @@
+"""Commands about the data: init, demo, check."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import click
+
+from portalgen.cli import CliState, cli
+from portalgen.cli.types import DATE, format_option
+from portalgen.config import Settings, load_settings
+from portalgen.demo import demo_config_text, generate_demo
+from portalgen.formatting import format_money
+from portalgen.load import LoadOptions, load_export
+from portalgen.model import ORDER_STATUSES, QUOTE_STATUSES, Money
+from portalgen.resources import example_config
+from portalgen.secret import create_secret_file
+from portalgen.summary import ExportSummary, summarize
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@pass_state
+def init(state: CliState, directory: Path) -> None:
+    """Write a starter config.yaml and a new secret into DIRECTORY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "config.yaml"
+    if config.exists():
+        state.info(f"Kept the existing {config}.")
+    else:
+        shutil.copyfile(example_config(), config)
+        click.echo(f"Wrote {config}: fill in your company's details.")
+    _ensure_secret(state, load_settings(config))
+
+
+def _ensure_secret(state: CliState, settings: Settings) -> None:
+    if create_secret_file(settings.secret_file):
+        click.echo(
+            f"Wrote a new secret to {settings.secret_file} (readable only by you). "
+            "Keep it safe and out of version control."
+        )
+    else:
+        state.info(f"Kept the existing secret in {settings.secret_file}.")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 100_000),
+    default=25,
+    show_default=True,
+    help="How many customers to invent.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="The same seed (and --today) gives the same data, byte for byte.",
+)
+@click.option(
+    "--today", type=DATE, default=None, help="Date the data is built around (default: today)."
+)
+@click.option(
+    "--originals",
+    is_flag=True,
+    help="Also write stand-ins for the invoicing program's own PDFs under pdf/.",
+)
+@pass_state
+def demo(
+    state: CliState, directory: Path, customers: int, seed: int, today: date | None, originals: bool
+) -> None:
+    """Write a realistic demo export, config.yaml and secret into DIRECTORY."""
+    summary = generate_demo(
+        directory, customers=customers, seed=seed, today=today, originals=originals
+    )
+    config = directory / "config.yaml"
+    if config.exists():
+        state.info(f"Kept the existing {config}.")
+    else:
+        config.write_text(demo_config_text(), encoding="utf-8")
+    _ensure_secret(state, load_settings(config))
+    docs = summary.documents
+    click.echo(
+        f"Wrote demo data for {summary.customers} customers to {directory}: "
+        f"{docs['invoice']} invoices, {docs['quote']} quotes, {docs['order']} orders, "
+        f"{docs['delivery_note']} delivery notes, {docs['payment']} receipts."
+    )
+    click.echo(f"Next: portalgen --config {config} check {directory}")
+
+
+@cli.command()
+@click.argument("exports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@format_option()
+@click.option(
+    "--strict", is_flag=True, help="Treat warnings (such as totals that do not add up) as errors."
+)
+@pass_state
+def check(
+    state: CliState, exports: tuple[Path, ...], input_format: str | None, strict: bool
+) -> None:
+    """Read and validate an export, and summarise it.
+
+    Every problem is listed with its file, row and field. Exit status 1 if there are errors.
+    """
+    settings = state.settings()
+    options = LoadOptions.from_settings(settings, strict=strict)
+    result = load_export(list(exports), options, format=input_format)
+    for problem in result.warnings:
+        click.secho(str(problem), err=True, fg="yellow")
+    click.echo(f"Read {result.export.source} (format: {', '.join(result.formats)}).")
+    click.echo(_summary_text(summarize(result.export, settings.currency, options.today), settings))
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} warning(s) above; no errors.")
+    else:
+        click.echo("No problems found.")
+
+
+def _summary_text(s: ExportSummary, settings: Settings) -> str:
+    def counted(counts: Counter[str], order: tuple[str, ...]) -> str:
+        parts = [f"{name.replace('_', ' ')} {counts[name]}" for name in order if counts.get(name)]
+        return f"{sum(counts.values())}  ({', '.join(parts)})" if parts else "0"
+
+    def money(value: Money) -> str:
+        return format_money(value, settings.locale)
+
+    rows = [
+        ("Customers", f"{s.customers}"),
+        ("Quotes", counted(s.quotes, QUOTE_STATUSES)),
+        ("Orders", counted(s.orders, ORDER_STATUSES)),
+        ("Delivery notes", f"{s.delivery_notes}"),
+        ("Invoices", counted(s.invoices, ("paid", "partially_paid", "unpaid", "overdue"))),
+        (
+            "Receipts",
+            counted(Counter(paid=s.payments_paid, pending=s.payments_pending), ("paid", "pending")),
+        ),
+        ("Shared documents", f"{s.shared_documents}"),
+        ("Invoiced", money(s.invoiced)),
+        ("Outstanding", f"{money(s.balance.outstanding)}  (overdue {money(s.balance.overdue)})"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)

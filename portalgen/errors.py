@@ -1,0 +1,72 @@
+"""One exception hierarchy for the whole package; the CLI and the gate translate it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, pointing at where it came from.
+
+    `file` is the file as the user knows it (``invoices.csv``), `location` the row or
+    JSON/XML path inside it (``row 12``, ``$.invoices[3]``), `field` the column or key.
+    """
+
+    file: str
+    location: str
+    field: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.location:
+            parts.append(self.location)
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{prefix}{', '.join(parts)}: {self.message}"
+
+
+class PortalgenError(Exception):
+    """Base class: a problem the user can act on, shown without a traceback."""
+
+
+class ConfigError(PortalgenError):
+    """The configuration or the secret is missing or wrong."""
+
+
+class InputError(PortalgenError):
+    """The export cannot be used. Carries every problem found, not only the first."""
+
+    def __init__(self, problems: Sequence[Problem], summary: str | None = None) -> None:
+        self.problems = tuple(problems)
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        self.summary = summary or (
+            f"the export has {errors} error{'s' if errors != 1 else ''}; nothing was published"
+        )
+        super().__init__(self.summary)
+
+    def __str__(self) -> str:
+        return "\n".join([*(str(p) for p in self.problems), self.summary])
+
+
+class RenderError(PortalgenError):
+    """A page or PDF could not be rendered."""
+
+
+class PublishError(PortalgenError):
+    """Storage refused or failed while publishing."""
+
+
+class StorageError(PublishError):
+    """A storage backend operation failed (network, permissions, missing bucket)."""
+
+
+class AccessError(PortalgenError):
+    """A grant, revoke, reset or link request cannot be carried out."""

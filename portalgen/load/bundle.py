@@ -1,0 +1,519 @@
+"""The native export bundle: a folder of CSV files, or the same data as export.json/.yaml.
+
+Both forms become the same raw records (origin + column → value), parsed by the same
+column definitions (portalgen.load.schema), so they give the same model and the same
+error messages. Shared files come from ``documents/<customer code>/`` and the invoicing
+program's own PDFs from ``pdf/<table>/<number>.pdf`` next to the data.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import mimetypes
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portalgen.load import schema
+from portalgen.load.fields import FieldError
+from portalgen.load.options import LoadOptions
+from portalgen.load.problems import ProblemLog
+from portalgen.model import (
+    Address,
+    Customer,
+    DeliveryNote,
+    Document,
+    DocumentKind,
+    Export,
+    Invoice,
+    Line,
+    Money,
+    Order,
+    Origin,
+    Payment,
+    Quote,
+    SharedDocument,
+    Totals,
+    slugify_number,
+)
+from portalgen.totals import compute_totals
+
+JSON_NAMES = ("export.json", "export.yaml", "export.yml")
+DOCUMENT_CLASSES: dict[DocumentKind, type[Document]] = {
+    "quote": Quote,
+    "order": Order,
+    "delivery_note": DeliveryNote,
+    "invoice": Invoice,
+}
+IGNORED_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    origin: Origin
+    values: Mapping[str, Any]  # column → raw value; missing/empty cells are absent
+
+
+class BundleReader:
+    """Reads the native bundle. See docs/export-format.md."""
+
+    name = "bundle"
+
+    def detect(self, path: Path) -> bool:
+        if path.is_file():
+            return path.name.lower().endswith((".json", ".yaml", ".yml"))
+        return (path / "customers.csv").is_file() or any((path / n).is_file() for n in JSON_NAMES)
+
+    def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
+        if path.is_file():
+            base, tables = path.parent, _read_json_or_yaml(path, log)
+            form = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        elif (path / "customers.csv").is_file():
+            base, tables, form = path, _read_csv_folder(path, log), "CSV"
+        else:
+            data_file = next(path / n for n in JSON_NAMES if (path / n).is_file())
+            base, tables = path, _read_json_or_yaml(data_file, log)
+            form = "JSON" if data_file.suffix == ".json" else "YAML"
+        export = _build_export(tables, base, options, log)
+        return Export(
+            **{k: getattr(export, k) for k in _EXPORT_PARTS},
+            source=f"{form} bundle in {path}",
+        )
+
+
+_EXPORT_PARTS = (
+    "customers",
+    "quotes",
+    "orders",
+    "delivery_notes",
+    "invoices",
+    "payments",
+    "documents",
+)
+
+
+# -- reading raw records ---------------------------------------------------------------------
+
+
+def _read_csv_folder(folder: Path, log: ProblemLog) -> dict[str, list[RawRecord]]:
+    tables: dict[str, list[RawRecord]] = {}
+    for table in schema.TABLES:
+        file = folder / table.filename
+        if not file.is_file():
+            if table.required:
+                log.error(Origin(table.filename), "", f"the file is missing from {folder}")
+            continue
+        tables[table.name] = list(_read_csv(file, table, log))
+    return tables
+
+
+def _read_csv(file: Path, table: schema.Table, log: ProblemLog) -> Iterator[RawRecord]:
+    try:
+        content = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        log.error(
+            Origin(file.name),
+            "",
+            f"the file is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8'",
+        )
+        return
+    first_line = content.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        log.error(Origin(file.name), "", "the file is empty; it needs at least a header row")
+        return
+    header = [h.strip() for h in header]
+    if not _check_header(file.name, header, table, log):
+        return
+    for index, row in enumerate(reader):
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        origin = Origin(file.name, f"row {index + 2}")
+        if len(row) > len(header):
+            log.error(origin, "", f"the row has {len(row)} cells but the header has {len(header)}")
+            continue
+        values = {h: cell for h, cell in zip(header, row, strict=False) if h and cell.strip()}
+        yield RawRecord(origin, values)
+
+
+def _check_header(filename: str, header: list[str], table: schema.Table, log: ProblemLog) -> bool:
+    known = {c.name for c in table.columns}
+    origin = Origin(filename, "header")
+    ok = True
+    for column in table.columns:
+        if column.required and column.name not in header:
+            log.error(origin, column.name, "this required column is missing")
+            ok = False
+    for name in header:
+        if name and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            log.warning(origin, name, f"unknown column, ignored{hint}")
+    duplicates = {h for h in header if h and header.count(h) > 1}
+    for name in sorted(duplicates):
+        log.error(origin, name, "the column appears more than once")
+        ok = False
+    return ok
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML with exact numbers: floats are read as Decimal, never as binary floats."""
+
+
+def _yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
+
+
+def _read_json_or_yaml(file: Path, log: ProblemLog) -> dict[str, list[RawRecord]]:
+    name = file.name
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        if file.suffix.lower() == ".json":
+            data = json.loads(text, parse_float=Decimal)
+        else:
+            data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except UnicodeDecodeError as exc:
+        log.error(Origin(name), "", f"the file is not UTF-8 (byte {exc.start})")
+        return {}
+    except json.JSONDecodeError as exc:
+        log.error(
+            Origin(name, f"line {exc.lineno}, column {exc.colno}"), "", f"invalid JSON: {exc.msg}"
+        )
+        return {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        log.error(Origin(name, where), "", f"invalid YAML: {getattr(exc, 'problem', exc)}")
+        return {}
+    if not isinstance(data, dict):
+        log.error(Origin(name, "$"), "", "expected an object with customers, invoices, ... lists")
+        return {}
+    tables: dict[str, list[RawRecord]] = {}
+    known = {t.name for t in schema.TABLES if not t.name.endswith("_lines")}
+    for key in data:
+        if key not in known:
+            log.warning(Origin(name, "$"), str(key), "unknown section, ignored")
+    if "customers" not in data:
+        log.error(Origin(name, "$"), "customers", "the customers list is missing")
+    line_table_of = {t.name: schema.LINE_TABLES[k].name for k, t in schema.DOCUMENT_TABLES.items()}
+    for table in schema.TABLES:
+        items = data.get(table.name)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            log.error(Origin(name, f"$.{table.name}"), "", "expected a list")
+            continue
+        records = tables.setdefault(table.name, [])
+        for i, item in enumerate(items):
+            path = f"$.{table.name}[{i}]"
+            if not isinstance(item, dict):
+                log.error(Origin(name, path), "", "expected an object")
+                continue
+            values = {k: v for k, v in item.items() if k != "lines" and _present(v)}
+            records.append(RawRecord(Origin(name, path), values))
+            if table.name in line_table_of:
+                lines_name = line_table_of[table.name]
+                lines = tables.setdefault(lines_name, [])
+                raw_lines = item.get("lines", [])
+                if not isinstance(raw_lines, list):
+                    log.error(Origin(name, path), "lines", "expected a list of lines")
+                    continue
+                for j, line in enumerate(raw_lines):
+                    line_origin = Origin(name, f"{path}.lines[{j}]")
+                    if not isinstance(line, dict):
+                        log.error(line_origin, "", "expected an object")
+                        continue
+                    line_values = {k: v for k, v in line.items() if _present(v)}
+                    if "number" in item:
+                        line_values["document"] = item["number"]
+                    line_values.setdefault("position", j + 1)
+                    lines.append(RawRecord(line_origin, line_values))
+    return tables
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+# -- building the model ---------------------------------------------------------------------
+
+
+def _parse(
+    record: RawRecord, columns: tuple[schema.Column, ...], log: ProblemLog
+) -> dict[str, Any] | None:
+    """Parse a record's values by column; None (after logging) if any field is wrong."""
+    result: dict[str, Any] = {}
+    ok = True
+    for column in columns:
+        raw = record.values.get(column.name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if column.required:
+                log.error(record.origin, column.name, "this field is required but empty")
+                ok = False
+            result[column.name] = column.default
+            continue
+        try:
+            result[column.name] = column.parse(raw)
+        except FieldError as exc:
+            log.error(record.origin, column.name, str(exc))
+            ok = False
+    return result if ok else None
+
+
+def _build_export(
+    tables: dict[str, list[RawRecord]], base: Path, options: LoadOptions, log: ProblemLog
+) -> Export:
+    customers = tuple(_customers(tables.get("customers", []), log))
+    documents: dict[DocumentKind, tuple[Document, ...]] = {}
+    for kind, table in schema.DOCUMENT_TABLES.items():
+        lines = _lines(tables.get(schema.LINE_TABLES[kind].name, []), kind, log)
+        documents[kind] = tuple(
+            _documents(tables.get(table.name, []), kind, lines, base, options, log)
+        )
+    invoices = {doc.number: doc for doc in documents["invoice"]}
+    payments = tuple(_payments(tables.get("payments", []), invoices, options, log))
+    _report_orphan_pdfs(base, documents, log)
+    return Export(
+        customers=customers,
+        quotes=documents["quote"],  # type: ignore[arg-type]
+        orders=documents["order"],  # type: ignore[arg-type]
+        delivery_notes=documents["delivery_note"],  # type: ignore[arg-type]
+        invoices=documents["invoice"],  # type: ignore[arg-type]
+        payments=payments,
+        documents=tuple(read_shared_documents(base / "documents", log)),
+    )
+
+
+def _customers(records: list[RawRecord], log: ProblemLog) -> Iterator[Customer]:
+    for record in records:
+        v = _parse(record, schema.CUSTOMERS, log)
+        if v is None:
+            continue
+        yield Customer(
+            code=v["code"],
+            name=v["name"],
+            tax_id=v["tax_id"],
+            emails=v["emails"],
+            language=v["language"],
+            trade_name=v["trade_name"],
+            address=Address(v["street"], v["postal_code"], v["city"], v["province"], v["country"]),
+            phone=v["phone"],
+            iban=v["iban"],
+            account_manager=v["account_manager"],
+            notify=v["notify"],
+            origin=record.origin,
+        )
+
+
+@dataclass(frozen=True)
+class _ParsedLine:
+    document: str
+    position: int
+    line: Line
+
+
+def _lines(
+    records: list[RawRecord], kind: DocumentKind, log: ProblemLog
+) -> dict[str, list[_ParsedLine]]:
+    columns = schema.LINE_TABLES[kind].columns
+    by_document: dict[str, list[_ParsedLine]] = {}
+    for index, record in enumerate(records):
+        v = _parse(record, columns, log)
+        if v is None:
+            # Still attach a placeholder so the document is not also reported as line-less.
+            document = str(record.values.get("document", "")).strip()
+            by_document.setdefault(document, [])
+            continue
+        line = Line(
+            description=v["description"],
+            quantity=v["quantity"],
+            unit_price=v["unit_price"],
+            discount=v["discount"],
+            tax_rate=v["tax_rate"],
+            surcharge_rate=v["surcharge_rate"],
+            withholding_rate=v["withholding_rate"],
+            unit=v["unit"],
+            reference=v["reference"],
+            origin=record.origin,
+        )
+        by_document.setdefault(v["document"], []).append(
+            _ParsedLine(v["document"], v["position"] or index + 1, line)
+        )
+    return by_document
+
+
+def _documents(
+    records: list[RawRecord],
+    kind: DocumentKind,
+    lines: dict[str, list[_ParsedLine]],
+    base: Path,
+    options: LoadOptions,
+    log: ProblemLog,
+) -> Iterator[Document]:
+    table = schema.DOCUMENT_TABLES[kind]
+    line_file = schema.LINE_TABLES[kind].filename
+    cls = DOCUMENT_CLASSES[kind]
+    pdf_folder = base / "pdf" / table.name
+    pdfs = {p.name for p in pdf_folder.iterdir()} if pdf_folder.is_dir() else set()
+    common = {c.name for c in schema.DOCUMENT}
+    known_numbers = {str(r.values.get("number", "")).strip() for r in records}
+    for number in sorted(set(lines) - known_numbers - {""}):
+        first = lines[number][0].line.origin if lines[number] else Origin(line_file)
+        log.error(
+            first,
+            "document",
+            f"no {kind.replace('_', ' ')} numbered {number!r} in {table.filename}",
+        )
+    for record in records:
+        v = _parse(record, table.columns, log)
+        if v is None:
+            continue
+        currency = v["currency"] or options.currency
+        parsed_lines = lines.get(v["number"])
+        if parsed_lines is None:
+            log.error(record.origin, "number", f"the document has no lines in {line_file}")
+            continue
+        doc_lines = tuple(p.line for p in sorted(parsed_lines, key=lambda p: p.position))
+        extra = {k: v[k] for k in v if k not in common}
+        if kind == "invoice" and "delivery_notes" in extra:
+            extra["delivery_notes"] = tuple(extra["delivery_notes"])
+        yield cls(
+            number=v["number"],
+            customer_code=v["customer"],
+            issue_date=v["issue_date"],
+            currency=currency,
+            lines=doc_lines,
+            totals=_declared_totals(v, doc_lines, currency),
+            series=v["series"],
+            reference=v["reference"],
+            notes=v["notes"],
+            original_pdf=_original_pdf(base, pdf_folder, pdfs, v["number"], log),
+            origin=record.origin,
+            **extra,
+        )
+
+
+_TOTALS = ("base", "tax", "surcharge", "withholding", "total")
+
+
+def _declared_totals(v: dict[str, Any], lines: tuple[Line, ...], currency: str) -> Totals:
+    """The totals the export states; any it leaves out are computed from the lines."""
+    if all(v[name] is not None for name in _TOTALS):
+        return Totals(*(Money(v[name], currency) for name in _TOTALS))
+    computed = compute_totals(lines, currency)
+    return Totals(
+        *(Money(v[n], currency) if v[n] is not None else getattr(computed, n) for n in _TOTALS)
+    )
+
+
+def _original_pdf(
+    base: Path, folder: Path, names: set[str], number: str, log: ProblemLog
+) -> Path | None:
+    name = f"{slugify_number(number)}.pdf"
+    if name not in names:
+        return None
+    candidate = folder / name
+    with candidate.open("rb") as fh:
+        if fh.read(5) != b"%PDF-":
+            log.error(
+                Origin(str(candidate.relative_to(base))),
+                "",
+                f"is not a PDF file (document {number})",
+            )
+            return None
+    return candidate
+
+
+def _report_orphan_pdfs(
+    base: Path, documents: Mapping[DocumentKind, tuple[Document, ...]], log: ProblemLog
+) -> None:
+    for kind, table in schema.DOCUMENT_TABLES.items():
+        folder = base / "pdf" / table.name
+        if not folder.is_dir():
+            continue
+        slugs = {d.slug for d in documents[kind]}
+        for pdf in sorted(folder.iterdir()):
+            if pdf.name.lower() in IGNORED_FILES or pdf.name.startswith("."):
+                continue
+            if pdf.suffix.lower() != ".pdf" or pdf.stem not in slugs:
+                log.warning(
+                    Origin(str(pdf.relative_to(base))),
+                    "",
+                    f"no {kind.replace('_', ' ')} matches this file; it is not published",
+                )
+
+
+def _payments(
+    records: list[RawRecord],
+    invoices: Mapping[str, Document],
+    options: LoadOptions,
+    log: ProblemLog,
+) -> Iterator[Payment]:
+    for record in records:
+        v = _parse(record, schema.PAYMENTS, log)
+        if v is None:
+            continue
+        invoice = invoices.get(v["invoice"])
+        customer = v["customer"] or (invoice.customer_code if invoice else "")
+        currency = v["currency"] or (invoice.currency if invoice else options.currency)
+        yield Payment(
+            number=v["number"],
+            invoice=v["invoice"],
+            customer_code=customer,
+            amount=Money(v["amount"], currency),
+            due_date=v["due_date"],
+            paid_date=v["paid_date"],
+            method=v["method"],
+            origin=record.origin,
+        )
+
+
+def read_shared_documents(folder: Path, log: ProblemLog) -> Iterator[SharedDocument]:
+    """Files under ``documents/<customer code>/``, skipping hidden and system files.
+
+    Symbolic links that lead outside the folder are refused: the bundle must not be a
+    way to publish arbitrary files of the machine.
+    """
+    if not folder.is_dir():
+        return
+    root = folder.resolve()
+    for customer_dir in sorted(folder.iterdir()):
+        if not customer_dir.is_dir() or customer_dir.name.startswith("."):
+            continue
+        for path in sorted(customer_dir.rglob("*")):
+            relative = path.relative_to(customer_dir)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if path.name.lower() in IGNORED_FILES or not path.is_file():
+                continue
+            origin = Origin(f"documents/{customer_dir.name}/{relative.as_posix()}")
+            if not path.resolve().is_relative_to(root):
+                log.error(origin, "", "the file is a link to outside the documents folder")
+                continue
+            stat = path.stat()
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            yield SharedDocument(
+                customer_code=customer_dir.name,
+                name=relative.as_posix(),
+                path=path,
+                size=stat.st_size,
+                modified=datetime.fromtimestamp(stat.st_mtime).date(),
+                content_type=content_type,
+                origin=origin,
+            )
+
+
+__all__ = ["BundleReader", "read_shared_documents"]

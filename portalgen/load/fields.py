@@ -1,0 +1,191 @@
+"""Parsers for single values of an export. Each raises FieldError saying what was expected.
+
+Values come as strings from CSV and typed from JSON/YAML (numbers, dates, lists); every
+parser accepts both. Numbers are never floats: JSON and YAML are read with Decimal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import list_currencies
+
+Parser = Callable[[Any], Any]
+
+
+class FieldError(ValueError):
+    """A value that cannot be used; the message says what was expected and what was found."""
+
+
+def found(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise FieldError(f"expected text, found {type(value).__name__}")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value).strip()
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise FieldError(f"expected a number like 1234.56, found {value}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):  # only from a YAML/JSON writer that ignored our advice
+        return Decimal(repr(value))
+    raw = text(value)
+    if _NUMBER.match(raw):
+        try:
+            return Decimal(raw)
+        except InvalidOperation:  # pragma: no cover - the regex already guards
+            pass
+    if re.match(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$", raw):
+        raise FieldError(
+            f"expected a number with a dot for decimals like 1234.56, found {found(raw)}"
+        )
+    raise FieldError(f"expected a number like 1234.56, found {found(raw)}")
+
+
+def money_amount(value: Any) -> Decimal:
+    """An amount of money: a number with at most two decimals."""
+    number = decimal(value)
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and number != number.quantize(Decimal("0.01")):
+        raise FieldError(f"expected an amount with at most 2 decimals, found {found(value)}")
+    return number.quantize(Decimal("0.01"))
+
+
+def percent(value: Any) -> Decimal:
+    number = decimal(value)
+    if not Decimal(0) <= number <= Decimal(100):
+        raise FieldError(f"expected a percentage between 0 and 100, found {found(value)}")
+    return number
+
+
+def quantity(value: Any) -> Decimal:
+    return decimal(value)
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raw = text(value)
+    if re.fullmatch(r"[+-]?\d+", raw):
+        return int(raw)
+    raise FieldError(f"expected a whole number, found {found(raw)}")
+
+
+def iso_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = text(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise FieldError(f"expected a real date as YYYY-MM-DD, found {found(raw)}") from None
+    hint = (
+        " (day-month-year is not accepted)"
+        if re.fullmatch(r"\d{1,2}[/-]\d{1,2}[/-]\d{4}", raw)
+        else ""
+    )
+    raise FieldError(f"expected a date as YYYY-MM-DD{hint}, found {found(raw)}")
+
+
+_TRUE = {"true", "yes", "y", "1", "si", "sí", "s"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raw = text(value).lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise FieldError(f"expected true or false, found {found(value)}")
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def email(value: Any) -> str:
+    raw = text(value)
+    if not _EMAIL.match(raw) or ".." in raw or len(raw) > 254:
+        raise FieldError(f"expected an email address like name@example.com, found {found(raw)}")
+    return raw.lower()
+
+
+def email_list(value: Any) -> tuple[str, ...]:
+    """One or more addresses: a JSON list, or text separated by semicolons or commas."""
+    items = value if isinstance(value, list) else re.split(r"[;,]", text(value))
+    emails = []
+    for item in items:
+        if str(item).strip():
+            address = email(item)
+            if address not in emails:
+                emails.append(address)
+    if not emails:
+        raise FieldError("expected at least one email address")
+    return tuple(emails)
+
+
+def text_list(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else re.split(r"[;,]", text(value))
+    return tuple(s for s in (text(i) for i in items) if s)
+
+
+_CURRENCIES = frozenset(list_currencies())
+
+
+def currency(value: Any) -> str:
+    raw = text(value).upper()
+    if raw not in _CURRENCIES:
+        raise FieldError(f"expected an ISO 4217 currency code like EUR, found {found(value)}")
+    return raw
+
+
+def language(value: Any) -> str:
+    raw = text(value).lower().replace("-", "_")
+    if not re.fullmatch(r"[a-z]{2}(_[a-z]{2})?", raw):
+        raise FieldError(f"expected a language code like es or en, found {found(value)}")
+    return raw.split("_")[0]
+
+
+def country(value: Any) -> str:
+    raw = text(value).upper()
+    if not re.fullmatch(r"[A-Z]{2}", raw):
+        raise FieldError(f"expected a two-letter country code like ES, found {found(value)}")
+    return raw
+
+
+def choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Parser:
+    """A value from a fixed list; matching ignores case, spaces and hyphens."""
+    aliases = aliases or {}
+
+    def parse(value: Any) -> str:
+        raw = text(value).lower().replace(" ", "_").replace("-", "_")
+        raw = aliases.get(raw, raw)
+        if raw in options:
+            return raw
+        listed = ", ".join(o for o in options if o) or "(empty)"
+        raise FieldError(f"expected one of {listed}, found {found(value)}")
+
+    parse.options = tuple(o for o in options if o)  # type: ignore[attr-defined]
+    return parse

@@ -1,0 +1,42 @@
+"""Collecting every problem in an export before reporting, instead of stopping at the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portalgen.errors import Problem
+from portalgen.model import Origin
+
+
+@dataclass
+class ProblemLog:
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, origin: Origin, field_name: str, message: str) -> None:
+        self.problems.append(
+            Problem(
+                origin.file,
+                origin.location,
+                origin.field_name(field_name) if field_name else "",
+                message,
+            )
+        )
+
+    def warning(self, origin: Origin, field_name: str, message: str) -> None:
+        self.problems.append(
+            Problem(
+                origin.file,
+                origin.location,
+                origin.field_name(field_name) if field_name else "",
+                message,
+                severity="warning",
+            )
+        )
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]

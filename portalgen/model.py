@@ -1,0 +1,383 @@
+"""The billing model: plain frozen dataclasses, Decimal money, no I/O.
+
+Every reader (native bundle, FacturaScripts, UBL, Facturae) produces these and nothing
+else; every later stage (validation, rendering, publishing, the gate) consumes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import ClassVar, Literal
+
+CENT = Decimal("0.01")
+
+DocumentKind = Literal["quote", "order", "delivery_note", "invoice"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("quote", "order", "delivery_note", "invoice")
+
+QuoteStatus = Literal["pending", "accepted", "rejected", "expired"]
+QUOTE_STATUSES: tuple[QuoteStatus, ...] = ("pending", "accepted", "rejected", "expired")
+
+OrderStatus = Literal["received", "in_preparation", "shipped", "delivered", "cancelled"]
+ORDER_STATUSES: tuple[OrderStatus, ...] = (
+    "received",
+    "in_preparation",
+    "shipped",
+    "delivered",
+    "cancelled",
+)
+
+# Invoice statuses are never read from an export: they follow from payments and dates
+# (see portalgen.ledger.invoice_status).
+InvoiceStatus = Literal["unpaid", "partially_paid", "paid", "overdue"]
+INVOICE_STATUSES: tuple[InvoiceStatus, ...] = ("unpaid", "partially_paid", "paid", "overdue")
+
+PaymentMethod = Literal["", "transfer", "direct_debit", "card", "cash", "cheque", "other"]
+PAYMENT_METHODS: tuple[PaymentMethod, ...] = (
+    "",
+    "transfer",
+    "direct_debit",
+    "card",
+    "cash",
+    "cheque",
+    "other",
+)
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round to cents the way invoices do (half up, not banker's rounding)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slugify_number(number: str) -> str:
+    """The file-name and URL form of a document number: ``F 2024/001`` → ``F-2024-001``.
+
+    Used for portal paths and for finding original PDFs (``pdf/invoice/F-2024-001.pdf``).
+    Two numbers of one kind with the same slug are reported as duplicates.
+    """
+    slug = _SLUG_UNSAFE.sub("-", number.strip()).strip("-.")
+    return slug or "-"
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in one currency. Arithmetic refuses to mix currencies."""
+
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal("0.00"), currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def rounded(self) -> Money:
+        return Money(round_money(self.amount), self.currency)
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+
+def sum_money(values: Iterable[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for value in values:
+        total = total + value
+    return total
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from, for error messages: ``invoices.csv``, ``row 12``.
+
+    `fields` maps model field names to the names the source uses (a CSV column, an XML
+    path) when they differ, so validation can name the field the user will recognise.
+    """
+
+    file: str
+    location: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def field_name(self, name: str) -> str:
+        return self.fields.get(name, name)
+
+
+NO_ORIGIN = Origin("")
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    province: str = ""
+    country: str = "ES"  # ISO 3166-1 alpha-2
+
+    def lines(self) -> tuple[str, ...]:
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        if self.province and self.province != self.city:
+            place = f"{place} ({self.province})" if place else self.province
+        return tuple(p for p in (self.street, place) if p)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Customer:
+    code: str
+    name: str  # legal name
+    tax_id: str
+    emails: tuple[str, ...]
+    language: str = ""  # "es", "en"; empty means the configured default
+    address: Address = Address()
+    trade_name: str = ""
+    phone: str = ""
+    iban: str = ""  # the customer's account, for direct debits (shown masked)
+    account_manager: str = ""  # staff email that hears about this customer's decisions
+    notify: bool = True  # False opts the customer out of notification emails
+    origin: Origin = NO_ORIGIN
+
+    @property
+    def display_name(self) -> str:
+        return self.trade_name or self.name
+
+
+@dataclass(frozen=True, kw_only=True)
+class Line:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal  # net of tax, in the document's currency
+    discount: Decimal = Decimal(0)  # percent
+    tax_rate: Decimal = Decimal(0)  # IVA (or IGIC...) percent
+    surcharge_rate: Decimal = Decimal(0)  # recargo de equivalencia percent
+    withholding_rate: Decimal = Decimal(0)  # IRPF percent, subtracted from the total
+    unit: str = ""
+    reference: str = ""  # the seller's article code
+    origin: Origin = NO_ORIGIN
+
+    @property
+    def gross(self) -> Decimal:
+        return round_money(self.quantity * self.unit_price)
+
+    @property
+    def net(self) -> Decimal:
+        """The taxable amount of the line, after its discount, rounded to cents."""
+        return round_money(self.quantity * self.unit_price * (100 - self.discount) / 100)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A document's totals. ``total = base + tax + surcharge - withholding``."""
+
+    base: Money
+    tax: Money
+    surcharge: Money
+    withholding: Money
+    total: Money
+
+    @classmethod
+    def zero(cls, currency: str) -> Totals:
+        z = Money.zero(currency)
+        return cls(z, z, z, z, z)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """What every quote, order, delivery note and invoice has."""
+
+    kind: ClassVar[DocumentKind]
+
+    number: str  # the full human-visible identifier, unique per kind
+    customer_code: str
+    issue_date: date
+    currency: str
+    lines: tuple[Line, ...]
+    totals: Totals
+    series: str = ""
+    reference: str = ""  # the customer's own reference (purchase order...)
+    notes: str = ""
+    original_pdf: Path | None = None  # the invoicing program's own PDF, if exported
+    origin: Origin = NO_ORIGIN
+
+    @property
+    def slug(self) -> str:
+        return slugify_number(self.number)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quote(Document):
+    kind: ClassVar[DocumentKind] = "quote"
+    status: QuoteStatus = "pending"
+    valid_until: date | None = None
+    terms: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Order(Document):
+    kind: ClassVar[DocumentKind] = "order"
+    status: OrderStatus = "received"
+    expected_delivery_date: date | None = None
+    shipped_date: date | None = None
+    delivered_date: date | None = None
+    quote: str = ""  # number of the quote it came from
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryNote(Document):
+    kind: ClassVar[DocumentKind] = "delivery_note"
+    delivery_date: date | None = None
+    order: str = ""  # number of the order it delivers
+
+
+@dataclass(frozen=True, kw_only=True)
+class Invoice(Document):
+    kind: ClassVar[DocumentKind] = "invoice"
+    due_date: date | None = None
+    corrects: str = ""  # number of the invoice this corrective invoice / credit note amends
+    verifactu_qr_url: str = ""  # the QR URL the invoicing program registered with the AEAT
+    payment_terms: str = ""
+    payment_method: PaymentMethod = ""
+    order: str = ""
+    delivery_notes: tuple[str, ...] = ()
+
+    @property
+    def is_corrective(self) -> bool:
+        return bool(self.corrects) or self.totals.total.amount < 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Payment:
+    """A receipt (recibo): an amount due on a date for an invoice, paid or not yet."""
+
+    number: str
+    invoice: str
+    customer_code: str
+    amount: Money
+    due_date: date
+    paid_date: date | None = None
+    method: PaymentMethod = ""
+    origin: Origin = NO_ORIGIN
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_date is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedDocument:
+    """A file shared with one customer: a contract, a report, a certificate."""
+
+    customer_code: str
+    name: str  # path relative to the customer's folder, with forward slashes
+    path: Path  # where the bytes are
+    size: int
+    modified: date
+    content_type: str = "application/octet-stream"
+    origin: Origin = NO_ORIGIN
+
+
+AnyDocument = Quote | Order | DeliveryNote | Invoice
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    """Everything one customer's portal shows: the unit rendering and publishing work on."""
+
+    customer: Customer
+    quotes: tuple[Quote, ...] = ()
+    orders: tuple[Order, ...] = ()
+    delivery_notes: tuple[DeliveryNote, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    documents: tuple[SharedDocument, ...] = ()
+
+    def all_documents(self) -> Iterator[AnyDocument]:
+        yield from self.quotes
+        yield from self.orders
+        yield from self.delivery_notes
+        yield from self.invoices
+
+
+@dataclass(frozen=True)
+class Export:
+    """A whole export: every customer and document, as read from one or more sources."""
+
+    customers: tuple[Customer, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    orders: tuple[Order, ...] = ()
+    delivery_notes: tuple[DeliveryNote, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    documents: tuple[SharedDocument, ...] = ()
+    source: str = ""  # a human description: "CSV bundle in /data/export"
+
+    def documents_of_kind(self, kind: DocumentKind) -> tuple[AnyDocument, ...]:
+        docs: dict[DocumentKind, tuple[AnyDocument, ...]] = {
+            "quote": self.quotes,
+            "order": self.orders,
+            "delivery_note": self.delivery_notes,
+            "invoice": self.invoices,
+        }
+        return docs[kind]
+
+    def customer_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.customers)
+
+    def by_customer(self) -> dict[str, CustomerData]:
+        """Split the export into one CustomerData per customer, in customer order."""
+        groups: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+        for name in ("quotes", "orders", "delivery_notes", "invoices", "payments", "documents"):
+            for item in getattr(self, name):
+                groups[item.customer_code][name].append(item)
+        result = {}
+        for customer in self.customers:
+            g = groups.get(customer.code, {})
+            result[customer.code] = CustomerData(
+                customer,
+                **{name: tuple(items) for name, items in g.items()},  # type: ignore[arg-type]
+            )
+        return result
+
+    def customer_data(self, code: str) -> CustomerData:
+        customer = next(c for c in self.customers if c.code == code)
+        return CustomerData(
+            customer,
+            **{
+                name: tuple(i for i in getattr(self, name) if i.customer_code == code)
+                for name in (
+                    "quotes",
+                    "orders",
+                    "delivery_notes",
+                    "invoices",
+                    "payments",
+                    "documents",
+                )
+            },
+        )
