@@ -1,0 +1,47 @@
+"""Shared fixtures. Services (SeaweedFS, SMTP, Chromium) have their own fixture modules."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from portalgen.config import Settings, load_settings
+from portalgen.demo import generate_demo
+from portalgen.load import LoadOptions, LoadResult, load_export
+
+# Every test runs on the same calendar day, so statuses (overdue, expired) are stable.
+TODAY = date(2026, 6, 15)
+
+
+def demo_settings(directory: Path, **overrides: object) -> Settings:
+    return load_settings(directory / "config.yaml", overrides=overrides, environ={})
+
+
+def load_demo(directory: Path, settings: Settings | None = None) -> LoadResult:
+    settings = settings or demo_settings(directory)
+    return load_export(directory, LoadOptions.from_settings(settings, today=TODAY))
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo export (8 customers) with config.yaml and secret. Treat as read-only."""
+    from portalgen.demo import demo_config_text
+    from portalgen.secret import create_secret_file
+
+    directory = tmp_path_factory.mktemp("demo")
+    generate_demo(directory, customers=8, seed=7, today=TODAY)
+    (directory / "config.yaml").write_text(demo_config_text(), encoding="utf-8")
+    create_secret_file(directory / "secret.key")
+    return directory
+
+
+@pytest.fixture
+def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
+    """A private copy of the demo export that a test may change."""
+    import shutil
+
+    target = tmp_path / "demo"
+    shutil.copytree(demo_dir, target)
+    return target
