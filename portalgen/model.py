@@ -162,7 +162,7 @@ class Customer:
     iban: str = ""  # the customer's account, for direct debits (shown masked)
     account_manager: str = ""  # staff email that hears about this customer's decisions
     notify: bool = True  # False opts the customer out of notification emails
-    origin: Origin = NO_ORIGIN
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
     def display_name(self) -> str:
@@ -180,7 +180,7 @@ class Line:
     withholding_rate: Decimal = Decimal(0)  # IRPF percent, subtracted from the total
     unit: str = ""
     reference: str = ""  # the seller's article code
-    origin: Origin = NO_ORIGIN
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
     def gross(self) -> Decimal:
@@ -224,7 +224,7 @@ class Document:
     reference: str = ""  # the customer's own reference (purchase order...)
     notes: str = ""
     original_pdf: Path | None = None  # the invoicing program's own PDF, if exported
-    origin: Origin = NO_ORIGIN
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
     def slug(self) -> str:
@@ -283,7 +283,7 @@ class Payment:
     due_date: date
     paid_date: date | None = None
     method: PaymentMethod = ""
-    origin: Origin = NO_ORIGIN
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
     def is_paid(self) -> bool:
@@ -300,7 +300,7 @@ class SharedDocument:
     size: int
     modified: date
     content_type: str = "application/octet-stream"
-    origin: Origin = NO_ORIGIN
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
 AnyDocument = Quote | Order | DeliveryNote | Invoice

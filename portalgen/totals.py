@@ -29,16 +29,21 @@ class TaxGroup:
     amount: Money
 
 
+def _rate(rate: Decimal) -> Decimal:
+    """21.00 and 21 are the same rate; keep it readable (21, not 2.1E+1)."""
+    return rate.quantize(Decimal(1)) if rate == rate.to_integral() else rate.normalize()
+
+
 def tax_breakdown(lines: Iterable[Line], currency: str) -> tuple[TaxGroup, ...]:
     """Group line bases by tax, surcharge and withholding rate (zero rates included for VAT)."""
     bases: dict[tuple[TaxKind, Decimal], Decimal] = defaultdict(Decimal)
     for line in lines:
         net = line.net
-        bases["vat", line.tax_rate.normalize()] += net
+        bases["vat", _rate(line.tax_rate)] += net
         if line.surcharge_rate:
-            bases["surcharge", line.surcharge_rate.normalize()] += net
+            bases["surcharge", _rate(line.surcharge_rate)] += net
         if line.withholding_rate:
-            bases["withholding", line.withholding_rate.normalize()] += net
+            bases["withholding", _rate(line.withholding_rate)] += net
     order = {"vat": 0, "surcharge": 1, "withholding": 2}
     return tuple(
         TaxGroup(

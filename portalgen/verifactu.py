@@ -62,6 +62,7 @@ def parse_qr_url(url: str) -> QrUrl:
             "the QR URL must point at an AEAT ValidarQR or ValidarQRNoVerifactu endpoint, "
             f"found {parts.netloc}{parts.path}"
         )
+    _check_encoding(parts.query)
     try:
         pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
     except ValueError:
@@ -75,7 +76,6 @@ def parse_qr_url(url: str) -> QrUrl:
             f"found {', '.join(names) or 'none'}"
         )
     values = dict(pairs)
-    _check_encoding(parts.query)
     nif = values["nif"]
     if len(nif) != 9:
         raise QrUrlError(f"nif must have 9 characters, found {nif!r}")
@@ -103,9 +103,13 @@ def _check_encoding(query: str) -> None:
     """Reserved characters inside values must be percent-encoded (AEAT's own example)."""
     for chunk in query.split("&"):
         name, _, value = chunk.partition("=")
-        if name not in PARAMETERS:
+        if name == "formato":
+            raise QrUrlError("the printed QR URL must not carry formato=json")
+        if not _:
             raise QrUrlError(
-                "a value in the QR URL is not URL-encoded (an & or = inside numserie?)"
+                f"a value in the QR URL is not URL-encoded (an & inside numserie?): {chunk!r}"
             )
+        if name not in PARAMETERS:
+            raise QrUrlError(f"the QR URL has an unexpected parameter {name!r}")
         if "=" in value or " " in value:
             raise QrUrlError(f"the value of {name} in the QR URL is not URL-encoded")

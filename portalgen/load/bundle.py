@@ -134,6 +134,7 @@ def _read_csv(file: Path, table: schema.Table, log: ProblemLog) -> Iterator[RawR
         return
     header = [h.strip() for h in header]
     if not _check_header(file.name, header, table, log):
+        log.broken_tables.add(table.name)
         return
     for index, row in enumerate(reader):
         if not any(cell.strip() for cell in row):
@@ -383,10 +384,11 @@ def _documents(
             continue
         currency = v["currency"] or options.currency
         parsed_lines = lines.get(v["number"])
-        if parsed_lines is None:
-            log.error(record.origin, "number", f"the document has no lines in {line_file}")
-            continue
-        doc_lines = tuple(p.line for p in sorted(parsed_lines, key=lambda p: p.position))
+        if parsed_lines is None and schema.LINE_TABLES[kind].name not in log.broken_tables:
+            where = f" in {line_file}" if record.origin.file.endswith(".csv") else ""
+            log.error(record.origin, "number", f"the document has no lines{where}")
+        # Still build it, so what refers to it (payments, corrections) is not reported too.
+        doc_lines = tuple(p.line for p in sorted(parsed_lines or (), key=lambda p: p.position))
         extra = {k: v[k] for k in v if k not in common}
         if kind == "invoice" and "delivery_notes" in extra:
             extra["delivery_notes"] = tuple(extra["delivery_notes"])

@@ -11,6 +11,9 @@ from portalgen.model import Origin
 @dataclass
 class ProblemLog:
     problems: list[Problem] = field(default_factory=list)
+    # Tables whose header is unusable: their rows are skipped, and what depends on them
+    # (a document's lines) is not reported again as missing.
+    broken_tables: set[str] = field(default_factory=set)
 
     def error(self, origin: Origin, field_name: str, message: str) -> None:
         self.problems.append(

@@ -1,0 +1,3 @@
+from portalgen.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""`portalgen init`, `demo` and `check` as staff use them."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from portalgen import __version__
+from portalgen.cli import cli
+from tests.bundles import set_cell
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version() -> None:
+    assert run("--version")[1].strip() == f"portalgen, version {__version__}"
+
+
+def test_init_writes_config_and_private_secret(tmp_path: Path) -> None:
+    code, out, _ = run("init", str(tmp_path))
+    assert code == 0
+    assert (tmp_path / "config.yaml").read_text().startswith("# portalgen configuration")
+    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
+    secret = (tmp_path / "secret.key").read_text()
+    code, _, err = run("init", str(tmp_path))
+    assert code == 0 and "Kept the existing" in err
+    assert (tmp_path / "secret.key").read_text() == secret
+
+
+def test_demo_then_check_passes(tmp_path: Path) -> None:
+    code, out, _ = run("demo", str(tmp_path), "--customers", "12", "--today", "2026-06-15")
+    assert code == 0
+    assert "Wrote demo data for 12 customers" in out
+    code, out, err = run("--config", str(tmp_path / "config.yaml"), "check", str(tmp_path))
+    assert code == 0, err
+    assert "Customers         12" in out
+    assert "No problems found." in out
+    assert re.search(r"Invoiced +[\d.]+,\d\d\xa0€", out)  # amounts formatted for es_ES
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "expected"),
+    [
+        ("invoices.csv", 2, "total", "12x.5", "invoices.csv, row 2, field 'total': expected a number"),
+        ("invoices.csv", 4, "customer", "C99999", "invoices.csv, row 4, field 'customer': no customer"),
+        ("customers.csv", 3, "tax_id", "B12345678", "customers.csv, row 3, field 'tax_id': 'B12345678' "
+         "is not a valid Spanish NIF"),
+    ],
+)
+def test_check_names_a_damaged_cell_and_exits_1(
+    tmp_path: Path, file: str, row: int, column: str, value: str, expected: str
+) -> None:
+    run("demo", str(tmp_path), "--customers", "5", "--today", "2026-06-15")
+    set_cell(tmp_path / file, row, column, value)
+    code, out, err = run("--config", str(tmp_path / "config.yaml"), "check", str(tmp_path))
+    assert code == 1
+    assert expected in err
+    assert "nothing was published" in err
+    assert "Traceback" not in err
+
+
+def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
+    run("demo", str(tmp_path), "--customers", "3", "--today", "2026-06-15")
+    set_cell(tmp_path / "invoices.csv", 2, "total", "1.00")
+    config = str(tmp_path / "config.yaml")
+    code, out, err = run("--config", config, "check", str(tmp_path))
+    assert code == 0 and "warning: invoices.csv, row 2, field 'total'" in err
+    code, _, err = run("--config", config, "check", "--strict", str(tmp_path))
+    assert code == 1 and "invoices.csv, row 2, field 'total'" in err
+
+
+def test_config_errors_are_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("gate: {link_max_age: forever}\n")
+    code, _, err = run("--config", str(config), "check", str(tmp_path))
+    assert code == 1
+    assert err.strip() == "Error: gate.link_max_age: expected a duration like 30d, 12h or 15m, found 'forever'"
+    result = CliRunner().invoke(cli, ["--debug", "--config", str(config), "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert type(result.exception).__name__ == "ConfigError"
+
+
+def test_bad_flag_is_a_usage_error() -> None:
+    code, _, err = run("demo", "--customers", "none")
+    assert code == 2 and "Invalid value for '--customers'" in err
