@@ -8,36 +8,93 @@ from pathlib import Path
 from typing import Any
 
 CUSTOMERS = [
-    {"code": "C1", "name": "Ferretería García S.L.", "tax_id": "B98765431",
-     "emails": "admin@garcia.example; compras@garcia.example", "language": "es",
-     "street": "Calle Mayor 1", "postal_code": "46001", "city": "Valencia", "province": "Valencia",
-     "country": "ES", "iban": "ES9121000418450200051332"},
-    {"code": "C2", "name": "Coastal Lettings Ltd", "tax_id": "12345678Z",
-     "emails": "office@coastal.example", "language": "en", "country": "ES"},
+    {
+        "code": "C1",
+        "name": "Ferretería García S.L.",
+        "tax_id": "B98765431",
+        "emails": "admin@garcia.example; compras@garcia.example",
+        "language": "es",
+        "street": "Calle Mayor 1",
+        "postal_code": "46001",
+        "city": "Valencia",
+        "province": "Valencia",
+        "country": "ES",
+        "iban": "ES9121000418450200051332",
+    },
+    {
+        "code": "C2",
+        "name": "Coastal Lettings Ltd",
+        "tax_id": "12345678Z",
+        "emails": "office@coastal.example",
+        "language": "en",
+        "country": "ES",
+    },
 ]
 INVOICES = [
-    {"number": "F2026-001", "customer": "C1", "issue_date": "2026-05-01", "due_date": "2026-05-31",
-     "base": "100.00", "tax": "21.00", "surcharge": "0.00", "withholding": "0.00", "total": "121.00"},
-    {"number": "F2026-002", "customer": "C2", "issue_date": "2026-06-01", "due_date": "2026-07-01",
-     "total": "1020.00"},
+    {
+        "number": "F2026-001",
+        "customer": "C1",
+        "issue_date": "2026-05-01",
+        "due_date": "2026-05-31",
+        "base": "100.00",
+        "tax": "21.00",
+        "surcharge": "0.00",
+        "withholding": "0.00",
+        "total": "121.00",
+    },
+    {
+        "number": "F2026-002",
+        "customer": "C2",
+        "issue_date": "2026-06-01",
+        "due_date": "2026-07-01",
+        "total": "1020.00",
+    },
 ]
 INVOICE_LINES = [
-    {"document": "F2026-001", "description": "Tornillos", "quantity": "10", "unit_price": "10.00",
-     "tax_rate": "21"},
-    {"document": "F2026-002", "description": "Alquiler", "quantity": "1", "unit_price": "1000.00",
-     "tax_rate": "21", "withholding_rate": "19"},
+    {
+        "document": "F2026-001",
+        "description": "Tornillos",
+        "quantity": "10",
+        "unit_price": "10.00",
+        "tax_rate": "21",
+    },
+    {
+        "document": "F2026-002",
+        "description": "Alquiler",
+        "quantity": "1",
+        "unit_price": "1000.00",
+        "tax_rate": "21",
+        "withholding_rate": "19",
+    },
 ]
 QUOTES = [
-    {"number": "P2026-001", "customer": "C1", "issue_date": "2026-06-01", "valid_until": "2026-07-01",
-     "status": "pending"},
+    {
+        "number": "P2026-001",
+        "customer": "C1",
+        "issue_date": "2026-06-01",
+        "valid_until": "2026-07-01",
+        "status": "pending",
+    },
 ]
 QUOTE_LINES = [
-    {"document": "P2026-001", "description": "Pintura", "quantity": "2", "unit_price": "35.50",
-     "tax_rate": "21", "discount": "10"},
+    {
+        "document": "P2026-001",
+        "description": "Pintura",
+        "quantity": "2",
+        "unit_price": "35.50",
+        "tax_rate": "21",
+        "discount": "10",
+    },
 ]
 PAYMENTS = [
-    {"number": "R-1", "invoice": "F2026-001", "amount": "121.00", "due_date": "2026-05-31",
-     "paid_date": "2026-05-20", "method": "transfer"},
+    {
+        "number": "R-1",
+        "invoice": "F2026-001",
+        "amount": "121.00",
+        "due_date": "2026-05-31",
+        "paid_date": "2026-05-20",
+        "method": "transfer",
+    },
 ]
 
 TABLES: dict[str, list[dict[str, Any]]] = {
@@ -60,7 +117,9 @@ def write_csv(path: Path, rows: list[dict[str, Any]], delimiter: str = ",") -> N
         writer.writerows(rows)
 
 
-def write_small_bundle(directory: Path, tables: dict[str, list[dict[str, Any]]] | None = None) -> Path:
+def write_small_bundle(
+    directory: Path, tables: dict[str, list[dict[str, Any]]] | None = None
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name, rows in (tables or TABLES).items():
         write_csv(directory / f"{name}.csv", rows)
@@ -90,7 +149,9 @@ def small_bundle_json(tables: dict[str, list[dict[str, Any]]] | None = None) -> 
 def write_json_bundle(directory: Path, data: dict[str, Any] | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "export.json"
-    path.write_text(json.dumps(data or small_bundle_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    path.write_text(
+        json.dumps(data or small_bundle_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return path
 
 

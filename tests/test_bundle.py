@@ -97,7 +97,14 @@ def test_semicolon_csv_with_bom_as_saved_by_spanish_excel(tmp_path: Path) -> Non
     [
         ("invoices.csv", 2, "total", "12x.5", "total", "expected a number like 1234.56"),
         ("invoices.csv", 2, "total", "1.234,56", "total", "with a dot for decimals"),
-        ("invoices.csv", 3, "issue_date", "01/06/2026", "issue_date", "day-month-year is not accepted"),
+        (
+            "invoices.csv",
+            3,
+            "issue_date",
+            "01/06/2026",
+            "issue_date",
+            "day-month-year is not accepted",
+        ),
         ("invoices.csv", 3, "issue_date", "2026-02-30", "issue_date", "a real date"),
         ("quotes.csv", 2, "status", "maybe", "status", "expected one of pending, accepted"),
         ("invoices.csv", 2, "customer", "C99", "customer", "no customer with code 'C99'"),
@@ -145,8 +152,11 @@ def test_duplicate_numbers_and_codes(tmp_path: Path) -> None:
     tables["customers"][1]["code"] = "C1"
     write_small_bundle(tmp_path, tables)
     messages = [str(p) for p in problems_of(tmp_path)]
-    assert any("invoices.csv, row 3, field 'number': invoice number 'F2026-001' is used twice "
-               "(first in invoices.csv, row 2)" in m for m in messages), messages
+    assert any(
+        "invoices.csv, row 3, field 'number': invoice number 'F2026-001' is used twice "
+        "(first in invoices.csv, row 2)" in m
+        for m in messages
+    ), messages
     assert any("customer code 'C1' is used twice" in m for m in messages)
 
 
@@ -186,7 +196,11 @@ def test_missing_required_column_and_file(tmp_path: Path) -> None:
         del row["quantity"]
     write_small_bundle(tmp_path, tables)
     problem = only_error(tmp_path)
-    assert (problem.file, problem.location, problem.field) == ("invoice_lines.csv", "header", "quantity")
+    assert (problem.file, problem.location, problem.field) == (
+        "invoice_lines.csv",
+        "header",
+        "quantity",
+    )
 
     (tmp_path / "customers.csv").unlink()
     (tmp_path / "export.json").write_text("{}")  # still a bundle folder, but no customers
@@ -211,8 +225,9 @@ def test_unknown_column_is_a_warning_with_a_suggestion(tmp_path: Path) -> None:
 
 def test_not_utf8_and_ragged_rows(tmp_path: Path) -> None:
     write_small_bundle(tmp_path)
-    (tmp_path / "quotes.csv").write_bytes("number,customer,issue_date\nP1,C1,2026-01-01\n".encode()
-                                         + "P2,Café,2026-01-01\n".encode("latin-1"))
+    (tmp_path / "quotes.csv").write_bytes(
+        b"number,customer,issue_date\nP1,C1,2026-01-01\n" + "P2,Café,2026-01-01\n".encode("latin-1")
+    )
     assert any("not UTF-8" in p.message for p in problems_of(tmp_path))
 
     write_small_bundle(tmp_path)
@@ -284,8 +299,10 @@ def test_shared_files_of_an_unknown_customer_and_links_outside(tmp_path: Path) -
     (tmp_path / "documents" / "C1").mkdir(parents=True)
     (tmp_path / "documents" / "C1" / "passwd").symlink_to("/etc/passwd")
     messages = {(p.file, p.message) for p in problems_of(tmp_path)}
-    assert ("documents/C404/a.pdf",
-            "the folder documents/C404 does not match any customer code") in messages
+    assert (
+        "documents/C404/a.pdf",
+        "the folder documents/C404 does not match any customer code",
+    ) in messages
     assert ("documents/C1/passwd", "the file is a link to outside the documents folder") in messages
 
 
@@ -309,4 +326,7 @@ def test_quote_expiring_before_issue_and_delivery_before_shipping(tmp_path: Path
     write_small_bundle(tmp_path)
     set_cell(tmp_path / "quotes.csv", 2, "valid_until", "2026-01-01")
     problem = only_error(tmp_path)
-    assert (problem.field, problem.message) == ("valid_until", "the quote expires before it was issued")
+    assert (problem.field, problem.message) == (
+        "valid_until",
+        "the quote expires before it was issued",
+    )

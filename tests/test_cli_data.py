@@ -24,7 +24,7 @@ def test_version() -> None:
 
 
 def test_init_writes_config_and_private_secret(tmp_path: Path) -> None:
-    code, out, _ = run("init", str(tmp_path))
+    code, _out, _ = run("init", str(tmp_path))
     assert code == 0
     assert (tmp_path / "config.yaml").read_text().startswith("# portalgen configuration")
     assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
@@ -48,10 +48,27 @@ def test_demo_then_check_passes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "row", "column", "value", "expected"),
     [
-        ("invoices.csv", 2, "total", "12x.5", "invoices.csv, row 2, field 'total': expected a number"),
-        ("invoices.csv", 4, "customer", "C99999", "invoices.csv, row 4, field 'customer': no customer"),
-        ("customers.csv", 3, "tax_id", "B12345678", "customers.csv, row 3, field 'tax_id': 'B12345678' "
-         "is not a valid Spanish NIF"),
+        (
+            "invoices.csv",
+            2,
+            "total",
+            "12x.5",
+            "invoices.csv, row 2, field 'total': expected a number",
+        ),
+        (
+            "invoices.csv",
+            4,
+            "customer",
+            "C99999",
+            "invoices.csv, row 4, field 'customer': no customer",
+        ),
+        (
+            "customers.csv",
+            3,
+            "tax_id",
+            "B12345678",
+            "customers.csv, row 3, field 'tax_id': 'B12345678' is not a valid Spanish NIF",
+        ),
     ],
 )
 def test_check_names_a_damaged_cell_and_exits_1(
@@ -59,7 +76,7 @@ def test_check_names_a_damaged_cell_and_exits_1(
 ) -> None:
     run("demo", str(tmp_path), "--customers", "5", "--today", "2026-06-15")
     set_cell(tmp_path / file, row, column, value)
-    code, out, err = run("--config", str(tmp_path / "config.yaml"), "check", str(tmp_path))
+    code, _out, err = run("--config", str(tmp_path / "config.yaml"), "check", str(tmp_path))
     assert code == 1
     assert expected in err
     assert "nothing was published" in err
@@ -70,7 +87,7 @@ def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
     run("demo", str(tmp_path), "--customers", "3", "--today", "2026-06-15")
     set_cell(tmp_path / "invoices.csv", 2, "total", "1.00")
     config = str(tmp_path / "config.yaml")
-    code, out, err = run("--config", config, "check", str(tmp_path))
+    code, _out, err = run("--config", config, "check", str(tmp_path))
     assert code == 0 and "warning: invoices.csv, row 2, field 'total'" in err
     code, _, err = run("--config", config, "check", "--strict", str(tmp_path))
     assert code == 1 and "invoices.csv, row 2, field 'total'" in err
@@ -81,7 +98,10 @@ def test_config_errors_are_one_line_and_debug_shows_the_traceback(tmp_path: Path
     config.write_text("gate: {link_max_age: forever}\n")
     code, _, err = run("--config", str(config), "check", str(tmp_path))
     assert code == 1
-    assert err.strip() == "Error: gate.link_max_age: expected a duration like 30d, 12h or 15m, found 'forever'"
+    assert (
+        err.strip()
+        == "Error: gate.link_max_age: expected a duration like 30d, 12h or 15m, found 'forever'"
+    )
     result = CliRunner().invoke(cli, ["--debug", "--config", str(config), "check", str(tmp_path)])
     assert result.exit_code == 1
     assert type(result.exception).__name__ == "ConfigError"

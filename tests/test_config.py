@@ -29,12 +29,15 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_values_and_relative_paths(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 company: {name: Ferretería Pepe, logo: img/logo.png, tax_id: B98765431}
 gate: {link_max_age: 7d, session_idle: 30m}
 storage: {url: s3://my-bucket/portals, endpoint_url: "http://127.0.0.1:8333"}
 audit: {path: logs/audit.jsonl}
-""")
+""",
+    )
     settings = load_settings(path, environ={})
     assert settings.company.logo == tmp_path / "img" / "logo.png"
     assert settings.audit.path == tmp_path / "logs" / "audit.jsonl"
@@ -55,7 +58,10 @@ def test_environment_names_the_file_and_overrides_win(tmp_path: Path) -> None:
     [
         ("compnay: {name: x}\n", "compnay: unknown key (did you mean company?)"),
         ("gate: {link_max_age: soon}\n", "gate.link_max_age: expected a duration like 30d"),
-        ("gate: {link_max_ages: 3d}\n", "gate.link_max_ages: unknown key (did you mean gate.link_max_age?)"),
+        (
+            "gate: {link_max_ages: 3d}\n",
+            "gate.link_max_ages: unknown key (did you mean gate.link_max_age?)",
+        ),
         ("theme: {primary_color: blue}\n", "theme.primary_color: expected a colour like #1d4ed8"),
         ("portal: {pdf: pretty}\n", "portal.pdf: expected one of 'original', 'render'"),
         ("portal: {sections: {quotes: maybe}}\n", "portal.sections.quotes: expected true or false"),
@@ -64,7 +70,10 @@ def test_environment_names_the_file_and_overrides_win(tmp_path: Path) -> None:
         ("currency: EURO\n", "currency: expected an ISO 4217 currency code"),
         ("timezone: Mars/Olympus\n", "timezone: expected a time zone"),
         ("payments: {iban: ES00 1234}\n", "payments.iban: 'ES00 1234' is not a valid IBAN"),
-        ("company: {tax_id: B12345678}\n", "company.tax_id: 'B12345678' is not a valid Spanish NIF"),
+        (
+            "company: {tax_id: B12345678}\n",
+            "company.tax_id: 'B12345678' is not a valid Spanish NIF",
+        ),
         ("gate: {base_url: portal.example.com}\n", "gate.base_url: expected a URL"),
         ("storage: {url: ftp://host/x}\n", "storage.url: expected a folder, file://path or s3://"),
         ("storage: {url: s3://UPPER}\n", "storage.url: expected s3://bucket/prefix"),

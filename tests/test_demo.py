@@ -27,7 +27,9 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
     generate_demo(tmp_path / "b", customers=30, seed=5, today=TODAY, originals=True)
     generate_demo(tmp_path / "c", customers=30, seed=6, today=TODAY)
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
-    assert (tmp_path / "a" / "customers.csv").read_bytes() != (tmp_path / "c" / "customers.csv").read_bytes()
+    assert (tmp_path / "a" / "customers.csv").read_bytes() != (
+        tmp_path / "c" / "customers.csv"
+    ).read_bytes()
     # Shared files keep their dates too (they show in the portal).
     a_files = sorted((tmp_path / "a" / "documents").rglob("*.pdf"))
     b_files = sorted((tmp_path / "b" / "documents").rglob("*.pdf"))
@@ -36,24 +38,43 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
 
 def test_demo_is_valid_and_covers_every_status(tmp_path: Path) -> None:
     generate_demo(tmp_path, customers=60, seed=1, today=TODAY, originals=True)
-    result = load_export(tmp_path, LoadOptions(today=TODAY, allow_test_verifactu=True,
-                                               company_tax_id="B98765431", strict=True))
+    result = load_export(
+        tmp_path,
+        LoadOptions(
+            today=TODAY, allow_test_verifactu=True, company_tax_id="B98765431", strict=True
+        ),
+    )
     export = result.export
     receipts = payments_by_invoice(export.payments)
-    invoice_statuses = Counter(invoice_status(i, receipts.get(i.number, ()), TODAY) for i in export.invoices)
+    invoice_statuses = Counter(
+        invoice_status(i, receipts.get(i.number, ()), TODAY) for i in export.invoices
+    )
     assert set(invoice_statuses) == {"paid", "partially_paid", "unpaid", "overdue"}
-    assert {quote_status(q, TODAY) for q in export.quotes} == {"pending", "accepted", "rejected", "expired"}
-    assert {o.status for o in export.orders} == {"received", "in_preparation", "shipped", "delivered",
-                                                "cancelled"}
+    assert {quote_status(q, TODAY) for q in export.quotes} == {
+        "pending",
+        "accepted",
+        "rejected",
+        "expired",
+    }
+    assert {o.status for o in export.orders} == {
+        "received",
+        "in_preparation",
+        "shipped",
+        "delivered",
+        "cancelled",
+    }
     lines = [line for doc in export.invoices for line in doc.lines]
     assert {int(line.tax_rate) for line in lines} == {4, 10, 21}
-    assert any(line.surcharge_rate for line in lines) and any(line.withholding_rate for line in lines)
+    assert any(line.surcharge_rate for line in lines) and any(
+        line.withholding_rate for line in lines
+    )
     assert any(i.corrects for i in export.invoices)
     assert all(i.verifactu_qr_url for i in export.invoices)
     assert all(i.original_pdf is not None for i in export.invoices)
     assert {c.language for c in export.customers} == {"es", "en"}
     assert export.documents
     assert all(e.endswith(".example") for c in export.customers for e in c.emails)
-    per_customer = (len(export.quotes) + len(export.orders) + len(export.delivery_notes)
-                    + len(export.invoices)) / len(export.customers)
+    per_customer = (
+        len(export.quotes) + len(export.orders) + len(export.delivery_notes) + len(export.invoices)
+    ) / len(export.customers)
     assert 15 <= per_customer <= 25

@@ -15,7 +15,9 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def test_every_bundle_file_and_column_is_documented() -> None:
     text = (DOCS / "export-format.md").read_text(encoding="utf-8")
     missing = [t.filename for t in schema.TABLES if t.filename not in text]
-    missing += [f"{t.name}.{c.name}" for t in schema.TABLES for c in t.columns if f"`{c.name}`" not in text]
+    missing += [
+        f"{t.name}.{c.name}" for t in schema.TABLES for c in t.columns if f"`{c.name}`" not in text
+    ]
     assert missing == []
 
 

@@ -20,13 +20,26 @@ EUR = "EUR"
 
 def invoice(number: str, amount: str, issued: date, due: date | None = None) -> Invoice:
     lines = (Line(description="x", quantity=Decimal(1), unit_price=Decimal(amount)),)
-    return Invoice(number=number, customer_code="C1", issue_date=issued, currency=EUR,
-                   lines=lines, totals=compute_totals(lines, EUR), due_date=due)
+    return Invoice(
+        number=number,
+        customer_code="C1",
+        issue_date=issued,
+        currency=EUR,
+        lines=lines,
+        totals=compute_totals(lines, EUR),
+        due_date=due,
+    )
 
 
 def receipt(number: str, inv: str, amount: str, due: date, paid: date | None = None) -> Payment:
-    return Payment(number=number, invoice=inv, customer_code="C1", amount=Money(Decimal(amount), EUR),
-                   due_date=due, paid_date=paid)
+    return Payment(
+        number=number,
+        invoice=inv,
+        customer_code="C1",
+        amount=Money(Decimal(amount), EUR),
+        due_date=due,
+        paid_date=paid,
+    )
 
 
 def test_invoice_statuses() -> None:
@@ -35,26 +48,43 @@ def test_invoice_statuses() -> None:
     rest_later = receipt("R2", "F1", "50.00", date(2026, 7, 1))
     assert invoice_status(inv, [], TODAY) == "overdue"
     assert invoice_status(inv, [], date(2026, 5, 31)) == "unpaid"
-    assert invoice_status(inv, [half, receipt("R2", "F1", "50.00", date(2026, 6, 1), date(2026, 6, 2))],
-                          TODAY) == "paid"
+    assert (
+        invoice_status(
+            inv, [half, receipt("R2", "F1", "50.00", date(2026, 6, 1), date(2026, 6, 2))], TODAY
+        )
+        == "paid"
+    )
     no_due = invoice("F2", "100.00", date(2026, 5, 1))
     assert invoice_status(no_due, [half, rest_later], TODAY) == "partially_paid"
     # A payment dated in the future has not happened yet.
-    assert invoice_status(no_due, [receipt("R3", "F2", "100.00", date(2026, 7, 1), date(2026, 7, 1))],
-                          TODAY) == "unpaid"
+    assert (
+        invoice_status(
+            no_due, [receipt("R3", "F2", "100.00", date(2026, 7, 1), date(2026, 7, 1))], TODAY
+        )
+        == "unpaid"
+    )
     assert invoice_status(invoice("A1", "-20.00", date(2026, 5, 1)), [], TODAY) == "paid"
 
 
 def test_a_late_receipt_makes_the_invoice_overdue() -> None:
     inv = invoice("F1", "100.00", date(2026, 5, 1))
-    receipts = [receipt("R1", "F1", "50.00", TODAY - timedelta(days=1)),
-                receipt("R2", "F1", "50.00", TODAY + timedelta(days=30))]
+    receipts = [
+        receipt("R1", "F1", "50.00", TODAY - timedelta(days=1)),
+        receipt("R2", "F1", "50.00", TODAY + timedelta(days=30)),
+    ]
     assert invoice_status(inv, receipts, TODAY) == "overdue"
 
 
 def test_quote_expires_unless_decided() -> None:
-    quote = Quote(number="P1", customer_code="C1", issue_date=date(2026, 5, 1), currency=EUR, lines=(),
-                  totals=compute_totals((), EUR), valid_until=date(2026, 6, 1))
+    quote = Quote(
+        number="P1",
+        customer_code="C1",
+        issue_date=date(2026, 5, 1),
+        currency=EUR,
+        lines=(),
+        totals=compute_totals((), EUR),
+        valid_until=date(2026, 6, 1),
+    )
     assert quote_status(quote, TODAY) == "expired"
     assert quote_status(quote, date(2026, 6, 1)) == "pending"
     assert quote_status(quote, TODAY, decided="accepted") == "accepted"
@@ -73,17 +103,33 @@ def test_balance_and_statement() -> None:
     assert balance.overdue == Money(Decimal("70.00"), EUR)
     entries = statement(data, EUR, TODAY)
     assert [(e.reference, e.balance.amount) for e in entries] == [
-        ("F1", Decimal("100.00")), ("R1", Decimal("70.00")), ("F2", Decimal("270.00"))]
+        ("F1", Decimal("100.00")),
+        ("R1", Decimal("70.00")),
+        ("F2", Decimal("270.00")),
+    ]
 
 
 def test_tax_breakdown_with_surcharge_and_withholding() -> None:
     lines = (
-        Line(description="a", quantity=Decimal(3), unit_price=Decimal("10.00"), tax_rate=Decimal(21),
-             surcharge_rate=Decimal("5.2")),
-        Line(description="b", quantity=Decimal(1), unit_price=Decimal("100.00"), discount=Decimal(10),
-             tax_rate=Decimal(10), withholding_rate=Decimal(15)),
+        Line(
+            description="a",
+            quantity=Decimal(3),
+            unit_price=Decimal("10.00"),
+            tax_rate=Decimal(21),
+            surcharge_rate=Decimal("5.2"),
+        ),
+        Line(
+            description="b",
+            quantity=Decimal(1),
+            unit_price=Decimal("100.00"),
+            discount=Decimal(10),
+            tax_rate=Decimal(10),
+            withholding_rate=Decimal(15),
+        ),
     )
-    groups = [(g.kind, str(g.rate), g.base.amount, g.amount.amount) for g in tax_breakdown(lines, EUR)]
+    groups = [
+        (g.kind, str(g.rate), g.base.amount, g.amount.amount) for g in tax_breakdown(lines, EUR)
+    ]
     assert groups == [
         ("vat", "10", Decimal("90.00"), Decimal("9.00")),
         ("vat", "21", Decimal("30.00"), Decimal("6.30")),
@@ -91,5 +137,7 @@ def test_tax_breakdown_with_surcharge_and_withholding() -> None:
         ("withholding", "15", Decimal("90.00"), Decimal("13.50")),
     ]
     totals = compute_totals(lines, EUR)
-    assert totals.total.amount == Decimal("120.00") + Decimal("15.30") + Decimal("1.56") - Decimal("13.50")
+    assert totals.total.amount == Decimal("120.00") + Decimal("15.30") + Decimal("1.56") - Decimal(
+        "13.50"
+    )
     assert totals_mismatch(totals, lines) == []

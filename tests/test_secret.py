@@ -38,7 +38,10 @@ def test_missing_file_and_short_secret(tmp_path: Path) -> None:
 
 def test_environment_wins_and_keeps_order(tmp_path: Path) -> None:
     old, new = "o" * 40, "n" * 40
-    assert load_secrets(tmp_path / "none", environ={"PORTALGEN_SECRET": f"{old}, {new}"}) == (old, new)
+    assert load_secrets(tmp_path / "none", environ={"PORTALGEN_SECRET": f"{old}, {new}"}) == (
+        old,
+        new,
+    )
     path = tmp_path / "secret.key"
     write_secrets(path, [old, new])
     assert load_secrets(path, environ={}) == (old, new)

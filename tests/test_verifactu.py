@@ -16,7 +16,12 @@ AEAT_PROD = "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR?nif=
 def test_the_aeat_examples_are_valid() -> None:
     qr = parse_qr_url(AEAT_TEST)
     assert (qr.mode, qr.environment, qr.numserie, qr.fecha, qr.importe) == (
-        "verifactu", "test", "12345678&G33", date(2024, 1, 1), Decimal("241.4"))
+        "verifactu",
+        "test",
+        "12345678&G33",
+        date(2024, 1, 1),
+        Decimal("241.4"),
+    )
     assert qr.legend == "VERI*FACTU"
     prod = parse_qr_url(AEAT_PROD)
     assert prod.environment == "production"
