@@ -125,6 +125,12 @@ def check(fn: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    path: Path | None = None
+    format: str = ""
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Mi Empresa"
     legal_name: str = ""
@@ -232,6 +238,7 @@ class AuditSettings:
 @dataclass(frozen=True)
 class Settings:
     company: CompanySettings = CompanySettings()
+    export: ExportSettings = ExportSettings()
     locale: str = field(default="es_ES", metadata=check(_check_locale))
     currency: str = field(default="EUR", metadata=check(_check_currency))
     timezone: str = field(default="Europe/Madrid", metadata=check(_check_timezone))

@@ -35,6 +35,19 @@ class CliState:
             self._settings = load_settings(path)
         return self._settings
 
+    def exports(
+        self, given: tuple[Path, ...], input_format: str | None
+    ) -> tuple[list[Path], str | None]:
+        """The export paths and format from the command line, else from the configuration."""
+        settings = self.settings()
+        if given:
+            return list(given), input_format
+        if settings.export.path is None:
+            raise click.UsageError(
+                "say which export to read (EXPORT), or set export.path in the configuration"
+            )
+        return [settings.export.path], input_format or settings.export.format or None
+
     def info(self, message: str) -> None:
         """Progress and advice: hidden by -q."""
         if self.verbosity >= 0:

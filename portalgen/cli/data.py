@@ -96,7 +96,7 @@ def demo(
 
 
 @cli.command()
-@click.argument("exports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("exports", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @format_option()
 @click.option(
     "--strict", is_flag=True, help="Treat warnings (such as totals that do not add up) as errors."
@@ -107,11 +107,13 @@ def check(
 ) -> None:
     """Read and validate an export, and summarise it.
 
-    Every problem is listed with its file, row and field. Exit status 1 if there are errors.
+    EXPORT defaults to export.path of the configuration. Every problem is listed with its
+    file, row and field. Exit status 1 if there are errors.
     """
     settings = state.settings()
     options = LoadOptions.from_settings(settings, strict=strict)
-    result = load_export(list(exports), options, format=input_format)
+    paths, input_format = state.exports(exports, input_format)
+    result = load_export(paths, options, format=input_format)
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
     click.echo(f"Read {result.export.source} (format: {', '.join(result.formats)}).")
