@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from portalgen.formatting import plain_amount
 from portalgen.identifiers import compact, iban_problem, tax_id_problem
+from portalgen.load.combine import Issued
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
 from portalgen.model import DOCUMENT_KINDS, AnyDocument, Export, Invoice, Origin
@@ -27,8 +28,11 @@ KIND_LABEL = {
 }
 
 
-def validate_export(export: Export, options: LoadOptions, log: ProblemLog) -> None:
-    _customers(export, log)
+def validate_export(
+    export: Export, options: LoadOptions, log: ProblemLog, issued: Issued | None = None
+) -> None:
+    issued = issued or Issued()
+    _customers(export, log, issued)
     customers = set(export.customer_codes())
     numbers: dict[str, set[str]] = {}
     for kind in DOCUMENT_KINDS:
@@ -39,7 +43,7 @@ def validate_export(export: Export, options: LoadOptions, log: ProblemLog) -> No
             if doc.customer_code not in customers:
                 log.error(doc.origin, "customer", f"no customer with code {doc.customer_code!r}")
             _totals(doc, options, log)
-    _links(export, numbers, log)
+    _links(export, numbers, log, issued)
     _payments(export, customers, log)
     for doc in export.quotes:
         if doc.valid_until is not None and doc.valid_until < doc.issue_date:
@@ -63,7 +67,7 @@ def validate_export(export: Export, options: LoadOptions, log: ProblemLog) -> No
             )
 
 
-def _customers(export: Export, log: ProblemLog) -> None:
+def _customers(export: Export, log: ProblemLog, issued: Issued) -> None:
     seen: dict[str, Origin] = {}
     for customer in export.customers:
         if customer.code in seen:
@@ -76,7 +80,9 @@ def _customers(export: Export, log: ProblemLog) -> None:
         else:
             seen[customer.code] = customer.origin
         problem = tax_id_problem(customer.tax_id, customer.address.country)
-        if problem:
+        if problem and customer.code in issued.customers:
+            log.warning(customer.origin, "tax_id", f"{problem}; it is shown as the invoice has it")
+        elif problem:
             log.error(customer.origin, "tax_id", problem)
         if customer.iban and (problem := iban_problem(customer.iban)):
             log.error(customer.origin, "iban", problem)
@@ -115,12 +121,19 @@ def _totals(doc: AnyDocument, options: LoadOptions, log: ProblemLog) -> None:
         log.warning(doc.origin, name, message)
 
 
-def _links(export: Export, numbers: dict[str, set[str]], log: ProblemLog) -> None:
+def _links(export: Export, numbers: dict[str, set[str]], log: ProblemLog, issued: Issued) -> None:
     invoices_by_number = {i.number: i for i in export.invoices}
     for invoice in export.invoices:
         if invoice.corrects:
             target = invoices_by_number.get(invoice.corrects)
-            if target is None:
+            if target is None and invoice.number in issued.invoices:
+                log.warning(
+                    invoice.origin,
+                    "corrects",
+                    f"the corrected invoice {invoice.corrects!r} is not in the export; "
+                    "it is named but not linked",
+                )
+            elif target is None:
                 log.error(invoice.origin, "corrects", f"no invoice numbered {invoice.corrects!r}")
             elif target.customer_code != invoice.customer_code:
                 log.error(

@@ -14,8 +14,12 @@ from typing import Protocol
 
 from portalgen.errors import InputError, Problem
 from portalgen.load.bundle import BundleReader
+from portalgen.load.combine import Source, combine_sources
+from portalgen.load.facturae import FacturaeReader
+from portalgen.load.facturascripts import FacturaScriptsReader
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
+from portalgen.load.ubl import UblReader
 from portalgen.model import Export
 from portalgen.validate import validate_export
 
@@ -30,13 +34,21 @@ class Reader(Protocol):
     def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export: ...
 
 
-READERS: dict[str, Reader] = {"bundle": BundleReader()}
+# Detection tries them in this order. Readers of already-issued e-invoices also have
+# `issued_documents = True` (see portalgen.load.combine.Issued).
+READERS: dict[str, Reader] = {
+    "bundle": BundleReader(),
+    "facturascripts": FacturaScriptsReader(),
+    "ubl": UblReader(),
+    "facturae": FacturaeReader(),
+}
 
 
 @dataclass(frozen=True)
 class LoadResult:
     export: Export
     formats: tuple[str, ...]  # the format of each source, detected or given
+    detected: bool  # whether the formats were detected (no --format given)
     warnings: tuple[Problem, ...]
 
 
@@ -67,15 +79,16 @@ def load_export(
 ) -> LoadResult:
     """Read and validate one export made of one or more sources.
 
-    Several sources (say, customers from one program and invoices from another) are
-    combined into one export; a record present in two sources is reported by validation
-    like any other duplicate.
+    Several sources (say, customers and quotes from FacturaScripts plus a folder of
+    Facturae invoices) are combined into one export by the rules in
+    portalgen.load.combine: matching customers and identical documents are merged,
+    conflicting ones are errors.
     """
-    sources = [paths] if isinstance(paths, Path) else list(paths)
+    paths_list = [paths] if isinstance(paths, Path) else list(paths)
     log = ProblemLog()
-    parts: list[Export] = []
+    sources: list[Source] = []
     formats: list[str] = []
-    for path in sources:
+    for path in paths_list:
         name = format or detect_format(path)
         if name not in READERS:
             raise InputError(
@@ -83,32 +96,16 @@ def load_export(
                 summary="the export cannot be read",
             )
         formats.append(name)
-        parts.append(READERS[name].read(path, options, log))
-    export = combine(parts)
-    validate_export(export, options, log)
+        reader = READERS[name]
+        export = reader.read(path, options, log)
+        sources.append(Source(export, bool(getattr(reader, "issued_documents", False))))
+    export, issued = combine_sources(sources, log)
+    validate_export(export, options, log, issued)
     if options.strict:
         log.problems = [replace(p, severity="error") for p in log.problems]
     if log.errors:
         raise InputError(log.problems)
-    return LoadResult(export, tuple(formats), tuple(log.warnings))
-
-
-def combine(parts: Sequence[Export]) -> Export:
-    if len(parts) == 1:
-        return parts[0]
-    fields = (
-        "customers",
-        "quotes",
-        "orders",
-        "delivery_notes",
-        "invoices",
-        "payments",
-        "documents",
-    )
-    merged = {
-        name: tuple(item for part in parts for item in getattr(part, name)) for name in fields
-    }
-    return Export(**merged, source=" + ".join(p.source for p in parts))
+    return LoadResult(export, tuple(formats), format is None, tuple(log.warnings))
 
 
 __all__ = ["READERS", "LoadOptions", "LoadResult", "Reader", "detect_format", "load_export"]

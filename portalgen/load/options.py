@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +18,9 @@ class LoadOptions:
     strict: bool = False  # warnings count as errors
     company_tax_id: str = ""  # the NIF a VERI*FACTU QR must carry
     allow_test_verifactu: bool = False  # accept QR URLs of the AEAT test environment
+    # Where PDFs embedded in e-invoices are written (content-addressed); None: a folder
+    # under the system's temporary directory (see portalgen.load.einvoice).
+    cache_dir: Path | None = None
 
     @classmethod
     def from_settings(
@@ -28,4 +32,5 @@ class LoadOptions:
             strict=strict,
             company_tax_id=settings.company.tax_id,
             allow_test_verifactu=settings.verifactu.allow_test_endpoint,
+            cache_dir=settings.publish.cache_dir / "originals",
         )

@@ -1,0 +1,507 @@
+"""One Facturae ``Invoice`` element → an invoice, its receipts, checked to the cent.
+
+See portalgen.load.facturae for the file around it and docs/readers.md for the mapping.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from portalgen.identifiers import format_iban, iban_problem
+from portalgen.load import fields as f
+from portalgen.load.einvoice import adjustment_line, plain, priced_line, rate_key, sum_of
+from portalgen.load.options import LoadOptions
+from portalgen.load.xmlsafe import Element, XmlFile
+from portalgen.model import Invoice, Line, Money, Payment, PaymentMethod, Totals, round_money
+from portalgen.totals import tax_breakdown
+
+# TaxTypeCode values read as the invoice's VAT-like tax; others cannot be shown correctly.
+OUTPUT_TAXES = {"01": "IVA", "02": "IPSI", "03": "IGIC"}
+WITHHELD_TAXES = {"04": "IRPF"}
+PAYMENT_MEANS: dict[str, PaymentMethod] = {
+    "01": "cash",
+    "02": "direct_debit",
+    "04": "transfer",
+    "11": "cheque",
+    "16": "cheque",
+    "19": "card",
+}
+CORRECTIVE_CLASSES = {"OR", "OC", "CR", "CC"}
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class InvoiceParts:
+    invoice: Invoice
+    payments: tuple[Payment, ...]
+    language: str
+
+
+@dataclass(frozen=True)
+class _Tax:
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+    surcharge_rate: Decimal
+    surcharge: Decimal
+    element: Element
+
+
+def read_invoice(
+    xf: XmlFile, el: Element, customer: str, options: LoadOptions
+) -> InvoiceParts | None:
+    before = len(xf.log.errors)
+    header = xf.require(el, "InvoiceHeader")
+    issue = xf.require(el, "InvoiceIssueData")
+    if header is None or issue is None:
+        return None
+    series = xf.text(header, "InvoiceSeriesCode")
+    raw_number = xf.text(header, "InvoiceNumber", required=True, what="the invoice number")
+    number = raw_number if not series or raw_number.startswith(series) else series + raw_number
+    issue_date = xf.date(issue, "IssueDate", required=True)
+    currency = xf.parse(issue, "InvoiceCurrencyCode", f.currency, required=True) or ""
+    outputs = _taxes(xf, el, "TaxesOutputs", OUTPUT_TAXES, required=True)
+    withheld = _taxes(xf, el, "TaxesWithheld", WITHHELD_TAXES, required=False)
+    withheld_rates = {t.rate for t in withheld}
+    lines = _lines(xf, el, withheld_rates)
+    adjustments = _general_adjustments(xf, el, lines, outputs)
+    all_lines = (*lines, *adjustments)
+    totals = _totals(xf, el, lines, outputs, withheld, currency)
+    if len(xf.log.errors) != before or totals is None or issue_date is None:
+        return None
+    _check_breakdown(xf, all_lines, outputs, withheld, currency)
+    corrects = _corrects(xf, header)
+    payments, method, terms = _instalments(xf, el, number, customer, currency, totals)
+    prepaid = xf.decimal(el, "InvoiceTotals/TotalPaymentsOnAccount") or Decimal(0)
+    if prepaid:
+        payments = (
+            Payment(
+                number=f"{number}-prepaid",
+                invoice=number,
+                customer_code=customer,
+                amount=Money(prepaid, currency),
+                due_date=issue_date,
+                paid_date=issue_date,
+                origin=xf.origin(xf.find(el, "InvoiceTotals/TotalPaymentsOnAccount")),
+            ),
+            *payments,
+        )
+    if len(xf.log.errors) != before:
+        return None
+    notes = [
+        xf.text(header, "Corrective/ReasonDescription"),
+        xf.text(header, "Corrective/CorrectionMethodDescription"),
+        xf.text(issue, "InvoiceDescription"),
+        xf.text(el, "AdditionalData/InvoiceAdditionalInformation"),
+    ]
+    invoice = Invoice(
+        number=number,
+        customer_code=customer,
+        issue_date=issue_date,
+        currency=currency,
+        lines=all_lines,
+        totals=totals,
+        series=series,
+        reference=xf.text(issue, "ReceiverTransactionReference") or xf.text(issue, "FileReference"),
+        notes="\n".join(n for n in notes if n),
+        corrects=corrects,
+        payment_terms=terms,
+        payment_method=method,
+        origin=xf.origin(el, FIELDS),
+    )
+    language = xf.text(issue, "LanguageName").lower()[:2]
+    return InvoiceParts(invoice, payments, language)
+
+
+def _taxes(
+    xf: XmlFile, el: Element, section: str, known: dict[str, str], *, required: bool
+) -> list[_Tax]:
+    found = xf.findall(el, f"{section}/Tax")
+    if required and not found:
+        xf.error(el, "expected at least one tax", child=f"{section}/Tax")
+    taxes = []
+    for tax in found:
+        code = xf.text(tax, "TaxTypeCode", required=True)
+        if code and code not in known:
+            listed = ", ".join(f"{k} ({v})" for k, v in known.items())
+            xf.error(tax, f"expected TaxTypeCode {listed}, found {code!r}", child="TaxTypeCode")
+        rate = xf.decimal(tax, "TaxRate", required=True)
+        base = xf.decimal(tax, "TaxableBase/TotalAmount", required=True)
+        amount = xf.decimal(tax, "TaxAmount/TotalAmount")
+        surcharge_rate = xf.decimal(tax, "EquivalenceSurcharge") or Decimal(0)
+        surcharge = xf.decimal(tax, "EquivalenceSurchargeAmount/TotalAmount") or Decimal(0)
+        if rate is None or base is None:
+            continue
+        if amount is None:
+            amount = round_money(base * rate / 100)
+        taxes.append(_Tax(rate_key(rate), base, amount, rate_key(surcharge_rate), surcharge, tax))
+    return taxes
+
+
+def _line_rates(xf: XmlFile, line: Element) -> tuple[Decimal, Decimal] | None:
+    taxes = xf.findall(line, "TaxesOutputs/Tax")
+    if not taxes:
+        xf.error(line, "expected the line's tax", child="TaxesOutputs/Tax")
+        return None
+    if len(taxes) > 1:
+        xf.error(line, "expected one output tax per line, found several", child="TaxesOutputs")
+        return None
+    rate = xf.decimal(taxes[0], "TaxRate", required=True)
+    surcharge = xf.decimal(taxes[0], "EquivalenceSurcharge") or Decimal(0)
+    return (rate_key(rate), rate_key(surcharge)) if rate is not None else None
+
+
+def _lines(xf: XmlFile, el: Element, withheld_rates: set[Decimal]) -> tuple[Line, ...]:
+    elements = xf.findall(el, "Items/InvoiceLine")
+    if not elements:
+        xf.error(el, "expected at least one line", child="Items/InvoiceLine")
+    default_withholding = next(iter(withheld_rates)) if len(withheld_rates) == 1 else Decimal(0)
+    lines = []
+    for line in elements:
+        description = xf.text(line, "ItemDescription", required=True)
+        quantity = xf.decimal(line, "Quantity", required=True)
+        price = xf.decimal(line, "UnitPriceWithoutTax", required=True)
+        cost = xf.decimal(line, "TotalCost", required=True)
+        gross = xf.decimal(line, "GrossAmount", required=True)
+        discounts = [
+            xf.decimal(d, "DiscountAmount", required=True)
+            for d in xf.findall(line, "DiscountsAndRebates/Discount")
+        ]
+        charges = [
+            xf.decimal(c, "ChargeAmount", required=True) for c in xf.findall(line, "Charges/Charge")
+        ]
+        rates = _line_rates(xf, line)
+        withholding = xf.decimal(line, "TaxesWithheld/Tax/TaxRate")
+        if None in (quantity, price, cost, gross) or rates is None or not description:
+            continue
+        assert quantity is not None and price is not None and cost is not None and gross is not None
+        if abs(quantity * price - cost) >= CENT:
+            xf.error(
+                line,
+                f"expected {plain(quantity * price)} (Quantity × UnitPriceWithoutTax), "
+                f"found {cost}",
+                child="TotalCost",
+            )
+            continue
+        expected = cost - sum_of(discounts) + sum_of(charges)
+        if abs(expected - gross) >= CENT:
+            xf.error(
+                line,
+                f"expected {plain(expected)} (TotalCost − discounts + charges), found {gross}",
+                child="GrossAmount",
+            )
+            continue
+        made = priced_line(
+            description=description,
+            quantity=quantity,
+            unit_price=price,
+            net=round_money(gross),
+            tax_rate=rates[0],
+            surcharge_rate=rates[1],
+            withholding_rate=rate_key(withholding)
+            if withholding is not None
+            else default_withholding,
+            unit=xf.text(line, "UnitOfMeasure"),
+            reference=xf.text(line, "ArticleCode"),
+            origin=xf.origin(line, LINE_FIELDS),
+        )
+        if made is None:
+            xf.error(line, "the line amount cannot follow from a zero price", child="GrossAmount")
+            continue
+        lines.append(made)
+    return tuple(lines)
+
+
+def _general_adjustments(
+    xf: XmlFile, el: Element, lines: tuple[Line, ...], outputs: list[_Tax]
+) -> tuple[Line, ...]:
+    """General discounts and charges as one line per tax rate.
+
+    Facturae states them for the whole invoice; the taxable base it declares per rate
+    tells how they spread over the rates, so each rate gets the difference between its
+    declared base and its lines.
+    """
+    discount_total = xf.decimal(el, "InvoiceTotals/TotalGeneralDiscounts") or Decimal(0)
+    charge_total = xf.decimal(el, "InvoiceTotals/TotalGeneralSurcharges") or Decimal(0)
+    if not discount_total and not charge_total:
+        return ()
+    reasons = [
+        xf.text(d, "DiscountReason") for d in xf.findall(el, "GeneralDiscounts/Discount")
+    ] + [xf.text(c, "ChargeReason") for c in xf.findall(el, "GeneralSurcharges/Charge")]
+    description = "; ".join(r for r in reasons if r) or "General discount / charge"
+    declared: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for tax in outputs:
+        declared[tax.rate] += tax.base
+    from_lines: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        from_lines[line.tax_rate] += line.net
+    origin = xf.origin(el)
+    adjustments = tuple(
+        adjustment_line(description, declared[rate] - from_lines[rate], rate, "GENERAL", origin)
+        for rate in sorted(set(declared) | set(from_lines))
+        if declared[rate] != from_lines[rate]
+    )
+    total = sum_of(a.unit_price for a in adjustments)
+    if total != charge_total - discount_total:
+        xf.error(
+            el,
+            f"expected the taxable bases of TaxesOutputs to differ from the lines by "
+            f"{plain(charge_total - discount_total)} (TotalGeneralSurcharges − "
+            f"TotalGeneralDiscounts), found {plain(total)}",
+            child="TaxesOutputs",
+        )
+    return adjustments
+
+
+def _totals(
+    xf: XmlFile,
+    el: Element,
+    lines: tuple[Line, ...],  # the invoice's own lines, without general discounts/charges
+    outputs: list[_Tax],
+    withheld: list[_Tax],
+    currency: str,
+) -> Totals | None:
+    t = xf.require(el, "InvoiceTotals")
+    if t is None or not currency:
+        return None
+    value = {
+        name: xf.decimal(t, name, required=name in _REQUIRED_TOTALS)
+        for name in (*_REQUIRED_TOTALS, *_OPTIONAL_TOTALS)
+    }
+    value["Subsidies"] = sum_of(
+        xf.decimal(s, "SubsidyAmount") for s in xf.findall(t, "Subsidies/Subsidy")
+    )
+    value["AmountsWithheld"] = xf.decimal(t, "AmountsWithheld/WithholdingAmount")
+    if any(value[name] is None for name in _REQUIRED_TOTALS):
+        return None
+    v = {name: amount or Decimal(0) for name, amount in value.items()}
+    items = sum_of(line.net for line in lines)
+    checks = [
+        ("TotalGrossAmount", items, "the sum of the lines' GrossAmount"),
+        (
+            "TotalGrossAmountBeforeTaxes",
+            v["TotalGrossAmount"] - v["TotalGeneralDiscounts"] + v["TotalGeneralSurcharges"],
+            "TotalGrossAmount − TotalGeneralDiscounts + TotalGeneralSurcharges",
+        ),
+        (
+            "TotalTaxOutputs",
+            sum_of(o.amount + o.surcharge for o in outputs),
+            "the sum of TaxesOutputs' TaxAmount and EquivalenceSurchargeAmount",
+        ),
+        (
+            "TotalTaxesWithheld",
+            sum_of(w.amount for w in withheld),
+            "the sum of TaxesWithheld's TaxAmount",
+        ),
+        (
+            "InvoiceTotal",
+            v["TotalGrossAmountBeforeTaxes"] + v["TotalTaxOutputs"] - v["TotalTaxesWithheld"],
+            "TotalGrossAmountBeforeTaxes + TotalTaxOutputs − TotalTaxesWithheld",
+        ),
+        (
+            "TotalOutstandingAmount",
+            v["InvoiceTotal"] - v["Subsidies"] - v["TotalPaymentsOnAccount"],
+            "InvoiceTotal − subsidies − TotalPaymentsOnAccount",
+        ),
+        (
+            "TotalExecutableAmount",
+            v["TotalOutstandingAmount"]
+            - v["AmountsWithheld"]
+            + v["TotalReimbursableExpenses"]
+            + v["TotalFinancialExpenses"],
+            "TotalOutstandingAmount − AmountsWithheld + TotalReimbursableExpenses + "
+            "TotalFinancialExpenses",
+        ),
+    ]
+    ok = True
+    for name, expected, how in checks:
+        if abs(v[name] - expected) >= CENT:
+            xf.error(t, f"expected {plain(expected)} ({how}), found {v[name]}", child=name)
+            ok = False
+    for name in (
+        "Subsidies",
+        "AmountsWithheld",
+        "TotalReimbursableExpenses",
+        "TotalFinancialExpenses",
+    ):
+        if v[name]:
+            xf.warning(
+                t,
+                f"not carried over: the portal shows the InvoiceTotal {v['InvoiceTotal']}; "
+                f"the amount to pay is TotalExecutableAmount {v['TotalExecutableAmount']}",
+                child=name,
+            )
+    if not ok:
+        return None
+    return Totals(
+        Money(v["TotalGrossAmountBeforeTaxes"], currency),
+        Money(sum_of(o.amount for o in outputs), currency),
+        Money(sum_of(o.surcharge for o in outputs), currency),
+        Money(v["TotalTaxesWithheld"], currency),
+        Money(v["InvoiceTotal"], currency),
+    )
+
+
+_REQUIRED_TOTALS = (
+    "TotalGrossAmount",
+    "TotalGrossAmountBeforeTaxes",
+    "TotalTaxOutputs",
+    "TotalTaxesWithheld",
+    "InvoiceTotal",
+    "TotalOutstandingAmount",
+    "TotalExecutableAmount",
+)
+_OPTIONAL_TOTALS = (
+    "TotalGeneralDiscounts",
+    "TotalGeneralSurcharges",
+    "TotalPaymentsOnAccount",
+    "TotalReimbursableExpenses",
+    "TotalFinancialExpenses",
+)
+
+
+def _check_breakdown(
+    xf: XmlFile,
+    lines: tuple[Line, ...],
+    outputs: list[_Tax],
+    withheld: list[_Tax],
+    currency: str,
+) -> None:
+    """Each declared tax must be what the portal will show for that rate."""
+    groups = tax_breakdown(lines, currency)
+    for kind, declared in (("vat", outputs), ("withholding", withheld)):
+        computed = {g.rate: g for g in groups if g.kind == kind}
+        by_rate: dict[Decimal, list[_Tax]] = defaultdict(list)
+        for tax in declared:
+            by_rate[tax.rate].append(tax)
+        for rate, taxes in by_rate.items():
+            group = computed.get(rate)
+            base = group.base.amount if group else Decimal(0)
+            amount = group.amount.amount if group else Decimal(0)
+            declared_base = sum_of(t.base for t in taxes)
+            if abs(declared_base - base) >= CENT:
+                xf.error(
+                    taxes[0].element,
+                    f"expected {plain(base)} (the lines at {rate} %), found {plain(declared_base)}",
+                    child="TaxableBase/TotalAmount",
+                )
+            elif abs(sum_of(t.amount for t in taxes) - amount) > CENT:
+                xf.error(
+                    taxes[0].element,
+                    f"expected {plain(amount)} ({rate} % of {plain(base)}), "
+                    f"found {plain(sum_of(t.amount for t in taxes))}",
+                    child="TaxAmount/TotalAmount",
+                )
+        for rate, group in computed.items():
+            if rate not in by_rate and group.base.amount:
+                section = "TaxesOutputs" if kind == "vat" else "TaxesWithheld"
+                xf.error(
+                    xf.root,
+                    f"expected a {section}/Tax at {rate} % for lines with a base of "
+                    f"{plain(group.base.amount)}, found none",
+                )
+    surcharges = {g.rate: g.amount.amount for g in groups if g.kind == "surcharge"}
+    declared_surcharge: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for tax in outputs:
+        if tax.surcharge_rate:
+            declared_surcharge[tax.surcharge_rate] += tax.surcharge
+    for rate in set(surcharges) | set(declared_surcharge):
+        if abs(surcharges.get(rate, Decimal(0)) - declared_surcharge[rate]) > CENT:
+            where = next((t.element for t in outputs if t.surcharge_rate == rate), xf.root)
+            xf.error(
+                where,
+                f"expected an equivalence surcharge of {plain(surcharges.get(rate, Decimal(0)))} "
+                f"at {rate} %, found {plain(declared_surcharge[rate])}",
+                child="EquivalenceSurchargeAmount/TotalAmount",
+            )
+
+
+def _corrects(xf: XmlFile, header: Element) -> str:
+    corrective = xf.find(header, "Corrective")
+    invoice_class = xf.text(header, "InvoiceClass")
+    if corrective is None:
+        if invoice_class in CORRECTIVE_CLASSES:
+            xf.warning(
+                header,
+                f"a corrective invoice (class {invoice_class}) without Corrective data",
+                child="Corrective",
+            )
+        return ""
+    series = xf.text(corrective, "InvoiceSeriesCode")
+    number = xf.text(corrective, "InvoiceNumber", required=True)
+    return number if not series or number.startswith(series) else series + number
+
+
+def _instalments(
+    xf: XmlFile,
+    el: Element,
+    number: str,
+    customer: str,
+    currency: str,
+    totals: Totals,
+) -> tuple[tuple[Payment, ...], PaymentMethod, str]:
+    payments = []
+    terms: list[str] = []
+    method: PaymentMethod = ""
+    instalments = xf.findall(el, "PaymentDetails/Installment")
+    for index, inst in enumerate(instalments, start=1):
+        due = xf.date(inst, "InstallmentDueDate", required=True)
+        amount = xf.decimal(inst, "InstallmentAmount", required=True)
+        means = xf.text(inst, "PaymentMeans", required=True)
+        iban = xf.text(inst, "AccountToBeCredited/IBAN")
+        if iban and (problem := iban_problem(iban)):
+            xf.error(inst, problem, child="AccountToBeCredited/IBAN")
+        if index == 1:
+            method = PAYMENT_MEANS.get(means, "other") if means else ""
+            terms = [
+                xf.text(inst, "CollectionAdditionalInformation"),
+                f"IBAN {format_iban(iban)}" if iban and not iban_problem(iban) else "",
+                f"Ref. {ref}" if (ref := xf.text(inst, "PaymentReconciliationReference")) else "",
+            ]
+        if due is None or amount is None:
+            continue
+        payments.append(
+            Payment(
+                number=f"{number}-{index}",
+                invoice=number,
+                customer_code=customer,
+                amount=Money(amount, currency),
+                due_date=due,
+                method=PAYMENT_MEANS.get(means, "other") if means else "",
+                origin=xf.origin(
+                    inst, {"amount": "InstallmentAmount", "due_date": "InstallmentDueDate"}
+                ),
+            )
+        )
+    executable = xf.decimal(el, "InvoiceTotals/TotalExecutableAmount")
+    if payments and executable is not None:
+        scheduled = sum_of(p.amount.amount for p in payments)
+        if scheduled != executable:
+            xf.error(
+                el,
+                f"expected the instalments to add up to the TotalExecutableAmount "
+                f"{plain(executable)}, found {plain(scheduled)}",
+                child="PaymentDetails",
+            )
+    return tuple(payments), method, " · ".join(t for t in terms if t)
+
+
+FIELDS = {
+    "number": "InvoiceHeader/InvoiceNumber",
+    "customer": "BuyerParty",
+    "issue_date": "InvoiceIssueData/IssueDate",
+    "currency": "InvoiceIssueData/InvoiceCurrencyCode",
+    "corrects": "InvoiceHeader/Corrective/InvoiceNumber",
+    "base": "InvoiceTotals/TotalGrossAmountBeforeTaxes",
+    "tax": "InvoiceTotals/TotalTaxOutputs",
+    "surcharge": "TaxesOutputs/Tax/EquivalenceSurchargeAmount",
+    "withholding": "InvoiceTotals/TotalTaxesWithheld",
+    "total": "InvoiceTotals/InvoiceTotal",
+}
+LINE_FIELDS = {
+    "quantity": "Quantity",
+    "unit_price": "UnitPriceWithoutTax",
+    "tax_rate": "TaxesOutputs/Tax/TaxRate",
+}

@@ -1,0 +1,651 @@
+"""UBL 2.1 Invoice and CreditNote files (Peppol BIS Billing 3.0, EN 16931).
+
+A file or a folder of ``*.xml`` files, one document each. docs/readers.md has the full
+mapping. In short: the buyer (``AccountingCustomerParty``) becomes a customer coded by
+its tax id; each file becomes an invoice whose lines, document-level allowances and
+charges (as lines of their own), tax subtotals and totals are checked against each other
+to the cent; a prepaid amount becomes a paid receipt, so what is left to pay is exactly
+the ``PayableAmount``; an embedded PDF becomes the invoice's original PDF. A CreditNote
+becomes an invoice with negative amounts (quantities negated), linked to the invoice it
+corrects. Peppol has no place for withholdings (IRPF): UBL invoices never carry one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from portalgen.identifiers import format_iban
+from portalgen.load import fields as f
+from portalgen.load.einvoice import (
+    adjustment_line,
+    display_name,
+    merge_parties,
+    plain,
+    priced_line,
+    rate_key,
+    store_original_pdf,
+    sum_of,
+    tax_key,
+    xml_files,
+)
+from portalgen.load.options import LoadOptions
+from portalgen.load.problems import ProblemLog
+from portalgen.load.xmlsafe import Element, NotXml, XmlFile, local_name, namespace, parse_xml
+from portalgen.load.xmlsafe import sniff_root as _sniff
+from portalgen.model import (
+    Address,
+    Customer,
+    Export,
+    Invoice,
+    Line,
+    Money,
+    Origin,
+    Payment,
+    PaymentMethod,
+    Totals,
+)
+from portalgen.totals import tax_breakdown
+
+INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+ROOTS = {(INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")}
+PREFIXES = {INVOICE_NS: "", CREDIT_NOTE_NS: "", CAC: "cac", CBC: "cbc", EXT: "ext"}
+CREDIT_TYPE_CODES = {"381", "396", "532"}
+
+# UNCL 4461 payment means codes.
+PAYMENT_MEANS: dict[str, PaymentMethod] = {
+    "10": "cash",
+    "20": "cheque",
+    "30": "transfer",
+    "31": "transfer",
+    "42": "transfer",
+    "58": "transfer",
+    "48": "card",
+    "54": "card",
+    "55": "card",
+    "49": "direct_debit",
+    "59": "direct_debit",
+}
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+class UblReader:
+    """Reads UBL 2.1 invoices and credit notes. See docs/readers.md."""
+
+    name = "ubl"
+    issued_documents = True  # sent documents: see portalgen.load.combine
+
+    def detect(self, path: Path) -> bool:
+        files = xml_files(path) if path.exists() else []
+        return any(_sniff(p) in ROOTS for p in files[:50])
+
+    def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
+        files = xml_files(path)
+        if not files:
+            log.error(Origin(str(path)), "", "expected UBL invoice files (*.xml), found none")
+        parties: list[tuple[date, Customer]] = []
+        invoices: list[Invoice] = []
+        payments: list[Payment] = []
+        for file in files:
+            result = _read_file(file, display_name(file, path), options, log)
+            if result is not None:
+                parties.append((result.invoice.issue_date, result.customer))
+                invoices.append(result.invoice)
+                payments.extend(result.payments)
+        return Export(
+            customers=merge_parties(parties),
+            invoices=tuple(invoices),
+            payments=tuple(payments),
+            source=f"UBL in {path} ({len(invoices)} of {len(files)} files)",
+        )
+
+
+@dataclass(frozen=True)
+class _Result:
+    customer: Customer
+    invoice: Invoice
+    payments: tuple[Payment, ...]
+
+
+def _read_file(file: Path, name: str, options: LoadOptions, log: ProblemLog) -> _Result | None:
+    try:
+        root = parse_xml(file.read_bytes())
+    except NotXml as exc:
+        log.error(Origin(name), "", f"not a well-formed XML file: {exc}")
+        return None
+    except OSError as exc:
+        log.error(Origin(name), "", f"cannot read the file: {exc.strerror}")
+        return None
+    if (namespace(root), local_name(root)) not in ROOTS:
+        found = f"{{{namespace(root)}}}{local_name(root)}" if namespace(root) else local_name(root)
+        log.error(
+            Origin(name, "/" + local_name(root)),
+            "",
+            f"expected a UBL 2.1 Invoice ({INVOICE_NS}) or CreditNote ({CREDIT_NOTE_NS}), "
+            f"found {found}",
+        )
+        return None
+    before = len(log.errors)
+    result = _UblDocument(XmlFile(name, root, PREFIXES, log), options).read()
+    return result if len(log.errors) == before else None
+
+
+class _UblDocument:
+    def __init__(self, xf: XmlFile, options: LoadOptions) -> None:
+        self.xf = xf
+        self.root = xf.root
+        self.options = options
+        self.is_credit_note = local_name(self.root) == "CreditNote"
+        self.sign = Decimal(1)
+        self.currency = ""
+
+    # -- the pieces -------------------------------------------------------------------------
+
+    def read(self) -> _Result | None:
+        xf, root = self.xf, self.root
+        number = xf.text(root, "cbc:ID", required=True, what="the invoice number")
+        issue_date = xf.date(root, "cbc:IssueDate", required=True)
+        type_code = xf.text(
+            root, "cbc:CreditNoteTypeCode" if self.is_credit_note else "cbc:InvoiceTypeCode"
+        )
+        if self.is_credit_note or type_code in CREDIT_TYPE_CODES:
+            self.sign = Decimal(-1)
+        self.currency = xf.parse(root, "cbc:DocumentCurrencyCode", f.currency, required=True) or ""
+        customer = self._customer()
+        self._check_supplier()
+        lines = self._lines()
+        if not self.currency:
+            return None
+        adjustments = self._allowances_and_charges()
+        totals, prepaid = self._totals(lines, adjustments)
+        if issue_date is None or customer is None or totals is None or not lines:
+            return None
+        all_lines = (*lines, *adjustments)
+        self._check_tax_subtotals(all_lines)
+        method, terms = self._payment()
+        invoice = Invoice(
+            number=number,
+            customer_code=customer.code,
+            issue_date=issue_date,
+            currency=self.currency,
+            lines=all_lines,
+            totals=totals,
+            reference=xf.text(root, "cbc:BuyerReference")
+            or xf.text(root, "cac:OrderReference/cbc:ID"),
+            notes="\n".join(n.text.strip() for n in xf.findall(root, "cbc:Note") if n.text),
+            original_pdf=self._original_pdf(number),
+            due_date=xf.date(root, "cbc:DueDate")
+            or xf.date(root, "cac:PaymentMeans/cbc:PaymentDueDate"),
+            corrects=xf.text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
+            payment_terms=terms,
+            payment_method=method,
+            origin=xf.origin(root, FIELDS),
+        )
+        payments: tuple[Payment, ...] = ()
+        if prepaid and self.sign > 0:
+            payments = (
+                Payment(
+                    number=f"{number}-prepaid",
+                    invoice=number,
+                    customer_code=customer.code,
+                    amount=Money(prepaid, self.currency),
+                    due_date=issue_date,
+                    paid_date=issue_date,
+                    method=method,
+                    origin=xf.origin(xf.find(root, "cac:LegalMonetaryTotal/cbc:PrepaidAmount")),
+                ),
+            )
+        return _Result(customer, invoice, payments)
+
+    def _customer(self) -> Customer | None:
+        xf = self.xf
+        party = xf.require(self.root, "cac:AccountingCustomerParty/cac:Party", "the buyer")
+        if party is None:
+            return None
+        tax_id = _party_tax_id(xf, party)
+        if not tax_id:
+            xf.error(
+                party,
+                "expected the buyer's tax id in cac:PartyTaxScheme/cbc:CompanyID, "
+                "cac:PartyLegalEntity/cbc:CompanyID or cbc:EndpointID; the customer "
+                "cannot be identified without it",
+            )
+        legal = xf.text(party, "cac:PartyLegalEntity/cbc:RegistrationName")
+        trade = xf.text(party, "cac:PartyName/cbc:Name")
+        if not (legal or trade):
+            xf.error(
+                party,
+                "expected the buyer's name",
+                child="cac:PartyLegalEntity/cbc:RegistrationName",
+            )
+        address = xf.find(party, "cac:PostalAddress")
+        country = ""
+        if address is not None:
+            country = xf.parse(address, "cac:Country/cbc:IdentificationCode", f.country) or ""
+        emails = []
+        for path in ("cac:Contact/cbc:ElectronicMail", "cbc:EndpointID[@schemeID='EM']"):
+            raw = xf.text(party, path)
+            if raw:
+                try:
+                    emails.append(f.email(raw))
+                except f.FieldError as exc:
+                    xf.warning(party, f"{exc}; the address is not used", child=path)
+        if not tax_id or not (legal or trade):
+            return None
+        street = " ".join(
+            filter(
+                None,
+                (
+                    xf.text(party, f"cac:PostalAddress/cbc:{n}")
+                    for n in ("StreetName", "AdditionalStreetName")
+                ),
+            )
+        )
+        return Customer(
+            code=tax_key(tax_id),
+            name=legal or trade,
+            trade_name=trade if trade and trade != legal else "",
+            tax_id=tax_id,
+            emails=tuple(dict.fromkeys(emails)),
+            address=Address(
+                street=street,
+                postal_code=xf.text(party, "cac:PostalAddress/cbc:PostalZone"),
+                city=xf.text(party, "cac:PostalAddress/cbc:CityName"),
+                province=xf.text(party, "cac:PostalAddress/cbc:CountrySubentity"),
+                country=country or "ES",
+            ),
+            phone=xf.text(party, "cac:Contact/cbc:Telephone"),
+            iban=xf.text(
+                self.root, "cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID"
+            ),
+            origin=xf.origin(party, CUSTOMER_FIELDS),
+        )
+
+    def _check_supplier(self) -> None:
+        company = self.options.company_tax_id
+        party = self.xf.require(self.root, "cac:AccountingSupplierParty/cac:Party", "the seller")
+        if party is None or not company:
+            return
+        tax_id = _party_tax_id(self.xf, party)
+        if tax_id and tax_key(tax_id) != tax_key(company):
+            self.xf.error(
+                party,
+                f"the seller's tax id is {tax_id!r}, not the company's ({company!r} in the "
+                "configuration); is this a purchase invoice?",
+            )
+
+    def _amount(self, element: Element, path: str, *, required: bool = False) -> Decimal | None:
+        found = self.xf.require(element, path) if required else self.xf.find(element, path)
+        if found is None:
+            return None
+        value = self.xf.decimal(element, path, required=required)
+        currency = found.get("currencyID")
+        if value is not None and self.currency and currency != self.currency:
+            self.xf.error(
+                found,
+                f'expected the amount in the document currency (currencyID="{self.currency}"), '
+                f"found {'currencyID=' + repr(currency) if currency else 'no currencyID'}",
+            )
+        return value
+
+    def _lines(self) -> tuple[Line, ...]:
+        xf = self.xf
+        tag = "cac:CreditNoteLine" if self.is_credit_note else "cac:InvoiceLine"
+        elements = xf.findall(self.root, tag)
+        if not elements:
+            xf.error(self.root, "expected at least one line", child=tag)
+        lines = []
+        for element in elements:
+            line = self._line(element)
+            if line is not None:
+                lines.append(line)
+        return tuple(lines)
+
+    def _line(self, el: Element) -> Line | None:
+        xf = self.xf
+        qty_tag = "cbc:CreditedQuantity" if self.is_credit_note else "cbc:InvoicedQuantity"
+        quantity = xf.decimal(el, qty_tag, required=True)
+        net = self._amount(el, "cbc:LineExtensionAmount", required=True)
+        price = self._amount(el, "cac:Price/cbc:PriceAmount", required=True)
+        base_quantity = xf.decimal(el, "cac:Price/cbc:BaseQuantity") or Decimal(1)
+        name = xf.text(el, "cac:Item/cbc:Name", required=True, what="the item's name")
+        rate = self._rate(el, "cac:Item/cac:ClassifiedTaxCategory")
+        flags = [(a, self._is_charge(a)) for a in xf.findall(el, "cac:AllowanceCharge")]
+        allowances = [self._amount(a, "cbc:Amount", required=True) for a, c in flags if c is False]
+        charges = [self._amount(a, "cbc:Amount", required=True) for a, c in flags if c is True]
+        if quantity is None or net is None or price is None or rate is None or not name:
+            return None
+        unit_price = price / base_quantity
+        expected = quantity * unit_price - sum_of(allowances) + sum_of(charges)
+        if abs(expected - net) >= Decimal("0.01"):
+            xf.error(
+                el,
+                f"expected {plain(expected)} (quantity × price − allowances + charges), "
+                f"found {plain(net)}",
+                child="cbc:LineExtensionAmount",
+            )
+            return None
+        description = xf.text(el, "cac:Item/cbc:Description")
+        line = priced_line(
+            description=f"{name}\n{description}" if description and description != name else name,
+            quantity=quantity * self.sign,
+            unit_price=unit_price,
+            net=net * self.sign,
+            tax_rate=rate,
+            unit=_attribute(xf.find(el, qty_tag), "unitCode"),
+            reference=xf.text(el, "cac:Item/cac:SellersItemIdentification/cbc:ID"),
+            origin=xf.origin(el, LINE_FIELDS),
+        )
+        if line is None:
+            xf.error(
+                el,
+                "the line amount cannot follow from a zero price",
+                child="cbc:LineExtensionAmount",
+            )
+        return line
+
+    def _is_charge(self, item: Element) -> bool | None:
+        indicator = self.xf.text(item, "cbc:ChargeIndicator", required=True).lower()
+        if indicator in ("true", "false"):
+            return indicator == "true"
+        if indicator:
+            self.xf.error(
+                item, f"expected true or false, found {indicator!r}", child="cbc:ChargeIndicator"
+            )
+        return None
+
+    def _rate(self, el: Element, path: str) -> Decimal | None:
+        category = self.xf.find(el, path)
+        if category is None:
+            self.xf.error(el, "this mandatory element is missing (the VAT category)", child=path)
+            return None
+        percent = self.xf.decimal(category, "cbc:Percent")
+        code = self.xf.text(category, "cbc:ID")
+        if percent is None and code in ("S", "L", "M"):
+            self.xf.error(
+                category, f"expected the VAT rate of category {code}", child="cbc:Percent"
+            )
+            return None
+        return rate_key(percent or Decimal(0))
+
+    def _allowances_and_charges(self) -> tuple[Line, ...]:
+        result = []
+        for el in self.xf.findall(self.root, "cac:AllowanceCharge"):
+            is_charge = self._is_charge(el)
+            if is_charge is None:
+                continue
+            amount = self._amount(el, "cbc:Amount", required=True)
+            rate = self._rate(el, "cac:TaxCategory")
+            if amount is None or rate is None:
+                continue
+            reason = self.xf.text(el, "cbc:AllowanceChargeReason") or self.xf.text(
+                el, "cbc:AllowanceChargeReasonCode"
+            )
+            result.append(
+                adjustment_line(
+                    reason or ("Charge" if is_charge else "Allowance"),
+                    (amount if is_charge else -amount) * self.sign,
+                    rate,
+                    "CHARGE" if is_charge else "ALLOWANCE",
+                    self.xf.origin(el, LINE_FIELDS),
+                )
+            )
+        return tuple(result)
+
+    def _totals(
+        self, lines: tuple[Line, ...], adjustments: tuple[Line, ...]
+    ) -> tuple[Totals | None, Decimal]:
+        xf, root = self.xf, self.root
+        total = xf.require(root, "cac:LegalMonetaryTotal")
+        if total is None:
+            return None, Decimal(0)
+        line_ext = self._amount(total, "cbc:LineExtensionAmount", required=True)
+        exclusive = self._amount(total, "cbc:TaxExclusiveAmount", required=True)
+        inclusive = self._amount(total, "cbc:TaxInclusiveAmount", required=True)
+        allowance_total = self._amount(total, "cbc:AllowanceTotalAmount")
+        charge_total = self._amount(total, "cbc:ChargeTotalAmount")
+        prepaid = self._amount(total, "cbc:PrepaidAmount") or Decimal(0)
+        rounding = self._amount(total, "cbc:PayableRoundingAmount") or Decimal(0)
+        payable = self._amount(total, "cbc:PayableAmount", required=True)
+        tax_total = self._tax_total()
+        if None in (line_ext, exclusive, inclusive, payable, tax_total) or len(lines) == 0:
+            return None, prepaid
+        assert line_ext is not None and exclusive is not None and inclusive is not None
+        assert payable is not None and tax_total is not None
+        allowances = -sum_of(a.unit_price for a in adjustments if a.reference == "ALLOWANCE")
+        charges = sum_of(a.unit_price for a in adjustments if a.reference == "CHARGE")
+        allowances, charges = allowances * self.sign, charges * self.sign
+        checks = [
+            (
+                "cbc:LineExtensionAmount",
+                line_ext,
+                sum_of(x.net for x in lines) * self.sign,
+                "the sum of the lines' cbc:LineExtensionAmount",
+            ),
+            (
+                "cbc:AllowanceTotalAmount",
+                allowance_total,
+                allowances,
+                "the sum of the document-level allowances",
+            ),
+            (
+                "cbc:ChargeTotalAmount",
+                charge_total,
+                charges,
+                "the sum of the document-level charges",
+            ),
+            (
+                "cbc:TaxExclusiveAmount",
+                exclusive,
+                line_ext - allowances + charges,
+                "cbc:LineExtensionAmount − cbc:AllowanceTotalAmount + cbc:ChargeTotalAmount",
+            ),
+            (
+                "cbc:TaxInclusiveAmount",
+                inclusive,
+                exclusive + tax_total,
+                "cbc:TaxExclusiveAmount + cac:TaxTotal/cbc:TaxAmount",
+            ),
+            (
+                "cbc:PayableAmount",
+                payable,
+                inclusive - prepaid + rounding,
+                "cbc:TaxInclusiveAmount − cbc:PrepaidAmount + cbc:PayableRoundingAmount",
+            ),
+        ]
+        ok = True
+        for path, declared, expected, how in checks:
+            if declared is not None and declared != expected:
+                xf.error(
+                    total,
+                    f"expected {plain(expected)} ({how}), found {plain(declared)}",
+                    child=path,
+                )
+                ok = False
+        if rounding:
+            xf.warning(
+                total, "a payable rounding is kept in the total", child="cbc:PayableRoundingAmount"
+            )
+        if not ok:
+            return None, prepaid
+        zero = Money.zero(self.currency)
+        return Totals(
+            self._money(exclusive),
+            self._money(tax_total),
+            zero,
+            zero,
+            self._money(inclusive + rounding),
+        ), prepaid
+
+    def _money(self, amount: Decimal) -> Money:
+        return Money(amount * self.sign, self.currency)
+
+    def _tax_total(self) -> Decimal | None:
+        """The TaxTotal in the document currency (a second one may be in the tax currency)."""
+        totals = self.xf.findall(self.root, "cac:TaxTotal")
+        if not totals:
+            self.xf.error(self.root, "this mandatory element is missing", child="cac:TaxTotal")
+            return None
+        for element in totals:
+            amount = self.xf.find(element, "cbc:TaxAmount")
+            if amount is not None and amount.get("currencyID") == self.currency:
+                self._tax_element = element
+                declared = self._amount(element, "cbc:TaxAmount", required=True)
+                subtotals = [
+                    self._amount(s, "cbc:TaxAmount", required=True)
+                    for s in self.xf.findall(element, "cac:TaxSubtotal")
+                ]
+                if declared is not None and subtotals and sum_of(subtotals) != declared:
+                    self.xf.error(
+                        element,
+                        f"expected {plain(sum_of(subtotals))} (the sum of the "
+                        f"cac:TaxSubtotal/cbc:TaxAmount), found {plain(declared)}",
+                        child="cbc:TaxAmount",
+                    )
+                    return None
+                return declared
+        self._amount(totals[0], "cbc:TaxAmount", required=True)  # reports the currency
+        return None
+
+    def _check_tax_subtotals(self, lines: tuple[Line, ...]) -> None:
+        """Each declared subtotal must be what the portal will show for that rate."""
+        element = getattr(self, "_tax_element", None)
+        if element is None:
+            return
+        computed = {g.rate: g for g in tax_breakdown(lines, self.currency) if g.kind == "vat"}
+        declared: dict[Decimal, tuple[Decimal, Decimal, Element]] = {}
+        for sub in self.xf.findall(element, "cac:TaxSubtotal"):
+            rate = self._rate(sub, "cac:TaxCategory")
+            taxable = self._amount(sub, "cbc:TaxableAmount", required=True)
+            tax = self._amount(sub, "cbc:TaxAmount", required=True)
+            if rate is None or taxable is None or tax is None:
+                return
+            before = declared.get(rate, (Decimal(0), Decimal(0), sub))
+            declared[rate] = (before[0] + taxable * self.sign, before[1] + tax * self.sign, sub)
+        for rate, (taxable, tax, sub) in declared.items():
+            group = computed.get(rate)
+            base = group.base.amount if group else Decimal(0)
+            amount = group.amount.amount if group else Decimal(0)
+            if base != taxable:
+                self.xf.error(
+                    sub,
+                    f"expected {plain(base * self.sign)} (the lines, allowances and charges "
+                    f"at {rate} %), found {plain(taxable * self.sign)}",
+                    child="cbc:TaxableAmount",
+                )
+            elif abs(amount - tax) > Decimal("0.01"):
+                self.xf.error(
+                    sub,
+                    f"expected {plain(amount * self.sign)} ({rate} % of "
+                    f"{plain(base * self.sign)}), found {plain(tax * self.sign)}",
+                    child="cbc:TaxAmount",
+                )
+        for rate, group in computed.items():
+            if rate not in declared and group.base.amount:
+                self.xf.error(
+                    element,
+                    f"expected a cac:TaxSubtotal for the lines at {rate} % "
+                    f"(taxable {plain(group.base.amount * self.sign)}), found none",
+                )
+
+    def _payment(self) -> tuple[PaymentMethod, str]:
+        xf = self.xf
+        means = xf.find(self.root, "cac:PaymentMeans")
+        method: PaymentMethod = ""
+        parts = [xf.text(self.root, "cac:PaymentTerms/cbc:Note")]
+        if means is not None:
+            code = xf.text(means, "cbc:PaymentMeansCode")
+            method = PAYMENT_MEANS.get(code, "other") if code else ""
+            iban = xf.text(means, "cac:PayeeFinancialAccount/cbc:ID")
+            if iban:
+                parts.append(f"IBAN {format_iban(iban)}")
+            reference = xf.text(means, "cbc:PaymentID")
+            if reference:
+                parts.append(f"Ref. {reference}")
+        return method, " · ".join(p for p in parts if p)
+
+    def _original_pdf(self, number: str) -> Path | None:
+        """The embedded PDF that is this invoice: the one named by its number, else the first."""
+        xf = self.xf
+        candidates: list[tuple[bool, int, Element]] = []
+        for ref in xf.findall(self.root, "cac:AdditionalDocumentReference"):
+            blob = xf.find(ref, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
+            if blob is None or (blob.get("mimeCode") or "").lower() != "application/pdf":
+                continue
+            named = number in (xf.text(ref, "cbc:ID"), blob.get("filename", ""))
+            candidates.append((not named, len(candidates), blob))
+        if not candidates:
+            return None
+        blob = min(candidates, key=lambda c: (c[0], c[1]))[2]
+        data = _decode_pdf(xf, blob)
+        return store_original_pdf(data, self.options.cache_dir) if data else None
+
+
+def _attribute(element: Element | None, name: str) -> str:
+    return "" if element is None else str(element.get(name) or "").strip()
+
+
+def _decode_pdf(xf: XmlFile, blob: Element) -> bytes | None:
+    raw = re.sub(r"\s+", "", blob.text or "")
+    if len(raw) > MAX_PDF_BYTES * 4 // 3 + 4:
+        xf.error(blob, f"the embedded PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB")
+        return None
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        xf.error(blob, "expected the PDF in base64, found text that is not base64")
+        return None
+    if not data.startswith(b"%PDF-"):
+        xf.error(blob, "expected a PDF file (starting with %PDF-), found other content")
+        return None
+    return data
+
+
+def _party_tax_id(xf: XmlFile, party: Element) -> str:
+    schemes = xf.findall(party, "cac:PartyTaxScheme")
+    schemes.sort(key=lambda s: xf.text(s, "cac:TaxScheme/cbc:ID") != "VAT")
+    for scheme in schemes:
+        if value := xf.text(scheme, "cbc:CompanyID"):
+            return value
+    for path in ("cac:PartyLegalEntity/cbc:CompanyID", "cac:PartyIdentification/cbc:ID"):
+        if value := xf.text(party, path):
+            return value
+    endpoint = xf.find(party, "cbc:EndpointID")
+    if endpoint is not None and endpoint.get("schemeID") != "EM":
+        return (endpoint.text or "").strip()
+    return ""
+
+
+FIELDS = {
+    "number": "cbc:ID",
+    "customer": "cac:AccountingCustomerParty",
+    "issue_date": "cbc:IssueDate",
+    "currency": "cbc:DocumentCurrencyCode",
+    "corrects": "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
+    "due_date": "cbc:DueDate",
+    "base": "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
+    "tax": "cac:TaxTotal/cbc:TaxAmount",
+    "total": "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
+}
+CUSTOMER_FIELDS = {
+    "code": "cac:PartyTaxScheme/cbc:CompanyID",
+    "tax_id": "cac:PartyTaxScheme/cbc:CompanyID",
+    "name": "cac:PartyLegalEntity/cbc:RegistrationName",
+    "iban": "cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID",
+}
+LINE_FIELDS = {
+    "quantity": "cbc:InvoicedQuantity",
+    "unit_price": "cac:Price/cbc:PriceAmount",
+    "tax_rate": "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
+}
+
+__all__ = ["UblReader"]
