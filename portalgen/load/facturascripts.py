@@ -1,19 +1,532 @@
-"""Placeholder, replaced below."""
+"""FacturaScripts exports: the REST API's JSON or a CSV dump per table, in one folder.
+
+portalgen.load.fs_tables reads the rows; this module turns them into the model.
+docs/readers.md has every column mapping; in short:
+
+- ``clientes`` (+ the billing contact in ``contactos`` for the address) → customers.
+- ``presupuestoscli`` / ``pedidoscli`` / ``albaranescli`` / ``facturascli`` with their
+  line tables → quotes, orders, delivery notes, invoices, numbered by ``codigo``; totals
+  from ``neto``/``totaliva``/``totalrecargo``/``totalirpf``/``total`` (checked against
+  ``total = neto + totalsuplidos + totaliva + totalrecargo − totalirpf``).
+- ``estados_documentos`` → quote and order statuses (portalgen.load.fs_states).
+- ``recibospagoscli`` (+ ``pagoscli`` for the paid date) → receipts, from which invoice
+  statuses follow.
+- ``doctransformations`` → quote → order → delivery note → invoice links.
+- ``attached_files`` + ``attached_files_rel`` → original PDFs and shared documents
+  (portalgen.load.fs_files).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from portalgen.load import fields as f
+from portalgen.load import schema
+from portalgen.load.einvoice import country_alpha2
+from portalgen.load.fs_files import attach_files
+from portalgen.load.fs_states import order_status, payment_method, quote_status
+from portalgen.load.fs_tables import RESOURCES, Row, find_table_file, read_table
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Export
+from portalgen.model import (
+    Address,
+    Customer,
+    DeliveryNote,
+    Document,
+    DocumentKind,
+    Export,
+    Invoice,
+    Line,
+    Money,
+    Order,
+    Origin,
+    Payment,
+    Quote,
+    Totals,
+)
+
+# kind → (header table, lines table, primary key, model class name in doctransformations)
+KINDS: dict[DocumentKind, tuple[str, str, str, str]] = {
+    "quote": ("presupuestoscli", "lineaspresupuestoscli", "idpresupuesto", "PresupuestoCliente"),
+    "order": ("pedidoscli", "lineaspedidoscli", "idpedido", "PedidoCliente"),
+    "delivery_note": ("albaranescli", "lineasalbaranescli", "idalbaran", "AlbaranCliente"),
+    "invoice": ("facturascli", "lineasfacturascli", "idfactura", "FacturaCliente"),
+}
+DOCUMENT_FIELDS = {
+    "number": "codigo",
+    "customer": "codcliente",
+    "issue_date": "fecha",
+    "currency": "coddivisa",
+    "base": "neto",
+    "tax": "totaliva",
+    "surcharge": "totalrecargo",
+    "withholding": "totalirpf",
+    "total": "total",
+    "valid_until": "finoferta",
+    "corrects": "codigorect",
+    "status": "idestado",
+}
+CUSTOMER_FIELDS = {"code": "codcliente", "name": "razonsocial", "tax_id": "cifnif"}
+LINE_FIELDS = {
+    "quantity": "cantidad",
+    "unit_price": "pvpunitario",
+    "discount": "dtopor",
+    "tax_rate": "iva",
+    "surcharge_rate": "recargo",
+    "withholding_rate": "irpf",
+}
 
 
 class FacturaScriptsReader:
+    """Reads a FacturaScripts export folder (API JSON or CSV). See docs/readers.md."""
+
     name = "facturascripts"
 
     def detect(self, path: Path) -> bool:
-        return False
+        return path.is_dir() and find_table_file(path, "clientes") is not None
 
     def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
-        return Export()
+        if find_table_file(path, "clientes") is None:
+            log.error(Origin(str(path)), "", "expected clientes.json or clientes.csv in the folder")
+        tables = {table: read_table(path, table, log) for table in RESOURCES}
+        form = "API JSON" if (path / "clientes.json").is_file() else "CSV"
+        export = _Builder(tables, path, options, log).build()
+        return Export(
+            **{name: getattr(export, name) for name in _PARTS},
+            source=f"FacturaScripts {form} export in {path}",
+        )
+
+
+_PARTS = ("customers", "quotes", "orders", "delivery_notes", "invoices", "payments", "documents")
+
+
+@dataclass
+class _Builder:
+    tables: dict[str, list[Row]]
+    base: Path
+    options: LoadOptions
+    log: ProblemLog
+    codes: dict[str, dict[int, str]] = field(default_factory=dict)  # class → id → codigo
+    rows: dict[str, dict[int, Row]] = field(default_factory=dict)  # class → id → header row
+    states: dict[int, Row] = field(default_factory=dict)  # idestado → estados_documentos row
+    warned_states: set[int] = field(default_factory=set)
+    skipped: set[tuple[str, int]] = field(default_factory=set)  # (class, id) not read
+
+    def build(self) -> Export:
+        customers = tuple(self._customers())
+        for table, _, pk, model in KINDS.values():
+            rows = {r.get(pk): r for r in self.tables[table] if r.get(pk) is not None}
+            self.rows[model] = rows
+            self.codes[model] = {i: str(r.get("codigo", "")) for i, r in rows.items()}
+        self.states = {
+            r.get("idestado"): r
+            for r in self.tables["estados_documentos"]
+            if r.get("idestado") is not None
+        }
+        links = _Links(self.tables["doctransformations"])
+        documents: dict[DocumentKind, list[Document]] = {}
+        for kind, (_, _, _, model) in KINDS.items():
+            documents[kind] = [d for d in self._documents(kind, links) if d is not None]
+            for skipped_model, doc_id in self.skipped:  # no links to what was not read
+                if skipped_model == model:
+                    self.codes[model].pop(doc_id, None)
+        payments = self._payments(documents["invoice"])  # type: ignore[arg-type]
+        pdfs, shared = attach_files(self.tables, self.base, self.rows, customers, self.log)
+        for kind, docs in documents.items():
+            model = KINDS[kind][3]
+            documents[kind] = [_with_pdf(d, pdfs.get((model, d.number))) for d in docs]
+        return Export(
+            customers=customers,
+            quotes=tuple(documents["quote"]),  # type: ignore[arg-type]
+            orders=tuple(documents["order"]),  # type: ignore[arg-type]
+            delivery_notes=tuple(documents["delivery_note"]),  # type: ignore[arg-type]
+            invoices=tuple(documents["invoice"]),  # type: ignore[arg-type]
+            payments=tuple(payments),
+            documents=tuple(shared),
+        )
+
+    # -- customers --------------------------------------------------------------------------
+
+    def _customers(self) -> list[Customer]:
+        contacts: dict[int, Row] = {}
+        by_customer: dict[str, list[Row]] = defaultdict(list)
+        for row in self.tables["contactos"]:
+            if row.get("idcontacto") is not None:
+                contacts[row.get("idcontacto")] = row
+            if row.get("codcliente"):
+                by_customer[row.get("codcliente")].append(row)
+        result = []
+        for row in self.tables["clientes"]:
+            customer = self._customer(row, contacts, by_customer)
+            if customer is not None:
+                result.append(customer)
+        return result
+
+    def _customer(
+        self, row: Row, contacts: dict[int, Row], by_customer: dict[str, list[Row]]
+    ) -> Customer | None:
+        origin = Origin(row.origin.file, row.origin.location, CUSTOMER_FIELDS)
+        ok = True
+        code = self._parse(row, "codcliente", schema.customer_code, required=True)
+        name = row.get("razonsocial") or row.get("nombre")
+        if not name:
+            self.log.error(origin, "nombre", "this field is required but empty")
+            ok = False
+        if not row.get("cifnif"):
+            self.log.error(origin, "cifnif", "this field is required but empty")
+            ok = False
+        emails: list[str] = []
+        if row.get("email"):
+            address = self._parse(row, "email", f.email)
+            ok = ok and address is not None
+            emails.extend([address] if address else [])
+        for contact in by_customer.get(str(code), []):
+            if contact.get("email"):
+                try:
+                    emails.append(f.email(contact.get("email")))
+                except f.FieldError as exc:
+                    self.log.warning(contact.origin, "email", f"{exc}; not used")
+        billing = contacts.get(row.get("idcontactofact")) or next(
+            iter(by_customer.get(str(code), [])), None
+        )
+        address = self._address(billing) if billing is not None else Address()
+        if code is None or not ok or address is None:
+            return None
+        return Customer(
+            code=code,
+            name=name,
+            trade_name=row.get("nombre") if row.get("nombre") != name else "",
+            tax_id=row.get("cifnif"),
+            emails=tuple(dict.fromkeys(emails)),
+            language=(row.get("langcode") or "")[:2].lower(),
+            address=address,
+            phone=row.get("telefono1", ""),
+            notify=not row.get("debaja", False),
+            origin=origin,
+        )
+
+    def _address(self, contact: Row) -> Address | None:
+        country = "ES"
+        if contact.get("codpais"):
+            found = country_alpha2(contact.get("codpais"))
+            if found is None:
+                self.log.error(
+                    contact.origin,
+                    "codpais",
+                    f"expected an ISO 3166 country code like ESP, found {contact.get('codpais')!r}",
+                )
+                return None
+            country = found
+        return Address(
+            street=contact.get("direccion", ""),
+            postal_code=contact.get("codpostal", ""),
+            city=contact.get("ciudad", ""),
+            province=contact.get("provincia", ""),
+            country=country,
+        )
+
+    def _parse(self, row: Row, column: str, parser: Any, *, required: bool = False) -> Any:
+        raw = row.get(column)
+        if raw is None or raw == "":
+            if required:
+                self.log.error(row.origin, column, "this field is required but empty")
+            return None
+        try:
+            return parser(raw)
+        except f.FieldError as exc:
+            self.log.error(row.origin, column, str(exc))
+            return None
+
+    # -- documents --------------------------------------------------------------------------
+
+    def _documents(self, kind: DocumentKind, links: _Links) -> list[Document | None]:
+        table, lines_table, pk, _ = KINDS[kind]
+        lines: dict[int, list[Row]] = defaultdict(list)
+        for row in self.tables[lines_table]:
+            lines[row.get(pk)].append(row)
+        return [
+            self._document(kind, row, lines.get(row.get(pk), []), links)
+            for row in self.tables[table]
+        ]
+
+    def _document(
+        self, kind: DocumentKind, row: Row, line_rows: list[Row], links: _Links
+    ) -> Document | None:
+        _, lines_table, pk, model = KINDS[kind]
+        origin = Origin(row.origin.file, row.origin.location, DOCUMENT_FIELDS)
+        number = self._parse(row, "codigo", schema.document_number, required=True)
+        if not row.get("codcliente"):
+            self.log.warning(
+                origin, "codcliente", "no customer (a counter sale): it has no portal; skipped"
+            )
+            self.skipped.add((model, row.get(pk)))
+            return None
+        issue_date = row.get("fecha")
+        if issue_date is None:
+            self.log.error(origin, "fecha", "this field is required but empty")
+        currency = self._parse(row, "coddivisa", f.currency, required=True)
+        if not line_rows:
+            report = self.log.error if kind == "invoice" else self.log.warning
+            report(origin, "codigo", f"the document has no lines in {lines_table}; skipped")
+            self.skipped.add((model, row.get(pk)))
+            return None
+        discount = (100 - row.get("dtopor1", Decimal(0))) * (100 - row.get("dtopor2", Decimal(0)))
+        ordered = sorted(line_rows, key=lambda r: (-r.get("orden", 0), r.get("idlinea", 0)))
+        lines = tuple(_line(r, discount / 10000) for r in ordered)
+        if number is None or issue_date is None or currency is None:
+            return None
+        totals = self._totals(row, origin, currency)
+        if totals is None:
+            return None
+        common: dict[str, Any] = {
+            "number": number,
+            "customer_code": row.get("codcliente"),
+            "issue_date": issue_date,
+            "currency": currency,
+            "lines": lines,
+            "totals": totals,
+            "series": row.get("codserie", ""),
+            "reference": row.get("numero2", ""),
+            "notes": row.get("observaciones", ""),
+            "origin": origin,
+        }
+        doc_id = row.get(pk)
+        if kind == "quote":
+            status, guessed = quote_status(self._state(row))
+            self._warn_guess(row, guessed, status)
+            return Quote(**common, status=status, valid_until=row.get("finoferta"))
+        if kind == "order":
+            status_o, guessed = order_status(self._state(row))
+            self._warn_guess(row, guessed, status_o)
+            notes = [
+                self.rows["AlbaranCliente"][i]
+                for i in links.children(model, doc_id, "AlbaranCliente")
+            ]
+            return Order(
+                **common,
+                status=status_o,
+                quote=links.parent(model, doc_id, "PresupuestoCliente", self.codes),
+                shipped_date=min((n.get("fecha") for n in notes if n.get("fecha")), default=None),
+            )
+        if kind == "delivery_note":
+            return DeliveryNote(
+                **common,
+                delivery_date=issue_date,
+                order=links.parent(model, doc_id, "PedidoCliente", self.codes),
+            )
+        return self._invoice(row, common, links)
+
+    def _invoice(self, row: Row, common: dict[str, Any], links: _Links) -> Invoice:
+        doc_id = row.get("idfactura")
+        notes = tuple(links.parents("FacturaCliente", doc_id, "AlbaranCliente", self.codes))
+        order = links.parent("FacturaCliente", doc_id, "PedidoCliente", self.codes)
+        if not order:
+            note_ids = links.parent_ids("FacturaCliente", doc_id, "AlbaranCliente")
+            orders = {
+                links.parent("AlbaranCliente", i, "PedidoCliente", self.codes) for i in note_ids
+            }
+            order = orders.pop() if len(orders) == 1 else ""
+        corrects = row.get("codigorect") or self.codes["FacturaCliente"].get(
+            row.get("idfacturarect"), ""
+        )
+        codpago = row.get("codpago", "")
+        return Invoice(
+            **common,
+            corrects=corrects,
+            payment_method=payment_method(codpago, self._forma(codpago)),
+            order=order,
+            delivery_notes=notes,
+        )
+
+    def _totals(self, row: Row, origin: Origin, currency: str) -> Totals | None:
+        zero = Decimal("0.00")
+        neto, suplidos = row.get("neto", zero), row.get("totalsuplidos", zero)
+        iva, recargo, irpf = (row.get(c, zero) for c in ("totaliva", "totalrecargo", "totalirpf"))
+        total = row.get("total", zero)
+        expected = neto + suplidos + iva + recargo - irpf
+        if abs(expected - total) > Decimal("0.01"):
+            self.log.error(
+                origin,
+                "total",
+                f"expected {expected} (neto + totalsuplidos + totaliva + totalrecargo − "
+                f"totalirpf), found {total}",
+            )
+            return None
+        money = [Money(v, currency) for v in (neto + suplidos, iva, recargo, irpf, total)]
+        return Totals(*money)
+
+    def _state(self, row: Row) -> dict[str, Any]:
+        states = self.states
+        idestado = row.get("idestado")
+        if idestado is None:
+            return {"editable": True}
+        state = states.get(idestado)
+        if state is None:
+            if states:
+                self.log.error(row.origin, "idestado", f"no state {idestado} in estados_documentos")
+            return {"editable": True}
+        return dict(state.values)
+
+    def _warn_guess(self, row: Row, guessed: bool, status: str) -> None:
+        idestado = row.get("idestado")
+        if guessed and idestado not in self.warned_states:
+            self.warned_states.add(idestado)
+            state = self.states[idestado]
+            self.log.warning(
+                state.origin,
+                "nombre",
+                f"state {state.get('nombre')!r} is neither editable nor generates a document: "
+                f"read as {status}; rename it to a known name to be sure (docs/readers.md)",
+            )
+
+    def _forma(self, codpago: str) -> dict[str, Any] | None:
+        for row in self.tables["formaspago"]:
+            if row.get("codpago") == codpago:
+                return dict(row.values)
+        return None
+
+    # -- receipts ---------------------------------------------------------------------------
+
+    def _payments(self, invoices: list[Invoice]) -> list[Payment]:
+        by_number = {i.number: i for i in invoices}
+        paid_on: dict[int, list[Any]] = defaultdict(list)
+        for row in self.tables["pagoscli"]:
+            if row.get("fecha"):
+                paid_on[row.get("idrecibo")].append(row.get("fecha"))
+        result = []
+        for row in self.tables["recibospagoscli"]:
+            if ("FacturaCliente", row.get("idfactura")) in self.skipped:
+                continue
+            payment = self._receipt(row, by_number, paid_on)
+            if payment is not None:
+                result.append(payment)
+        with_receipts = {p.invoice for p in result}
+        for doc_id, header in self.rows["FacturaCliente"].items():
+            number = self.codes["FacturaCliente"][doc_id]
+            invoice = by_number.get(number)
+            if invoice and header.get("pagada") and number not in with_receipts:
+                result.append(
+                    Payment(
+                        number=f"{number}-paid",
+                        invoice=number,
+                        customer_code=invoice.customer_code,
+                        amount=invoice.totals.total,
+                        due_date=invoice.issue_date,
+                        paid_date=invoice.issue_date,
+                        method=invoice.payment_method,
+                        origin=invoice.origin,
+                    )
+                )
+        return result
+
+    def _receipt(
+        self, row: Row, invoices: dict[str, Invoice], paid_on: dict[int, list[Any]]
+    ) -> Payment | None:
+        origin = Origin(row.origin.file, row.origin.location, RECEIPT_FIELDS)
+        number = self.codes["FacturaCliente"].get(row.get("idfactura")) or row.get("codigofactura")
+        if not number:
+            self.log.error(origin, "idfactura", "the receipt names no invoice")
+            return None
+        invoice = invoices.get(number)
+        amount, issued = row.get("importe"), row.get("fecha")
+        if amount is None or issued is None:
+            self.log.error(
+                origin, "importe" if amount is None else "fecha", "this field is required but empty"
+            )
+            return None
+        currency = self._parse(row, "coddivisa", f.currency) or (
+            invoice.currency if invoice else self.options.currency
+        )
+        paid_date = None
+        if row.get("pagado"):
+            paid_date = row.get("fechapago") or max(paid_on[row.get("idrecibo")], default=issued)
+        codpago = row.get("codpago", "")
+        return Payment(
+            number=f"{number}-{row.get('numero') or row.get('idrecibo')}",
+            invoice=number,
+            customer_code=row.get("codcliente") or (invoice.customer_code if invoice else ""),
+            amount=Money(amount, currency),
+            due_date=row.get("vencimiento") or issued,
+            paid_date=paid_date,
+            method=payment_method(codpago, self._forma(codpago)),
+            origin=origin,
+        )
+
+
+RECEIPT_FIELDS = {
+    "number": "numero",
+    "invoice": "idfactura",
+    "customer": "codcliente",
+    "amount": "importe",
+    "due_date": "vencimiento",
+    "paid_date": "fechapago",
+    "currency": "coddivisa",
+}
+
+
+def _line(row: Row, document_factor: Decimal) -> Line:
+    """A line; its two discounts and the document's two combine into one percentage."""
+    d1, d2 = row.get("dtopor", Decimal(0)), row.get("dtopor2", Decimal(0))
+    factor = (100 - d1) * (100 - d2) / 10000 * document_factor
+    discount = (100 - 100 * factor).quantize(Decimal("0.000001")).normalize()
+    if discount == discount.to_integral():
+        discount = discount.quantize(Decimal(1))
+    return Line(
+        description=row.get("descripcion") or row.get("referencia") or "-",
+        quantity=row.get("cantidad", Decimal(0)),
+        unit_price=row.get("pvpunitario", Decimal(0)),
+        discount=discount,
+        tax_rate=row.get("iva", Decimal(0)),
+        surcharge_rate=row.get("recargo", Decimal(0)),
+        withholding_rate=row.get("irpf", Decimal(0)),
+        reference=row.get("referencia", ""),
+        origin=Origin(row.origin.file, row.origin.location, LINE_FIELDS),
+    )
+
+
+def _with_pdf(doc: Document, pdf: Path | None) -> Document:
+    return replace(doc, original_pdf=pdf) if pdf is not None else doc
+
+
+class _Links:
+    """doctransformations: which document was made from which (line by line, deduplicated)."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.pairs: set[tuple[str, int, str, int]] = set()
+        for row in rows:
+            values = (row.get("model1"), row.get("iddoc1"), row.get("model2"), row.get("iddoc2"))
+            if None not in values:
+                self.pairs.add(values)
+
+    def parent_ids(self, model: str, doc_id: int, parent_model: str) -> list[int]:
+        return sorted(
+            i1
+            for m1, i1, m2, i2 in self.pairs
+            if m2 == model and i2 == doc_id and m1 == parent_model
+        )
+
+    def children(self, model: str, doc_id: int, child_model: str) -> list[int]:
+        return sorted(
+            i2
+            for m1, i1, m2, i2 in self.pairs
+            if m1 == model and i1 == doc_id and m2 == child_model
+        )
+
+    def parents(
+        self, model: str, doc_id: int, parent_model: str, codes: dict[str, dict[int, str]]
+    ) -> list[str]:
+        known = codes.get(parent_model, {})
+        return [known[i] for i in self.parent_ids(model, doc_id, parent_model) if i in known]
+
+    def parent(
+        self, model: str, doc_id: int, parent_model: str, codes: dict[str, dict[int, str]]
+    ) -> str:
+        found = self.parents(model, doc_id, parent_model, codes)
+        return found[0] if found else ""
+
+
+__all__ = ["FacturaScriptsReader"]
