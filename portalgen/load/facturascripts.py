@@ -406,13 +406,12 @@ class _Builder:
                 result.append(payment)
         with_receipts = {p.invoice for p in result}
         for doc_id, header in self.rows["FacturaCliente"].items():
-            number = self.codes["FacturaCliente"][doc_id]
-            invoice = by_number.get(number)
-            if invoice and header.get("pagada") and number not in with_receipts:
+            invoice = by_number.get(self.codes["FacturaCliente"].get(doc_id, ""))
+            if invoice and header.get("pagada") and invoice.number not in with_receipts:
                 result.append(
                     Payment(
-                        number=f"{number}-paid",
-                        invoice=number,
+                        number=f"{invoice.number}-paid",
+                        invoice=invoice.number,
                         customer_code=invoice.customer_code,
                         amount=invoice.totals.total,
                         due_date=invoice.issue_date,
