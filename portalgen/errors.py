@@ -70,3 +70,7 @@ class StorageError(PublishError):
 
 class AccessError(PortalgenError):
     """A grant, revoke, reset or link request cannot be carried out."""
+
+
+class FetchError(PortalgenError):
+    """Downloading an export from an invoicing program's API failed."""

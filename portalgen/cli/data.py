@@ -116,7 +116,9 @@ def check(
     result = load_export(paths, options, format=input_format)
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
-    click.echo(f"Read {result.export.source} (format: {', '.join(result.formats)}).")
+    how = "detected" if result.detected else "as given"
+    click.echo(f"Format: {', '.join(result.formats)} ({how}).")
+    click.echo(f"Read {result.export.source}.")
     click.echo(_summary_text(summarize(result.export, settings.currency, options.today), settings))
     if result.warnings:
         click.echo(f"{len(result.warnings)} warning(s) above; no errors.")
