@@ -109,7 +109,5 @@ def main() -> None:
 
 
 # Register the commands (each module adds its own to `cli`).
-from portalgen.cli import (
-    data,  # noqa: F401
-    fetch,  # noqa: F401
-)
+from portalgen.cli import data  # noqa: E402,F401
+from portalgen.cli import fetch  # noqa: E402,F401
