@@ -181,4 +181,6 @@ def plain(value: Decimal) -> str:
 
 def rate_key(rate: Decimal) -> Decimal:
     """Rates compare by value: ``21``, ``21.0`` and ``21.00`` are one rate."""
-    return rate.normalize() if rate else Decimal(0)
+    if rate == rate.to_integral():
+        return rate.quantize(Decimal(1))
+    return rate.normalize()

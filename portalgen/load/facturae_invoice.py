@@ -228,8 +228,8 @@ def _general_adjustments(
     if not discount_total and not charge_total:
         return ()
     reasons = [
-        xf.text(d, "DiscountReason") for d in xf.findall(el, "GeneralDiscounts/Discount")
-    ] + [xf.text(c, "ChargeReason") for c in xf.findall(el, "GeneralSurcharges/Charge")]
+        xf.text(d, "DiscountReason") for d in xf.findall(el, "InvoiceTotals/GeneralDiscounts/Discount")
+    ] + [xf.text(c, "ChargeReason") for c in xf.findall(el, "InvoiceTotals/GeneralSurcharges/Charge")]
     description = "; ".join(r for r in reasons if r) or "General discount / charge"
     declared: dict[Decimal, Decimal] = defaultdict(Decimal)
     for tax in outputs:
