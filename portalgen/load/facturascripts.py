@@ -232,7 +232,7 @@ class _Builder:
     def _parse(self, row: Row, column: str, parser: Any, *, required: bool = False) -> Any:
         raw = row.get(column)
         if raw is None or raw == "":
-            if required:
+            if required and row.missing(column):
                 self.log.error(row.origin, column, "this field is required but empty")
             return None
         try:
@@ -266,7 +266,7 @@ class _Builder:
             self.skipped.add((model, row.get(pk)))
             return None
         issue_date = row.get("fecha")
-        if issue_date is None:
+        if row.missing("fecha"):
             self.log.error(origin, "fecha", "this field is required but empty")
         currency = self._parse(row, "coddivisa", f.currency, required=True)
         if not line_rows:
@@ -433,9 +433,9 @@ class _Builder:
         invoice = invoices.get(number)
         amount, issued = row.get("importe"), row.get("fecha")
         if amount is None or issued is None:
-            self.log.error(
-                origin, "importe" if amount is None else "fecha", "this field is required but empty"
-            )
+            for column in ("importe", "fecha"):
+                if row.missing(column):
+                    self.log.error(origin, column, "this field is required but empty")
             return None
         currency = self._parse(row, "coddivisa", f.currency) or (
             invoice.currency if invoice else self.options.currency

@@ -71,6 +71,11 @@ _NULLS = {"", "\\N", "NULL", "null"}
 class Row:
     origin: Origin
     values: Mapping[str, Any]  # column → typed value; NULL and absent columns are None
+    bad: frozenset[str] = frozenset()  # columns whose value was wrong (already reported)
+
+    def missing(self, column: str) -> bool:
+        """Empty (NULL or absent), as opposed to present but wrong."""
+        return self.values.get(column) is None and column not in self.bad
 
     def get(self, column: str, default: Any = None) -> Any:
         value = self.values.get(column)
@@ -158,6 +163,7 @@ def read_table(folder: Path, table: str, log: ProblemLog) -> list[Row]:
     rows = []
     for origin, record in raw_rows:
         values: dict[str, Any] = {}
+        bad = set()
         for column, raw in record.items():
             if raw is None or (isinstance(raw, str) and raw.strip() in _NULLS):
                 continue
@@ -165,7 +171,8 @@ def read_table(folder: Path, table: str, log: ProblemLog) -> list[Row]:
                 values[column] = _parser(column)(raw)
             except f.FieldError as exc:
                 log.error(origin, column, str(exc))
-        rows.append(Row(origin, values))
+                bad.add(column)
+        rows.append(Row(origin, values, frozenset(bad)))
     return rows
 
 
