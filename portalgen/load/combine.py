@@ -89,7 +89,7 @@ def combine_sources(sources: Sequence[Source], log: ProblemLog) -> tuple[Export,
         delivery_notes=tuple(d for d, _ in documents["delivery_notes"]),  # type: ignore[misc]
         invoices=tuple(d for d, _ in documents["invoices"]),  # type: ignore[misc]
         payments=tuple(payments),
-        documents=tuple(d for s, r in zip(sources, renames, strict=True) for d in _docs(s, r)),
+        documents=_shared(sources, renames),
         source=" + ".join(s.export.source for s in sources),
     )
     return export, Issued(frozenset(issued_customers), frozenset(issued_invoices))
@@ -165,13 +165,11 @@ def _place(
     return True
 
 
+_ESSENTIALS = ("customer_code", "issue_date", "currency", "totals")
+
+
 def _same_document(a: AnyDocument, b: AnyDocument) -> bool:
-    return (
-        a.customer_code == b.customer_code
-        and a.issue_date == b.issue_date
-        and a.currency == b.currency
-        and a.totals == b.totals
-    )
+    return all(getattr(a, name) == getattr(b, name) for name in _ESSENTIALS)
 
 
 def _same(a: Any, b: Any, ignore: tuple[str, ...]) -> bool:
@@ -179,8 +177,8 @@ def _same(a: Any, b: Any, ignore: tuple[str, ...]) -> bool:
 
 
 def _differences(a: Any, b: Any) -> list[str]:
-    names = [f.name for f in fields(a) if f.name not in ("origin", "lines", "original_pdf")]
-    return [n for n in names if getattr(a, n) != getattr(b, n)]
+    names = _ESSENTIALS if hasattr(a, "totals") else [f.name for f in fields(a)]
+    return [n for n in names if n != "origin" and getattr(a, n) != getattr(b, n)]
 
 
 def _conflict(log: ProblemLog, what: str, key: str, first: Any, later: Any) -> None:
@@ -198,8 +196,17 @@ def _renamed(item: Any, rename: dict[str, str]) -> Any:
     return replace(item, customer_code=code) if code else item
 
 
-def _docs(source: Source, rename: dict[str, str]) -> list[Any]:
-    return [_renamed(d, rename) for d in source.export.documents]
+def _shared(sources: Sequence[Source], renames: list[dict[str, str]]) -> tuple[Any, ...]:
+    """Shared documents of every source; the same customer file twice is kept once."""
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for source, rename in zip(sources, renames, strict=True):
+        for shared in source.export.documents:
+            shared = _renamed(shared, rename)
+            if (shared.customer_code, shared.name) not in seen:
+                seen.add((shared.customer_code, shared.name))
+                result.append(shared)
+    return tuple(result)
 
 
 def _where(origin: Origin) -> str:
