@@ -1,3 +1,4 @@
+# ruff: noqa: E501, SIM905 - long XML and table literals read better whole
 """A realistic FacturaScripts export, written by the tests in both forms a business has.
 
 The rows follow the table definitions documented in ../shared/FORMATS.md §1.2 (column

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long XML and table literals read better whole
 """Several sources in one export: FacturaScripts for customers, quotes and receipts plus a
 folder of Facturae invoices; customers matched by tax id; duplicates merged or refused."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long XML and table literals read better whole
 """Broken e-invoices are refused with the file, the element path and what was expected."""
 
 from __future__ import annotations

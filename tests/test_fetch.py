@@ -41,7 +41,7 @@ def api() -> Iterator[tuple[str, FakeApi]]:
     state = FakeApi()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             resource = parts.path.removeprefix("/erp/api/3/")
             query = parse_qs(parts.query)

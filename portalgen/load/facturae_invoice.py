@@ -227,9 +227,10 @@ def _general_adjustments(
     charge_total = xf.decimal(el, "InvoiceTotals/TotalGeneralSurcharges") or Decimal(0)
     if not discount_total and not charge_total:
         return ()
-    reasons = [
-        xf.text(d, "DiscountReason") for d in xf.findall(el, "InvoiceTotals/GeneralDiscounts/Discount")
-    ] + [xf.text(c, "ChargeReason") for c in xf.findall(el, "InvoiceTotals/GeneralSurcharges/Charge")]
+    discounts = xf.findall(el, "InvoiceTotals/GeneralDiscounts/Discount")
+    charges = xf.findall(el, "InvoiceTotals/GeneralSurcharges/Charge")
+    reasons = [xf.text(d, "DiscountReason") for d in discounts]
+    reasons += [xf.text(c, "ChargeReason") for c in charges]
     description = "; ".join(r for r in reasons if r) or "General discount / charge"
     declared: dict[Decimal, Decimal] = defaultdict(Decimal)
     for tax in outputs:
