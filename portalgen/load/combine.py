@@ -100,6 +100,7 @@ def _customers(
 ) -> tuple[list[Customer], list[dict[str, str]], set[str]]:
     """The combined customers, the code renames per source, and the e-invoice-only codes."""
     kept: dict[str, tuple[Customer, int]] = {}
+    repeated: list[Customer] = []  # a code twice in one source: validation reports it
     by_tax: dict[str, str] = {}
     renames: list[dict[str, str]] = [{} for _ in sources]
     for index, source in enumerate(sources):
@@ -110,7 +111,9 @@ def _customers(
             if first is None:
                 kept[customer.code] = (customer, index)
                 by_tax.setdefault(tax_key(customer.tax_id), customer.code)
-            elif first[1] != index and not _same(first[0], customer, ("origin",)):
+            elif first[1] == index:
+                repeated.append(customer)
+            elif not _same(first[0], customer, ("origin",)):
                 _conflict(log, "customer code", customer.code, first[0], customer)
     issued: set[str] = set()
     for index, source in enumerate(sources):
@@ -130,7 +133,7 @@ def _customers(
                 kept[customer.code] = (replace(first[0], emails=emails), first[1])
             else:  # a coded customer whose code happens to be this tax id
                 _conflict(log, "customer code", customer.code, first[0], customer)
-    return [c for c, _ in kept.values()], renames, issued
+    return [*(c for c, _ in kept.values()), *repeated], renames, issued
 
 
 def _place(
