@@ -26,15 +26,14 @@ from typing import Any
 
 from portalgen.load import fields as f
 from portalgen.load import schema
-from portalgen.load.einvoice import country_alpha2
+from portalgen.load.fs_customers import read_customers
 from portalgen.load.fs_files import attach_files
+from portalgen.load.fs_links import DocumentLinks
 from portalgen.load.fs_states import order_status, payment_method, quote_status
-from portalgen.load.fs_tables import RESOURCES, Row, find_table_file, read_table
+from portalgen.load.fs_tables import RESOURCES, Row, find_table_file, parse_column, read_table
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
 from portalgen.model import (
-    Address,
-    Customer,
     DeliveryNote,
     Document,
     DocumentKind,
@@ -70,7 +69,6 @@ DOCUMENT_FIELDS = {
     "corrects": "codigorect",
     "status": "idestado",
 }
-CUSTOMER_FIELDS = {"code": "codcliente", "name": "razonsocial", "tax_id": "cifnif"}
 LINE_FIELDS = {
     "quantity": "cantidad",
     "unit_price": "pvpunitario",
@@ -117,7 +115,7 @@ class _Builder:
     skipped: set[tuple[str, int]] = field(default_factory=set)  # (class, id) not read
 
     def build(self) -> Export:
-        customers = tuple(self._customers())
+        customers = tuple(read_customers(self.tables, self.log))
         for table, _, pk, model in KINDS.values():
             rows = {r.get(pk): r for r in self.tables[table] if r.get(pk) is not None}
             self.rows[model] = rows
@@ -127,7 +125,7 @@ class _Builder:
             for r in self.tables["estados_documentos"]
             if r.get("idestado") is not None
         }
-        links = _Links(self.tables["doctransformations"])
+        links = DocumentLinks(self.tables["doctransformations"])
         documents: dict[DocumentKind, list[Document]] = {}
         for kind, (_, _, _, model) in KINDS.items():
             documents[kind] = [d for d in self._documents(kind, links) if d is not None]
@@ -151,99 +149,9 @@ class _Builder:
 
     # -- customers --------------------------------------------------------------------------
 
-    def _customers(self) -> list[Customer]:
-        contacts: dict[int, Row] = {}
-        by_customer: dict[str, list[Row]] = defaultdict(list)
-        for row in self.tables["contactos"]:
-            if row.get("idcontacto") is not None:
-                contacts[row.get("idcontacto")] = row
-            if row.get("codcliente"):
-                by_customer[row.get("codcliente")].append(row)
-        result = []
-        for row in self.tables["clientes"]:
-            customer = self._customer(row, contacts, by_customer)
-            if customer is not None:
-                result.append(customer)
-        return result
-
-    def _customer(
-        self, row: Row, contacts: dict[int, Row], by_customer: dict[str, list[Row]]
-    ) -> Customer | None:
-        origin = Origin(row.origin.file, row.origin.location, CUSTOMER_FIELDS)
-        ok = True
-        code = self._parse(row, "codcliente", schema.customer_code, required=True)
-        name = row.get("razonsocial") or row.get("nombre")
-        if not name:
-            self.log.error(origin, "nombre", "this field is required but empty")
-            ok = False
-        if not row.get("cifnif"):
-            self.log.error(origin, "cifnif", "this field is required but empty")
-            ok = False
-        emails: list[str] = []
-        if row.get("email"):
-            address = self._parse(row, "email", f.email)
-            ok = ok and address is not None
-            emails.extend([address] if address else [])
-        for contact in by_customer.get(str(code), []):
-            if contact.get("email"):
-                try:
-                    emails.append(f.email(contact.get("email")))
-                except f.FieldError as exc:
-                    self.log.warning(contact.origin, "email", f"{exc}; not used")
-        billing = contacts.get(row.get("idcontactofact")) or next(
-            iter(by_customer.get(str(code), [])), None
-        )
-        address = self._address(billing) if billing is not None else Address()
-        if code is None or not ok or address is None:
-            return None
-        return Customer(
-            code=code,
-            name=name,
-            trade_name=row.get("nombre") if row.get("nombre") != name else "",
-            tax_id=row.get("cifnif"),
-            emails=tuple(dict.fromkeys(emails)),
-            language=(row.get("langcode") or "")[:2].lower(),
-            address=address,
-            phone=row.get("telefono1", ""),
-            notify=not row.get("debaja", False),
-            origin=origin,
-        )
-
-    def _address(self, contact: Row) -> Address | None:
-        country = "ES"
-        if contact.get("codpais"):
-            found = country_alpha2(contact.get("codpais"))
-            if found is None:
-                self.log.error(
-                    contact.origin,
-                    "codpais",
-                    f"expected an ISO 3166 country code like ESP, found {contact.get('codpais')!r}",
-                )
-                return None
-            country = found
-        return Address(
-            street=contact.get("direccion", ""),
-            postal_code=contact.get("codpostal", ""),
-            city=contact.get("ciudad", ""),
-            province=contact.get("provincia", ""),
-            country=country,
-        )
-
-    def _parse(self, row: Row, column: str, parser: Any, *, required: bool = False) -> Any:
-        raw = row.get(column)
-        if raw is None or raw == "":
-            if required and row.missing(column):
-                self.log.error(row.origin, column, "this field is required but empty")
-            return None
-        try:
-            return parser(raw)
-        except f.FieldError as exc:
-            self.log.error(row.origin, column, str(exc))
-            return None
-
     # -- documents --------------------------------------------------------------------------
 
-    def _documents(self, kind: DocumentKind, links: _Links) -> list[Document | None]:
+    def _documents(self, kind: DocumentKind, links: DocumentLinks) -> list[Document | None]:
         table, lines_table, pk, _ = KINDS[kind]
         lines: dict[int, list[Row]] = defaultdict(list)
         for row in self.tables[lines_table]:
@@ -254,11 +162,11 @@ class _Builder:
         ]
 
     def _document(
-        self, kind: DocumentKind, row: Row, line_rows: list[Row], links: _Links
+        self, kind: DocumentKind, row: Row, line_rows: list[Row], links: DocumentLinks
     ) -> Document | None:
         _, lines_table, pk, model = KINDS[kind]
         origin = Origin(row.origin.file, row.origin.location, DOCUMENT_FIELDS)
-        number = self._parse(row, "codigo", schema.document_number, required=True)
+        number = parse_column(row, "codigo", schema.document_number, self.log, required=True)
         if not row.get("codcliente"):
             self.log.warning(
                 origin, "codcliente", "no customer (a counter sale): it has no portal; skipped"
@@ -268,7 +176,7 @@ class _Builder:
         issue_date = row.get("fecha")
         if row.missing("fecha"):
             self.log.error(origin, "fecha", "this field is required but empty")
-        currency = self._parse(row, "coddivisa", f.currency, required=True)
+        currency = parse_column(row, "coddivisa", f.currency, self.log, required=True)
         if not line_rows:
             report = self.log.error if kind == "invoice" else self.log.warning
             report(origin, "codigo", f"the document has no lines in {lines_table}; skipped")
@@ -320,7 +228,7 @@ class _Builder:
             )
         return self._invoice(row, common, links)
 
-    def _invoice(self, row: Row, common: dict[str, Any], links: _Links) -> Invoice:
+    def _invoice(self, row: Row, common: dict[str, Any], links: DocumentLinks) -> Invoice:
         doc_id = row.get("idfactura")
         notes = tuple(links.parents("FacturaCliente", doc_id, "AlbaranCliente", self.codes))
         order = links.parent("FacturaCliente", doc_id, "PedidoCliente", self.codes)
@@ -437,7 +345,7 @@ class _Builder:
                 if row.missing(column):
                     self.log.error(origin, column, "this field is required but empty")
             return None
-        currency = self._parse(row, "coddivisa", f.currency) or (
+        currency = parse_column(row, "coddivisa", f.currency, self.log) or (
             invoice.currency if invoice else self.options.currency
         )
         paid_date = None
@@ -489,43 +397,6 @@ def _line(row: Row, document_factor: Decimal) -> Line:
 
 def _with_pdf(doc: Document, pdf: Path | None) -> Document:
     return replace(doc, original_pdf=pdf) if pdf is not None else doc
-
-
-class _Links:
-    """doctransformations: which document was made from which (line by line, deduplicated)."""
-
-    def __init__(self, rows: list[Row]) -> None:
-        self.pairs: set[tuple[str, int, str, int]] = set()
-        for row in rows:
-            values = (row.get("model1"), row.get("iddoc1"), row.get("model2"), row.get("iddoc2"))
-            if None not in values:
-                self.pairs.add(values)
-
-    def parent_ids(self, model: str, doc_id: int, parent_model: str) -> list[int]:
-        return sorted(
-            i1
-            for m1, i1, m2, i2 in self.pairs
-            if m2 == model and i2 == doc_id and m1 == parent_model
-        )
-
-    def children(self, model: str, doc_id: int, child_model: str) -> list[int]:
-        return sorted(
-            i2
-            for m1, i1, m2, i2 in self.pairs
-            if m1 == model and i1 == doc_id and m2 == child_model
-        )
-
-    def parents(
-        self, model: str, doc_id: int, parent_model: str, codes: dict[str, dict[int, str]]
-    ) -> list[str]:
-        known = codes.get(parent_model, {})
-        return [known[i] for i in self.parent_ids(model, doc_id, parent_model) if i in known]
-
-    def parent(
-        self, model: str, doc_id: int, parent_model: str, codes: dict[str, dict[int, str]]
-    ) -> str:
-        found = self.parents(model, doc_id, parent_model, codes)
-        return found[0] if found else ""
 
 
 __all__ = ["FacturaScriptsReader"]

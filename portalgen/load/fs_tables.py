@@ -227,3 +227,19 @@ def _csv_rows(file: Path, log: ProblemLog) -> list[tuple[Origin, dict[str, Any]]
             continue
         rows.append((origin, dict(zip(header, cells, strict=True))))
     return rows
+
+
+def parse_column(
+    row: Row, column: str, parser: Any, log: ProblemLog, *, required: bool = False
+) -> Any:
+    """A text column parsed by a portalgen.load.fields parser; None (reported) if wrong."""
+    raw = row.get(column)
+    if raw is None or raw == "":
+        if required and row.missing(column):
+            log.error(row.origin, column, "this field is required but empty")
+        return None
+    try:
+        return parser(raw)
+    except f.FieldError as exc:
+        log.error(row.origin, column, str(exc))
+        return None

@@ -12,15 +12,11 @@ corrects. Peppol has no place for withholdings (IRPF): UBL invoices never carry 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from portalgen.identifiers import format_iban
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     adjustment_line,
@@ -29,17 +25,15 @@ from portalgen.load.einvoice import (
     plain,
     priced_line,
     rate_key,
-    store_original_pdf,
     sum_of,
-    tax_key,
     xml_files,
 )
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
+from portalgen.load.ubl_parts import check_supplier, original_pdf, payment_terms, read_customer
 from portalgen.load.xmlsafe import Element, NotXml, XmlFile, local_name, namespace, parse_xml
 from portalgen.load.xmlsafe import sniff_root as _sniff
 from portalgen.model import (
-    Address,
     Customer,
     Export,
     Invoice,
@@ -47,7 +41,6 @@ from portalgen.model import (
     Money,
     Origin,
     Payment,
-    PaymentMethod,
     Totals,
 )
 from portalgen.totals import tax_breakdown
@@ -60,22 +53,6 @@ EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
 ROOTS = {(INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")}
 PREFIXES = {INVOICE_NS: "", CREDIT_NOTE_NS: "", CAC: "cac", CBC: "cbc", EXT: "ext"}
 CREDIT_TYPE_CODES = {"381", "396", "532"}
-
-# UNCL 4461 payment means codes.
-PAYMENT_MEANS: dict[str, PaymentMethod] = {
-    "10": "cash",
-    "20": "cheque",
-    "30": "transfer",
-    "31": "transfer",
-    "42": "transfer",
-    "58": "transfer",
-    "48": "card",
-    "54": "card",
-    "55": "card",
-    "49": "direct_debit",
-    "59": "direct_debit",
-}
-MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
 class UblReader:
@@ -160,8 +137,8 @@ class _UblDocument:
         if self.is_credit_note or type_code in CREDIT_TYPE_CODES:
             self.sign = Decimal(-1)
         self.currency = xf.parse(root, "cbc:DocumentCurrencyCode", f.currency, required=True) or ""
-        customer = self._customer()
-        self._check_supplier()
+        customer = read_customer(self.xf, self.root)
+        check_supplier(self.xf, self.root, self.options.company_tax_id)
         lines = self._lines()
         if not self.currency:
             return None
@@ -171,7 +148,7 @@ class _UblDocument:
             return None
         all_lines = (*lines, *adjustments)
         self._check_tax_subtotals(all_lines)
-        method, terms = self._payment()
+        method, terms = payment_terms(self.xf, self.root)
         invoice = Invoice(
             number=number,
             customer_code=customer.code,
@@ -182,7 +159,7 @@ class _UblDocument:
             reference=xf.text(root, "cbc:BuyerReference")
             or xf.text(root, "cac:OrderReference/cbc:ID"),
             notes="\n".join(n.text.strip() for n in xf.findall(root, "cbc:Note") if n.text),
-            original_pdf=self._original_pdf(number),
+            original_pdf=original_pdf(self.xf, root, number, self.options.cache_dir),
             due_date=xf.date(root, "cbc:DueDate")
             or xf.date(root, "cac:PaymentMeans/cbc:PaymentDueDate"),
             corrects=xf.text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
@@ -205,83 +182,6 @@ class _UblDocument:
                 ),
             )
         return _Result(customer, invoice, payments)
-
-    def _customer(self) -> Customer | None:
-        xf = self.xf
-        party = xf.require(self.root, "cac:AccountingCustomerParty/cac:Party", "the buyer")
-        if party is None:
-            return None
-        tax_id = _party_tax_id(xf, party)
-        if not tax_id:
-            xf.error(
-                party,
-                "expected the buyer's tax id in cac:PartyTaxScheme/cbc:CompanyID, "
-                "cac:PartyLegalEntity/cbc:CompanyID or cbc:EndpointID; the customer "
-                "cannot be identified without it",
-            )
-        legal = xf.text(party, "cac:PartyLegalEntity/cbc:RegistrationName")
-        trade = xf.text(party, "cac:PartyName/cbc:Name")
-        if not (legal or trade):
-            xf.error(
-                party,
-                "expected the buyer's name",
-                child="cac:PartyLegalEntity/cbc:RegistrationName",
-            )
-        address = xf.find(party, "cac:PostalAddress")
-        country = ""
-        if address is not None:
-            country = xf.parse(address, "cac:Country/cbc:IdentificationCode", f.country) or ""
-        emails = []
-        for path in ("cac:Contact/cbc:ElectronicMail", "cbc:EndpointID[@schemeID='EM']"):
-            raw = xf.text(party, path)
-            if raw:
-                try:
-                    emails.append(f.email(raw))
-                except f.FieldError as exc:
-                    xf.warning(party, f"{exc}; the address is not used", child=path)
-        if not tax_id or not (legal or trade):
-            return None
-        street = " ".join(
-            filter(
-                None,
-                (
-                    xf.text(party, f"cac:PostalAddress/cbc:{n}")
-                    for n in ("StreetName", "AdditionalStreetName")
-                ),
-            )
-        )
-        return Customer(
-            code=tax_key(tax_id),
-            name=legal or trade,
-            trade_name=trade if trade and trade != legal else "",
-            tax_id=tax_id,
-            emails=tuple(dict.fromkeys(emails)),
-            address=Address(
-                street=street,
-                postal_code=xf.text(party, "cac:PostalAddress/cbc:PostalZone"),
-                city=xf.text(party, "cac:PostalAddress/cbc:CityName"),
-                province=xf.text(party, "cac:PostalAddress/cbc:CountrySubentity"),
-                country=country or "ES",
-            ),
-            phone=xf.text(party, "cac:Contact/cbc:Telephone"),
-            iban=xf.text(
-                self.root, "cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID"
-            ),
-            origin=xf.origin(party, CUSTOMER_FIELDS),
-        )
-
-    def _check_supplier(self) -> None:
-        company = self.options.company_tax_id
-        party = self.xf.require(self.root, "cac:AccountingSupplierParty/cac:Party", "the seller")
-        if party is None or not company:
-            return
-        tax_id = _party_tax_id(self.xf, party)
-        if tax_id and tax_key(tax_id) != tax_key(company):
-            self.xf.error(
-                party,
-                f"the seller's tax id is {tax_id!r}, not the company's ({company!r} in the "
-                "configuration); is this a purchase invoice?",
-            )
 
     def _amount(self, element: Element, path: str, *, required: bool = False) -> Decimal | None:
         found = self.xf.require(element, path) if required else self.xf.find(element, path)
@@ -557,73 +457,6 @@ class _UblDocument:
                     f"(taxable {plain(group.base.amount * self.sign)}), found none",
                 )
 
-    def _payment(self) -> tuple[PaymentMethod, str]:
-        xf = self.xf
-        means = xf.find(self.root, "cac:PaymentMeans")
-        method: PaymentMethod = ""
-        parts = [xf.text(self.root, "cac:PaymentTerms/cbc:Note")]
-        if means is not None:
-            code = xf.text(means, "cbc:PaymentMeansCode")
-            method = PAYMENT_MEANS.get(code, "other") if code else ""
-            iban = xf.text(means, "cac:PayeeFinancialAccount/cbc:ID")
-            if iban:
-                parts.append(f"IBAN {format_iban(iban)}")
-            reference = xf.text(means, "cbc:PaymentID")
-            if reference:
-                parts.append(f"Ref. {reference}")
-        return method, " · ".join(p for p in parts if p)
-
-    def _original_pdf(self, number: str) -> Path | None:
-        """The embedded PDF that is this invoice: the one named by its number, else the first."""
-        xf = self.xf
-        candidates: list[tuple[bool, int, Element]] = []
-        for ref in xf.findall(self.root, "cac:AdditionalDocumentReference"):
-            blob = xf.find(ref, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
-            if blob is None or (blob.get("mimeCode") or "").lower() != "application/pdf":
-                continue
-            named = number in (xf.text(ref, "cbc:ID"), blob.get("filename", ""))
-            candidates.append((not named, len(candidates), blob))
-        if not candidates:
-            return None
-        blob = min(candidates, key=lambda c: (c[0], c[1]))[2]
-        data = _decode_pdf(xf, blob)
-        return store_original_pdf(data, self.options.cache_dir) if data else None
-
-
-def _attribute(element: Element | None, name: str) -> str:
-    return "" if element is None else str(element.get(name) or "").strip()
-
-
-def _decode_pdf(xf: XmlFile, blob: Element) -> bytes | None:
-    raw = re.sub(r"\s+", "", blob.text or "")
-    if len(raw) > MAX_PDF_BYTES * 4 // 3 + 4:
-        xf.error(blob, f"the embedded PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB")
-        return None
-    try:
-        data = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        xf.error(blob, "expected the PDF in base64, found text that is not base64")
-        return None
-    if not data.startswith(b"%PDF-"):
-        xf.error(blob, "expected a PDF file (starting with %PDF-), found other content")
-        return None
-    return data
-
-
-def _party_tax_id(xf: XmlFile, party: Element) -> str:
-    schemes = xf.findall(party, "cac:PartyTaxScheme")
-    schemes.sort(key=lambda s: xf.text(s, "cac:TaxScheme/cbc:ID") != "VAT")
-    for scheme in schemes:
-        if value := xf.text(scheme, "cbc:CompanyID"):
-            return value
-    for path in ("cac:PartyLegalEntity/cbc:CompanyID", "cac:PartyIdentification/cbc:ID"):
-        if value := xf.text(party, path):
-            return value
-    endpoint = xf.find(party, "cbc:EndpointID")
-    if endpoint is not None and endpoint.get("schemeID") != "EM":
-        return (endpoint.text or "").strip()
-    return ""
-
 
 FIELDS = {
     "number": "cbc:ID",
@@ -636,16 +469,15 @@ FIELDS = {
     "tax": "cac:TaxTotal/cbc:TaxAmount",
     "total": "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
 }
-CUSTOMER_FIELDS = {
-    "code": "cac:PartyTaxScheme/cbc:CompanyID",
-    "tax_id": "cac:PartyTaxScheme/cbc:CompanyID",
-    "name": "cac:PartyLegalEntity/cbc:RegistrationName",
-    "iban": "cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID",
-}
 LINE_FIELDS = {
     "quantity": "cbc:InvoicedQuantity",
     "unit_price": "cac:Price/cbc:PriceAmount",
     "tax_rate": "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
 }
+
+
+def _attribute(element: Element | None, name: str) -> str:
+    return "" if element is None else str(element.get(name) or "").strip()
+
 
 __all__ = ["UblReader"]
