@@ -12,10 +12,10 @@ from decimal import Decimal
 from portalgen.identifiers import format_iban, iban_problem
 from portalgen.load import fields as f
 from portalgen.load.einvoice import adjustment_line, plain, priced_line, rate_key, sum_of
+from portalgen.load.facturae_totals import CENT, Tax, check_breakdown, check_totals
 from portalgen.load.options import LoadOptions
 from portalgen.load.xmlsafe import Element, XmlFile
 from portalgen.model import Invoice, Line, Money, Payment, PaymentMethod, Totals, round_money
-from portalgen.totals import tax_breakdown
 
 # TaxTypeCode values read as the invoice's VAT-like tax; others cannot be shown correctly.
 OUTPUT_TAXES = {"01": "IVA", "02": "IPSI", "03": "IGIC"}
@@ -29,7 +29,6 @@ PAYMENT_MEANS: dict[str, PaymentMethod] = {
     "19": "card",
 }
 CORRECTIVE_CLASSES = {"OR", "OC", "CR", "CC"}
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -37,16 +36,6 @@ class InvoiceParts:
     invoice: Invoice
     payments: tuple[Payment, ...]
     language: str
-
-
-@dataclass(frozen=True)
-class _Tax:
-    rate: Decimal
-    base: Decimal
-    amount: Decimal
-    surcharge_rate: Decimal
-    surcharge: Decimal
-    element: Element
 
 
 def read_invoice(
@@ -68,10 +57,10 @@ def read_invoice(
     lines = _lines(xf, el, withheld_rates)
     adjustments = _general_adjustments(xf, el, lines, outputs)
     all_lines = (*lines, *adjustments)
-    totals = _totals(xf, el, lines, outputs, withheld, currency)
+    totals = check_totals(xf, el, lines, outputs, withheld, currency)
     if len(xf.log.errors) != before or totals is None or issue_date is None:
         return None
-    _check_breakdown(xf, all_lines, outputs, withheld, currency)
+    check_breakdown(xf, all_lines, outputs, withheld, currency)
     corrects = _corrects(xf, header)
     payments, method, terms = _instalments(xf, el, number, customer, currency, totals)
     prepaid = xf.decimal(el, "InvoiceTotals/TotalPaymentsOnAccount") or Decimal(0)
@@ -117,7 +106,7 @@ def read_invoice(
 
 def _taxes(
     xf: XmlFile, el: Element, section: str, known: dict[str, str], *, required: bool
-) -> list[_Tax]:
+) -> list[Tax]:
     found = xf.findall(el, f"{section}/Tax")
     if required and not found:
         xf.error(el, "expected at least one tax", child=f"{section}/Tax")
@@ -136,7 +125,7 @@ def _taxes(
             continue
         if amount is None:
             amount = round_money(base * rate / 100)
-        taxes.append(_Tax(rate_key(rate), base, amount, rate_key(surcharge_rate), surcharge, tax))
+        taxes.append(Tax(rate_key(rate), base, amount, rate_key(surcharge_rate), surcharge, tax))
     return taxes
 
 
@@ -215,7 +204,7 @@ def _lines(xf: XmlFile, el: Element, withheld_rates: set[Decimal]) -> tuple[Line
 
 
 def _general_adjustments(
-    xf: XmlFile, el: Element, lines: tuple[Line, ...], outputs: list[_Tax]
+    xf: XmlFile, el: Element, lines: tuple[Line, ...], outputs: list[Tax]
 ) -> tuple[Line, ...]:
     """General discounts and charges as one line per tax rate.
 
@@ -254,169 +243,6 @@ def _general_adjustments(
             child="TaxesOutputs",
         )
     return adjustments
-
-
-def _totals(
-    xf: XmlFile,
-    el: Element,
-    lines: tuple[Line, ...],  # the invoice's own lines, without general discounts/charges
-    outputs: list[_Tax],
-    withheld: list[_Tax],
-    currency: str,
-) -> Totals | None:
-    t = xf.require(el, "InvoiceTotals")
-    if t is None or not currency:
-        return None
-    value = {
-        name: xf.decimal(t, name, required=name in _REQUIRED_TOTALS)
-        for name in (*_REQUIRED_TOTALS, *_OPTIONAL_TOTALS)
-    }
-    value["Subsidies"] = sum_of(
-        xf.decimal(s, "SubsidyAmount") for s in xf.findall(t, "Subsidies/Subsidy")
-    )
-    value["AmountsWithheld"] = xf.decimal(t, "AmountsWithheld/WithholdingAmount")
-    if any(value[name] is None for name in _REQUIRED_TOTALS):
-        return None
-    v = {name: amount or Decimal(0) for name, amount in value.items()}
-    items = sum_of(line.net for line in lines)
-    checks = [
-        ("TotalGrossAmount", items, "the sum of the lines' GrossAmount"),
-        (
-            "TotalGrossAmountBeforeTaxes",
-            v["TotalGrossAmount"] - v["TotalGeneralDiscounts"] + v["TotalGeneralSurcharges"],
-            "TotalGrossAmount − TotalGeneralDiscounts + TotalGeneralSurcharges",
-        ),
-        (
-            "TotalTaxOutputs",
-            sum_of(o.amount + o.surcharge for o in outputs),
-            "the sum of TaxesOutputs' TaxAmount and EquivalenceSurchargeAmount",
-        ),
-        (
-            "TotalTaxesWithheld",
-            sum_of(w.amount for w in withheld),
-            "the sum of TaxesWithheld's TaxAmount",
-        ),
-        (
-            "InvoiceTotal",
-            v["TotalGrossAmountBeforeTaxes"] + v["TotalTaxOutputs"] - v["TotalTaxesWithheld"],
-            "TotalGrossAmountBeforeTaxes + TotalTaxOutputs − TotalTaxesWithheld",
-        ),
-        (
-            "TotalOutstandingAmount",
-            v["InvoiceTotal"] - v["Subsidies"] - v["TotalPaymentsOnAccount"],
-            "InvoiceTotal − subsidies − TotalPaymentsOnAccount",
-        ),
-        (
-            "TotalExecutableAmount",
-            v["TotalOutstandingAmount"]
-            - v["AmountsWithheld"]
-            + v["TotalReimbursableExpenses"]
-            + v["TotalFinancialExpenses"],
-            "TotalOutstandingAmount − AmountsWithheld + TotalReimbursableExpenses + "
-            "TotalFinancialExpenses",
-        ),
-    ]
-    ok = True
-    for name, expected, how in checks:
-        if abs(v[name] - expected) >= CENT:
-            xf.error(t, f"expected {plain(expected)} ({how}), found {v[name]}", child=name)
-            ok = False
-    for name in (
-        "Subsidies",
-        "AmountsWithheld",
-        "TotalReimbursableExpenses",
-        "TotalFinancialExpenses",
-    ):
-        if v[name]:
-            xf.warning(
-                t,
-                f"not carried over: the portal shows the InvoiceTotal {v['InvoiceTotal']}; "
-                f"the amount to pay is TotalExecutableAmount {v['TotalExecutableAmount']}",
-                child=name,
-            )
-    if not ok:
-        return None
-    return Totals(
-        Money(v["TotalGrossAmountBeforeTaxes"], currency),
-        Money(sum_of(o.amount for o in outputs), currency),
-        Money(sum_of(o.surcharge for o in outputs), currency),
-        Money(v["TotalTaxesWithheld"], currency),
-        Money(v["InvoiceTotal"], currency),
-    )
-
-
-_REQUIRED_TOTALS = (
-    "TotalGrossAmount",
-    "TotalGrossAmountBeforeTaxes",
-    "TotalTaxOutputs",
-    "TotalTaxesWithheld",
-    "InvoiceTotal",
-    "TotalOutstandingAmount",
-    "TotalExecutableAmount",
-)
-_OPTIONAL_TOTALS = (
-    "TotalGeneralDiscounts",
-    "TotalGeneralSurcharges",
-    "TotalPaymentsOnAccount",
-    "TotalReimbursableExpenses",
-    "TotalFinancialExpenses",
-)
-
-
-def _check_breakdown(
-    xf: XmlFile,
-    lines: tuple[Line, ...],
-    outputs: list[_Tax],
-    withheld: list[_Tax],
-    currency: str,
-) -> None:
-    """Each declared tax must be what the portal will show for that rate."""
-    groups = tax_breakdown(lines, currency)
-    for kind, declared in (("vat", outputs), ("withholding", withheld)):
-        computed = {g.rate: g for g in groups if g.kind == kind}
-        by_rate: dict[Decimal, list[_Tax]] = defaultdict(list)
-        for tax in declared:
-            by_rate[tax.rate].append(tax)
-        for rate, taxes in by_rate.items():
-            group = computed.get(rate)
-            base = group.base.amount if group else Decimal(0)
-            amount = group.amount.amount if group else Decimal(0)
-            declared_base = sum_of(t.base for t in taxes)
-            if abs(declared_base - base) >= CENT:
-                xf.error(
-                    taxes[0].element,
-                    f"expected {plain(base)} (the lines at {rate} %), found {plain(declared_base)}",
-                    child="TaxableBase/TotalAmount",
-                )
-            elif abs(sum_of(t.amount for t in taxes) - amount) > CENT:
-                xf.error(
-                    taxes[0].element,
-                    f"expected {plain(amount)} ({rate} % of {plain(base)}), "
-                    f"found {plain(sum_of(t.amount for t in taxes))}",
-                    child="TaxAmount/TotalAmount",
-                )
-        for rate, group in computed.items():
-            if rate not in by_rate and group.base.amount:
-                section = "TaxesOutputs" if kind == "vat" else "TaxesWithheld"
-                xf.error(
-                    xf.root,
-                    f"expected a {section}/Tax at {rate} % for lines with a base of "
-                    f"{plain(group.base.amount)}, found none",
-                )
-    surcharges = {g.rate: g.amount.amount for g in groups if g.kind == "surcharge"}
-    declared_surcharge: dict[Decimal, Decimal] = defaultdict(Decimal)
-    for tax in outputs:
-        if tax.surcharge_rate:
-            declared_surcharge[tax.surcharge_rate] += tax.surcharge
-    for rate in set(surcharges) | set(declared_surcharge):
-        if abs(surcharges.get(rate, Decimal(0)) - declared_surcharge[rate]) > CENT:
-            where = next((t.element for t in outputs if t.surcharge_rate == rate), xf.root)
-            xf.error(
-                where,
-                f"expected an equivalence surcharge of {plain(surcharges.get(rate, Decimal(0)))} "
-                f"at {rate} %, found {plain(declared_surcharge[rate])}",
-                child="EquivalenceSurchargeAmount/TotalAmount",
-            )
 
 
 def _corrects(xf: XmlFile, header: Element) -> str:
