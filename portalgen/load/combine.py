@@ -65,7 +65,7 @@ _LABEL = {
 
 def combine_sources(sources: Sequence[Source], log: ProblemLog) -> tuple[Export, Issued]:
     customers, renames, issued_customers = _customers(sources, log)
-    documents: dict[str, list[tuple[AnyDocument, int]]] = {part: [] for part in _PARTS}
+    documents = {part: _Placed() for part in _PARTS}
     payments: list[Payment] = []
     issued_invoices: set[str] = set()
     for index, source in enumerate(sources):
@@ -84,10 +84,10 @@ def combine_sources(sources: Sequence[Source], log: ProblemLog) -> tuple[Export,
                 payments.append(_renamed(payment, rename))
     export = Export(
         customers=tuple(customers),
-        quotes=tuple(d for d, _ in documents["quotes"]),  # type: ignore[misc]
-        orders=tuple(d for d, _ in documents["orders"]),  # type: ignore[misc]
-        delivery_notes=tuple(d for d, _ in documents["delivery_notes"]),  # type: ignore[misc]
-        invoices=tuple(d for d, _ in documents["invoices"]),  # type: ignore[misc]
+        quotes=documents["quotes"].documents(),  # type: ignore[arg-type]
+        orders=documents["orders"].documents(),  # type: ignore[arg-type]
+        delivery_notes=documents["delivery_notes"].documents(),  # type: ignore[arg-type]
+        invoices=documents["invoices"].documents(),  # type: ignore[arg-type]
         payments=tuple(payments),
         documents=_shared(sources, renames),
         source=" + ".join(s.export.source for s in sources),
@@ -136,8 +136,19 @@ def _customers(
     return [*(c for c, _ in kept.values()), *repeated], renames, issued
 
 
+class _Placed:
+    """The documents of one kind kept so far, found by number in constant time."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[AnyDocument, int]] = []
+        self.first: dict[str, int] = {}  # number → position of its first record
+
+    def documents(self) -> tuple[AnyDocument, ...]:
+        return tuple(doc for doc, _ in self.items)
+
+
 def _place(
-    placed: list[tuple[AnyDocument, int]],
+    placed: _Placed,
     doc: AnyDocument,
     index: int,
     source: Source,
@@ -145,27 +156,29 @@ def _place(
     log: ProblemLog,
 ) -> bool:
     """Add `doc` unless it duplicates one already placed; False when it was dropped."""
-    for i, (other, other_index) in enumerate(placed):
-        if other.number != doc.number:
-            continue
-        same_source = other_index == index
-        if same_source and not source.issued:
-            break  # left to validation, which reports the duplicate
-        if not _same_document(other, doc):
-            _conflict(log, f"{_LABEL[part]} number", doc.number, other, doc)
-            return False
-        if same_source:
-            log.warning(
-                doc.origin,
-                "",
-                f"the same {_LABEL[part]} {doc.number} is also in {_where(other.origin)}; "
-                "it is read once",
-            )
-        if other.original_pdf is None and doc.original_pdf is not None:
-            placed[i] = (replace(other, original_pdf=doc.original_pdf), other_index)
+    position = placed.first.get(doc.number)
+    if position is None:
+        placed.first[doc.number] = len(placed.items)
+        placed.items.append((doc, index))
+        return True
+    other, other_index = placed.items[position]
+    same_source = other_index == index
+    if same_source and not source.issued:
+        placed.items.append((doc, index))  # left to validation, which reports the duplicate
+        return True
+    if not _same_document(other, doc):
+        _conflict(log, f"{_LABEL[part]} number", doc.number, other, doc)
         return False
-    placed.append((doc, index))
-    return True
+    if same_source:
+        log.warning(
+            doc.origin,
+            "",
+            f"the same {_LABEL[part]} {doc.number} is also in {_where(other.origin)}; "
+            "it is read once",
+        )
+    if other.original_pdf is None and doc.original_pdf is not None:
+        placed.items[position] = (replace(other, original_pdf=doc.original_pdf), other_index)
+    return False
 
 
 _ESSENTIALS = ("customer_code", "issue_date", "currency", "totals")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from portalgen.load.fs_tables import Row
 
 
@@ -9,25 +11,19 @@ class DocumentLinks:
     """doctransformations: which document was made from which (line by line, deduplicated)."""
 
     def __init__(self, rows: list[Row]) -> None:
-        self.pairs: set[tuple[str, int, str, int]] = set()
+        self._up: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)
+        self._down: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)
         for row in rows:
-            values = (row.get("model1"), row.get("iddoc1"), row.get("model2"), row.get("iddoc2"))
-            if None not in values:
-                self.pairs.add(values)
+            m1, i1, m2, i2 = (row.get(c) for c in ("model1", "iddoc1", "model2", "iddoc2"))
+            if None not in (m1, i1, m2, i2):
+                self._up[m2, i2].add((m1, i1))
+                self._down[m1, i1].add((m2, i2))
 
     def parent_ids(self, model: str, doc_id: int, parent_model: str) -> list[int]:
-        return sorted(
-            i1
-            for m1, i1, m2, i2 in self.pairs
-            if m2 == model and i2 == doc_id and m1 == parent_model
-        )
+        return sorted(i for m, i in self._up.get((model, doc_id), ()) if m == parent_model)
 
     def children(self, model: str, doc_id: int, child_model: str) -> list[int]:
-        return sorted(
-            i2
-            for m1, i1, m2, i2 in self.pairs
-            if m1 == model and i1 == doc_id and m2 == child_model
-        )
+        return sorted(i for m, i in self._down.get((model, doc_id), ()) if m == child_model)
 
     def parents(
         self, model: str, doc_id: int, parent_model: str, codes: dict[str, dict[int, str]]
