@@ -49,6 +49,21 @@ def vat_groups(invoice: Invoice) -> dict[Decimal, tuple[Decimal, Decimal]]:
     }
 
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="the project's shared samples are not beside the repo"
+)
+def test_every_shared_sample_reads_without_error(tmp_path: Path) -> None:
+    """Samples added to ../shared/samples later are read too (the copies above are checked)."""
+    files = sorted(SHARED.rglob("*.xml"))
+    assert files
+    for path in files:
+        result = load_export(path, LoadOptions(today=TODAY, cache_dir=tmp_path))
+        assert result.export.invoices, path
+
+
 def test_the_samples_are_all_there() -> None:
     assert len(UBL_FILES) == 5 and len(FACTURAE_FILES) == 2
     shared = Path("/work/shared/samples")
