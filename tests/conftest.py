@@ -45,3 +45,8 @@ def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
     target = tmp_path / "demo"
     shutil.copytree(demo_dir, target)
     return target
+
+
+# Service fixtures: s3_server, s3_bucket, s3_storage_config (SeaweedFS); `storage` runs a
+# test on both backends (a folder and SeaweedFS S3).
+pytest_plugins = ["tests.s3server", "tests.storage_backends"]

@@ -1,0 +1,248 @@
+"""LocalStorage: the objects are files below one folder, the embedded default.
+
+Every write goes to a temporary file in the target's folder, is flushed to disk and
+then renamed (`os.replace`) or hard-linked (`os.link`, which fails if the name exists)
+into place, so a reader never sees a partial file. Temporary and lock files have names
+starting with a dot, which no key may have, so listings never show them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from portalgen.errors import StorageError
+from portalgen.storage.base import InvalidKeyError, ObjectInfo, validate_key, validate_prefix
+
+LOCK_TIMEOUT = 30.0  # seconds to wait for another writer's compare-and-swap
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.location = self.root.as_uri()
+        self._real_root = os.path.realpath(self.root)
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._error("read", key, exc) from exc
+
+    def get_with_version(self, key: str) -> tuple[bytes, str] | None:
+        data = self.get(key)
+        return None if data is None else (data, _version(data))
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            st = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._error("read", key, exc) from exc
+        if not _is_file(st.st_mode):
+            return None
+        return ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def exists(self, key: str) -> bool:
+        return self.stat(key) is not None
+
+    def open_stream(self, key: str) -> BinaryIO | None:
+        try:
+            return self._path(key).open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._error("read", key, exc) from exc
+
+    def presigned_url(
+        self,
+        key: str,
+        filename: str,
+        content_type: str,
+        expires: int = 60,
+        disposition: Literal["attachment", "inline"] = "attachment",
+    ) -> str | None:
+        self._path(key)  # a bad key is refused here too
+        return None  # a folder has no URLs: the gate streams with open_stream
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        validate_prefix(prefix)
+        folder, _, _ = prefix.rpartition("/")
+        start = self._path(folder) if folder else self.root
+        base = f"{folder}/" if folder else ""
+        for info in self._walk(start, base):
+            if info.key.startswith(prefix):
+                yield info
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        try:
+            tmp = self._write_temp(path, data)
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                _unlink(tmp)
+                raise
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise self._error("write", key, exc) from exc
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
+        path = self._path(key)
+        try:
+            tmp = self._write_temp(path, data)
+            try:
+                os.link(tmp, path)  # atomic, and fails if the name exists
+            except FileExistsError:
+                return False
+            finally:
+                _unlink(tmp)
+            _fsync_dir(path.parent)
+            return True
+        except OSError as exc:
+            raise self._error("write", key, exc) from exc
+
+    def put_if_version(self, key: str, data: bytes, content_type: str, version: str) -> bool:
+        from filelock import FileLock, Timeout  # only writers of the registry need it
+
+        path = self._path(key)
+        lock_path = path.parent / f".{path.name}.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(lock_path, timeout=LOCK_TIMEOUT):
+                current = self.get(key)
+                if current is None or _version(current) != version:
+                    return False
+                self.put(key, data, content_type)
+                return True
+        except Timeout:
+            raise StorageError(
+                f"{path}: another process has held its lock for {LOCK_TIMEOUT:.0f} s"
+            ) from None
+        except OSError as exc:
+            raise self._error("write", key, exc) from exc
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise self._error("delete", key, exc) from exc
+        self._prune(path.parent)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.delete(key)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        """The file of a key; never outside the root, even through a symlink."""
+        validate_key(key)
+        path = self.root.joinpath(*key.split("/"))
+        if not os.path.realpath(path).startswith(self._real_root + os.sep):
+            raise InvalidKeyError(f"invalid storage key {key!r}: leads outside {self.root}")
+        return path
+
+    def _write_temp(self, path: Path, data: bytes) -> Path:
+        """A flushed, fsynced temporary file next to `path` holding `data`."""
+        for attempt in range(3):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileNotFoundError:
+                if attempt == 2:  # a concurrent delete keeps removing the emptied folder
+                    raise
+                continue
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except BaseException:
+                _unlink(tmp)
+                raise
+            return tmp
+        raise AssertionError("unreachable")
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty by a delete, up to (not including) the root."""
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    def _walk(self, folder: Path, base: str) -> Iterator[ObjectInfo]:
+        """Files below `folder` in key order (a folder sorts as its name plus '/')."""
+        try:
+            with os.scandir(folder) as it:
+                entries = [e for e in it if not e.name.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise self._error("list", base or "/", exc) from exc
+        keyed = [(e.name + "/" if e.is_dir(follow_symlinks=False) else e.name, e) for e in entries]
+        for name, entry in sorted(keyed, key=lambda pair: pair[0]):
+            if name.endswith("/"):
+                yield from self._walk(Path(entry.path), base + name)
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # deleted while we listed
+                continue
+            if _is_file(st.st_mode):
+                yield ObjectInfo(base + name, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def _error(self, action: str, key: str, exc: OSError) -> StorageError:
+        reason = exc.strerror or str(exc)
+        return StorageError(f"cannot {action} {self.root / key}: {reason}")
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _is_file(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
