@@ -22,7 +22,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from portalgen.access.entry import (
@@ -130,6 +129,8 @@ class AccessRegistry:
 
     def entries(self) -> list[RegistryEntry]:
         """Every entry, sorted by customer code."""
+        from concurrent.futures import ThreadPoolExecutor  # not on the gate's import path
+
         keys = self._listed_keys()
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             loaded = list(pool.map(self.load, keys))
