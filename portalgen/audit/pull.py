@@ -1,0 +1,94 @@
+"""`portalgen audit pull`: bring the events the gate wrote to storage into audit.jsonl.
+
+Exactly once, however often it runs or wherever it was interrupted: an event whose id is
+already in the log is skipped, and events are appended in small fsync'd batches, so a
+killed pull leaves a valid log holding a prefix of the new events and the next pull adds
+the rest. Events younger than `settle` are left for the next pull, so one still being
+written by a gate at this moment cannot end up out of order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from portalgen.audit.events import AuditEvent, event_time
+from portalgen.audit.log import AuditLog
+from portalgen.audit.sinks import EVENTS_PREFIX
+
+if TYPE_CHECKING:
+    from portalgen.storage import Storage
+
+BATCH = 200
+
+
+@dataclass
+class PullResult:
+    added: int = 0
+    already_present: int = 0
+    waiting: int = 0  # too recent; the next pull takes them
+    unreadable: list[str] = field(default_factory=list)
+
+
+def pull_events(
+    storage: Storage,
+    log: AuditLog,
+    *,
+    now: datetime | None = None,
+    settle: timedelta = timedelta(seconds=30),
+    lookback: timedelta = timedelta(days=2),
+) -> PullResult:
+    now = now or datetime.now(UTC)
+    known = log.ids()
+    since = event_time(max(known)) - lookback if known else None
+    result = PullResult()
+    pending: list[AuditEvent] = []
+    for key in sorted(_event_keys(storage, since, now)):
+        event_id = key.rsplit("/", 1)[-1].removesuffix(".json")
+        if event_id in known:
+            result.already_present += 1
+            continue
+        try:
+            created = event_time(event_id)
+        except ValueError:
+            result.unreadable.append(key)
+            continue
+        if created > now - settle:
+            result.waiting += 1
+            continue
+        event = _read_event(storage, key, event_id)
+        if event is None:
+            result.unreadable.append(key)
+            continue
+        pending.append(event)
+        if len(pending) >= BATCH:
+            result.added += log.append_many(pending)
+            pending.clear()
+    result.added += log.append_many(pending)
+    return result
+
+
+def _event_keys(storage: Storage, since: datetime | None, now: datetime) -> Iterator[str]:
+    if since is None:
+        for info in storage.list(EVENTS_PREFIX):
+            yield info.key
+        return
+    day = since.date()
+    while day <= now.date():
+        for info in storage.list(f"{EVENTS_PREFIX}{day:%Y/%m/%d}/"):
+            yield info.key
+        day += timedelta(days=1)
+
+
+def _read_event(storage: Storage, key: str, event_id: str) -> AuditEvent | None:
+    body = storage.get(key)
+    if body is None:
+        return None
+    try:
+        event = AuditEvent.from_dict(json.loads(body))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return event if event.id == event_id else None

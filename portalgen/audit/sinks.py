@@ -1,0 +1,45 @@
+"""Where the gate records events: the local audit.jsonl, or one object per event in storage.
+
+S3 has no append, so on S3 each event is its own object `_events/YYYY/MM/DD/<ulid>.json`
+(created if absent: an event is never overwritten), and `portalgen audit pull` merges
+them into the staff's audit.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Protocol
+
+from portalgen.audit.events import AuditEvent, event_time
+from portalgen.audit.log import AuditLog
+
+if TYPE_CHECKING:
+    from portalgen.storage import Storage
+
+EVENTS_PREFIX = "_events/"
+
+
+class AuditSink(Protocol):
+    def record(self, event: AuditEvent) -> None: ...
+
+
+class LocalAuditSink:
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+
+    def record(self, event: AuditEvent) -> None:
+        self.log.append(event)
+
+
+def event_key(event_id: str) -> str:
+    when = event_time(event_id)
+    return f"{EVENTS_PREFIX}{when:%Y/%m/%d}/{event_id}.json"
+
+
+class StorageAuditSink:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def record(self, event: AuditEvent) -> None:
+        body = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True).encode()
+        self.storage.put_if_absent(event_key(event.id), body, "application/json")

@@ -1,0 +1,43 @@
+"""A published portal is a manifest over content-addressed blobs, committed last."""
+
+from __future__ import annotations
+
+import hashlib
+
+from portalgen.publish.manifest import Manifest, blob_key, load_manifest, manifest_key, write_portal
+from portalgen.storage import Storage
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def test_write_then_read_back(storage: Storage) -> None:
+    manifest = write_portal(
+        storage,
+        KEY,
+        [
+            ("index.html", b"<h1>Hola</h1>", "text/html; charset=utf-8"),
+            ("copy.html", b"<h1>Hola</h1>", "text/html; charset=utf-8"),
+        ],
+        language="en",
+    )
+    sha = hashlib.sha256(b"<h1>Hola</h1>").hexdigest()
+    assert storage.get(blob_key(KEY, sha)) == b"<h1>Hola</h1>"
+    assert [o.key for o in storage.list(f"portals/{KEY}/files/")] == [blob_key(KEY, sha)]
+    loaded = load_manifest(storage, KEY)
+    assert loaded == manifest
+    assert loaded is not None and loaded.language == "en"
+    assert loaded.files["copy.html"].size == len(b"<h1>Hola</h1>")
+
+
+def test_unchanged_blobs_are_not_sent_again(storage: Storage) -> None:
+    write_portal(storage, KEY, [("a.html", b"A", "text/html")])
+    storage.delete(blob_key(KEY, hashlib.sha256(b"A").hexdigest()))  # prove it is not re-sent
+    write_portal(storage, KEY, [("a.html", b"A", "text/html"), ("b.html", b"B", "text/html")])
+    assert storage.get(blob_key(KEY, hashlib.sha256(b"A").hexdigest())) is None
+    assert storage.get(blob_key(KEY, hashlib.sha256(b"B").hexdigest())) == b"B"
+
+
+def test_manifest_round_trip_and_version() -> None:
+    manifest = Manifest({})
+    assert Manifest.from_json(manifest.to_json()) == manifest
+    assert manifest_key(KEY).endswith("/manifest.json")
