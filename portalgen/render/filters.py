@@ -14,7 +14,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from portalgen.formatting import format_date, format_money, format_percent
-from portalgen.identifiers import format_iban
+from portalgen.identifiers import format_iban, mask_iban
 from portalgen.model import Money
 
 
@@ -89,6 +89,7 @@ def make_filters(locale: str) -> dict[str, Callable[..., Any]]:
         "percent": percent,
         "filesize": lambda size: file_size(size, locale),
         "iban": format_iban,
+        "masked_iban": mask_iban,
         "cssstr": css_string,
         "slashdate": lambda value: f"{value:%d/%m/%Y}",
     }

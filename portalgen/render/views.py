@@ -208,9 +208,13 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
         "pay_terms": facts.settings.payments.terms,
         "iban": facts.settings.payments.iban,
     }
+    # A direct debit is charged to the customer's account: inviting a transfer too would
+    # invite paying twice.
+    by_transfer = invoice.payment_method != "direct_debit"
     if for_pdf:
         total = invoice.totals.total
-        view["epc"] = epc_qr(facts.settings, total, invoice.number) if total.amount > 0 else None
+        payable = by_transfer and total.amount > 0
+        view["epc"] = epc_qr(facts.settings, total, invoice.number) if payable else None
         return view
     rest = outstanding(invoice, receipts, facts.today)
     status = invoice_status(invoice, receipts, facts.today)
@@ -221,7 +225,9 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
         for p in receipts
     ]
     unpaid = status != "paid" and rest.amount > 0
-    view["epc"] = epc_qr(facts.settings, rest, invoice.number) if unpaid else None
+    view["by_transfer"] = by_transfer
+    view["customer_iban"] = facts.data.customer.iban
+    view["epc"] = epc_qr(facts.settings, rest, invoice.number) if unpaid and by_transfer else None
     view["pay_online"] = pay_online_url(facts, invoice, rest) if unpaid else ""
     return view
 
