@@ -137,6 +137,6 @@ def build_context(
         today=today or settings.today(),
         theme=theme,
         base_key=base_key,
-        warnings=tuple(contrast_warnings(settings)),
+        warnings=(*theme.problems, *contrast_warnings(settings)),
         digests={} if digests is None else digests,
     )

@@ -24,6 +24,7 @@ class Theme:
     static: dict[str, Path]  # portal path ("static/portal.css") -> file
     static_dirs: tuple[Path, ...]  # folders the PDF fetcher may read from
     fingerprint: str  # hash of every template and asset
+    problems: tuple[str, ...] = ()  # warnings for the build (a logo that is not there)
 
 
 def _files(folder: Path) -> Iterator[tuple[str, Path]]:
@@ -47,6 +48,10 @@ def load_theme(settings: Settings) -> Theme:
         for name, path in _files(folder):
             static[f"static/{name}"] = path
     logo = settings.company.logo
+    problems = []
+    if logo is not None and not logo.is_file():
+        problems.append(f"company.logo: {logo} does not exist; the company name is shown instead")
+        logo = None
     if logo is not None:
         for name in [n for n in static if n.startswith("static/logo.")]:
             del static[name]
@@ -63,6 +68,7 @@ def load_theme(settings: Settings) -> Theme:
         static,
         tuple([*static_dirs, *([logo.parent] if logo is not None else [])]),
         digest.hexdigest(),
+        tuple(problems),
     )
 
 
