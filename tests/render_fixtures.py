@@ -49,9 +49,7 @@ def render_context(demo_dir: Path) -> RenderContext:
 
 
 @pytest.fixture(scope="session")
-def built_portals(
-    demo_dir: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> Path:
+def built_portals(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """`portalgen build` output for BUILT_CUSTOMERS: <dir>/<code>/..., built once per run."""
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent

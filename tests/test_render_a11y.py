@@ -45,7 +45,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -101,7 +103,9 @@ def test_dark_mode_keeps_contrast(built_portals: Path, server: str, browser: Bro
     assert problems == []
 
 
-def test_invoice_filters_work_with_javascript(built_portals: Path, server: str, browser: Browser) -> None:
+def test_invoice_filters_work_with_javascript(
+    built_portals: Path, server: str, browser: Browser
+) -> None:
     page = browser.new_page()
     page.goto(f"{server}/C00007/invoices/index.html")
     rows = page.locator("#invoices-table tbody tr")

@@ -29,11 +29,21 @@ def test_every_page_and_pdf_exists(built_portals: Path, export) -> None:  # type
             if doc.kind != "order":
                 assert (root / folder / f"{doc.slug}.pdf").read_bytes().startswith(b"%PDF-")
         for name in (
-            "index.html", "quotes/index.html", "orders/index.html", "delivery-notes/index.html",
-            "invoices/index.html", "payments/index.html", "payments/statement.pdf",
-            "payments/statement.csv", "documents/index.html", "contact.html",
-            "download/all-documents.zip", "static/portal.css", "static/theme.css",
-            "_live/quote-accepted.html", "_live/quote-rejected.html",
+            "index.html",
+            "quotes/index.html",
+            "orders/index.html",
+            "delivery-notes/index.html",
+            "invoices/index.html",
+            "payments/index.html",
+            "payments/statement.pdf",
+            "payments/statement.csv",
+            "documents/index.html",
+            "contact.html",
+            "download/all-documents.zip",
+            "static/portal.css",
+            "static/theme.css",
+            "_live/quote-accepted.html",
+            "_live/quote-rejected.html",
         ):
             assert (root / name).is_file(), name
         for shared in data.documents:
@@ -60,8 +70,12 @@ def test_invoice_list_shows_amounts_statuses_and_due_dates(built_portals: Path, 
 
     page = parse(built_portals / "C00007" / "invoices/index.html")
     receipts = payments_by_invoice(export.payments)
-    labels = {"paid": "Pagada", "unpaid": "Pendiente de pago", "overdue": "Vencido",
-              "partially_paid": "Pagada en parte"}
+    labels = {
+        "paid": "Pagada",
+        "unpaid": "Pendiente de pago",
+        "overdue": "Vencido",
+        "partially_paid": "Pagada en parte",
+    }
     rows = page.xpath("//table//tbody/tr")
     invoices = export.customer_data("C00007").invoices
     assert len(rows) == len(invoices)
@@ -88,7 +102,13 @@ def test_english_customer_reads_english(built_portals: Path) -> None:
     home = parse(root / "index.html")
     assert home.get("lang") == "en"
     assert [text_of(a) for a in home.xpath("//nav[contains(@class,'site-nav')]//a")] == [
-        "Home", "Quotes", "Orders", "Delivery notes", "Invoices", "Payments", "Documents",
+        "Home",
+        "Quotes",
+        "Orders",
+        "Delivery notes",
+        "Invoices",
+        "Payments",
+        "Documents",
         "Contact",
     ]
     assert re.search(r"€\d[\d,]*\.\d\d", text_of(home))
@@ -153,7 +173,10 @@ def test_slots_for_the_gate(built_portals: Path) -> None:
 
 
 def test_live_fragments_carry_placeholders_only(built_portals: Path) -> None:
-    for language_root, word in ((built_portals / "C00007", "Aceptado"), (built_portals / "C00008", "Accepted")):
+    for language_root, word in (
+        (built_portals / "C00007", "Aceptado"),
+        (built_portals / "C00008", "Accepted"),
+    ):
         accepted = (language_root / "_live/quote-accepted.html").read_text()
         assert word in accepted and "{date}" in accepted and "{name}" in accepted
         rejected = (language_root / "_live/quote-rejected.html").read_text()
@@ -179,7 +202,9 @@ def test_every_relative_link_resolves(built_portals: Path) -> None:
                         continue  # a link out the customer chooses to follow (our website)
                     assert not urlsplit(link).scheme and not link.startswith("/"), link
                     target = urlsplit(urljoin(base + current, link)).path
-                    if attr == "action" or target.endswith(("/logout", "/comments", "/accept", "/reject")):
+                    if attr == "action" or target.endswith(
+                        ("/logout", "/comments", "/accept", "/reject")
+                    ):
                         continue  # the gate's routes
                     assert target.startswith("/portal/"), (current, link)
                     path = unquote(target.removeprefix("/portal/"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import subprocess
 import zipfile
 from dataclasses import replace
@@ -34,10 +33,28 @@ def decode_qr_codes(pdf: Path | bytes, tmp_path: Path) -> list[str]:
     if isinstance(pdf, bytes):
         source.write_bytes(pdf)
     out = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", "-singlefile",
-                    str(source), str(out)], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "200",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(source),
+            str(out),
+        ],
+        check=True,
+    )
     with Image.open(f"{out}.png") as image:
-        return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+        return [
+            r.text
+            for r in zxingcpp.read_barcodes(image)
+            if r.format == zxingcpp.BarcodeFormat.QRCode
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +118,19 @@ def test_verifactu_legend_only_for_verifactu_systems(demo_dir: Path, tmp_path: P
     data = small_customer()
     url = data.invoices[0].verifactu_qr_url.replace("ValidarQR?", "ValidarQRNoVerifactu?")
     invoice = replace(data.invoices[0], verifactu_qr_url=url, payment_method="direct_debit")
-    pdf = next(f for f in plan_portal(replace(data, invoices=(invoice,)), context)
-               if f.path == "invoices/F2026-007.pdf").render()
+    pdf = next(
+        f
+        for f in plan_portal(replace(data, invoices=(invoice,)), context)
+        if f.path == "invoices/F2026-007.pdf"
+    ).render()
     text = pdf_text(pdf)
     assert "QR tributario:" in text and "VERI*FACTU" not in text
     assert decode_qr_codes(pdf, tmp_path) == [url]  # direct debit: no transfer QR
 
 
 def test_no_epc_code_without_iban_or_for_other_currencies(demo_dir: Path) -> None:
-    from portalgen.render.qr import epc_qr
     from portalgen.model import Money
+    from portalgen.render.qr import epc_qr
 
     with_iban = render_settings(demo_dir)
     assert epc_qr(with_iban, Money(Decimal("10.00"), "EUR"), "F1") is not None

@@ -44,15 +44,25 @@ def test_changing_one_invoice_re_renders_only_what_shows_it(demo_dir: Path) -> N
     edited = replace(invoice, lines=(line, *invoice.lines[1:]))
     after = replace(data, invoices=(edited, *data.invoices[1:]))
     diff = changed(plan_portal(data, context), plan_portal(after, context))
-    assert diff == {f"invoices/{invoice.slug}.html", f"invoices/{invoice.slug}.pdf",
-                    "download/all-documents.zip"}
+    assert diff == {
+        f"invoices/{invoice.slug}.html",
+        f"invoices/{invoice.slug}.pdf",
+        "download/all-documents.zip",
+    }
 
     total = replace(invoice.totals, total=invoice.totals.total + Money(Decimal("1.00"), "EUR"))
     dearer = replace(data, invoices=(replace(invoice, totals=total), *data.invoices[1:]))
     diff = changed(plan_portal(data, context), plan_portal(dearer, context))
-    assert {f"invoices/{invoice.slug}.html", f"invoices/{invoice.slug}.pdf", "invoices/index.html",
-            "payments/index.html", "payments/statement.pdf", "payments/statement.csv",
-            "download/all-documents.zip", "index.html"} == diff
+    assert {
+        f"invoices/{invoice.slug}.html",
+        f"invoices/{invoice.slug}.pdf",
+        "invoices/index.html",
+        "payments/index.html",
+        "payments/statement.pdf",
+        "payments/statement.csv",
+        "download/all-documents.zip",
+        "index.html",
+    } == diff
 
 
 def test_pdfs_do_not_depend_on_the_day(demo_dir: Path) -> None:
@@ -129,8 +139,14 @@ def test_totals_object_is_what_the_key_sees(demo_dir: Path) -> None:
     data = customer(demo_dir)
     context = build_context(render_settings(demo_dir), today=TODAY)
     invoice = data.invoices[0]
-    totals = Totals(invoice.totals.base, invoice.totals.tax, invoice.totals.surcharge,
-                    Money(Decimal("5.00"), "EUR"), invoice.totals.total)
+    totals = Totals(
+        invoice.totals.base,
+        invoice.totals.tax,
+        invoice.totals.surcharge,
+        Money(Decimal("5.00"), "EUR"),
+        invoice.totals.total,
+    )
     after = replace(data, invoices=(replace(invoice, totals=totals), *data.invoices[1:]))
-    assert f"invoices/{invoice.slug}.pdf" in changed(plan_portal(data, context),
-                                                      plan_portal(after, context))
+    assert f"invoices/{invoice.slug}.pdf" in changed(
+        plan_portal(data, context), plan_portal(after, context)
+    )

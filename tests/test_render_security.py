@@ -33,8 +33,16 @@ def test_billing_data_with_html_stays_text(demo_dir: Path, tmp_path: Path) -> No
         data,
         customer=replace(data.customer, trade_name=SCRIPT),
         quotes=(quote,),
-        documents=(SharedDocument(customer_code="T0001", name=f"{IMG}.pdf", path=shared,
-                                  size=9, modified=TODAY, content_type="application/pdf"),),
+        documents=(
+            SharedDocument(
+                customer_code="T0001",
+                name=f"{IMG}.pdf",
+                path=shared,
+                size=9,
+                modified=TODAY,
+                content_type="application/pdf",
+            ),
+        ),
     )
     context = build_context(render_settings(demo_dir), today=TODAY)
     files = {f.path: f.render() for f in plan_portal(data, context)}
@@ -50,8 +58,9 @@ def test_billing_data_with_html_stays_text(demo_dir: Path, tmp_path: Path) -> No
     page = html.fromstring(files["quotes/P2026-001.html"])
     assert IMG in page.text_content() and "{{ 7*7 }}" in page.text_content()
     assert "</textarea><script>alert(3)</script>" in page.text_content()
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     text = PdfReader(io.BytesIO(files["quotes/P2026-001.pdf"])).pages[0].extract_text()
     assert "alert(1)" in text.replace("\u00a0", " ")  # the PDF prints the name as text too
@@ -64,7 +73,9 @@ def test_build_refuses_paths_outside_the_portal(tmp_path: Path) -> None:
 
     from portalgen.errors import RenderError
 
-    assert safe_join(tmp_path, "documents/files/a b/ñ.pdf") == tmp_path / "documents/files/a b/ñ.pdf"
+    assert (
+        safe_join(tmp_path, "documents/files/a b/ñ.pdf") == tmp_path / "documents/files/a b/ñ.pdf"
+    )
     for bad in ("../x", "/etc/passwd", "documents/../../x", "a//b", "./a"):
         with pytest.raises(RenderError):
             safe_join(tmp_path, bad)

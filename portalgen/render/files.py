@@ -34,9 +34,7 @@ CSV_HEADERS = (
 CSV_KINDS = {"invoice": _("Invoice"), "payment": _("Payment")}
 
 
-def statement_csv(
-    statements: Sequence[View], locale: str, gettext: Callable[[str], str]
-) -> bytes:
+def statement_csv(statements: Sequence[View], locale: str, gettext: Callable[[str], str]) -> bytes:
     """The statement as CSV a spreadsheet opens as is: in Spanish `;` and decimal commas.
 
     Starts with a UTF-8 byte order mark, which Excel needs to read accents right.
@@ -51,16 +49,18 @@ def statement_csv(
 
     for block in statements:
         for e in block["entries"]:
-            writer.writerow([
-                e["when"].isoformat(),
-                gettext(CSV_KINDS[e["kind"]]),
-                e["reference"],
-                e["invoice"],
-                number(e["debit"].amount),
-                number(e["credit"].amount),
-                number(e["balance"].amount),
-                block["currency"],
-            ])
+            writer.writerow(
+                [
+                    e["when"].isoformat(),
+                    gettext(CSV_KINDS[e["kind"]]),
+                    e["reference"],
+                    e["invoice"],
+                    number(e["debit"].amount),
+                    number(e["credit"].amount),
+                    number(e["balance"].amount),
+                    block["currency"],
+                ]
+            )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -85,10 +85,15 @@ class PdfEngine:
         if language not in self._css:
             env = self.context.env(language)
             text = env.get_template("pdf/style.css").render(
-                theme=self.context.settings.theme, page_path="", company=self.context.settings.company
+                theme=self.context.settings.theme,
+                page_path="",
+                company=self.context.settings.company,
             )
             self._css[language] = CSS(
-                string=text, font_config=self.fonts, url_fetcher=self.fetcher, base_url=self.base_url
+                string=text,
+                font_config=self.fonts,
+                url_fetcher=self.fetcher,
+                base_url=self.base_url,
             )
         return self._css[language]
 

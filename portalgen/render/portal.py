@@ -39,8 +39,11 @@ from portalgen.slots import LIVE_FRAGMENTS
 
 HTML = "text/html; charset=utf-8"
 PDF = "application/pdf"
-PDF_TEMPLATES = {"quote": "pdf/quote.html", "delivery_note": "pdf/delivery_note.html",
-                 "invoice": "pdf/invoice.html"}
+PDF_TEMPLATES = {
+    "quote": "pdf/quote.html",
+    "delivery_note": "pdf/delivery_note.html",
+    "invoice": "pdf/invoice.html",
+}
 
 
 class PortalPlanner:
@@ -56,7 +59,9 @@ class PortalPlanner:
 
     # -- building blocks -----------------------------------------------------------------
 
-    def add(self, path: str, content_type: str, key: str, render: Callable[[], bytes]) -> PlannedFile:
+    def add(
+        self, path: str, content_type: str, key: str, render: Callable[[], bytes]
+    ) -> PlannedFile:
         planned = PlannedFile(path, content_type, key, functools.cache(render))
         self.files.append(planned)
         return planned
@@ -75,8 +80,9 @@ class PortalPlanner:
         )
 
     def page(self, path: str, name: str, view: View, pdf: PlannedFile | None = None) -> None:
-        key = self.ctx.key("page", name, path, self.language, self.data.customer, view,
-                           pdf.key if pdf else None)
+        key = self.ctx.key(
+            "page", name, path, self.language, self.data.customer, view, pdf.key if pdf else None
+        )
 
         def render() -> bytes:
             sha = self.digest(pdf) if pdf is not None else ""
@@ -113,8 +119,9 @@ class PortalPlanner:
         facts = self.facts
         sections = self.ctx.settings.portal.sections
         home = home_view(facts)
-        home["pdf_count"] = sum(1 for d in self.data.all_documents()
-                                if d.kind in HAS_PDF and d.kind in facts.enabled)
+        home["pdf_count"] = sum(
+            1 for d in self.data.all_documents() if d.kind in HAS_PDF and d.kind in facts.enabled
+        )
         home["pdf_count"] += int(sections.payments) + sum(
             1 for d in self.data.documents if sections.documents and d.content_type == PDF
         )
@@ -162,8 +169,9 @@ class PortalPlanner:
         self.statement_date = max(
             (s["until"] for s in view["statements"] if s["until"]), default=None
         )
-        statement_pdf = self.rendered_pdf("payments/statement.pdf", "pdf/statement.html",
-                                          {"statements": view["statements"]})
+        statement_pdf = self.rendered_pdf(
+            "payments/statement.pdf", "pdf/statement.html", {"statements": view["statements"]}
+        )
         self.pdfs["payments/statement.pdf"] = statement_pdf
         self.page("payments/index.html", "pages/payments.html", view)
         locale = self.ctx.locale(self.language)
@@ -179,8 +187,12 @@ class PortalPlanner:
         view = shared_view(self.facts)
         self.page("documents/index.html", "pages/documents.html", view)
         for doc in self.data.documents:
-            self.add(f"documents/files/{doc.name}", doc.content_type, fingerprint("file", doc.path),
-                     doc.path.read_bytes)
+            self.add(
+                f"documents/files/{doc.name}",
+                doc.content_type,
+                fingerprint("file", doc.path),
+                doc.path.read_bytes,
+            )
 
     def archive(self) -> None:
         """Every PDF of the customer in one ZIP, each dated by its document."""
@@ -198,13 +210,21 @@ class PortalPlanner:
                     members.append((name, doc.modified, doc.path.read_bytes))
                     keys.append((name, fingerprint("file", doc.path), doc.modified))
         if members:
-            self.add("download/all-documents.zip", "application/zip",
-                     self.ctx.key("zip", keys), lambda: zip_archive(members))
+            self.add(
+                "download/all-documents.zip",
+                "application/zip",
+                self.ctx.key("zip", keys),
+                lambda: zip_archive(members),
+            )
 
     def static(self) -> None:
         theme_css_key = self.ctx.key("theme.css")
-        self.add("static/theme.css", "text/css; charset=utf-8", theme_css_key,
-                 lambda: self.env.get_template("static/theme.css").render(page_path="").encode())
+        self.add(
+            "static/theme.css",
+            "text/css; charset=utf-8",
+            theme_css_key,
+            lambda: self.env.get_template("static/theme.css").render(page_path="").encode(),
+        )
         for path, source in sorted(self.ctx.theme.static.items()):
             content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
             if content_type.startswith("text/") or content_type.endswith("javascript"):

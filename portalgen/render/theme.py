@@ -59,7 +59,9 @@ def load_theme(settings: Settings) -> Theme:
     digest = hashlib.sha256()
     for folder in template_dirs:
         for name, path in _files(folder):
-            digest.update(f"{folder}:{name}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
+            digest.update(
+                f"{folder}:{name}\0".encode() + hashlib.sha256(path.read_bytes()).digest()
+            )
     for name, path in sorted(static.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return Theme(

@@ -27,6 +27,7 @@ from portalgen.ledger import (
 from portalgen.model import (
     AnyDocument,
     CustomerData,
+    DocumentKind,
     Invoice,
     Money,
     Order,
@@ -39,8 +40,18 @@ from portalgen.totals import tax_breakdown
 
 View = dict[str, Any]
 
-FOLDER = {"quote": "quotes", "order": "orders", "delivery_note": "delivery-notes", "invoice": "invoices"}
-SECTION = {"quote": "quotes", "order": "orders", "delivery_note": "delivery_notes", "invoice": "invoices"}
+FOLDER = {
+    "quote": "quotes",
+    "order": "orders",
+    "delivery_note": "delivery-notes",
+    "invoice": "invoices",
+}
+SECTION = {
+    "quote": "quotes",
+    "order": "orders",
+    "delivery_note": "delivery_notes",
+    "invoice": "invoices",
+}
 HAS_PDF = ("quote", "delivery_note", "invoice")
 ORDER_STEPS = ("received", "in_preparation", "shipped", "delivered")
 OPEN_ORDER = ("received", "in_preparation", "shipped")
@@ -67,7 +78,9 @@ class Facts:
         sections = self.settings.portal.sections
         self.enabled = {kind for kind, name in SECTION.items() if getattr(sections, name)}
         self.numbers = {
-            (doc.kind, doc.number): doc for doc in self.data.all_documents() if doc.kind in self.enabled
+            (doc.kind, doc.number): doc
+            for doc in self.data.all_documents()
+            if doc.kind in self.enabled
         }
         self.currencies = sorted(
             {i.currency for i in self.data.invoices} | {self.settings.currency},
@@ -77,7 +90,7 @@ class Facts:
     def invoice_receipts(self, invoice: Invoice) -> tuple[Payment, ...]:
         return self.receipts.get(invoice.number, ())
 
-    def link(self, kind: str, number: str) -> View:
+    def link(self, kind: DocumentKind, number: str) -> View:
         """A reference to another document: linked when its page exists in this portal."""
         doc = self.numbers.get((kind, number))
         return {"kind": kind, "number": number, "path": page_path(doc) if doc else None}
@@ -139,7 +152,9 @@ def home_view(facts: Facts) -> View:
     latest = sorted(docs, key=lambda d: (d.issue_date, d.number), reverse=True)
     return {
         "balances": facts.balances() if "invoice" in enabled else [],
-        "open_quotes": [r for r in facts.rows(data.quotes) if r["open"]] if "quote" in enabled else [],
+        "open_quotes": [r for r in facts.rows(data.quotes) if r["open"]]
+        if "quote" in enabled
+        else [],
         "open_orders": [r for r in facts.rows(data.orders) if r["status"] in OPEN_ORDER]
         if "order" in enabled
         else [],
@@ -154,8 +169,11 @@ def list_view(facts: Facts, kind: str) -> View:
     view: View = {"kind": kind, "rows": rows}
     if kind == "invoice":
         view["years"] = sorted({r["year"] for r in rows}, reverse=True)
-        view["statuses"] = [s for s in ("unpaid", "overdue", "partially_paid", "paid")
-                            if any(r["status"] == s for r in rows)]
+        view["statuses"] = [
+            s
+            for s in ("unpaid", "overdue", "partially_paid", "paid")
+            if any(r["status"] == s for r in rows)
+        ]
     return view
 
 
@@ -221,7 +239,14 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
     view["status"] = status
     view["outstanding"] = rest
     view["receipts"] = [
-        {"number": p.number, "due_date": p.due_date, "paid_date": p.paid_date if p.is_paid and p.paid_date <= facts.today else None, "amount": p.amount}
+        {
+            "number": p.number,
+            "due_date": p.due_date,
+            "paid_date": p.paid_date
+            if p.paid_date is not None and p.paid_date <= facts.today
+            else None,
+            "amount": p.amount,
+        }
         for p in receipts
     ]
     unpaid = status != "paid" and rest.amount > 0
@@ -255,7 +280,11 @@ def order_timeline(order: Order) -> list[View]:
     if order.status == "cancelled":
         return []
     reached = ORDER_STEPS.index(order.status)
-    when = {"received": order.issue_date, "shipped": order.shipped_date, "delivered": order.delivered_date}
+    when = {
+        "received": order.issue_date,
+        "shipped": order.shipped_date,
+        "delivered": order.delivered_date,
+    }
     return [
         {"step": step, "done": i <= reached, "current": i == reached, "date": when.get(step)}
         for i, step in enumerate(ORDER_STEPS)
@@ -269,21 +298,32 @@ def payments_view(facts: Facts) -> View:
     for p in receipts:
         paid = p.paid_date is not None and p.paid_date <= facts.today
         invoice = invoices.get(p.invoice)
-        rows.append({
-            "number": p.number,
-            "invoice": facts.link("invoice", p.invoice) if invoice else {"number": p.invoice, "path": None},
-            "amount": p.amount,
-            "due_date": p.due_date,
-            "paid_date": p.paid_date if paid else None,
-            "overdue": not paid and p.due_date < facts.today,
-            "method": p.method,
-        })
+        rows.append(
+            {
+                "number": p.number,
+                "invoice": facts.link("invoice", p.invoice)
+                if invoice
+                else {"number": p.invoice, "path": None},
+                "amount": p.amount,
+                "due_date": p.due_date,
+                "paid_date": p.paid_date if paid else None,
+                "overdue": not paid and p.due_date < facts.today,
+                "method": p.method,
+            }
+        )
     return {
         "receipts": rows,
         "balances": facts.balances(),
         "statements": statement_view(facts),
         "pending_total": [
-            sum_money((p.amount for p in facts.data.payments if p.amount.currency == c and not (p.paid_date and p.paid_date <= facts.today)), c)
+            sum_money(
+                (
+                    p.amount
+                    for p in facts.data.payments
+                    if p.amount.currency == c and not (p.paid_date and p.paid_date <= facts.today)
+                ),
+                c,
+            )
             for c in facts.currencies
         ],
     }
@@ -295,14 +335,16 @@ def statement_view(facts: Facts) -> list[View]:
     for currency in facts.currencies:
         entries = statement(facts.data, currency, facts.today)
         if entries or currency == facts.settings.currency:
-            out.append({
-                "currency": currency,
-                "entries": [
-                    {**vars(e), "link": facts.link("invoice", e.invoice)} for e in entries
-                ],
-                "balance": entries[-1].balance if entries else Money.zero(currency),
-                "until": entries[-1].when if entries else None,
-            })
+            out.append(
+                {
+                    "currency": currency,
+                    "entries": [
+                        {**vars(e), "link": facts.link("invoice", e.invoice)} for e in entries
+                    ],
+                    "balance": entries[-1].balance if entries else Money.zero(currency),
+                    "until": entries[-1].when if entries else None,
+                }
+            )
     return out
 
 
@@ -310,8 +352,13 @@ def shared_view(facts: Facts) -> View:
     docs = sorted(facts.data.documents, key=lambda d: d.name.lower())
     return {
         "files": [
-            {"name": d.name, "path": f"documents/files/{d.name}", "size": d.size,
-             "modified": d.modified, "content_type": d.content_type}
+            {
+                "name": d.name,
+                "path": f"documents/files/{d.name}",
+                "size": d.size,
+                "modified": d.modified,
+                "content_type": d.content_type,
+            }
             for d in docs
         ]
     }
