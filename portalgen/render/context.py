@@ -54,6 +54,7 @@ class RenderContext:
     # from its cache so a page showing a PDF's fingerprint never re-renders the PDF.
     digests: MutableMapping[str, str] = field(default_factory=dict)
     render_warnings: list[str] = field(default_factory=list)  # WeasyPrint's, per render
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # per-run derived data
     _envs: dict[str, Environment] = field(default_factory=dict, repr=False)
     _pdf: PdfEngine | None = field(default=None, repr=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,7 @@ from portalgen.identifiers import format_iban, mask_iban
 from portalgen.model import Money
 
 
+@functools.lru_cache(maxsize=65536)
 def relative_url(page_path: str, target: str) -> str:
     """The relative link from the page at `page_path` to the portal path `target`.
 
@@ -65,12 +67,18 @@ def css_string(value: str) -> str:
     return " ".join(escaped.split()).replace("<", "\\3c ")
 
 
+@functools.lru_cache(maxsize=65536)
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    # Babel re-applies the locale's pattern on every call; amounts repeat across pages.
+    return format_money(Money(amount, currency), locale)
+
+
 def make_filters(locale: str) -> dict[str, Callable[..., Any]]:
     def money(value: Money) -> str:
-        return format_money(value, locale)
+        return _money(value.amount, value.currency, locale)
 
     def amount(value: Decimal, currency: str) -> str:
-        return format_money(Money(value, currency), locale)
+        return _money(value, currency, locale)
 
     def day(value: date | None, style: str = "medium") -> str:
         return format_date(value, locale, style) if value is not None else ""

@@ -13,6 +13,7 @@ import hashlib
 import mimetypes
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from portalgen.model import AnyDocument, CustomerData, Order, Quote
@@ -56,6 +57,8 @@ class PortalPlanner:
         self.files: list[PlannedFile] = []
         self.pdfs: dict[str, PlannedFile] = {}  # portal path -> planned PDF
         self.statement_date: date | None = None
+        self.customer_token = fingerprint(data.customer)
+        self.bodies: dict[str, dict[str, View]] = {}
 
     # -- building blocks -----------------------------------------------------------------
 
@@ -79,10 +82,30 @@ class PortalPlanner:
             page_path=path, customer=self.data.customer, **view, **extra
         )
 
+    def view_key(self, kind: str, name: str, path: str, view: View, *extra: Any) -> str:
+        """The render key of a page or PDF: everything its template is given.
+
+        A document's body (lines, taxes, totals) is a pure function of the document, so
+        it enters the key as the document's own fingerprint, computed once per plan.
+        """
+        body = view.get("doc")
+        keyed = {**view, "doc": body["token"]} if isinstance(body, dict) else view
+        # Views hold plain values (str, Decimal, date, Money and small frozen dataclasses
+        # without `origin`), whose repr is exact and stable: much cheaper than JSON.
+        text = repr((kind, name, path, self.language, self.customer_token, keyed, extra))
+        if " at 0x" in text:  # an object without a real repr: fall back to the slow path
+            return self.ctx.key(kind, name, path, self.language, self.customer_token, keyed, *extra)
+        return self.ctx.key(text)
+
+    def body(self, doc: AnyDocument) -> View:
+        if doc.slug not in self.bodies.get(doc.kind, {}):
+            body = document_body(doc)
+            body["token"] = document_token(doc)
+            self.bodies.setdefault(doc.kind, {})[doc.slug] = body
+        return self.bodies[doc.kind][doc.slug]
+
     def page(self, path: str, name: str, view: View, pdf: PlannedFile | None = None) -> None:
-        key = self.ctx.key(
-            "page", name, path, self.language, self.data.customer, view, pdf.key if pdf else None
-        )
+        key = self.view_key("page", name, path, view, pdf.key if pdf else None)
 
         def render() -> bytes:
             sha = self.digest(pdf) if pdf is not None else ""
@@ -97,13 +120,13 @@ class PortalPlanner:
             source = original
             planned = self.add(path, PDF, fingerprint("original", source), source.read_bytes)
         else:
-            view = {"doc": document_body(doc), **document_details(self.facts, doc, for_pdf=True)}
+            view = {"doc": self.body(doc), **document_details(self.facts, doc, for_pdf=True)}
             planned = self.rendered_pdf(path, PDF_TEMPLATES[doc.kind], view)
         self.pdfs[path] = planned
         return planned
 
     def rendered_pdf(self, path: str, name: str, view: View) -> PlannedFile:
-        key = self.ctx.key("pdf", name, self.language, self.data.customer, view)
+        key = self.view_key("pdf", name, "", view)
 
         def render() -> bytes:
             html = self.template(name, path, view)
@@ -144,7 +167,7 @@ class PortalPlanner:
         for doc in (d for d in self.data.all_documents() if d.kind == kind):
             pdf = self.pdf(doc) if kind in HAS_PDF else None
             view = {
-                "doc": document_body(doc),
+                "doc": self.body(doc),
                 "row": self.facts.row(doc),
                 **document_details(self.facts, doc, for_pdf=False),
                 "pdf": pdf_path(doc) if pdf else None,
@@ -218,18 +241,45 @@ class PortalPlanner:
             )
 
     def static(self) -> None:
-        theme_css_key = self.ctx.key("theme.css")
         self.add(
             "static/theme.css",
             "text/css; charset=utf-8",
-            theme_css_key,
+            self.ctx.key("theme.css"),
             lambda: self.env.get_template("static/theme.css").render(page_path="").encode(),
         )
-        for path, source in sorted(self.ctx.theme.static.items()):
+        for path, content_type, key, source in static_files(self.ctx):
+            self.add(path, content_type, key, source.read_bytes)
+
+
+def _values(record: Any) -> tuple[Any, ...]:
+    return tuple(v for k, v in vars(record).items() if k != "origin")
+
+
+def document_token(doc: AnyDocument) -> str:
+    """A document's fingerprint, fast: every field but `origin` (where the row came from).
+
+    Equivalent to `plan.fingerprint(doc)` for render keys, at a fraction of the cost (a
+    portal has hundreds of documents and every one is keyed). Values are str, Decimal,
+    date, Path and frozen dataclasses of those, whose repr is exact and stable.
+    """
+    lines = tuple(_values(line) for line in doc.lines)
+    fields = tuple((k, v) for k, v in vars(doc).items() if k not in ("origin", "lines"))
+    text = repr((type(doc).__name__, fields, lines))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def static_files(context: RenderContext) -> list[tuple[str, str, str, Path]]:
+    """The theme's assets with their content types and keys (the same for every customer)."""
+    cached = context.cache.get("static")
+    if cached is None:
+        cached = []
+        for path, source in sorted(context.theme.static.items()):
             content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
             if content_type.startswith("text/") or content_type.endswith("javascript"):
                 content_type += "; charset=utf-8"
-            self.add(path, content_type, fingerprint("static", path, source), source.read_bytes)
+            cached.append((path, content_type, fingerprint("static", path, source), source))
+        context.cache["static"] = cached
+    return cached  # type: ignore[no-any-return]
 
 
 def plan_portal(data: CustomerData, context: RenderContext) -> list[PlannedFile]:

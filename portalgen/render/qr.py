@@ -7,6 +7,7 @@ extra file or data: URL in pages), sized in millimetres.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +24,12 @@ VERIFACTU_SYMBOL_MM = 32  # the symbol itself, quiet zone excluded (AEAT: 30-40 
 EPC_SYMBOL_MM = 34
 QUIET_ZONE = 4  # modules: about 2.5 mm here, above the AEAT's 2 mm minimum
 EPC_MAX = Decimal("999999999.99")
+
+
+# Encoding costs tens of milliseconds (mask selection): a page and its PDF share the result.
+@functools.lru_cache(maxsize=4096)
+def _verifactu_svg(url: str, label: str) -> Markup:
+    return qr_svg(segno.make_qr(url, error="m", boost_error=False), VERIFACTU_SYMBOL_MM, label)
 
 
 def qr_svg(code: segno.QRCode, symbol_mm: float, label: str) -> Markup:
@@ -42,10 +49,10 @@ class VerifactuQr:
     legend: str  # "VERI*FACTU" for systems in VERI*FACTU mode, else ""
 
     def svg(self, label: str) -> Markup:
-        code = segno.make_qr(self.url, error="m", boost_error=False)
-        return qr_svg(code, VERIFACTU_SYMBOL_MM, label)
+        return _verifactu_svg(self.url, label)
 
 
+@functools.lru_cache(maxsize=4096)
 def verifactu_qr(url: str) -> VerifactuQr | None:
     """The invoice's registered QR, or None when the export carries none."""
     if not url:
@@ -63,16 +70,21 @@ class EpcQr:
     text: str
 
     def code(self) -> segno.QRCode:
-        return segno.helpers.make_epc_qr(
-            name=self.name,
-            iban=self.iban,
-            amount=self.amount,
-            text=self.text,
-            bic=self.bic or None,
-        )
+        return _epc_code(self)
 
     def svg(self, label: str) -> Markup:
-        return qr_svg(self.code(), EPC_SYMBOL_MM, label)
+        return _epc_svg(self, label)
+
+
+def _epc_code(epc: EpcQr) -> segno.QRCode:
+    return segno.helpers.make_epc_qr(
+        name=epc.name, iban=epc.iban, amount=epc.amount, text=epc.text, bic=epc.bic or None
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _epc_svg(epc: EpcQr, label: str) -> Markup:
+    return qr_svg(_epc_code(epc), EPC_SYMBOL_MM, label)
 
 
 def epc_qr(settings: Settings, amount: Money, invoice_number: str) -> EpcQr | None:

@@ -74,6 +74,7 @@ class Facts:
     today: date
 
     def __post_init__(self) -> None:
+        self._balances: list[View] | None = None
         self.receipts = payments_by_invoice(self.data.payments)
         sections = self.settings.portal.sections
         self.enabled = {kind for kind, name in SECTION.items() if getattr(sections, name)}
@@ -138,11 +139,14 @@ class Facts:
         return [self.row(d) for d in ordered]
 
     def balances(self) -> list[View]:
+        if self._balances is not None:
+            return self._balances
         out = []
         for currency in self.currencies:
             balance = customer_balance(self.data, currency, self.today)
             if currency == self.settings.currency or not balance.outstanding.is_zero():
                 out.append({"outstanding": balance.outstanding, "overdue": balance.overdue})
+        self._balances = out
         return out
 
 
