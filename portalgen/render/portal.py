@@ -279,7 +279,7 @@ def static_files(context: RenderContext) -> list[tuple[str, str, str, Path]]:
                 content_type += "; charset=utf-8"
             cached.append((path, content_type, fingerprint("static", path, source), source))
         context.cache["static"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def plan_portal(data: CustomerData, context: RenderContext) -> list[PlannedFile]:
