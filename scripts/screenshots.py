@@ -28,8 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
 TODAY = date(2026, 6, 15)
 CUSTOMER = "C00007"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -49,8 +55,22 @@ def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
 
     invoice = sorted((site / CUSTOMER / "invoices").glob("*.pdf"))[-1]
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile",
-                    str(invoice), str(IMAGES / "invoice-pdf")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(invoice),
+            str(IMAGES / "invoice-pdf"),
+        ],
+        check=True,
+    )
 
     handler = functools.partial(Quiet, directory=str(site / CUSTOMER))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

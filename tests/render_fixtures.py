@@ -68,7 +68,8 @@ def parse(path: Path) -> lxml_html.HtmlElement:
 
 
 def text_of(element: lxml_html.HtmlElement) -> str:
-    return " ".join(element.text_content().split())
+    """The element's text as read aloud: the pieces of every child, separated by spaces."""
+    return " ".join(" ".join(element.itertext()).split())
 
 
 # -- a small customer built in code, for targeted cases ---------------------------------------
