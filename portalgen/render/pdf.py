@@ -8,6 +8,7 @@ ignores) are collected so the build can report them and the tests can fail on th
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +39,16 @@ class ThemeFetcher(URLFetcher):  # type: ignore[misc]
     """Serves ``file:`` URLs inside the theme's folders; refuses everything else."""
 
     def __init__(self, roots: tuple[Path, ...]) -> None:
-        super().__init__(allowed_protocols=("file",), fail_on_errors=False)
+        super().__init__(allowed_protocols=("file", "data"), fail_on_errors=False)
         self.roots = tuple(root.resolve() for root in roots)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith("data:"):  # QR codes are inline images: no file, no network
+            header, _, payload = url[5:].partition(",")
+            if not header.endswith(";base64"):
+                raise ValueError("only base64 data: URLs are used")
+            mime = header.split(";")[0] or "application/octet-stream"
+            return URLFetcherResponse(url, base64.b64decode(payload), {"Content-Type": mime})
         parts = urlsplit(url)
         if parts.scheme != "file":
             raise ValueError(f"portalgen PDFs only use theme files, not {parts.scheme}: URLs")

@@ -28,8 +28,13 @@ EPC_MAX = Decimal("999999999.99")
 
 # Encoding costs tens of milliseconds (mask selection): a page and its PDF share the result.
 @functools.lru_cache(maxsize=4096)
+def _verifactu_code(url: str) -> segno.QRCode:
+    return segno.make_qr(url, error="m", boost_error=False)
+
+
+@functools.lru_cache(maxsize=4096)
 def _verifactu_svg(url: str, label: str) -> Markup:
-    return qr_svg(segno.make_qr(url, error="m", boost_error=False), VERIFACTU_SYMBOL_MM, label)
+    return qr_svg(_verifactu_code(url), VERIFACTU_SYMBOL_MM, label)
 
 
 def qr_svg(code: segno.QRCode, symbol_mm: float, label: str) -> Markup:
@@ -43,6 +48,21 @@ def qr_svg(code: segno.QRCode, symbol_mm: float, label: str) -> Markup:
     return Markup(svg.replace("<svg ", attributes, 1))  # noqa: S704
 
 
+def qr_img(code: segno.QRCode, symbol_mm: float, label: str) -> Markup:
+    """`code` as a PNG image (one pixel per module, drawn without smoothing) for PDFs.
+
+    WeasyPrint draws an image about 10 ms faster than the same code as an SVG path, and
+    printed it is just as sharp (the PDF tells viewers not to interpolate it).
+    """
+    modules = code.symbol_size(scale=1, border=0)[0]
+    side = f"{symbol_mm * (modules + 2 * QUIET_ZONE) / modules:.2f}mm"
+    uri = code.png_data_uri(scale=1, border=QUIET_ZONE)
+    return Markup(  # noqa: S704 - a data: URI of segno's PNG and an escaped label
+        f'<img class="qr" src="{uri}" alt="{escape(label)}" '
+        f'style="width: {side}; height: {side}; image-rendering: pixelated">'
+    )
+
+
 @dataclass(frozen=True)
 class VerifactuQr:
     url: str
@@ -50,6 +70,9 @@ class VerifactuQr:
 
     def svg(self, label: str) -> Markup:
         return _verifactu_svg(self.url, label)
+
+    def img(self, label: str) -> Markup:
+        return qr_img(_verifactu_code(self.url), VERIFACTU_SYMBOL_MM, label)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -75,7 +98,11 @@ class EpcQr:
     def svg(self, label: str) -> Markup:
         return _epc_svg(self, label)
 
+    def img(self, label: str) -> Markup:
+        return qr_img(_epc_code(self), EPC_SYMBOL_MM, label)
 
+
+@functools.lru_cache(maxsize=4096)
 def _epc_code(epc: EpcQr) -> segno.QRCode:
     return segno.helpers.make_epc_qr(
         name=epc.name, iban=epc.iban, amount=epc.amount, text=epc.text, bic=epc.bic or None
