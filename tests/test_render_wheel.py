@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-import pytest
+from tests.test_wheel import installed_wheel, run_installed
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["installed_wheel"]  # the session fixture that builds and installs the wheel
 
 SCRIPT = textwrap.dedent(
     """
@@ -49,41 +46,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_wheel_install_renders_a_portal(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    [wheel] = list(wheels.glob("portalgen-*.whl"))
-    target = tmp_path / "installed"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(target),
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    run_dir = tmp_path / "elsewhere"
-    run_dir.mkdir()
-    (run_dir / "check.py").write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    result = subprocess.run(
-        [sys.executable, "check.py", str(target)],
-        cwd=run_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+def test_wheel_install_renders_a_portal(installed_wheel: Path, tmp_path: Path) -> None:
+    """Templates, theme and compiled catalogs come from the installed wheel; a page and a
+    PDF render (run from outside the checkout, with only the wheel on the path)."""
+    (tmp_path / "check.py").write_text(SCRIPT)
+    result = run_installed(installed_wheel, tmp_path, "check.py", str(installed_wheel))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -14,7 +14,7 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 @cli.command()
-@click.argument("exports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("exports", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -33,13 +33,15 @@ def build(
 ) -> None:
     """Render every customer's portal (HTML and PDFs) into OUT, to look at before publishing.
 
-    Nothing is written when the export has errors.
+    EXPORT defaults to export.path of the configuration. Nothing is written when the
+    export has errors.
     """
     from portalgen.render import build_context
     from portalgen.render.build import build_site
 
     settings = state.settings()
-    result = load_export(list(exports), LoadOptions.from_settings(settings), format=input_format)
+    paths, input_format = state.exports(exports, input_format)
+    result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
     context = build_context(settings)
