@@ -11,6 +11,8 @@ from portalgen.config import Settings, load_settings
 from portalgen.demo import generate_demo
 from portalgen.load import LoadOptions, LoadResult, load_export
 
+pytest_plugins = ["tests.render_fixtures"]
+
 # Every test runs on the same calendar day, so statuses (overdue, expired) are stable.
 TODAY = date(2026, 6, 15)
 

@@ -111,3 +111,4 @@ def main() -> None:
 # Register the commands (each module adds its own to `cli`).
 from portalgen.cli import data  # noqa: E402,F401,I001
 from portalgen.cli import fetch  # noqa: E402,F401
+from portalgen.cli import site  # noqa: E402,F401

@@ -1,0 +1,145 @@
+"""The render context: everything that is the same for every customer in one run.
+
+Built once per process and reused: settings, theme, the Jinja environment of each
+language, the PDF engine (fonts, parsed CSS, a fetcher that only reads local theme
+files), and the part of every render key that does not depend on the customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from portalgen import __version__, slots
+from portalgen.config import Settings
+from portalgen.plan import fingerprint
+from portalgen.render.filters import GLOBALS, make_filters
+from portalgen.render.i18n import catalogs_fingerprint, locale_for, translations
+from portalgen.render.theme import Theme, contrast_warnings, load_theme
+
+if TYPE_CHECKING:
+    from portalgen.render.pdf import PdfEngine
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """What in the settings can change a page or a PDF (not storage, mail, gate...)."""
+    parts = {
+        name: getattr(settings, name)
+        for name in ("company", "locale", "currency", "theme", "portal", "payments")
+    }
+    return fingerprint(parts)
+
+
+@dataclass
+class RenderContext:
+    settings: Settings
+    today: date
+    theme: Theme
+    base_key: str  # portalgen version, settings, theme files, templates, catalogs
+    warnings: tuple[str, ...] = ()
+    # PDF key -> SHA-256 of its bytes. Filled as PDFs render; publishing may pre-fill it
+    # from its cache so a page showing a PDF's fingerprint never re-renders the PDF.
+    digests: MutableMapping[str, str] = field(default_factory=dict)
+    render_warnings: list[str] = field(default_factory=list)  # WeasyPrint's, per render
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # per-run derived data
+    _envs: dict[str, Environment] = field(default_factory=dict, repr=False)
+    _pdf: PdfEngine | None = field(default=None, repr=False)
+
+    def locale(self, language: str) -> str:
+        return locale_for(language, self.settings)
+
+    def env(self, language: str) -> Environment:
+        """The Jinja environment for `language` (gettext and formatting installed)."""
+        if language not in self._envs:
+            env = _make_env(self.theme, language, self.locale(language))
+            env.globals.update(_site_globals(self.settings, self.theme))
+            self._envs[language] = env
+        return self._envs[language]
+
+    def pdf_engine(self) -> PdfEngine:
+        if self._pdf is None:
+            from portalgen.render.pdf import PdfEngine
+
+            self._pdf = PdfEngine(self)
+        return self._pdf
+
+    def key(self, *parts: Any) -> str:
+        return fingerprint(self.base_key, *parts)
+
+
+def _make_env(theme: Theme, language: str, locale: str) -> Environment:
+    builtin = FileSystemLoader(str(theme.default_templates))
+    loaders: list[BaseLoader] = [
+        FileSystemLoader([str(d) for d in theme.template_dirs]),
+        PrefixLoader({"default": builtin}),
+    ]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(("html", "xml", "svg"), default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(make_filters(locale))
+    env.globals.update(GLOBALS)
+    env.globals["language"] = language
+    env.globals["locale"] = locale
+    return env
+
+
+def _site_globals(settings: Settings, theme: Theme) -> dict[str, Any]:
+    """What every template may use besides its view (all of it is in the base key)."""
+    logos = sorted(p for p in theme.static if p.startswith("static/logo."))
+    return {
+        "company": settings.company,
+        "sections": settings.portal.sections,
+        "portal": settings.portal,
+        "payments": settings.payments,
+        "theme": settings.theme,
+        "logo": logos[0] if logos else None,
+        "logo_uri": theme.static[logos[0]].resolve().as_uri() if logos else None,
+        "version": __version__,
+        # The gate's slots are HTML comments built from constants, slugs and portal paths
+        # (letters, digits, "._-/"), never from free text: safe to mark as markup.
+        "csrf_slot": Markup(slots.CSRF),  # noqa: S704
+        "live_end": Markup(slots.LIVE_END),  # noqa: S704
+        "live_start": lambda slug: Markup(slots.live_start(slug)),  # noqa: S704
+        "comments_slot": lambda path: Markup(slots.comments(path)),  # noqa: S704
+        "slots": slots,
+    }
+
+
+def build_context(
+    settings: Settings,
+    today: date | None = None,
+    digests: MutableMapping[str, str] | None = None,
+) -> RenderContext:
+    """The context for rendering every customer's portal in this run."""
+    theme = load_theme(settings)
+    base_key = fingerprint(
+        __version__, settings_fingerprint(settings), theme.fingerprint, catalogs_fingerprint()
+    )
+    return RenderContext(
+        settings=settings,
+        today=today or settings.today(),
+        theme=theme,
+        base_key=base_key,
+        warnings=(*theme.problems, *contrast_warnings(settings)),
+        digests={} if digests is None else digests,
+    )

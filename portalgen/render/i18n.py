@@ -1,0 +1,70 @@
+"""The portal's languages: gettext catalogs for Spanish and English, and their locales.
+
+Catalogs live in ``portalgen/locale/<lang>/LC_MESSAGES/portalgen.po``. The wheel carries
+compiled ``.mo`` files (built by hatch_build.py); a checkout has only the ``.po`` files,
+which are compiled in memory here, so editing a translation needs no build step.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import hashlib
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from portalgen.config import Settings
+
+DOMAIN = "portalgen"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LANGUAGES = ("es", "en")
+# The locale a language is formatted in when it is not the business's own language.
+DEFAULT_LOCALES = {"es": "es_ES", "en": "en_GB"}
+
+
+def language_of(customer_language: str, settings: Settings) -> str:
+    """The customer's language if the portal speaks it, else the configured one."""
+    if customer_language in LANGUAGES:
+        return customer_language
+    return settings.language if settings.language in LANGUAGES else "es"
+
+
+def locale_for(language: str, settings: Settings) -> str:
+    """``es`` → the configured ``es_ES`` (or es_MX...), ``en`` → ``en_GB`` unless configured."""
+    if settings.language == language:
+        return settings.locale
+    return DEFAULT_LOCALES.get(language, settings.locale)
+
+
+def _catalog_files(language: str) -> tuple[Path, Path]:
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+
+
+@functools.cache
+def translations(language: str) -> gettext.GNUTranslations:
+    """The compiled catalog for `language`: the shipped .mo, or the .po compiled in memory."""
+    mo, po = _catalog_files(language)
+    if mo.is_file():
+        with mo.open("rb") as fh:
+            return gettext.GNUTranslations(fh)
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=language, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@functools.cache
+def catalogs_fingerprint() -> str:
+    """A hash of every catalog: changing a translation re-renders what uses it."""
+    digest = hashlib.sha256()
+    for language in LANGUAGES:
+        mo, po = _catalog_files(language)
+        source = mo if mo.is_file() else po
+        digest.update(language.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,292 @@
+"""Plan one customer's portal: every file with its path, content type, key and renderer.
+
+Phase one derives the facts (statuses, balances, cross-links) once; phase two lists the
+files, each with a key that fingerprints exactly what it shows. Rendering is deferred:
+publishing calls `render()` only for keys it has not cached. A PDF rendered for a page's
+fingerprint, the ZIP and its own file is rendered once (memoised per plan).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import mimetypes
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from portalgen.model import AnyDocument, CustomerData, Order, Quote
+from portalgen.plan import PlannedFile, fingerprint
+from portalgen.render.context import RenderContext
+from portalgen.render.files import ZIP_EPOCH, statement_csv, zip_archive
+from portalgen.render.i18n import language_of, translations
+from portalgen.render.views import (
+    FOLDER,
+    HAS_PDF,
+    Facts,
+    View,
+    document_body,
+    document_details,
+    home_view,
+    list_view,
+    order_timeline,
+    page_path,
+    payments_view,
+    pdf_path,
+    shared_view,
+)
+from portalgen.slots import LIVE_FRAGMENTS
+
+HTML = "text/html; charset=utf-8"
+PDF = "application/pdf"
+PDF_TEMPLATES = {
+    "quote": "pdf/quote.html",
+    "delivery_note": "pdf/delivery_note.html",
+    "invoice": "pdf/invoice.html",
+}
+
+
+class PortalPlanner:
+    def __init__(self, data: CustomerData, context: RenderContext) -> None:
+        self.data = data
+        self.ctx = context
+        self.facts = Facts(data, context.settings, context.today)
+        self.language = language_of(data.customer.language, context.settings)
+        self.env = context.env(self.language)
+        self.files: list[PlannedFile] = []
+        self.pdfs: dict[str, PlannedFile] = {}  # portal path -> planned PDF
+        self.statement_date: date | None = None
+        self.customer_token = fingerprint(data.customer)
+        self.bodies: dict[str, dict[str, View]] = {}
+
+    # -- building blocks -----------------------------------------------------------------
+
+    def add(
+        self, path: str, content_type: str, key: str, render: Callable[[], bytes]
+    ) -> PlannedFile:
+        planned = PlannedFile(path, content_type, key, functools.cache(render))
+        self.files.append(planned)
+        return planned
+
+    def digest(self, planned: PlannedFile) -> str:
+        """The SHA-256 of a planned PDF, rendering it only if nobody knows it yet."""
+        known = self.ctx.digests.get(planned.key)
+        if known is None:
+            known = hashlib.sha256(planned.render()).hexdigest()
+            self.ctx.digests[planned.key] = known
+        return known
+
+    def template(self, name: str, path: str, view: View, **extra: Any) -> str:
+        return self.env.get_template(name).render(
+            page_path=path, customer=self.data.customer, **view, **extra
+        )
+
+    def view_key(self, kind: str, name: str, path: str, view: View, *extra: Any) -> str:
+        """The render key of a page or PDF: everything its template is given.
+
+        A document's body (lines, taxes, totals) is a pure function of the document, so
+        it enters the key as the document's own fingerprint, computed once per plan.
+        """
+        body = view.get("doc")
+        keyed = {**view, "doc": body["token"]} if isinstance(body, dict) else view
+        # Views hold plain values (str, Decimal, date, Money and small frozen dataclasses
+        # without `origin`), whose repr is exact and stable: much cheaper than JSON.
+        text = repr((kind, name, path, self.language, self.customer_token, keyed, extra))
+        if " at 0x" in text:  # an object without a real repr: fall back to the slow path
+            return self.ctx.key(kind, name, path, self.language, self.customer_token, keyed, *extra)
+        return self.ctx.key(text)
+
+    def body(self, doc: AnyDocument) -> View:
+        if doc.slug not in self.bodies.get(doc.kind, {}):
+            body = document_body(doc)
+            body["token"] = document_token(doc)
+            self.bodies.setdefault(doc.kind, {})[doc.slug] = body
+        return self.bodies[doc.kind][doc.slug]
+
+    def page(self, path: str, name: str, view: View, pdf: PlannedFile | None = None) -> None:
+        key = self.view_key("page", name, path, view, pdf.key if pdf else None)
+
+        def render() -> bytes:
+            sha = self.digest(pdf) if pdf is not None else ""
+            return self.template(name, path, view, pdf_sha256=sha).encode()
+
+        self.add(path, HTML, key, render)
+
+    def pdf(self, doc: AnyDocument) -> PlannedFile:
+        path = pdf_path(doc)
+        original = doc.original_pdf
+        if self.ctx.settings.portal.pdf == "original" and original is not None:
+            source = original
+            planned = self.add(path, PDF, fingerprint("original", source), source.read_bytes)
+        else:
+            view = {"doc": self.body(doc), **document_details(self.facts, doc, for_pdf=True)}
+            planned = self.rendered_pdf(path, PDF_TEMPLATES[doc.kind], view)
+        self.pdfs[path] = planned
+        return planned
+
+    def rendered_pdf(self, path: str, name: str, view: View) -> PlannedFile:
+        key = self.view_key("pdf", name, "", view)
+
+        def render() -> bytes:
+            html = self.template(name, path, view)
+            content = self.ctx.pdf_engine().render(html, self.language)
+            self.ctx.digests[key] = hashlib.sha256(content).hexdigest()
+            return content
+
+        return self.add(path, PDF, key, render)
+
+    # -- the portal ----------------------------------------------------------------------
+
+    def plan(self) -> list[PlannedFile]:
+        facts = self.facts
+        sections = self.ctx.settings.portal.sections
+        home = home_view(facts)
+        home["pdf_count"] = sum(
+            1 for d in self.data.all_documents() if d.kind in HAS_PDF and d.kind in facts.enabled
+        )
+        home["pdf_count"] += int(sections.payments) + sum(
+            1 for d in self.data.documents if sections.documents and d.content_type == PDF
+        )
+        self.page("index.html", "pages/home.html", home)
+        for kind in FOLDER:
+            if kind in facts.enabled:
+                self.section(kind)
+        if sections.payments:
+            self.payments()
+        if sections.documents:
+            self.shared()
+        self.page("contact.html", "pages/contact.html", {})
+        self.archive()
+        self.static()
+        return self.files
+
+    def section(self, kind: str) -> None:
+        folder = FOLDER[kind]
+        self.page(f"{folder}/index.html", f"pages/{folder}.html", list_view(self.facts, kind))
+        for doc in (d for d in self.data.all_documents() if d.kind == kind):
+            pdf = self.pdf(doc) if kind in HAS_PDF else None
+            view = {
+                "doc": self.body(doc),
+                "row": self.facts.row(doc),
+                **document_details(self.facts, doc, for_pdf=False),
+                "pdf": pdf_path(doc) if pdf else None,
+                "original": pdf is not None and self.is_original(doc),
+            }
+            if isinstance(doc, Quote):
+                view["quote_terms"] = self.ctx.settings.portal.quote_terms
+            if isinstance(doc, Order):
+                view["timeline"] = order_timeline(doc)
+                view["delivered"] = doc.delivered_date
+                view["shipped"] = doc.shipped_date
+            self.page(page_path(doc), f"pages/{kind}.html", view, pdf)
+        if kind == "quote":
+            for status, path in LIVE_FRAGMENTS.items():
+                self.page(path, "pages/live.html", {"status": status})
+
+    def is_original(self, doc: AnyDocument) -> bool:
+        return self.ctx.settings.portal.pdf == "original" and doc.original_pdf is not None
+
+    def payments(self) -> None:
+        view = payments_view(self.facts)
+        self.statement_date = max(
+            (s["until"] for s in view["statements"] if s["until"]), default=None
+        )
+        statement_pdf = self.rendered_pdf(
+            "payments/statement.pdf", "pdf/statement.html", {"statements": view["statements"]}
+        )
+        self.pdfs["payments/statement.pdf"] = statement_pdf
+        self.page("payments/index.html", "pages/payments.html", view)
+        locale = self.ctx.locale(self.language)
+        key = self.ctx.key("csv", self.language, view["statements"])
+        gettext = translations(self.language).gettext
+
+        def render() -> bytes:
+            return statement_csv(view["statements"], locale, gettext)
+
+        self.add("payments/statement.csv", "text/csv; charset=utf-8", key, render)
+
+    def shared(self) -> None:
+        view = shared_view(self.facts)
+        self.page("documents/index.html", "pages/documents.html", view)
+        for doc in self.data.documents:
+            self.add(
+                f"documents/files/{doc.name}",
+                doc.content_type,
+                fingerprint("file", doc.path),
+                doc.path.read_bytes,
+            )
+
+    def archive(self) -> None:
+        """Every PDF of the customer in one ZIP, each dated by its document."""
+        dates = {pdf_path(d): d.issue_date for d in self.data.all_documents() if d.kind in HAS_PDF}
+        members: list[tuple[str, date, Callable[[], bytes]]] = []
+        keys = []
+        for path, planned in self.pdfs.items():
+            when = dates.get(path) or self.statement_date or ZIP_EPOCH
+            members.append((path, when, planned.render))
+            keys.append((path, planned.key, when))
+        if self.ctx.settings.portal.sections.documents:
+            for doc in self.data.documents:
+                if doc.content_type == PDF:
+                    name = f"documents/{doc.name}"
+                    members.append((name, doc.modified, doc.path.read_bytes))
+                    keys.append((name, fingerprint("file", doc.path), doc.modified))
+        if members:
+            self.add(
+                "download/all-documents.zip",
+                "application/zip",
+                self.ctx.key("zip", keys),
+                lambda: zip_archive(members),
+            )
+
+    def static(self) -> None:
+        self.add(
+            "static/theme.css",
+            "text/css; charset=utf-8",
+            self.ctx.key("theme.css"),
+            lambda: self.env.get_template("static/theme.css").render(page_path="").encode(),
+        )
+        for path, content_type, key, source in static_files(self.ctx):
+            self.add(path, content_type, key, source.read_bytes)
+
+
+def _values(record: Any) -> tuple[Any, ...]:
+    return tuple(v for k, v in vars(record).items() if k != "origin")
+
+
+def document_token(doc: AnyDocument) -> str:
+    """A document's fingerprint, fast: every field but `origin` (where the row came from).
+
+    Equivalent to `plan.fingerprint(doc)` for render keys, at a fraction of the cost (a
+    portal has hundreds of documents and every one is keyed). Values are str, Decimal,
+    date, Path and frozen dataclasses of those, whose repr is exact and stable.
+    """
+    lines = tuple(_values(line) for line in doc.lines)
+    fields = tuple((k, v) for k, v in vars(doc).items() if k not in ("origin", "lines"))
+    text = repr((type(doc).__name__, fields, lines))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def static_files(context: RenderContext) -> list[tuple[str, str, str, Path]]:
+    """The theme's assets with their content types and keys (the same for every customer)."""
+    cached = context.cache.get("static")
+    if cached is None:
+        cached = []
+        for path, source in sorted(context.theme.static.items()):
+            content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+            if content_type.startswith("text/") or content_type.endswith("javascript"):
+                content_type += "; charset=utf-8"
+            cached.append((path, content_type, fingerprint("static", path, source), source))
+        context.cache["static"] = cached
+    return cached
+
+
+def plan_portal(data: CustomerData, context: RenderContext) -> list[PlannedFile]:
+    """Every file of `data.customer`'s portal, planned (nothing rendered yet)."""
+    return PortalPlanner(data, context).plan()
+
+
+def render_portal(data: CustomerData, context: RenderContext) -> dict[str, bytes]:
+    """The whole portal rendered: portal path -> bytes (for `portalgen build` and tests)."""
+    return {planned.path: planned.render() for planned in plan_portal(data, context)}

@@ -1,0 +1,64 @@
+"""Languages, catalogs and the theme's colour warnings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from portalgen.render.i18n import LOCALE_DIR, language_of, locale_for, translations
+from portalgen.render.theme import contrast_ratio, contrast_warnings
+from tests.render_fixtures import render_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def catalog(language: str):  # type: ignore[no-untyped-def]
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "portalgen.po").open("rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def test_every_message_has_a_spanish_translation() -> None:
+    spanish = catalog("es")
+    missing = [m.id for m in spanish if m.id and (not m.string or m.fuzzy)]
+    assert missing == []
+    for message in spanish:
+        if message.id:  # placeholders survive translation
+            assert set(re.findall(r"%\(\w+\)s", message.id)) == set(
+                re.findall(r"%\(\w+\)s", message.string)
+            ), message.id
+
+
+def test_catalogs_cover_every_message_in_the_templates() -> None:
+    used: set[str] = set()
+    for template in (ROOT / "templates").rglob("*.*"):
+        used |= set(re.findall(r"""_\(\s*"([^"]+)"\s*[,)]""", template.read_text()))
+        used |= set(re.findall(r"""_\(\s*'([^']+)'\s*[,)]""", template.read_text()))
+    known = {m.id for m in catalog("es") if m.id}
+    assert used - known == set(), "run scripts/update-catalogs and translate"
+    assert {m.id for m in catalog("en") if m.id} == known
+
+
+def test_po_files_compile_in_memory_from_a_checkout() -> None:
+    assert not list(LOCALE_DIR.rglob("*.mo"))  # a checkout ships .po only (git ignores .mo)
+    assert translations("es").gettext("Invoices") == "Facturas"
+    assert translations("en").gettext("Invoices") == "Invoices"
+
+
+def test_language_comes_from_the_customer_then_the_settings(demo_dir: Path) -> None:
+    spanish = render_settings(demo_dir)
+    assert language_of("en", spanish) == "en" and locale_for("en", spanish) == "en_GB"
+    assert language_of("", spanish) == "es" and locale_for("es", spanish) == "es_ES"
+    assert language_of("fr", spanish) == "es"  # no French catalog: the business's language
+    english = render_settings(demo_dir, locale="en_US")
+    assert language_of("", english) == "en" and locale_for("en", english) == "en_US"
+
+
+def test_contrast_warning_for_pale_theme_colours(demo_dir: Path) -> None:
+    assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast_ratio("#767676", "#ffffff"), 2) == 4.54
+    assert contrast_warnings(render_settings(demo_dir)) == []
+    pale = render_settings(demo_dir, theme={"primary_color": "#facc15"})
+    [warning] = contrast_warnings(pale)
+    assert "theme.primary_color" in warning and "4.5:1" in warning
