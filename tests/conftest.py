@@ -11,8 +11,6 @@ from portalgen.config import Settings, load_settings
 from portalgen.demo import generate_demo
 from portalgen.load import LoadOptions, LoadResult, load_export
 
-pytest_plugins = ["tests.render_fixtures"]
-
 # Every test runs on the same calendar day, so statuses (overdue, expired) are stable.
 TODAY = date(2026, 6, 15)
 
@@ -51,4 +49,4 @@ def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
 
 # Service fixtures: s3_server, s3_bucket, s3_storage_config (SeaweedFS); `storage` runs a
 # test on both backends (a folder and SeaweedFS S3).
-pytest_plugins = ["tests.s3server", "tests.storage_backends"]
+pytest_plugins = ["tests.render_fixtures", "tests.s3server", "tests.storage_backends"]
