@@ -112,3 +112,4 @@ def main() -> None:
 from portalgen.cli import data  # noqa: E402,F401,I001
 from portalgen.cli import fetch  # noqa: E402,F401
 from portalgen.cli import site  # noqa: E402,F401
+from portalgen.cli import audit  # noqa: E402,F401

@@ -1,0 +1,113 @@
+"""`portalgen audit ...`: the record of what customers did, for staff."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import click
+
+from portalgen.audit import AuditLog
+from portalgen.audit.pull import pull_events
+from portalgen.audit.query import EventFilter, describe, export_csv, export_json, select
+from portalgen.cli import CliState, cli
+from portalgen.cli.types import DATE
+from portalgen.storage import open_storage
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@cli.group()
+def audit() -> None:
+    """The audit log: what customers did in their portals, and staff access changes."""
+
+
+@audit.command()
+@pass_state
+def pull(state: CliState) -> None:
+    """Bring the events the gate stored in S3 into the local audit log.
+
+    Safe to run any number of times, and after an interruption: each event is added once.
+    """
+    settings = state.settings()
+    result = pull_events(open_storage(settings), AuditLog(settings.audit.path))
+    click.echo(f"Added {result.added} new event(s) to {settings.audit.path}.")
+    if result.waiting:
+        state.info(f"{result.waiting} event(s) from the last seconds are left for the next pull.")
+    for key in result.unreadable:
+        click.secho(f"warning: could not read {key}; it was skipped", err=True, fg="yellow")
+
+
+@audit.command()
+@pass_state
+def verify(state: CliState) -> None:
+    """Check that no line of the audit log was changed, deleted, inserted or moved."""
+    path = state.settings().audit.path
+    count, problem = AuditLog(path).verify()
+    if problem is not None:
+        raise click.ClickException(f"{path}, line {problem.line}: {problem.reason}")
+    click.echo(f"{path}: {count} line(s), the chain is intact.")
+
+
+def _filters(since: date | None, types: tuple[str, ...], customers: tuple[str, ...]) -> EventFilter:
+    return EventFilter(since=since, types=types, customers=customers)
+
+
+@audit.command()
+@click.option("--since", type=DATE, help="Only events from this date on (YYYY-MM-DD).")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    help="Only this event type (quote.accepted, comment.added...) or family (quote).",
+)
+@click.option("--customer", "customers", multiple=True, help="Only this customer code.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="CSV for spreadsheets, JSON lines for programs.",
+)
+@pass_state
+def export(
+    state: CliState,
+    since: date | None,
+    types: tuple[str, ...],
+    customers: tuple[str, ...],
+    output: str,
+) -> None:
+    """Print decisions, comments and other events to enter into the invoicing program.
+
+    Without --type, only quote decisions and comments are exported.
+    """
+    settings = state.settings()
+    zone = ZoneInfo(settings.timezone)
+    where = _filters(since, types or ("quote", "comment"), customers)
+    events = select(AuditLog(settings.audit.path).events(), where, zone)
+    click.echo(export_csv(events, zone) if output == "csv" else export_json(events), nl=False)
+
+
+@audit.command()
+@click.option(
+    "-n",
+    "--lines",
+    "count",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="How many recent events to show.",
+)
+@click.option("--type", "types", multiple=True, help="Only this event type or family.")
+@click.option("--customer", "customers", multiple=True, help="Only this customer code.")
+@pass_state
+def tail(state: CliState, count: int, types: tuple[str, ...], customers: tuple[str, ...]) -> None:
+    """Show the most recent activity, one readable line per event."""
+    settings = state.settings()
+    zone = ZoneInfo(settings.timezone)
+    events = list(
+        select(AuditLog(settings.audit.path).events(), _filters(None, types, customers), zone)
+    )
+    for event in events[-count:]:
+        click.echo(describe(event, zone))
