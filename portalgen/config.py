@@ -206,6 +206,9 @@ class GateSettings:
     session_idle: timedelta = timedelta(hours=12)
     code_attempts: int = field(default=5, metadata=check(_check_positive))
     code_lockout: timedelta = timedelta(minutes=15)
+    session_max_age: timedelta = timedelta(days=7)
+    link_resend_interval: timedelta = timedelta(minutes=10)
+    presigned_url_expiry: timedelta = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""Signed, timestamped tokens: emailed links, session cookies and the sign-in flow.
+
+One itsdangerous `URLSafeTimedSerializer` per purpose, each with its own salt, so a
+token made for one purpose never passes as another (a session cookie is not a link).
+Every active secret verifies; the newest (last) signs, so the secret can be rotated
+while links already sent keep working until their own max age.
+
+Payloads are small and use short keys: ``k`` the customer_key, ``c`` the contact's id
+(a hash of the email: addresses never appear in URLs or cookies), ``g`` the contact's
+generation. Whether a token is still good (customer enabled, generation current, not
+older than the customer's link max age) is decided against the registry by the caller;
+this module only proves who made the token and when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from portalgen.errors import AccessError
+
+LINK = "portalgen.link.v1"
+SESSION = "portalgen.session.v1"
+FLOW = "portalgen.flow.v1"  # the sign-in steps before a session: link opened, code checked
+PURPOSES = (LINK, SESSION, FLOW)
+MAX_TOKEN_LENGTH = 1024  # longer is not ours; refused before any work
+
+
+class TokenError(AccessError):
+    """A token that is not ours: tampered, truncated, another purpose or another secret."""
+
+
+class TokenExpired(TokenError):
+    """A genuine token that is older than it may be."""
+
+
+def contact_id(email: str) -> str:
+    """A short, stable id for a contact's email, used in tokens instead of the address."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    customer_key: str
+    contact: str  # contact_id(email)
+    generation: int
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"k": self.customer_key, "c": self.contact, "g": self.generation}
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> LinkClaims:
+        try:
+            key, contact, generation = payload["k"], payload["c"], payload["g"]
+        except (TypeError, KeyError):
+            raise TokenError("the token's content is not a link") from None
+        if not (isinstance(key, str) and isinstance(contact, str)):
+            raise TokenError("the token's content is not a link")
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise TokenError("the token's content is not a link")
+        return cls(key, contact, generation)
+
+
+class TokenSigner:
+    """Signs and checks tokens with the active secrets (oldest first, the last signs)."""
+
+    def __init__(
+        self, secrets: Sequence[str], *, clock: Callable[[], float] = time.time
+    ) -> None:
+        if not secrets:
+            raise AccessError("no signing secret")
+        self.secrets = tuple(secrets)
+        self.clock = clock
+        signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": self._timestamp})
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(list(self.secrets), salt=purpose, signer=signer)
+            for purpose in PURPOSES
+        }
+
+    def _timestamp(self, _signer: TimestampSigner | None = None) -> int:
+        return int(self.clock())
+
+    def sign(self, purpose: str, payload: Mapping[str, Any]) -> str:
+        return str(self._serializers[purpose].dumps(dict(payload)))
+
+    def verify(self, purpose: str, token: str, max_age: float | None = None) -> tuple[Any, float]:
+        """The payload and its signing time (epoch seconds); TokenError or TokenExpired."""
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise TokenError("not a token")
+        try:
+            payload, signed_at = self._serializers[purpose].loads(token, return_timestamp=True)
+        except SignatureExpired:  # not raised without max_age; kept before BadSignature
+            raise TokenExpired("the token has expired") from None
+        except BadSignature:
+            raise TokenError("the token is not valid") from None
+        when = signed_at.timestamp()
+        if max_age is not None and self.clock() - when > max_age:
+            raise TokenExpired("the token has expired")
+        return payload, when
+
+    # -- links --------------------------------------------------------------------------------
+
+    def link_token(self, claims: LinkClaims) -> str:
+        return self.sign(LINK, claims.to_payload())
+
+    def read_link(self, token: str, max_age: float | None = None) -> tuple[LinkClaims, float]:
+        payload, when = self.verify(LINK, token, max_age)
+        return LinkClaims.from_payload(payload), when
+
+    # -- derived keys ---------------------------------------------------------------------------
+
+    def derived_key(self, purpose: str, secret: str | None = None) -> bytes:
+        """A key for one purpose (CSRF tokens, hashing client addresses) from a secret
+        (the newest by default), so no raw secret is used for two jobs."""
+        base = (secret if secret is not None else self.secrets[-1]).encode("utf-8")
+        return hmac.new(base, purpose.encode("utf-8"), hashlib.sha256).digest()
+
+    def mac(self, purpose: str, value: str) -> str:
+        key = self.derived_key(purpose)
+        return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def check_mac(self, purpose: str, value: str, mac: str) -> bool:
+        """Whether `mac` is `value`'s MAC under any active secret (constant time)."""
+        good = False
+        for secret in self.secrets:
+            key = self.derived_key(purpose, secret)
+            expected = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+            good |= hmac.compare_digest(expected, mac)
+        return good
+
+
+def link_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/l/{token}"

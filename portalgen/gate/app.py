@@ -1,0 +1,330 @@
+"""The gate: one WSGI application, the same behind `portalgen serve` and AWS Lambda.
+
+`Gate.__call__` routes a request (routes.py), calls the view, and is the one place
+where refusals become pages (errors.py → pages.py), security headers are set and a
+session cookie is renewed. Views are plain functions ``view(gate, request, **args)``;
+those that need a signed-in customer call `require_visit`, and POSTs call
+`check_post` (session, CSRF token, Origin; bodies are size-limited for every request).
+
+This module imports nothing heavy (no renderer, Jinja, WeasyPrint, boto3 or argon2):
+the Lambda handler imports it at cold start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from portalgen.access.entry import Contact, RegistryEntry
+from portalgen.access.registry import AccessRegistry
+from portalgen.access.tokens import TokenSigner, contact_id
+from portalgen.gate import errors, pages, security
+from portalgen.gate.i18n import negotiate, translations
+from portalgen.gate.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from portalgen.audit.sinks import AuditSink
+    from portalgen.config import GateSettings
+    from portalgen.publish.manifest import Manifest
+    from portalgen.storage import Storage
+
+log = logging.getLogger("portalgen.gate")
+
+MAX_BODY = 64 * 1024  # every form the gate takes is small (comments: 2000 characters)
+SecretSource = Callable[[], Sequence[str]]
+# The mailer's hook (issue 7): send `link` to `contact` of `entry`'s customer.
+SendLink = Callable[[RegistryEntry, str, str], None]
+
+
+class GateRequest(Request):
+    max_content_length = MAX_BODY
+    max_form_memory_size = MAX_BODY
+    max_form_parts = 64
+    visit: Visit | None = None
+    set_session: security.SessionData | None = None  # (re)issue this session cookie
+    clear_session: bool = False
+
+
+@dataclass
+class Visit:
+    """A signed-in customer contact for the length of one request."""
+
+    entry: RegistryEntry
+    contact: Contact
+    session: security.SessionData
+    csrf: str
+    manifest_cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def customer_key(self) -> str:
+        return self.entry.customer_key
+
+    @property
+    def customer(self) -> str:
+        return self.entry.customer
+
+
+@dataclass(frozen=True)
+class Branding:
+    """What the gate's own pages show of the business."""
+
+    company: str = "Portal"
+    email: str = ""
+    phone: str = ""
+    language: str = "es"
+    timezone: str = "Europe/Madrid"
+    primary_color: str = "#1e40af"
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    view: Callable[..., Response]
+    methods: tuple[str, ...] = ("GET",)
+    defaults: Mapping[str, Any] | None = None
+
+
+class Gate:
+    def __init__(
+        self,
+        storage: Storage,
+        secrets: Sequence[str] | SecretSource,
+        *,
+        gate: GateSettings,
+        branding: Branding = Branding(),
+        routes: Iterable[Route] | None = None,
+        audit: AuditSink | None = None,
+        send_link: SendLink | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        from portalgen.gate.routes import ROUTES
+
+        self.storage = storage
+        self.registry = AccessRegistry(storage)
+        self.settings = gate
+        self.branding = branding
+        self.send_link = send_link
+        self.clock = clock
+        self._secret_source = secrets if callable(secrets) else (lambda: tuple(secrets))
+        self._secrets_loaded = 0.0
+        self.signer = self._new_signer()
+        self.audit = audit
+        self.limiter = RateLimiter(clock)
+        self.base_url = gate.base_url.rstrip("/")
+        self.base_origin = security.origin_of(self.base_url)
+        self.https = self.base_url.startswith("https://")
+        self.secure = security.secure_cookies(self.base_url)
+        self.cookie_path = urlsplit(self.base_url).path.rstrip("/") + "/"
+        self.routes = list(routes if routes is not None else ROUTES)
+        self.url_map = Map(
+            [Rule(r.rule, endpoint=r.view, methods=r.methods, defaults=r.defaults) for r in self.routes],
+            merge_slashes=False,
+        )
+        self.fragment_cache: dict[str, str] = {}
+
+    # -- WSGI -----------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = GateRequest(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: GateRequest) -> Response:
+        try:
+            adapter = self.url_map.bind_to_environ(request.environ)
+            view, args = adapter.match()
+            response = view(self, request, **args)
+        except errors.GateError as exc:
+            response = self.refusal(request, exc)
+        except HTTPException as exc:
+            response = self._http_exception(request, exc)
+        except Exception:
+            log.exception("gate: unexpected error on %s %s", request.method, request.path[:80])
+            response = self.refusal(request, errors.ServerError())
+        self._finish(request, response)
+        return response
+
+    def _http_exception(self, request: GateRequest, exc: HTTPException) -> Response:
+        code = exc.code or 500
+        if 300 <= code < 400:  # routing redirects (a missing trailing slash)
+            return exc.get_response(request.environ)  # type: ignore[return-value]
+        mapped = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.TooLarge}
+        return self.refusal(request, mapped.get(code, errors.BadRequest)(str(exc.description)))
+
+    def refusal(self, request: GateRequest, exc: errors.GateError) -> Response:
+        """The one place a refusal becomes a page: friendly, translated, right status."""
+        if exc.status >= 500:
+            log.error("gate: %s", exc.detail)
+        else:
+            log.info("gate: %s %s refused (%s): %s", request.method, _safe_path(request), exc.status, exc.detail)
+        page = self.page_context(request)
+        locked = ""
+        if isinstance(exc, errors.LockedOut) and exc.detail:
+            locked = exc.detail
+        html = pages.error_page(
+            page, exc.kind, can_send=self.send_link is not None, locked_until=locked
+        )
+        response = Response(html, status=exc.status, content_type="text/html; charset=utf-8")
+        if isinstance(exc, errors.TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        if exc.clear_session:
+            request.clear_session = True
+        return response
+
+    def _finish(self, request: GateRequest, response: Response) -> None:
+        if request.clear_session:
+            security.delete_cookie(response, security.SESSION_COOKIE, path=self.cookie_path, secure=self.secure)
+        elif request.set_session is not None:
+            token = self.signer.sign(security.SESSION, request.set_session.payload())
+            security.set_cookie(
+                response,
+                security.SESSION_COOKIE,
+                token,
+                path=self.cookie_path,
+                secure=self.secure,
+                max_age=int(self.settings.session_idle.total_seconds()),
+            )
+        security.security_headers(response, https=self.https)
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def require_visit(self, request: GateRequest) -> Visit:
+        """The signed-in contact, checked against the registry on every request."""
+        if request.visit is not None:
+            return request.visit
+        session = security.read_session(
+            self.signer,
+            request,
+            idle=self.settings.session_idle.total_seconds(),
+            max_age=self.settings.session_max_age.total_seconds(),
+        )
+        entry, contact = self.check_access(session.customer_key, session.contact, session.generation)
+        if self.clock() - session.signed_at > security.REFRESH_AFTER:
+            request.set_session = session  # sliding expiry: signed again with a new timestamp
+        visit = Visit(entry, contact, session, security.csrf_token(self.signer, session))
+        request.visit = visit
+        return visit
+
+    def check_access(self, customer_key: str, contact: str, generation: int) -> tuple[RegistryEntry, Contact]:
+        """The entry and contact if a token for them is still good; AccessEnded if not."""
+        entry = self.registry.load(customer_key)
+        found = None if entry is None else _contact_by_id(entry, contact)
+        if entry is None or found is None or not entry.allows(found.email, generation):
+            raise errors.AccessEnded("revoked, reset or unknown", clear_session=True)
+        return entry, found
+
+    def start_session(self, request: GateRequest, entry: RegistryEntry, contact: Contact) -> None:
+        session = security.new_session(entry.customer_key, contact_id(contact.email), contact.generation, self.clock())
+        request.set_session = session
+        self.record(request, "session.started", entry, contact.email)
+
+    def check_post(self, request: GateRequest, visit: Visit) -> None:
+        """Session POSTs: same origin and the session's CSRF token."""
+        security.check_origin(request, self.base_origin)
+        security.check_csrf(self.signer, request, security.CSRF_SESSION, visit.session.sid)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def manifest(self, visit: Visit) -> Manifest | None:
+        from portalgen.publish.manifest import load_manifest
+
+        if "manifest" not in visit.manifest_cache:
+            visit.manifest_cache["manifest"] = load_manifest(self.storage, visit.customer_key)
+        return visit.manifest_cache["manifest"]  # type: ignore[no-any-return]
+
+    def record(
+        self,
+        request: GateRequest,
+        kind: str,
+        entry: RegistryEntry,
+        contact: str,
+        *,
+        document: str = "",
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record an audit event (issue 6 adds views, downloads, decisions, comments)."""
+        sink = self.audit
+        if sink is None:
+            return
+        from portalgen.audit.events import hash_ip, new_event
+
+        event = new_event(
+            kind,
+            entry.customer,
+            contact=contact,
+            document=document,
+            data=data,
+            ip_hash=hash_ip(request.remote_addr or "", self.signer.derived_key("ip")),
+            user_agent=request.user_agent.string,
+            now=datetime.fromtimestamp(self.clock(), UTC),
+        )
+        sink.record(event)
+
+    # -- secrets --------------------------------------------------------------------------------
+
+    def _new_signer(self) -> TokenSigner:
+        self._secrets_loaded = self.clock()
+        return TokenSigner(tuple(self._secret_source()), clock=self.clock)
+
+    def maybe_reload_secrets(self) -> bool:
+        """After a token failed to verify: read the secrets again (at most once a minute),
+        so a gate that started before `portalgen secret rotate` learns the new one."""
+        if self.clock() - self._secrets_loaded < 60:
+            return False
+        fresh = tuple(self._secret_source())
+        self._secrets_loaded = self.clock()
+        if fresh == self.signer.secrets:
+            return False
+        self.signer = TokenSigner(fresh, clock=self.clock)
+        return True
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def page_context(self, request: GateRequest, language: str | None = None) -> pages.PageContext:
+        if language is None:
+            language = negotiate(request.headers.get("Accept-Language", ""), self.branding.language)
+        b = self.branding
+        parts = [f'<a href="mailto:{escape(b.email)}">{escape(b.email)}</a>'] if b.email else []
+        if b.phone:
+            parts.append(f'<a href="tel:{escape(b.phone.replace(" ", ""))}">{escape(b.phone)}</a>')
+        return pages.PageContext(
+            language, translations(language), b.company, " · ".join(parts), request.script_root
+        )
+
+    def html(self, body: str, status: int = 200) -> Response:
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+    def redirect(self, request: GateRequest, route: str) -> Response:
+        location = f"{request.script_root}/{route.lstrip('/')}"
+        return Response("", status=303, headers={"Location": location})
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def local_time(self, when: datetime) -> datetime:
+        from zoneinfo import ZoneInfo
+
+        return when.astimezone(ZoneInfo(self.branding.timezone))
+
+    def link_max_age(self, entry: RegistryEntry) -> timedelta:
+        return entry.link_max_age or self.settings.link_max_age
+
+
+def _contact_by_id(entry: RegistryEntry, contact: str) -> Contact | None:
+    return next((c for c in entry.contacts if contact_id(c.email) == contact), None)
+
+
+def _safe_path(request: Request) -> str:
+    """The path for logs, without a link's token."""
+    path = request.path
+    return "/l/…" if path.startswith("/l/") else path[:120]

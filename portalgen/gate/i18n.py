@@ -1,0 +1,92 @@
+"""The gate's own pages in Spanish and English, from the renderer's gettext catalogs.
+
+A light loader: the wheel's compiled ``.mo`` through the standard library, or, in a
+checkout (``.po`` only), a minimal reader of the ``.po`` file. The gate never imports
+Babel's message tools, Jinja or the renderer for this.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import gettext
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "portalgen"
+LANGUAGES = ("es", "en")
+
+
+class PoTranslations(gettext.NullTranslations):
+    """Singular messages of a .po file; untranslated and fuzzy entries fall back."""
+
+    def __init__(self, messages: dict[str, str]) -> None:
+        super().__init__()
+        self._messages = messages
+
+    def gettext(self, message: str) -> str:
+        return self._messages.get(message) or message
+
+
+def read_po(text: str) -> dict[str, str]:
+    """msgid → msgstr for the plain entries of a .po file (plurals and contexts skipped)."""
+    messages: dict[str, str] = {}
+    entry: dict[str, list[str]] = {}
+    field = ""
+    fuzzy = False
+
+    def flush() -> None:
+        if not fuzzy and "msgid" in entry and "msgstr" in entry:
+            if "msgctxt" not in entry and "msgid_plural" not in entry:
+                msgid, msgstr = "".join(entry["msgid"]), "".join(entry["msgstr"])
+                if msgid and msgstr:
+                    messages[msgid] = msgstr
+
+    for raw in [*text.splitlines(), ""]:
+        line = raw.strip()
+        if not line or (line.startswith("#") and entry.get("msgstr") is not None):
+            flush()
+            entry, field, fuzzy = {}, "", False
+            if not line:
+                continue
+        if line.startswith("#,"):
+            fuzzy = fuzzy or "fuzzy" in line
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            if field:
+                entry[field].append(ast.literal_eval(line))
+        else:
+            keyword, _, rest = line.partition(" ")
+            field = keyword
+            entry[field] = [ast.literal_eval(rest.strip())]
+    return messages
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if mo.is_file():
+        with mo.open("rb") as fh:
+            return gettext.GNUTranslations(fh)
+    if po.is_file():
+        return PoTranslations(read_po(po.read_text(encoding="utf-8")))
+    return gettext.NullTranslations()
+
+
+def negotiate(accept_language: str, default: str) -> str:
+    """The first language of an Accept-Language header the gate speaks, else `default`."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else (default if default in LANGUAGES else "es")

@@ -1,0 +1,246 @@
+"""The gate's own pages: open a link, access codes, new link, signed out, and refusals.
+
+Plain functions returning HTML, translated through the portal's catalogs (es/en).
+Everything interpolated is escaped here. No inline scripts or styles (the CSP allows
+only the gate's stylesheet).
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+
+from portalgen.slots import CSRF_FIELD
+
+
+@dataclass(frozen=True)
+class PageContext:
+    language: str
+    translations: gettext.NullTranslations
+    company: str
+    contact_line: str  # the business's email / phone, escaped HTML
+    root: str  # the gate's path prefix ("" at the root)
+
+    @property
+    def _(self) -> Callable[[str], str]:
+        return self.translations.gettext
+
+    def url(self, route: str) -> str:
+        return f"{self.root}/{route.lstrip('/')}"
+
+
+def layout(page: PageContext, title: str, body: str) -> str:
+    _ = page._
+    contact = f'<p class="contact">{page.contact_line}</p>' if page.contact_line else ""
+    return (
+        "<!doctype html>\n"
+        f'<html lang="{escape(page.language)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="robots" content="noindex, nofollow">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{escape(title)} · {escape(page.company)}</title>\n"
+        f'<link rel="stylesheet" href="{escape(page.url("_gate/gate.css"))}">\n'
+        "</head>\n<body>\n"
+        f'<header><p class="brand">{escape(page.company)}</p>'
+        f'<p class="tagline">{escape(_("Customer portal"))}</p></header>\n'
+        f'<main class="card">\n<h1>{escape(title)}</h1>\n{body}\n</main>\n'
+        f"<footer>{contact}</footer>\n</body>\n</html>\n"
+    )
+
+
+def _csrf(token: str) -> str:
+    return f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'
+
+
+def _p(text: str, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{escape(text)}</p>"
+
+
+def _error(message: str) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def home(page: PageContext, can_send: bool) -> str:
+    _ = page._
+    body = _p(_("Open the link we emailed you to see your quotes, orders and invoices."))
+    if can_send:
+        body += f'<p><a class="button" href="{page.url("link")}">{escape(_("Email me a new link"))}</a></p>'
+    return layout(page, _("Your customer portal"), body)
+
+
+def open_link(page: PageContext, action: str, csrf: str) -> str:
+    _ = page._
+    body = (
+        _p(_("Your documents are one click away."))
+        + f'<form method="post" action="{escape(action)}">{_csrf(csrf)}'
+        f'<button type="submit" class="button">{escape(_("Open my portal"))}</button></form>'
+        + _p(_("This link is personal: please do not forward it."), "small")
+    )
+    return layout(page, _("Welcome"), body)
+
+
+def code_form(page: PageContext, csrf: str, error: str = "") -> str:
+    _ = page._
+    body = (
+        _error(error)
+        + _p(_("We gave you this code by phone or message, never by email."))
+        + f'<form method="post" action="{page.url("code")}" class="stack">{_csrf(csrf)}'
+        f'<label for="code">{escape(_("Access code"))}</label>'
+        '<input id="code" name="code" type="password" autocomplete="current-password" '
+        'required maxlength="128" autofocus>'
+        f'<button type="submit" class="button">{escape(_("Continue"))}</button></form>'
+    )
+    return layout(page, _("Enter your access code"), body)
+
+
+def change_code_form(page: PageContext, csrf: str, *, forced: bool, error: str = "") -> str:
+    _ = page._
+    intro = (
+        _("The code you were given is temporary. Choose your own: at least 8 characters.")
+        if forced
+        else _("Choose a new access code: at least 8 characters.")
+    )
+    current = (
+        ""
+        if forced
+        else f'<label for="current">{escape(_("Current code"))}</label>'
+        '<input id="current" name="current" type="password" autocomplete="current-password" '
+        'required maxlength="128">'
+    )
+    body = (
+        _error(error)
+        + _p(intro)
+        + f'<form method="post" action="{page.url("code/change")}" class="stack">{_csrf(csrf)}'
+        + current
+        + f'<label for="new">{escape(_("New code"))}</label>'
+        '<input id="new" name="new" type="password" autocomplete="new-password" '
+        'required minlength="8" maxlength="128">'
+        f'<label for="repeat">{escape(_("Repeat the new code"))}</label>'
+        '<input id="repeat" name="repeat" type="password" autocomplete="new-password" '
+        'required minlength="8" maxlength="128">'
+        f'<button type="submit" class="button">{escape(_("Save the new code"))}</button></form>'
+    )
+    return layout(page, _("Choose your access code"), body)
+
+
+def code_changed(page: PageContext) -> str:
+    _ = page._
+    body = _p(_("Your access code has been changed.")) + (
+        f'<p><a class="button" href="{page.url("portal/")}">{escape(_("Go to my portal"))}</a></p>'
+    )
+    return layout(page, _("Access code changed"), body)
+
+
+def link_form(page: PageContext, csrf: str, can_send: bool) -> str:
+    _ = page._
+    if not can_send:
+        body = _p(_("We cannot send links by email at the moment. Please contact us for a new one."))
+        return layout(page, _("Ask for a new link"), body)
+    body = (
+        _p(_("Type the email address we know you by. We will send it a new link."))
+        + f'<form method="post" action="{page.url("link")}" class="stack">{_csrf(csrf)}'
+        f'<label for="email">{escape(_("Your email address"))}</label>'
+        '<input id="email" name="email" type="email" autocomplete="email" required '
+        'maxlength="254" autofocus>'
+        f'<button type="submit" class="button">{escape(_("Send me a link"))}</button></form>'
+    )
+    return layout(page, _("Ask for a new link"), body)
+
+
+def link_sent(page: PageContext) -> str:
+    _ = page._
+    body = _p(
+        _(
+            "If this address can use a portal, a new link is on its way. It may take a few "
+            "minutes: check your spam folder too."
+        )
+    )
+    return layout(page, _("Check your email"), body)
+
+
+def signed_out(page: PageContext) -> str:
+    _ = page._
+    body = _p(_("To come back, open your link again."))
+    return layout(page, _("You have signed out"), body)
+
+
+def error_page(page: PageContext, kind: str, *, can_send: bool, locked_until: str = "") -> str:
+    _ = page._
+    title, message = _messages(page, kind, locked_until)
+    body = _p(message)
+    if kind in ("bad-link", "link-expired", "access-ended", "no-session", "session-expired"):
+        if can_send:
+            body += (
+                f'<p><a class="button" href="{page.url("link")}">'
+                f"{escape(_('Email me a new link'))}</a></p>"
+            )
+        else:
+            body += _p(_("Contact us and we will send you a new link."))
+    return layout(page, title, body)
+
+
+def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str]:
+    _ = page._
+    texts = {
+        "bad-link": (
+            _("This link does not work"),
+            _(
+                "The link is incomplete or has been changed. Open it again from your email, "
+                "making sure you use all of it, or ask for a new one."
+            ),
+        ),
+        "link-expired": (
+            _("This link has expired"),
+            _("For your security, links work for a limited time. Ask for a new one."),
+        ),
+        "access-ended": (
+            _("This link no longer works"),
+            _(
+                "Access with this link has been withdrawn or replaced by a newer link. Use the "
+                "latest link we sent you, or ask us for a new one."
+            ),
+        ),
+        "no-session": (
+            _("Please open your link"),
+            _("To see your portal, open the link we emailed you."),
+        ),
+        "session-expired": (
+            _("Your session has ended"),
+            _("You were signed out after a while without activity. Open your link again."),
+        ),
+        "forbidden": (
+            _("We could not accept this form"),
+            _("The page was open for too long or came from another site. Reload it and try again."),
+        ),
+        "not-found": (
+            _("Page not found"),
+            _("There is nothing at this address in your portal."),
+        ),
+        "not-ready": (
+            _("Your portal is being prepared"),
+            _("It will be ready shortly. Please try again later."),
+        ),
+        "too-large": (
+            _("That was too long"),
+            _("What you sent is longer than we accept. Shorten it and try again."),
+        ),
+        "too-many": (
+            _("Too many attempts"),
+            _("Please wait a few minutes and try again."),
+        ),
+        "locked": (
+            _("Too many wrong codes"),
+            _("For your security, signing in is paused until %(time)s. Try again then, or contact us.")
+            % {"time": locked_until},
+        ),
+        "server-error": (
+            _("Something went wrong"),
+            _("We could not show this page. Please try again in a moment, or contact us."),
+        ),
+    }
+    return texts.get(
+        kind, (_("We could not understand this request"), _("Go back and try again."))
+    )

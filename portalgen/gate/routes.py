@@ -1,0 +1,24 @@
+"""The gate's routes: one table. Adding a route is one line here and a view function.
+
+Views are ``view(gate, request, **args) -> Response``. POST views that need a signed-in
+customer start with ``visit = gate.require_visit(request); gate.check_post(request, visit)``
+(session, same origin, CSRF token); bodies are size-limited for every request.
+"""
+
+from __future__ import annotations
+
+from portalgen.gate import views_access, views_portal
+from portalgen.gate.app import Route
+
+ROUTES: list[Route] = [
+    Route("/", views_access.home),
+    Route("/l/<token>", views_access.open_link, ("GET", "POST")),
+    Route("/code", views_access.code, ("GET", "POST")),
+    Route("/code/change", views_access.change_code, ("GET", "POST")),
+    Route("/link", views_access.request_link, ("GET", "POST")),
+    Route("/logout", views_access.logout, ("POST",)),
+    Route("/signed-out", views_access.signed_out),
+    Route("/_gate/gate.css", views_access.stylesheet),
+    Route("/portal/", views_portal.serve, defaults={"path": ""}),
+    Route("/portal/<path:path>", views_portal.serve),
+]

@@ -1,0 +1,194 @@
+"""Sessions, the sign-in flow, CSRF and Origin checks, and the headers on every response.
+
+Two signed cookies, both HttpOnly, SameSite=Lax, Secure unless the gate runs on plain
+http://localhost:
+
+- ``pg_session``: the session, ``{k, c, g, s, o}`` (customer_key, contact id,
+  generation, a random session id, the start time). Its signature's timestamp slides:
+  the gate signs it again (at most once a minute) while the customer is active, and it
+  dies after ``gate.session_idle`` without a visit or ``gate.session_max_age`` after it
+  began. Every request checks it against the registry.
+- ``pg_flow``: the steps before a session, ``{n, k?, c?, g?, step?}``; ``n`` is a random
+  nonce whose MAC is the CSRF token of the sign-in forms (double submit).
+
+CSRF tokens are MACs of the session id (or flow nonce) under a key derived from the
+secret; POSTs also need a same-origin ``Sec-Fetch-Site`` or ``Origin``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from portalgen.access.tokens import FLOW, SESSION, TokenError, TokenSigner
+from portalgen.gate.errors import Forbidden, NoSession, SessionExpired
+from portalgen.slots import CSRF_FIELD
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Request, Response
+
+SESSION_COOKIE = "pg_session"
+FLOW_COOKIE = "pg_flow"
+FLOW_MAX_AGE = 30 * 60  # the sign-in steps must be done within half an hour
+REFRESH_AFTER = 60  # seconds before a session cookie is signed again
+CSRF_SESSION = "csrf.session"
+CSRF_FLOW = "csrf.flow"
+LOCALHOST_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def secure_cookies(base_url: str) -> bool:
+    """Secure cookies, except for a gate on plain http on this machine."""
+    parts = urlsplit(base_url)
+    return not (parts.scheme == "http" and (parts.hostname or "") in LOCALHOST_NAMES)
+
+
+@dataclass(frozen=True)
+class SessionData:
+    customer_key: str
+    contact: str  # contact id
+    generation: int
+    sid: str
+    started: float
+    signed_at: float
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "k": self.customer_key,
+            "c": self.contact,
+            "g": self.generation,
+            "s": self.sid,
+            "o": int(self.started),
+        }
+
+
+def new_session(customer_key: str, contact: str, generation: int, now: float) -> SessionData:
+    return SessionData(customer_key, contact, generation, secrets.token_urlsafe(16), now, now)
+
+
+def read_session(
+    signer: TokenSigner, request: Request, *, idle: float, max_age: float
+) -> SessionData:
+    """The request's session; NoSession without a cookie, SessionExpired when it is too
+    old or not ours (a forged cookie is treated like an expired one)."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        raise NoSession("no session cookie")
+    try:
+        payload, signed_at = signer.verify(SESSION, raw, max_age=idle)
+        data = SessionData(
+            str(payload["k"]),
+            str(payload["c"]),
+            int(payload["g"]),
+            str(payload["s"]),
+            float(payload["o"]),
+            signed_at,
+        )
+    except (TokenError, KeyError, TypeError, ValueError):
+        raise SessionExpired("session cookie expired or invalid", clear_session=True) from None
+    if signer.clock() - data.started > max_age:
+        raise SessionExpired("session older than its maximum age", clear_session=True)
+    return data
+
+
+def csrf_token(signer: TokenSigner, session: SessionData) -> str:
+    return signer.mac(CSRF_SESSION, session.sid)
+
+
+def flow_csrf(signer: TokenSigner, flow: dict[str, Any]) -> str:
+    return signer.mac(CSRF_FLOW, str(flow.get("n", "")))
+
+
+def read_flow(signer: TokenSigner, request: Request) -> dict[str, Any] | None:
+    raw = request.cookies.get(FLOW_COOKIE)
+    if not raw:
+        return None
+    try:
+        payload, _ = signer.verify(FLOW, raw, max_age=FLOW_MAX_AGE)
+    except TokenError:
+        return None
+    return payload if isinstance(payload, dict) and isinstance(payload.get("n"), str) else None
+
+
+def new_flow(**values: Any) -> dict[str, Any]:
+    return {"n": secrets.token_urlsafe(16), **values}
+
+
+def check_origin(request: Request, base_origin: str) -> None:
+    """Refuse a POST another site made the browser send.
+
+    Browsers send ``Sec-Fetch-Site``; when they do, it decides. Otherwise a present
+    ``Origin`` must be the gate's (its base_url, or the address the request was sent to).
+    Browsers send ``Origin: null`` for POSTs from pages with ``Referrer-Policy:
+    no-referrer``, which the portal uses — with Sec-Fetch-Site beside it. Requests with
+    neither header come from programs, not from a browser tricked by another site.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        if site.strip().lower() != "same-origin":
+            raise Forbidden(f"Sec-Fetch-Site: {site[:40]}")
+        return
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    allowed = {base_origin, origin_of(request.host_url)}
+    if origin.strip().lower() not in allowed:
+        raise Forbidden(f"Origin: {origin[:80]}")
+
+
+def check_csrf(signer: TokenSigner, request: Request, purpose: str, value: str) -> None:
+    token = request.form.get(CSRF_FIELD, "")
+    if not token or len(token) > 128 or not signer.check_mac(purpose, value, token):
+        raise Forbidden("missing or wrong CSRF token")
+
+
+def set_cookie(
+    response: Response, name: str, value: str, *, path: str, secure: bool, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def delete_cookie(response: Response, name: str, *, path: str, secure: bool) -> None:
+    response.delete_cookie(name, path=path, secure=secure, httponly=True, samesite="Lax")
+
+
+def security_headers(response: Response, *, https: bool) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cache-Control", "private, no-store")
+    if https:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")

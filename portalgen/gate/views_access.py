@@ -1,0 +1,333 @@
+"""Views of signing in and out: the link page, access codes, "email me a new link".
+
+Each view is ``view(gate, request, **args) -> Response`` and raises `GateError`s for
+refusals (app.py turns them into pages).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Response
+
+from portalgen.access import lookup
+from portalgen.access.codes import code_problem, locked_until, new_access_code, record_attempt, verify_code, with_code
+from portalgen.access.entry import Contact, RegistryEntry, normalize_email
+from portalgen.access.tokens import LinkClaims, TokenError, TokenExpired, contact_id, link_url
+from portalgen.errors import AccessError
+from portalgen.gate import errors, pages, security
+
+if TYPE_CHECKING:
+    from portalgen.gate.app import Gate, GateRequest
+
+log = logging.getLogger("portalgen.gate")
+CSS = Path(__file__).resolve().parent / "static" / "gate.css"
+LINK_REQUESTS_PER_ADDRESS = (5, 15 * 60)  # per client address: 5 in 15 minutes
+CODE_TRIES_PER_ADDRESS = (30, 15 * 60)
+
+
+def home(gate: Gate, request: GateRequest) -> Response:
+    try:
+        gate.require_visit(request)
+    except errors.GateError:
+        return gate.html(pages.home(gate.page_context(request), gate.send_link is not None))
+    return gate.redirect(request, "portal/")
+
+
+def stylesheet(gate: Gate, request: GateRequest) -> Response:
+    css = CSS.read_text(encoding="utf-8").replace("#1e40af", gate.branding.primary_color)
+    response = Response(css, content_type="text/css; charset=utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def signed_out(gate: Gate, request: GateRequest) -> Response:
+    return gate.html(pages.signed_out(gate.page_context(request)))
+
+
+# -- the link ---------------------------------------------------------------------------------
+
+
+def read_link(gate: Gate, token: str) -> tuple[RegistryEntry, Contact]:
+    """The entry and contact a link is good for, or the refusal (bad, expired, ended)."""
+    try:
+        claims, signed_at = _verify_link(gate, token)
+    except TokenExpired:
+        raise errors.LinkExpired("link token expired") from None
+    except TokenError as exc:
+        raise errors.BadLink(str(exc)) from None
+    entry, contact = gate.check_access(claims.customer_key, claims.contact, claims.generation)
+    if gate.clock() - signed_at > gate.link_max_age(entry).total_seconds():
+        raise errors.LinkExpired("older than the customer's link max age")
+    return entry, contact
+
+
+def _verify_link(gate: Gate, token: str) -> tuple[LinkClaims, float]:
+    try:
+        return gate.signer.read_link(token)
+    except TokenExpired:
+        raise
+    except TokenError:
+        if gate.maybe_reload_secrets():  # signed with a secret added since we started?
+            return gate.signer.read_link(token)
+        raise
+
+
+def open_link(gate: Gate, request: GateRequest, token: str) -> Response:
+    """GET: a one-click page (mail scanners that prefetch links start nothing).
+    POST: the exchange for a session (or, with an access code, the code form)."""
+    entry, contact = read_link(gate, token)
+    language = _language(gate, entry)
+    if request.method == "GET":
+        flow = security.read_flow(gate.signer, request) or security.new_flow()
+        action = f"{request.script_root}/l/{token}"
+        page = pages.open_link(
+            gate.page_context(request, language), action, security.flow_csrf(gate.signer, flow)
+        )
+        response = gate.html(page)
+        _set_flow(gate, response, flow)
+        return response
+    _check_flow_post(gate, request)
+    if entry.access_code is not None:
+        flow = security.new_flow(
+            k=entry.customer_key, c=contact_id(contact.email), g=contact.generation, step="code"
+        )
+        response = gate.redirect(request, "code")
+        _set_flow(gate, response, flow)
+        return response
+    return _signed_in(gate, request, entry, contact)
+
+
+def _signed_in(gate: Gate, request: GateRequest, entry: RegistryEntry, contact: Contact) -> Response:
+    gate.start_session(request, entry, contact)
+    response = gate.redirect(request, "portal/")
+    security.delete_cookie(response, security.FLOW_COOKIE, path=gate.cookie_path, secure=gate.secure)
+    return response
+
+
+# -- access codes -----------------------------------------------------------------------------
+
+
+def code(gate: Gate, request: GateRequest) -> Response:
+    flow = security.read_flow(gate.signer, request)
+    if flow is None or flow.get("step") != "code":
+        raise errors.NoSession("no link opened before the code form")
+    entry, contact = _flow_access(gate, flow)
+    if entry.access_code is None:  # staff removed the code meanwhile
+        return _signed_in(gate, request, entry, contact)
+    _refuse_if_locked(gate, entry)
+    page = gate.page_context(request, _language(gate, entry))
+    csrf = security.flow_csrf(gate.signer, flow)
+    if request.method == "GET":
+        return gate.html(pages.code_form(page, csrf))
+    _check_flow_post(gate, request)
+    _limit(gate, request, "code", CODE_TRIES_PER_ADDRESS)
+    correct = verify_code(entry.access_code.hash, request.form.get("code", ""))
+    updated = _count_attempt(gate, request, entry, contact, correct)
+    if not correct:
+        _ = page._
+        return gate.html(pages.code_form(page, csrf, _("That code is not right.")), 403)
+    assert updated.access_code is not None
+    if updated.access_code.must_change:
+        response = gate.redirect(request, "code/change")
+        _set_flow(gate, response, {**flow, "step": "change"})
+        return response
+    return _signed_in(gate, request, updated, contact)
+
+
+def _count_attempt(
+    gate: Gate, request: GateRequest, entry: RegistryEntry, contact: Contact, correct: bool
+) -> RegistryEntry:
+    """Record the attempt in the registry (compare-and-swap); LockedOut if it is locked."""
+    now = gate.now()
+    settings = gate.settings
+    updated = gate.registry.update(
+        entry.customer_key,
+        lambda e: record_attempt(
+            e, correct, now, attempts=settings.code_attempts, lockout=settings.code_lockout
+        ),
+    )
+    if not correct:
+        gate.record(request, "code.failed", entry, contact.email)
+    if locked_until(updated, now) is not None:
+        if not correct:
+            data = {"attempts": updated.access_code.failed_attempts if updated.access_code else 0}
+            gate.record(request, "code.locked", entry, contact.email, data=data)
+        _refuse_if_locked(gate, updated)
+    return updated
+
+
+def _refuse_if_locked(gate: Gate, entry: RegistryEntry) -> None:
+    until = locked_until(entry, gate.now())
+    if until is not None:
+        seconds = max(1, int((until - gate.now()).total_seconds()))
+        local = gate.local_time(until).strftime("%H:%M")
+        raise errors.LockedOut(local, retry_after=seconds)
+
+
+def change_code(gate: Gate, request: GateRequest) -> Response:
+    """Forced (a temporary code was just used) or by choice (signed in, with the current code)."""
+    flow = security.read_flow(gate.signer, request)
+    forced = flow is not None and flow.get("step") == "change"
+    if forced:
+        assert flow is not None
+        entry, contact = _flow_access(gate, flow)
+        csrf, purpose, nonce = security.flow_csrf(gate.signer, flow), security.CSRF_FLOW, flow["n"]
+    else:
+        visit = gate.require_visit(request)
+        entry, contact = visit.entry, visit.contact
+        csrf, purpose, nonce = visit.csrf, security.CSRF_SESSION, visit.session.sid
+    if entry.access_code is None:
+        raise errors.NotFound("no access code to change")
+    page = gate.page_context(request, _language(gate, entry))
+    if request.method == "GET":
+        return gate.html(pages.change_code_form(page, csrf, forced=forced))
+    security.check_origin(request, gate.base_origin)
+    security.check_csrf(gate.signer, request, purpose, nonce)
+    error = _new_code_problem(gate, request, page, entry, contact, forced)
+    if error:
+        return gate.html(pages.change_code_form(page, csrf, forced=forced, error=error), 400)
+    new = new_access_code(request.form["new"], gate.now(), temporary=False)
+    generation = contact.generation
+    gate.registry.update(
+        entry.customer_key,
+        lambda e: with_code(e, new, gate.now()) if e.allows(contact.email, generation) else e,
+    )
+    gate.record(request, "code.changed", entry, contact.email)
+    if forced:
+        return _signed_in(gate, request, entry, contact)
+    return gate.html(pages.code_changed(page))
+
+
+def _new_code_problem(
+    gate: Gate,
+    request: GateRequest,
+    page: pages.PageContext,
+    entry: RegistryEntry,
+    contact: Contact,
+    forced: bool,
+) -> str:
+    _ = page._
+    new, repeat = request.form.get("new", ""), request.form.get("repeat", "")
+    if not forced:
+        _refuse_if_locked(gate, entry)
+        _limit(gate, request, "code", CODE_TRIES_PER_ADDRESS)
+        assert entry.access_code is not None
+        correct = verify_code(entry.access_code.hash, request.form.get("current", ""))
+        _count_attempt(gate, request, entry, contact, correct)
+        if not correct:
+            return _("The current code is not right.")
+    if new.strip() != repeat.strip():
+        return _("The two new codes are not the same.")
+    if code_problem(new):
+        return _("The new code must have at least 8 characters.")
+    return ""
+
+
+def _flow_access(gate: Gate, flow: dict[str, Any]) -> tuple[RegistryEntry, Contact]:
+    try:
+        key, contact, generation = str(flow["k"]), str(flow["c"]), int(flow["g"])
+    except (KeyError, TypeError, ValueError):
+        raise errors.NoSession("sign-in flow without a link") from None
+    return gate.check_access(key, contact, generation)
+
+
+# -- new link, sign out -----------------------------------------------------------------------
+
+
+def request_link(gate: Gate, request: GateRequest) -> Response:
+    """Same answer whether the address is known or not; rate-limited."""
+    can_send = gate.send_link is not None
+    flow = security.read_flow(gate.signer, request) or security.new_flow()
+    page = gate.page_context(request)
+    if request.method == "GET" or not can_send:
+        response = gate.html(pages.link_form(page, security.flow_csrf(gate.signer, flow), can_send))
+        _set_flow(gate, response, flow)
+        return response
+    _check_flow_post(gate, request)
+    _limit(gate, request, "link", LINK_REQUESTS_PER_ADDRESS)
+    try:
+        address = normalize_email(request.form.get("email", "")[:254])
+    except AccessError:
+        address = ""
+    if address:
+        try:
+            deliver_link(gate, request, address)
+        except Exception:  # the answer must not tell; staff find it in the log
+            log.exception("gate: sending a new link failed")
+    return gate.html(pages.link_sent(page))
+
+
+def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
+    """Send a fresh link for every customer this address may open; how many were sent."""
+    assert gate.send_link is not None
+    sent = 0
+    claimed = False
+    for key in lookup.customers_of(gate.storage, address):
+        entry = gate.registry.load(key)
+        contact = entry.contact(address) if entry else None
+        if entry is None or contact is None or not entry.allows(contact.email, contact.generation):
+            continue
+        if not claimed:
+            interval = gate.settings.link_resend_interval
+            if not lookup.claim_send(gate.storage, address, gate.now(), interval):
+                return 0
+            claimed = True
+        claims = LinkClaims(entry.customer_key, contact_id(contact.email), contact.generation)
+        gate.send_link(entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims)))
+        gate.record(request, "link.requested", entry, contact.email)
+        sent += 1
+    return sent
+
+
+def logout(gate: Gate, request: GateRequest) -> Response:
+    try:
+        visit = gate.require_visit(request)
+    except errors.GateError:
+        request.clear_session = True
+        return gate.redirect(request, "signed-out")
+    gate.check_post(request, visit)
+    gate.record(request, "session.ended", visit.entry, visit.contact.email)
+    request.clear_session = True
+    return gate.redirect(request, "signed-out")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _check_flow_post(gate: Gate, request: GateRequest) -> None:
+    security.check_origin(request, gate.base_origin)
+    flow = security.read_flow(gate.signer, request)
+    if flow is None:
+        raise errors.Forbidden("no sign-in cookie (cookies off, or the page was open too long)")
+    security.check_csrf(gate.signer, request, security.CSRF_FLOW, flow["n"])
+
+
+def _set_flow(gate: Gate, response: Response, flow: dict[str, Any]) -> None:
+    security.set_cookie(
+        response,
+        security.FLOW_COOKIE,
+        gate.signer.sign(security.FLOW, flow),
+        path=gate.cookie_path,
+        secure=gate.secure,
+        max_age=security.FLOW_MAX_AGE,
+    )
+
+
+def _limit(gate: Gate, request: GateRequest, what: str, rule: tuple[int, int]) -> None:
+    limit, window = rule
+    if not gate.limiter.hit(f"{what}:{request.remote_addr}", limit, window):
+        raise errors.TooManyRequests(f"{what} rate limit", retry_after=window)
+
+
+def _language(gate: Gate, entry: RegistryEntry) -> str | None:
+    """The customer's portal language (from the published manifest), if known."""
+    from portalgen.publish.manifest import load_manifest
+
+    try:
+        manifest = load_manifest(gate.storage, entry.customer_key)
+    except ValueError:
+        return None
+    return manifest.language if manifest is not None else None

@@ -1,0 +1,109 @@
+"""Serving a customer's published portal under /portal/.
+
+Only paths in the signed-in customer's manifest exist: the storage key is always
+``portals/<session's customer_key>/files/<sha256 from the manifest>``, never built from
+the URL, so no path (``..``, encoded, doubled slashes, another customer's key) can
+reach anything else. Pages are served by the gate with their slots filled; theme
+assets by the gate too (small, cacheable); PDFs and other files by a 303 to a
+presigned URL that lives about a minute on S3, streamed from a local folder.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import wrap_file
+
+from portalgen.gate import errors
+from portalgen.gate.live import fill_page
+from portalgen.storage.base import content_disposition
+
+if TYPE_CHECKING:
+    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.publish.manifest import FileEntry
+
+MAX_PATH = 1024
+
+
+def portal_path(path: str) -> str | None:
+    """The manifest path a URL path names, or None if it cannot name one."""
+    if len(path) > MAX_PATH or "\\" in path or "\x00" in path:
+        return None
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    segments = path.split("/")
+    if any(s in ("", ".", "..") or s.startswith(".") for s in segments):
+        return None
+    return path
+
+
+def serve(gate: Gate, request: GateRequest, path: str = "") -> Response:
+    visit = gate.require_visit(request)
+    manifest = gate.manifest(visit)
+    if manifest is None:
+        raise errors.PortalNotReady("no manifest")
+    wanted = portal_path(path)
+    if wanted is None or wanted.startswith("_live/"):
+        raise errors.NotFound("not a portal path")
+    entry = manifest.get(wanted)
+    if entry is None:
+        if manifest.get(f"{wanted}/index.html") is not None:  # a folder without its slash
+            return Response("", 308, headers={"Location": f"{request.script_root}/portal/{wanted}/"})
+        raise errors.NotFound("not in the manifest")
+    if _is_page(wanted, entry):
+        return serve_page(gate, visit, entry)
+    if wanted.startswith("static/"):
+        return serve_asset(gate, request, visit, entry)
+    return serve_download(gate, request, visit, wanted, entry)
+
+
+def _is_page(path: str, entry: FileEntry) -> bool:
+    """Portal pages are served inline; an HTML file shared as a document is a download."""
+    return entry.content_type.startswith("text/html") and not path.startswith("documents/files/")
+
+
+def _blob(gate: Gate, visit: Visit, entry: FileEntry) -> bytes:
+    from portalgen.publish.manifest import blob_key
+
+    data = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
+    if data is None:  # deleted under us (revoke, garbage collection): gone
+        raise errors.NotFound("blob missing")
+    return data
+
+
+def serve_page(gate: Gate, visit: Visit, entry: FileEntry) -> Response:
+    html = fill_page(gate, visit, _blob(gate, visit, entry).decode("utf-8"))
+    return Response(html, content_type="text/html; charset=utf-8")
+
+
+def serve_asset(gate: Gate, request: GateRequest, visit: Visit, entry: FileEntry) -> Response:
+    etag = entry.sha256
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=300"}
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    return Response(_blob(gate, visit, entry), content_type=entry.content_type, headers=headers)
+
+
+def serve_download(
+    gate: Gate, request: GateRequest, visit: Visit, path: str, entry: FileEntry
+) -> Response:
+    from portalgen.publish.manifest import blob_key
+
+    key = blob_key(visit.customer_key, entry.sha256)
+    filename = path.rsplit("/", 1)[-1]
+    expires = int(gate.settings.presigned_url_expiry.total_seconds())
+    url = gate.storage.presigned_url(key, filename, entry.content_type, expires=expires)
+    if url is not None:
+        return Response("", status=303, headers={"Location": url})
+    stream = gate.storage.open_stream(key)
+    if stream is None:
+        raise errors.NotFound("blob missing")
+    response = Response(
+        wrap_file(request.environ, stream),  # type: ignore[arg-type]
+        content_type=entry.content_type,
+        direct_passthrough=True,
+    )
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Content-Length"] = str(entry.size)
+    return response
