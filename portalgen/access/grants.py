@@ -201,7 +201,9 @@ class AccessService:
             raise AccessError(f"{email} has no access to the portal of {entry.customer}")
         claims = LinkClaims(entry.customer_key, contact_id(contact.email), contact.generation)
         expires = self.clock() + self.max_age(entry)
-        return ContactLink(contact.email, link_url(self.base_url, self.signer.link_token(claims)), expires)
+        return ContactLink(
+            contact.email, link_url(self.base_url, self.signer.link_token(claims)), expires
+        )
 
     def max_age(self, entry: RegistryEntry) -> timedelta:
         return entry.link_max_age or self.default_max_age

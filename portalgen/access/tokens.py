@@ -70,9 +70,7 @@ class LinkClaims:
 class TokenSigner:
     """Signs and checks tokens with the active secrets (oldest first, the last signs)."""
 
-    def __init__(
-        self, secrets: Sequence[str], *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, secrets: Sequence[str], *, clock: Callable[[], float] = time.time) -> None:
         if not secrets:
             raise AccessError("no signing secret")
         self.secrets = tuple(secrets)

@@ -113,3 +113,4 @@ from portalgen.cli import data  # noqa: E402,F401,I001
 from portalgen.cli import fetch  # noqa: E402,F401
 from portalgen.cli import site  # noqa: E402,F401
 from portalgen.cli import audit  # noqa: E402,F401
+from portalgen.cli import access  # noqa: E402,F401

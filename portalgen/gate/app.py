@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from portalgen.access.entry import Contact, RegistryEntry
 from portalgen.access.registry import AccessRegistry
-from portalgen.access.tokens import TokenSigner, contact_id
+from portalgen.access.tokens import SESSION, TokenSigner, contact_id
 from portalgen.gate import errors, pages, security
 from portalgen.gate.i18n import negotiate, translations
 from portalgen.gate.ratelimit import RateLimiter
@@ -127,14 +127,19 @@ class Gate:
         self.cookie_path = urlsplit(self.base_url).path.rstrip("/") + "/"
         self.routes = list(routes if routes is not None else ROUTES)
         self.url_map = Map(
-            [Rule(r.rule, endpoint=r.view, methods=r.methods, defaults=r.defaults) for r in self.routes],
+            [
+                Rule(r.rule, endpoint=r.view, methods=r.methods, defaults=r.defaults)
+                for r in self.routes
+            ],
             merge_slashes=False,
         )
         self.fragment_cache: dict[str, str] = {}
 
     # -- WSGI -----------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         request = GateRequest(environ)
         response = self.dispatch(request)
         return response(environ, start_response)
@@ -143,7 +148,7 @@ class Gate:
         try:
             adapter = self.url_map.bind_to_environ(request.environ)
             view, args = adapter.match()
-            response = view(self, request, **args)
+            response: Response = view(self, request, **args)
         except errors.GateError as exc:
             response = self.refusal(request, exc)
         except HTTPException as exc:
@@ -157,7 +162,7 @@ class Gate:
     def _http_exception(self, request: GateRequest, exc: HTTPException) -> Response:
         code = exc.code or 500
         if 300 <= code < 400:  # routing redirects (a missing trailing slash)
-            return exc.get_response(request.environ)  # type: ignore[return-value]
+            return exc.get_response(request.environ)
         mapped = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.TooLarge}
         return self.refusal(request, mapped.get(code, errors.BadRequest)(str(exc.description)))
 
@@ -166,7 +171,13 @@ class Gate:
         if exc.status >= 500:
             log.error("gate: %s", exc.detail)
         else:
-            log.info("gate: %s %s refused (%s): %s", request.method, _safe_path(request), exc.status, exc.detail)
+            log.info(
+                "gate: %s %s refused (%s): %s",
+                request.method,
+                _safe_path(request),
+                exc.status,
+                exc.detail,
+            )
         page = self.page_context(request)
         locked = ""
         if isinstance(exc, errors.LockedOut) and exc.detail:
@@ -183,9 +194,11 @@ class Gate:
 
     def _finish(self, request: GateRequest, response: Response) -> None:
         if request.clear_session:
-            security.delete_cookie(response, security.SESSION_COOKIE, path=self.cookie_path, secure=self.secure)
+            security.delete_cookie(
+                response, security.SESSION_COOKIE, path=self.cookie_path, secure=self.secure
+            )
         elif request.set_session is not None:
-            token = self.signer.sign(security.SESSION, request.set_session.payload())
+            token = self.signer.sign(SESSION, request.set_session.payload())
             security.set_cookie(
                 response,
                 security.SESSION_COOKIE,
@@ -208,14 +221,18 @@ class Gate:
             idle=self.settings.session_idle.total_seconds(),
             max_age=self.settings.session_max_age.total_seconds(),
         )
-        entry, contact = self.check_access(session.customer_key, session.contact, session.generation)
+        entry, contact = self.check_access(
+            session.customer_key, session.contact, session.generation
+        )
         if self.clock() - session.signed_at > security.REFRESH_AFTER:
             request.set_session = session  # sliding expiry: signed again with a new timestamp
         visit = Visit(entry, contact, session, security.csrf_token(self.signer, session))
         request.visit = visit
         return visit
 
-    def check_access(self, customer_key: str, contact: str, generation: int) -> tuple[RegistryEntry, Contact]:
+    def check_access(
+        self, customer_key: str, contact: str, generation: int
+    ) -> tuple[RegistryEntry, Contact]:
         """The entry and contact if a token for them is still good; AccessEnded if not."""
         entry = self.registry.load(customer_key)
         found = None if entry is None else _contact_by_id(entry, contact)
@@ -224,7 +241,9 @@ class Gate:
         return entry, found
 
     def start_session(self, request: GateRequest, entry: RegistryEntry, contact: Contact) -> None:
-        session = security.new_session(entry.customer_key, contact_id(contact.email), contact.generation, self.clock())
+        session = security.new_session(
+            entry.customer_key, contact_id(contact.email), contact.generation, self.clock()
+        )
         request.set_session = session
         self.record(request, "session.started", entry, contact.email)
 

@@ -94,8 +94,11 @@ def configured_link_sender(settings: Settings) -> SendLink | None:
     """The mailer's `send_link` when mail is configured (issue 7 provides it), else None."""
     if settings.mail.backend == "none":
         return None
+    import importlib
+
     try:
-        from portalgen.mail import gate_link_sender  # type: ignore[attr-defined]
+        mail = importlib.import_module("portalgen.mail")
     except ImportError:
         return None
-    return gate_link_sender(settings)  # type: ignore[no-any-return]
+    factory = getattr(mail, "gate_link_sender", None)
+    return None if factory is None else factory(settings)

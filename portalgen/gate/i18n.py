@@ -36,11 +36,12 @@ def read_po(text: str) -> dict[str, str]:
     fuzzy = False
 
     def flush() -> None:
-        if not fuzzy and "msgid" in entry and "msgstr" in entry:
-            if "msgctxt" not in entry and "msgid_plural" not in entry:
-                msgid, msgstr = "".join(entry["msgid"]), "".join(entry["msgstr"])
-                if msgid and msgstr:
-                    messages[msgid] = msgstr
+        complete = "msgid" in entry and "msgstr" in entry
+        plain = "msgctxt" not in entry and "msgid_plural" not in entry
+        if complete and plain and not fuzzy:
+            msgid, msgstr = "".join(entry["msgid"]), "".join(entry["msgstr"])
+            if msgid and msgstr:
+                messages[msgid] = msgstr
 
     for raw in [*text.splitlines(), ""]:
         line = raw.strip()

@@ -47,7 +47,9 @@ def parse_decision(slug: str, raw: bytes) -> Decision | None:
         if decision not in slots.LIVE_FRAGMENTS:
             return None
         when = datetime.fromisoformat(str(data["ts"]).replace("Z", "+00:00"))
-        return Decision(slug, decision, when, str(data.get("contact", "")), str(data.get("name", "")))
+        return Decision(
+            slug, decision, when, str(data.get("contact", "")), str(data.get("name", ""))
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 

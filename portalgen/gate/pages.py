@@ -67,7 +67,8 @@ def home(page: PageContext, can_send: bool) -> str:
     _ = page._
     body = _p(_("Open the link we emailed you to see your quotes, orders and invoices."))
     if can_send:
-        body += f'<p><a class="button" href="{page.url("link")}">{escape(_("Email me a new link"))}</a></p>'
+        label = escape(_("Email me a new link"))
+        body += f'<p><a class="button" href="{page.url("link")}">{label}</a></p>'
     return layout(page, _("Your customer portal"), body)
 
 
@@ -137,7 +138,9 @@ def code_changed(page: PageContext) -> str:
 def link_form(page: PageContext, csrf: str, can_send: bool) -> str:
     _ = page._
     if not can_send:
-        body = _p(_("We cannot send links by email at the moment. Please contact us for a new one."))
+        body = _p(
+            _("We cannot send links by email at the moment. Please contact us for a new one.")
+        )
         return layout(page, _("Ask for a new link"), body)
     body = (
         _p(_("Type the email address we know you by. We will send it a new link."))
@@ -233,7 +236,10 @@ def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str
         ),
         "locked": (
             _("Too many wrong codes"),
-            _("For your security, signing in is paused until %(time)s. Try again then, or contact us.")
+            _(
+                "For your security, signing in is paused until %(time)s. "
+                "Try again then, or contact us."
+            )
             % {"time": locked_until},
         ),
         "server-error": (
@@ -241,6 +247,4 @@ def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str
             _("We could not show this page. Please try again in a moment, or contact us."),
         ),
     }
-    return texts.get(
-        kind, (_("We could not understand this request"), _("Go back and try again."))
-    )
+    return texts.get(kind, (_("We could not understand this request"), _("Go back and try again.")))

@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from portalgen.access import lookup
-from portalgen.access.codes import code_problem, locked_until, new_access_code, record_attempt, verify_code, with_code
+from portalgen.access.codes import (
+    code_problem,
+    locked_until,
+    new_access_code,
+    record_attempt,
+    verify_code,
+    with_code,
+)
 from portalgen.access.entry import Contact, RegistryEntry, normalize_email
-from portalgen.access.tokens import LinkClaims, TokenError, TokenExpired, contact_id, link_url
+from portalgen.access.tokens import FLOW, LinkClaims, TokenError, TokenExpired, contact_id, link_url
 from portalgen.errors import AccessError
 from portalgen.gate import errors, pages, security
 
@@ -100,10 +107,14 @@ def open_link(gate: Gate, request: GateRequest, token: str) -> Response:
     return _signed_in(gate, request, entry, contact)
 
 
-def _signed_in(gate: Gate, request: GateRequest, entry: RegistryEntry, contact: Contact) -> Response:
+def _signed_in(
+    gate: Gate, request: GateRequest, entry: RegistryEntry, contact: Contact
+) -> Response:
     gate.start_session(request, entry, contact)
     response = gate.redirect(request, "portal/")
-    security.delete_cookie(response, security.FLOW_COOKIE, path=gate.cookie_path, secure=gate.secure)
+    security.delete_cookie(
+        response, security.FLOW_COOKIE, path=gate.cookie_path, secure=gate.secure
+    )
     return response
 
 
@@ -276,7 +287,9 @@ def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
                 return 0
             claimed = True
         claims = LinkClaims(entry.customer_key, contact_id(contact.email), contact.generation)
-        gate.send_link(entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims)))
+        gate.send_link(
+            entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims))
+        )
         gate.record(request, "link.requested", entry, contact.email)
         sent += 1
     return sent
@@ -309,7 +322,7 @@ def _set_flow(gate: Gate, response: Response, flow: dict[str, Any]) -> None:
     security.set_cookie(
         response,
         security.FLOW_COOKIE,
-        gate.signer.sign(security.FLOW, flow),
+        gate.signer.sign(FLOW, flow),
         path=gate.cookie_path,
         secure=gate.secure,
         max_age=security.FLOW_MAX_AGE,

@@ -49,7 +49,9 @@ def serve(gate: Gate, request: GateRequest, path: str = "") -> Response:
     entry = manifest.get(wanted)
     if entry is None:
         if manifest.get(f"{wanted}/index.html") is not None:  # a folder without its slash
-            return Response("", 308, headers={"Location": f"{request.script_root}/portal/{wanted}/"})
+            return Response(
+                "", 308, headers={"Location": f"{request.script_root}/portal/{wanted}/"}
+            )
         raise errors.NotFound("not in the manifest")
     if _is_page(wanted, entry):
         return serve_page(gate, visit, entry)

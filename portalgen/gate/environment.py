@@ -1,0 +1,81 @@
+"""The gate's settings and secrets from the environment, for AWS Lambda.
+
+- ``PORTALGEN_CONFIG``: a config.yaml shipped with the function (optional).
+- ``PORTALGEN_STORAGE_URL``, ``PORTALGEN_BASE_URL``: override ``storage.url`` and
+  ``gate.base_url`` (the SAM template sets them from its parameters).
+- The signing secrets, space separated, newest last, from the first of:
+  ``PORTALGEN_SECRET`` (the value itself: for tests, not for production),
+  ``PORTALGEN_SECRET_PARAMETER`` (an SSM Parameter Store SecureString name),
+  ``PORTALGEN_SECRET_ARN`` (a Secrets Manager secret). They are fetched at the first
+  request and again when a link fails to verify (at most once a minute), so
+  `portalgen secret rotate` followed by an update of the parameter reaches warm functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from portalgen.errors import ConfigError
+
+if TYPE_CHECKING:
+    from portalgen.config import Settings
+    from portalgen.gate.app import Gate
+
+
+def settings_from_environment(environ: Mapping[str, str]) -> Settings:
+    from portalgen.config import load_settings
+
+    overrides: dict[str, Any] = {}
+    if environ.get("PORTALGEN_STORAGE_URL"):
+        overrides["storage"] = {"url": environ["PORTALGEN_STORAGE_URL"]}
+        if environ.get("PORTALGEN_S3_ENDPOINT_URL"):
+            overrides["storage"]["endpoint_url"] = environ["PORTALGEN_S3_ENDPOINT_URL"]
+    if environ.get("PORTALGEN_BASE_URL"):
+        overrides["gate"] = {"base_url": environ["PORTALGEN_BASE_URL"]}
+    config = environ.get("PORTALGEN_CONFIG")
+    return load_settings(Path(config) if config else None, overrides, environ={})
+
+
+def split_secrets(text: str, where: str) -> tuple[str, ...]:
+    from portalgen.secret import MIN_LENGTH
+
+    values = tuple(v for v in re.split(r"[\s,]+", text) if v and not v.startswith("#"))
+    if not values or any(len(v) < MIN_LENGTH for v in values):
+        raise ConfigError(f"{where}: expected secrets of at least {MIN_LENGTH} characters")
+    return values
+
+
+def read_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
+    if environ.get("PORTALGEN_SECRET", "").strip():
+        return split_secrets(environ["PORTALGEN_SECRET"], "$PORTALGEN_SECRET")
+    if environ.get("PORTALGEN_SECRET_PARAMETER"):
+        import boto3
+
+        name = environ["PORTALGEN_SECRET_PARAMETER"]
+        response = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
+        return split_secrets(response["Parameter"]["Value"], f"SSM parameter {name}")
+    if environ.get("PORTALGEN_SECRET_ARN"):
+        import boto3
+
+        arn = environ["PORTALGEN_SECRET_ARN"]
+        value = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        return split_secrets(value, f"secret {arn}")
+    raise ConfigError(
+        "no signing secret: set PORTALGEN_SECRET_PARAMETER (SSM) or PORTALGEN_SECRET_ARN"
+    )
+
+
+def app_from_environment(environ: Mapping[str, str]) -> Gate:
+    from portalgen.gate.factory import configured_link_sender, create_app
+
+    settings = settings_from_environment(environ)
+    env = dict(environ)
+    read_secrets(env)  # fail at once (and clearly) if there is none
+    return create_app(
+        settings,
+        secrets=lambda: read_secrets(env),
+        send_link=configured_link_sender(settings),
+    )
