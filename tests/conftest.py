@@ -49,4 +49,9 @@ def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
 
 # Service fixtures: s3_server, s3_bucket, s3_storage_config (SeaweedFS); `storage` runs a
 # test on both backends (a folder and SeaweedFS S3).
-pytest_plugins = ["tests.render_fixtures", "tests.s3server", "tests.storage_backends"]
+pytest_plugins = [
+    "tests.render_fixtures",
+    "tests.s3server",
+    "tests.storage_backends",
+    "tests.gate_fixtures",
+]

@@ -178,7 +178,11 @@ class Gate:
                 exc.status,
                 exc.detail,
             )
-        page = self.page_context(request)
+        language = exc.language
+        if language is None and request.visit is not None:
+            manifest = request.visit.manifest_cache.get("manifest")
+            language = getattr(manifest, "language", None)
+        page = self.page_context(request, language)
         locked = ""
         if isinstance(exc, errors.LockedOut) and exc.detail:
             locked = exc.detail
@@ -237,8 +241,21 @@ class Gate:
         entry = self.registry.load(customer_key)
         found = None if entry is None else _contact_by_id(entry, contact)
         if entry is None or found is None or not entry.allows(found.email, generation):
-            raise errors.AccessEnded("revoked, reset or unknown", clear_session=True)
+            language = None if entry is None else self.language_of(entry)
+            raise errors.AccessEnded(
+                "revoked, reset or unknown", clear_session=True, language=language
+            )
         return entry, found
+
+    def language_of(self, entry: RegistryEntry) -> str | None:
+        """The customer's portal language (from the published manifest), if known."""
+        from portalgen.publish.manifest import load_manifest
+
+        try:
+            manifest = load_manifest(self.storage, entry.customer_key)
+        except ValueError:
+            return None
+        return manifest.language if manifest is not None else None
 
     def start_session(self, request: GateRequest, entry: RegistryEntry, contact: Contact) -> None:
         session = security.new_session(

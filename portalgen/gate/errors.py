@@ -11,10 +11,13 @@ class GateError(Exception):
     status = 400
     kind = "bad-request"
 
-    def __init__(self, detail: str = "", *, clear_session: bool = False) -> None:
+    def __init__(
+        self, detail: str = "", *, clear_session: bool = False, language: str | None = None
+    ) -> None:
         super().__init__(detail or self.kind)
         self.detail = detail  # for the log only
         self.clear_session = clear_session
+        self.language = language  # the customer's, when the gate knows who it is
 
 
 class BadRequest(GateError):
@@ -70,8 +73,10 @@ class TooLarge(GateError):
 class TooManyRequests(GateError):
     status, kind = 429, "too-many"
 
-    def __init__(self, detail: str = "", *, retry_after: int = 60) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str = "", *, retry_after: int = 60, language: str | None = None
+    ) -> None:
+        super().__init__(detail, language=language)
         self.retry_after = retry_after
 
 

@@ -34,6 +34,7 @@ class PageContext:
 def layout(page: PageContext, title: str, body: str) -> str:
     _ = page._
     contact = f'<p class="contact">{page.contact_line}</p>' if page.contact_line else ""
+    tagline = escape(_("Customer portal"))
     return (
         "<!doctype html>\n"
         f'<html lang="{escape(page.language)}">\n<head>\n<meta charset="utf-8">\n'
@@ -44,7 +45,7 @@ def layout(page: PageContext, title: str, body: str) -> str:
         f'<link rel="stylesheet" href="{escape(page.url("_gate/gate.css"))}">\n'
         "</head>\n<body>\n"
         f'<header><p class="brand">{escape(page.company)}</p>'
-        f'<p class="tagline">{escape(_("Customer portal"))}</p></header>\n'
+        f'<p class="tagline">{tagline}</p></header>\n'
         f'<main class="card">\n<h1>{escape(title)}</h1>\n{body}\n</main>\n'
         f"<footer>{contact}</footer>\n</body>\n</html>\n"
     )
@@ -63,12 +64,34 @@ def _error(message: str) -> str:
     return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
 
 
+def _button(label: str) -> str:
+    return f'<button type="submit" class="button">{escape(label)}</button>'
+
+
+def _link_button(href: str, label: str) -> str:
+    return f'<p><a class="button" href="{escape(href)}">{escape(label)}</a></p>'
+
+
+def _form(action: str, csrf: str, *parts: str) -> str:
+    inner = "".join(parts)
+    return (
+        f'<form method="post" action="{escape(action)}" class="stack">{_csrf(csrf)}{inner}</form>'
+    )
+
+
+def _field(name: str, label: str, kind: str, autocomplete: str, extra: str = "") -> str:
+    return (
+        f'<label for="{name}">{escape(label)}</label>'
+        f'<input id="{name}" name="{name}" type="{kind}" autocomplete="{autocomplete}" '
+        f'required maxlength="128"{extra}>'
+    )
+
+
 def home(page: PageContext, can_send: bool) -> str:
     _ = page._
     body = _p(_("Open the link we emailed you to see your quotes, orders and invoices."))
     if can_send:
-        label = escape(_("Email me a new link"))
-        body += f'<p><a class="button" href="{page.url("link")}">{label}</a></p>'
+        body += _link_button(page.url("link"), _("Email me a new link"))
     return layout(page, _("Your customer portal"), body)
 
 
@@ -76,8 +99,7 @@ def open_link(page: PageContext, action: str, csrf: str) -> str:
     _ = page._
     body = (
         _p(_("Your documents are one click away."))
-        + f'<form method="post" action="{escape(action)}">{_csrf(csrf)}'
-        f'<button type="submit" class="button">{escape(_("Open my portal"))}</button></form>'
+        + _form(action, csrf, _button(_("Open my portal")))
         + _p(_("This link is personal: please do not forward it."), "small")
     )
     return layout(page, _("Welcome"), body)
@@ -88,49 +110,45 @@ def code_form(page: PageContext, csrf: str, error: str = "") -> str:
     body = (
         _error(error)
         + _p(_("We gave you this code by phone or message, never by email."))
-        + f'<form method="post" action="{page.url("code")}" class="stack">{_csrf(csrf)}'
-        f'<label for="code">{escape(_("Access code"))}</label>'
-        '<input id="code" name="code" type="password" autocomplete="current-password" '
-        'required maxlength="128" autofocus>'
-        f'<button type="submit" class="button">{escape(_("Continue"))}</button></form>'
+        + _form(
+            page.url("code"),
+            csrf,
+            _field("code", _("Access code"), "password", "current-password", " autofocus"),
+            _button(_("Continue")),
+        )
     )
     return layout(page, _("Enter your access code"), body)
 
 
 def change_code_form(page: PageContext, csrf: str, *, forced: bool, error: str = "") -> str:
     _ = page._
-    intro = (
-        _("The code you were given is temporary. Choose your own: at least 8 characters.")
-        if forced
-        else _("Choose a new access code: at least 8 characters.")
-    )
-    current = (
-        ""
-        if forced
-        else f'<label for="current">{escape(_("Current code"))}</label>'
-        '<input id="current" name="current" type="password" autocomplete="current-password" '
-        'required maxlength="128">'
-    )
+    if forced:
+        intro = _("The code you were given is temporary. Choose your own: at least 8 characters.")
+        current = ""
+    else:
+        intro = _("Choose a new access code: at least 8 characters.")
+        current = _field("current", _("Current code"), "password", "current-password")
     body = (
         _error(error)
         + _p(intro)
-        + f'<form method="post" action="{page.url("code/change")}" class="stack">{_csrf(csrf)}'
-        + current
-        + f'<label for="new">{escape(_("New code"))}</label>'
-        '<input id="new" name="new" type="password" autocomplete="new-password" '
-        'required minlength="8" maxlength="128">'
-        f'<label for="repeat">{escape(_("Repeat the new code"))}</label>'
-        '<input id="repeat" name="repeat" type="password" autocomplete="new-password" '
-        'required minlength="8" maxlength="128">'
-        f'<button type="submit" class="button">{escape(_("Save the new code"))}</button></form>'
+        + _form(
+            page.url("code/change"),
+            csrf,
+            current,
+            _field("new", _("New code"), "password", "new-password", ' minlength="8"'),
+            _field(
+                "repeat", _("Repeat the new code"), "password", "new-password", ' minlength="8"'
+            ),
+            _button(_("Save the new code")),
+        )
     )
     return layout(page, _("Choose your access code"), body)
 
 
 def code_changed(page: PageContext) -> str:
     _ = page._
-    body = _p(_("Your access code has been changed.")) + (
-        f'<p><a class="button" href="{page.url("portal/")}">{escape(_("Go to my portal"))}</a></p>'
+    body = _p(_("Your access code has been changed.")) + _link_button(
+        page.url("portal/"), _("Go to my portal")
     )
     return layout(page, _("Access code changed"), body)
 
@@ -142,13 +160,11 @@ def link_form(page: PageContext, csrf: str, can_send: bool) -> str:
             _("We cannot send links by email at the moment. Please contact us for a new one.")
         )
         return layout(page, _("Ask for a new link"), body)
-    body = (
-        _p(_("Type the email address we know you by. We will send it a new link."))
-        + f'<form method="post" action="{page.url("link")}" class="stack">{_csrf(csrf)}'
-        f'<label for="email">{escape(_("Your email address"))}</label>'
-        '<input id="email" name="email" type="email" autocomplete="email" required '
-        'maxlength="254" autofocus>'
-        f'<button type="submit" class="button">{escape(_("Send me a link"))}</button></form>'
+    body = _p(_("Type the email address we know you by. We will send it a new link.")) + _form(
+        page.url("link"),
+        csrf,
+        _field("email", _("Your email address"), "email", "email", " autofocus"),
+        _button(_("Send me a link")),
     )
     return layout(page, _("Ask for a new link"), body)
 
@@ -176,10 +192,7 @@ def error_page(page: PageContext, kind: str, *, can_send: bool, locked_until: st
     body = _p(message)
     if kind in ("bad-link", "link-expired", "access-ended", "no-session", "session-expired"):
         if can_send:
-            body += (
-                f'<p><a class="button" href="{page.url("link")}">'
-                f"{escape(_('Email me a new link'))}</a></p>"
-            )
+            body += _link_button(page.url("link"), _("Email me a new link"))
         else:
             body += _p(_("Contact us and we will send you a new link."))
     return layout(page, title, body)

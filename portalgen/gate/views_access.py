@@ -67,7 +67,7 @@ def read_link(gate: Gate, token: str) -> tuple[RegistryEntry, Contact]:
         raise errors.BadLink(str(exc)) from None
     entry, contact = gate.check_access(claims.customer_key, claims.contact, claims.generation)
     if gate.clock() - signed_at > gate.link_max_age(entry).total_seconds():
-        raise errors.LinkExpired("older than the customer's link max age")
+        raise errors.LinkExpired("older than the link max age", language=gate.language_of(entry))
     return entry, contact
 
 
@@ -175,7 +175,7 @@ def _refuse_if_locked(gate: Gate, entry: RegistryEntry) -> None:
     if until is not None:
         seconds = max(1, int((until - gate.now()).total_seconds()))
         local = gate.local_time(until).strftime("%H:%M")
-        raise errors.LockedOut(local, retry_after=seconds)
+        raise errors.LockedOut(local, retry_after=seconds, language=gate.language_of(entry))
 
 
 def change_code(gate: Gate, request: GateRequest) -> Response:
@@ -336,11 +336,4 @@ def _limit(gate: Gate, request: GateRequest, what: str, rule: tuple[int, int]) -
 
 
 def _language(gate: Gate, entry: RegistryEntry) -> str | None:
-    """The customer's portal language (from the published manifest), if known."""
-    from portalgen.publish.manifest import load_manifest
-
-    try:
-        manifest = load_manifest(gate.storage, entry.customer_key)
-    except ValueError:
-        return None
-    return manifest.language if manifest is not None else None
+    return gate.language_of(entry)
