@@ -104,11 +104,13 @@ class GateClient:
         self.client = Client(app)
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.get(_path(path), **kwargs)
+        return self.client.get(_path(path), buffered=True, **kwargs)
 
     def post(self, path: str, data: dict[str, str] | None = None, **kwargs: Any) -> TestResponse:
         headers = kwargs.pop("headers", {"Sec-Fetch-Site": "same-origin"})
-        return self.client.post(_path(path), data=data or {}, headers=headers, **kwargs)
+        return self.client.post(
+            _path(path), data=data or {}, headers=headers, buffered=True, **kwargs
+        )
 
     def open_link(self, link: str) -> TestResponse:
         """GET the link page, then submit its one-click form (as a person does)."""
