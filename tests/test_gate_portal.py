@@ -26,7 +26,7 @@ def signed_in(world: GateWorld, code: str = "C00007") -> GateClient:
 
 def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our SeaweedFS
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(), dict(exc.headers)
