@@ -24,11 +24,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from babel import Locale, UnknownLocaleError
 
 from portalgen.errors import ConfigError
-from portalgen.identifiers import iban_problem, tax_id_problem
-from portalgen.load.fields import FieldError, currency
 
 CONFIG_ENV = "PORTALGEN_CONFIG"
 
@@ -62,6 +59,10 @@ def _check_color(value: str) -> None:
 
 
 def _check_locale(value: str) -> None:
+    # The checks import what they need (Babel, the readers, python-stdnum) only when the
+    # key is set: the gate on AWS Lambda loads settings at every cold start.
+    from babel import Locale, UnknownLocaleError
+
     try:
         Locale.parse(value)
     except (UnknownLocaleError, ValueError):
@@ -69,6 +70,8 @@ def _check_locale(value: str) -> None:
 
 
 def _check_currency(value: str) -> None:
+    from portalgen.load.fields import FieldError, currency
+
     try:
         currency(value)
     except FieldError as exc:
@@ -83,11 +86,15 @@ def _check_timezone(value: str) -> None:
 
 
 def _check_iban(value: str) -> None:
+    from portalgen.identifiers import iban_problem
+
     if value and (problem := iban_problem(value)):
         raise ValueError(problem)
 
 
 def _check_tax_id(value: str) -> None:
+    from portalgen.identifiers import tax_id_problem
+
     if value and (problem := tax_id_problem(value)):
         raise ValueError(problem)
 

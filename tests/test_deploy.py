@@ -1,0 +1,124 @@
+"""deploy/: the SAM template passes cfn-lint and grants no more than the gate needs, and
+deploy/requirements.txt covers every package the gate imports on AWS Lambda."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "deploy" / "template.yaml"
+
+
+def cfn_lint() -> str:
+    beside = Path(sys.executable).parent / "cfn-lint"
+    return str(beside) if beside.exists() else "cfn-lint"
+
+
+def load_template() -> dict[str, Any]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return {tag: loader.construct_scalar(node)}
+        if isinstance(node, yaml.SequenceNode):
+            return {tag: loader.construct_sequence(node, deep=True)}
+        return {tag: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+    Loader.add_multi_constructor("!", tagged)
+    return yaml.load(TEMPLATE.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def with_dependencies(names: set[str]) -> set[str]:
+    """The distributions and everything they require (pip installs those too)."""
+    import importlib.metadata
+
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for requirement in requires:
+            if "extra ==" not in requirement:
+                todo.append(normalized(re.split(r"[<>=!~;\[ (]", requirement)[0]))
+    return found
+
+
+def test_the_sam_template_passes_cfn_lint() -> None:
+    result = subprocess.run([cfn_lint(), str(TEMPLATE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_function_may_do_only_what_the_gate_does() -> None:
+    template = load_template()
+    function = template["Resources"]["GateFunction"]["Properties"]
+    assert function["Handler"] == "portalgen.gate.lambda_handler.lambda_handler"
+    statements = function["Policies"][0]["Statement"]
+    actions = {s["Action"] for s in statements}
+    assert actions == {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "ssm:GetParameter",
+        "kms:Decrypt",
+    }
+    text = json.dumps(statements)
+    assert '"*"' not in text and "s3:*" not in text and "DeleteObject" not in text
+    writes = next(s for s in statements if s["Action"] == "s3:PutObject")["Resource"]
+    prefixes = sorted(re.search(r"\$\{Prefix\}/(\w+)/\*", r["Sub"]).group(1) for r in writes)  # type: ignore[union-attr]
+    assert prefixes == ["_access", "_decisions", "_events"]  # never portals/
+    env = function["Environment"]["Variables"]
+    assert set(env) == {
+        "PORTALGEN_STORAGE_URL",
+        "PORTALGEN_BASE_URL",
+        "PORTALGEN_SECRET_PARAMETER",
+        "PORTALGEN_CONFIG",
+    }
+    assert "PORTALGEN_SECRET" not in env  # the secret itself never sits in the function's settings
+
+
+def test_requirements_cover_what_the_gate_imports(tmp_path: Path) -> None:
+    """Import the handler, build the gate from deploy/config.yaml and serve a request; every
+    third-party distribution then loaded must be listed in deploy/requirements.txt."""
+    script = f"""
+import json, os, sys, importlib.metadata
+os.environ.update(PORTALGEN_CONFIG={str(ROOT / "deploy" / "config.yaml")!r},
+                  PORTALGEN_STORAGE_URL={str(tmp_path / "site")!r},
+                  PORTALGEN_BASE_URL='https://portal.example.es',
+                  PORTALGEN_SECRET='s' * 40)
+from portalgen.gate.lambda_handler import lambda_handler
+event = json.load(open({str(ROOT / "tests" / "events" / "function-url.json")!r}))
+assert lambda_handler(event, None)["statusCode"] == 404
+owners = importlib.metadata.packages_distributions()
+found = set()
+for name in list(sys.modules):
+    top = name.split(".")[0]
+    if top in sys.stdlib_module_names or top.startswith("_") or top == "portalgen":
+        continue
+    found.update(owners.get(top, [top]))
+print(json.dumps(sorted(found)))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    used = {re.sub(r"[-_.]+", "-", d).lower() for d in json.loads(out.stdout)}
+    listed = set()
+    for line in (ROOT / "deploy" / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            listed.add(re.sub(r"[-_.]+", "-", re.split(r"[<>=\[ ]", line.strip())[0]).lower())
+    assert used - with_dependencies(listed) - {"cython-runtime"} == set()
+    assert not {"weasyprint", "jinja2", "lxml", "segno"} & used
