@@ -29,7 +29,10 @@ LINK = re.compile(r"http://127\.0\.0\.1:8000/l/(\S+)")
 def run(directory: Path, *args: str, input: str | None = None) -> Result:
     runner = CliRunner()
     return runner.invoke(
-        cli, ["--config", str(directory / "config.yaml"), *args], input=input, env={"PORTALGEN_SECRET": ""}
+        cli,
+        ["--config", str(directory / "config.yaml"), *args],
+        input=input,
+        env={"PORTALGEN_SECRET": ""},
     )
 
 
@@ -42,7 +45,9 @@ def tokens(output: str) -> list[str]:
 
 
 def test_grant_prints_a_link_per_contact_and_records_it(fresh_demo: Path) -> None:
-    result = run(fresh_demo, "grant", "C00001", "C00002", "--no-publish", "--export", str(fresh_demo))
+    result = run(
+        fresh_demo, "grant", "C00001", "C00002", "--no-publish", "--export", str(fresh_demo)
+    )
     assert result.exit_code == 0, result.output
     assert "C00001: access granted (new)" in result.output
     assert len(tokens(result.output)) >= 2
@@ -51,7 +56,9 @@ def test_grant_prints_a_link_per_contact_and_records_it(fresh_demo: Path) -> Non
     claims, _ = signer.read_link(tokens(result.output)[0])
     entry = registry(fresh_demo).find("C00001")
     assert entry is not None and entry.enabled and claims.customer_key == entry.customer_key
-    events = [e for e in AuditLog(fresh_demo / "audit.jsonl").events() if e.type == "access.granted"]
+    events = [
+        e for e in AuditLog(fresh_demo / "audit.jsonl").events() if e.type == "access.granted"
+    ]
     assert {e.customer for e in events} == {"C00001", "C00002"}
     assert all(e.contact == "staff" for e in events)
 
@@ -65,7 +72,9 @@ def test_grant_reads_export_path_from_the_configuration(fresh_demo: Path) -> Non
 
 
 def test_grant_with_a_generated_code_prints_it_once_with_advice(fresh_demo: Path) -> None:
-    result = run(fresh_demo, "grant", "C00001", "--code", "--no-publish", "--export", str(fresh_demo))
+    result = run(
+        fresh_demo, "grant", "C00001", "--code", "--no-publish", "--export", str(fresh_demo)
+    )
     assert result.exit_code == 0, result.output
     code = re.search(r"Access code: (\S+)", result.output).group(1)  # type: ignore[union-attr]
     assert "by phone or by message, never in the same email as the link" in result.output
@@ -81,7 +90,13 @@ def test_grant_with_a_generated_code_prints_it_once_with_advice(fresh_demo: Path
 def test_grant_with_a_typed_code_at_a_hidden_prompt(fresh_demo: Path) -> None:
     typed = "codigo-de-prueba-42"
     result = run(
-        fresh_demo, "grant", "C00002", "--ask-code", "--no-publish", "--export", str(fresh_demo),
+        fresh_demo,
+        "grant",
+        "C00002",
+        "--ask-code",
+        "--no-publish",
+        "--export",
+        str(fresh_demo),
         input=f"{typed}\n{typed}\n",
     )
     assert result.exit_code == 0, result.output
@@ -89,7 +104,16 @@ def test_grant_with_a_typed_code_at_a_hidden_prompt(fresh_demo: Path) -> None:
     entry = registry(fresh_demo).find("C00002")
     assert entry is not None and entry.access_code is not None
     assert verify_code(entry.access_code.hash, typed)
-    short = run(fresh_demo, "grant", "C00003", "--ask-code", "--no-publish", "--export", str(fresh_demo), input="abc\nabc\n")
+    short = run(
+        fresh_demo,
+        "grant",
+        "C00003",
+        "--ask-code",
+        "--no-publish",
+        "--export",
+        str(fresh_demo),
+        input="abc\nabc\n",
+    )
     assert short.exit_code == 1 and "at least 8 characters" in short.output
 
 
@@ -98,7 +122,9 @@ def test_grant_all_and_usage_errors(fresh_demo: Path) -> None:
     assert result.exit_code == 0, result.output
     assert len([e for e in registry(fresh_demo).entries() if e.enabled]) == 8
     assert run(fresh_demo, "grant", "--no-publish", "--export", str(fresh_demo)).exit_code == 2
-    both = run(fresh_demo, "grant", "C00001", "C00002", "--email", "a@b.es", "--export", str(fresh_demo))
+    both = run(
+        fresh_demo, "grant", "C00001", "C00002", "--email", "a@b.es", "--export", str(fresh_demo)
+    )
     assert both.exit_code == 2 and "--email goes with exactly one" in both.output
     unknown = run(fresh_demo, "grant", "C99999", "--no-publish", "--export", str(fresh_demo))
     assert unknown.exit_code == 1 and "not in the export: C99999" in unknown.output
@@ -108,8 +134,16 @@ def test_grant_all_and_usage_errors(fresh_demo: Path) -> None:
 
 def test_grant_one_contact_by_email(fresh_demo: Path) -> None:
     result = run(
-        fresh_demo, "grant", "C00004", "--email", "Otra@Cliente.example", "--max-age", "7d", "--no-publish",
-        "--export", str(fresh_demo),
+        fresh_demo,
+        "grant",
+        "C00004",
+        "--email",
+        "Otra@Cliente.example",
+        "--max-age",
+        "7d",
+        "--no-publish",
+        "--export",
+        str(fresh_demo),
     )
     assert result.exit_code == 0, result.output
     entry = registry(fresh_demo).find("C00004")
@@ -119,7 +153,9 @@ def test_grant_one_contact_by_email(fresh_demo: Path) -> None:
 
 
 def test_revoke_reset_link_and_the_list(fresh_demo: Path) -> None:
-    granted = run(fresh_demo, "grant", "C00001", "C00002", "--no-publish", "--export", str(fresh_demo))
+    granted = run(
+        fresh_demo, "grant", "C00001", "C00002", "--no-publish", "--export", str(fresh_demo)
+    )
     first = tokens(granted.output)[0]
     signer = TokenSigner(load_secrets(fresh_demo / "secret.key", environ={}))
 
@@ -152,7 +188,16 @@ def test_revoke_reset_link_and_the_list(fresh_demo: Path) -> None:
 
 def test_revoke_one_contact(fresh_demo: Path) -> None:
     run(fresh_demo, "grant", "C00005", "--no-publish", "--export", str(fresh_demo))
-    run(fresh_demo, "grant", "C00005", "--email", "segunda@cliente.example", "--no-publish", "--export", str(fresh_demo))
+    run(
+        fresh_demo,
+        "grant",
+        "C00005",
+        "--email",
+        "segunda@cliente.example",
+        "--no-publish",
+        "--export",
+        str(fresh_demo),
+    )
     result = run(fresh_demo, "revoke", "C00005", "--contact", "segunda@cliente.example")
     assert result.exit_code == 0 and "other contacts keep access" in result.output
     entry = registry(fresh_demo).find("C00005")
@@ -199,7 +244,16 @@ def free_port() -> int:
 
 def test_serve_runs_the_gate(fresh_demo: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "portalgen", "--config", str(fresh_demo / "config.yaml"), "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "portalgen",
+        "--config",
+        str(fresh_demo / "config.yaml"),
+        "serve",
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

@@ -267,7 +267,7 @@ def test_logout_needs_the_session_csrf_token(gate_world: GateWorld) -> None:
     )  # another session's
     assert client.get("/portal/").status_code == 200  # still signed in
     response = client.post("/logout", {"csrf_token": client.csrf()})
-    assert response.status_code == 303 and response.headers["Location"] == "/signed-out"
+    assert response.status_code == 303 and response.headers["Location"] == "/signed-out?lang=es"
     assert client.get("/portal/").status_code == 403
     assert "session.ended" in audit_types(gate_world)
 

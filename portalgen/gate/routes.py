@@ -19,6 +19,7 @@ ROUTES: list[Route] = [
     Route("/logout", views_access.logout, ("POST",)),
     Route("/signed-out", views_access.signed_out),
     Route("/_gate/gate.css", views_access.stylesheet),
+    Route("/favicon.ico", views_access.favicon),
     Route("/portal/", views_portal.serve, defaults={"path": ""}),
     Route("/portal/<path:path>", views_portal.serve),
 ]

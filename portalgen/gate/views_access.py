@@ -25,6 +25,7 @@ from portalgen.access.entry import Contact, RegistryEntry, normalize_email
 from portalgen.access.tokens import FLOW, LinkClaims, TokenError, TokenExpired, contact_id, link_url
 from portalgen.errors import AccessError
 from portalgen.gate import errors, pages, security
+from portalgen.gate.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, GateRequest
@@ -50,8 +51,15 @@ def stylesheet(gate: Gate, request: GateRequest) -> Response:
     return response
 
 
+def favicon(gate: Gate, request: GateRequest) -> Response:
+    """Browsers ask for one on every site; the portal's pages carry the theme's logo."""
+    return Response(status=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 def signed_out(gate: Gate, request: GateRequest) -> Response:
-    return gate.html(pages.signed_out(gate.page_context(request)))
+    language = request.args.get("lang")
+    chosen = language if language in LANGUAGES else None
+    return gate.html(pages.signed_out(gate.page_context(request, chosen)))
 
 
 # -- the link ---------------------------------------------------------------------------------
@@ -304,7 +312,9 @@ def logout(gate: Gate, request: GateRequest) -> Response:
     gate.check_post(request, visit)
     gate.record(request, "session.ended", visit.entry, visit.contact.email)
     request.clear_session = True
-    return gate.redirect(request, "signed-out")
+    manifest = gate.manifest(visit)
+    language = manifest.language if manifest is not None else gate.branding.language
+    return gate.redirect(request, f"signed-out?lang={language}")
 
 
 # -- helpers ----------------------------------------------------------------------------------
