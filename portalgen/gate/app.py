@@ -25,8 +25,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from portalgen.access.entry import Contact, RegistryEntry
-from portalgen.access.registry import AccessRegistry
+from portalgen.access.entry import Contact, RegistryEntry, entry_from_json, is_customer_key
+from portalgen.access.registry import AccessRegistry, entry_key
 from portalgen.access.tokens import SESSION, TokenSigner, contact_id
 from portalgen.gate import errors, pages, security
 from portalgen.gate.i18n import negotiate, translations
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("portalgen.gate")
 
 MAX_BODY = 64 * 1024  # every form the gate takes is small (comments: 2000 characters)
+MANIFEST_TTL = 5.0  # seconds a process keeps a customer's parsed manifest
+CACHE_SIZE = 4096
 SecretSource = Callable[[], Sequence[str]]
 # The mailer's hook (issue 7): send `link` to `contact` of `entry`'s customer.
 SendLink = Callable[[RegistryEntry, str, str], None]
@@ -134,6 +136,9 @@ class Gate:
             merge_slashes=False,
         )
         self.fragment_cache: dict[str, str] = {}
+        self._manifests: dict[str, tuple[float, Manifest | None]] = {}
+        self.session_cache: dict[str, tuple[Any, float]] = {}
+        self._entries: dict[bytes, RegistryEntry] = {}
 
     # -- WSGI -----------------------------------------------------------------------------------
 
@@ -222,6 +227,7 @@ class Gate:
         session = security.read_session(
             self.signer,
             request,
+            cache=self.session_cache,
             idle=self.settings.session_idle.total_seconds(),
             max_age=self.settings.session_max_age.total_seconds(),
         )
@@ -238,7 +244,7 @@ class Gate:
         self, customer_key: str, contact: str, generation: int
     ) -> tuple[RegistryEntry, Contact]:
         """The entry and contact if a token for them is still good; AccessEnded if not."""
-        entry = self.registry.load(customer_key)
+        entry = self.load_entry(customer_key)
         found = None if entry is None else _contact_by_id(entry, contact)
         if entry is None or found is None or not entry.allows(found.email, generation):
             language = None if entry is None else self.language_of(entry)
@@ -246,6 +252,24 @@ class Gate:
                 "revoked, reset or unknown", clear_session=True, language=language
             )
         return entry, found
+
+    def load_entry(self, customer_key: str) -> RegistryEntry | None:
+        """The registry entry as stored right now (read on every call; only the parsing
+        of bytes already seen is skipped)."""
+        if not is_customer_key(customer_key):
+            return None
+        raw = self.storage.get(entry_key(customer_key))
+        if raw is None:
+            return None
+        entry = self._entries.get(raw)
+        if entry is None:
+            entry = entry_from_json(raw, f"{self.storage.location}/{entry_key(customer_key)}")
+            if entry.customer_key != customer_key:
+                return None
+            if len(self._entries) >= CACHE_SIZE:
+                self._entries.clear()
+            self._entries[raw] = entry
+        return entry
 
     def language_of(self, entry: RegistryEntry) -> str | None:
         """The customer's portal language (from the published manifest), if known."""
@@ -272,11 +296,31 @@ class Gate:
     # -- data -----------------------------------------------------------------------------------
 
     def manifest(self, visit: Visit) -> Manifest | None:
+        """The customer's published manifest, kept for MANIFEST_TTL seconds per process.
+
+        Safe to keep briefly: who may see it is checked against the registry on every
+        request (a revoked customer is refused before this), and a publish replaces
+        files by new content-addressed blobs, so an older manifest stays servable."""
+        if "manifest" not in visit.manifest_cache:
+            visit.manifest_cache["manifest"] = self._manifest(visit.customer_key)
+        return visit.manifest_cache["manifest"]  # type: ignore[no-any-return]
+
+    def _manifest(self, customer_key: str) -> Manifest | None:
         from portalgen.publish.manifest import load_manifest
 
-        if "manifest" not in visit.manifest_cache:
-            visit.manifest_cache["manifest"] = load_manifest(self.storage, visit.customer_key)
-        return visit.manifest_cache["manifest"]  # type: ignore[no-any-return]
+        now = self.clock()
+        cached = self._manifests.get(customer_key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        manifest = load_manifest(self.storage, customer_key)
+        if manifest is not None:
+            if len(self._manifests) >= CACHE_SIZE:
+                self._manifests.clear()
+            self._manifests[customer_key] = (now + MANIFEST_TTL, manifest)
+        return manifest
+
+    def forget_manifest(self, customer_key: str) -> None:
+        self._manifests.pop(customer_key, None)
 
     def record(
         self,
@@ -322,6 +366,7 @@ class Gate:
         if fresh == self.signer.secrets:
             return False
         self.signer = TokenSigner(fresh, clock=self.clock)
+        self.session_cache.clear()
         return True
 
     # -- pages ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Issue 6 appends the comment threads. A filler is ``(gate, visit, html) -> html``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
 
 DECISIONS = "_decisions/"
+LIVE_START = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->")
 Filler = Callable[["Gate", "Visit", str], str]
 
 
@@ -88,7 +90,7 @@ def fragment(gate: Gate, visit: Visit, path: str) -> str | None:
 
 
 def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
-    slugs = {m.group(1) for m in slots.LIVE_RE.finditer(html)}
+    slugs = set(LIVE_START.findall(html))
     if not slugs:
         return html
     decided = load_decisions(gate, visit.customer_key, slugs)

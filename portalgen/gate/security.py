@@ -87,15 +87,33 @@ def new_session(customer_key: str, contact: str, generation: int, now: float) ->
 
 
 def read_session(
-    signer: TokenSigner, request: Request, *, idle: float, max_age: float
+    signer: TokenSigner,
+    request: Request,
+    *,
+    idle: float,
+    max_age: float,
+    cache: dict[str, tuple[Any, float]] | None = None,
 ) -> SessionData:
     """The request's session; NoSession without a cookie, SessionExpired when it is too
-    old or not ours (a forged cookie is treated like an expired one)."""
+    old or not ours (a forged cookie is treated like an expired one).
+
+    `cache` remembers cookies whose signature was verified (the same bytes always verify
+    the same way); their age is checked every time."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         raise NoSession("no session cookie")
     try:
-        payload, signed_at = signer.verify(SESSION, raw, max_age=idle)
+        known = cache.get(raw) if cache is not None else None
+        if known is None:
+            payload, signed_at = signer.verify(SESSION, raw)
+            if cache is not None:
+                if len(cache) >= 4096:
+                    cache.clear()
+                cache[raw] = (payload, signed_at)
+        else:
+            payload, signed_at = known
+        if signer.clock() - signed_at > idle:
+            raise TokenError("session idle for too long")
         data = SessionData(
             str(payload["k"]),
             str(payload["c"]),
@@ -180,15 +198,22 @@ def delete_cookie(response: Response, name: str, *, path: str, secure: bool) -> 
     response.delete_cookie(name, path=path, secure=secure, httponly=True, samesite="Lax")
 
 
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cache-Control", "private, no-store"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def security_headers(response: Response, *, https: bool) -> None:
+    """The headers of DESIGN.md on every answer; a view's own Cache-Control stays."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cache-Control", "private, no-store")
-    if https:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers, not a dict
+    wanted = (*HEADERS, HSTS) if https else HEADERS
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])

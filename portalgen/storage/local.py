@@ -159,10 +159,29 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         """The file of a key; never outside the root, even through a symlink."""
         validate_key(key)
-        path = self.root.joinpath(*key.split("/"))
+        parts = key.split("/")
+        path = self.root.joinpath(*parts)
+        if self._plain(parts):  # no symbolic link below the root: inside it (the common case)
+            return path
         if not os.path.realpath(path).startswith(self._real_root + os.sep):
             raise InvalidKeyError(f"invalid storage key {key!r}: leads outside {self.root}")
         return path
+
+    def _plain(self, parts: list[str]) -> bool:
+        """Whether no segment of the key is a symbolic link (a few lstat calls, where
+        os.path.realpath would also walk every folder above the root, on every read)."""
+        current = str(self.root)
+        for part in parts:
+            current = f"{current}{os.sep}{part}"
+            try:
+                mode = os.lstat(current).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return True  # nothing further exists: nothing can lead elsewhere
+            except OSError:
+                return False
+            if stat.S_ISLNK(mode):
+                return False
+        return True
 
     def _write_temp(self, path: Path, data: bytes) -> Path:
         """A flushed, fsynced temporary file next to `path` holding `data`."""

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""What the gate costs, next to a baseline measured in the same run.
+
+    .venv/bin/python bench/gate.py [--requests 3000] [--connections 4] [--rounds 3]
+
+Serves one real portal page (a customer's home page, rendered from demo data) with
+waitress in a child process, twice: through the gate (session cookie checked, registry
+re-read, manifest resolved, slots filled, headers set) and, as the baseline, the same
+file by a bare WSGI app on the same server. Keep-alive clients in this process; rounds
+alternate so a noisy neighbour slows both alike; the best round of each counts.
+Target: the gate keeps at least 70 % of the baseline's requests/s.
+
+Then the Lambda handler's import time (`python -X importtime`, bytecode compiled as an
+installed package has it; median of 5 fresh processes) and its cold start (import,
+settings, gate, first request) on a local folder. The machine is shared and noisy: read
+the ratios, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from portalgen.access.grants import AccessService
+from portalgen.access.tokens import TokenSigner
+from portalgen.config import load_settings
+from portalgen.demo import demo_config_text, generate_demo
+from portalgen.gate import create_app
+from portalgen.load import LoadOptions, load_export
+from portalgen.publish.manifest import write_portal
+from portalgen.secret import create_secret_file, load_secrets
+from portalgen.storage import LocalStorage
+
+TODAY = date(2026, 6, 15)
+PAGE = "index.html"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build(workdir: Path) -> tuple[Any, bytes, str]:
+    """A demo customer rendered, published and granted: (settings, page bytes, link)."""
+    from portalgen.render import build_context
+    from portalgen.render.build import build_site
+
+    generate_demo(workdir, customers=2, seed=3, today=TODAY)
+    (workdir / "config.yaml").write_text(demo_config_text(), encoding="utf-8")
+    create_secret_file(workdir / "secret.key")
+    settings = load_settings(workdir / "config.yaml", environ={})
+    export = load_export(workdir, LoadOptions.from_settings(settings, today=TODAY)).export
+    code = export.customers[0].code
+    out = workdir / "built"
+    list(build_site(export, build_context(settings, today=TODAY), out, (code,)))
+    storage = LocalStorage(workdir / "site")
+    signer = TokenSigner(load_secrets(settings.secret_file, environ={}))
+    service = AccessService(
+        storage, signer, base_url=settings.gate.base_url, link_max_age=settings.gate.link_max_age
+    )
+    result = service.grant(code, export.customers[0].emails[:1])
+    folder = out / code
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            kind = (
+                "text/html; charset=utf-8" if path.suffix == ".html" else "application/octet-stream"
+            )
+            files.append((path.relative_to(folder).as_posix(), path.read_bytes(), kind))
+    write_portal(storage, result.entry.customer_key, files)
+    return settings, (folder / PAGE).read_bytes(), result.links[0].url
+
+
+def bare_app(page: bytes) -> Any:
+    """The file's bytes from disk by the smallest WSGI app: a floor, for information."""
+    path = Path(tempfile.mkdtemp()) / PAGE
+    path.write_bytes(page)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = path.read_bytes()
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+        start_response("200 OK", headers)
+        return [body]
+
+    return app
+
+
+def static_app(folder: Path) -> Any:
+    """The baseline: the portal's files served by werkzeug's static file server."""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+
+    return SharedDataMiddleware(NotFound(), {"/": str(folder)}, cache=False)
+
+
+def serve(kind: str, workdir: str, port_queue: Any) -> None:
+    import logging
+
+    from waitress.server import create_server
+
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # no "task queue depth" notes
+    settings = load_settings(Path(workdir) / "config.yaml", environ={})
+    folder = next((Path(workdir) / "built").iterdir())
+    if kind == "gate":
+        app = create_app(settings)
+    elif kind == "static":
+        app = static_app(folder)
+    else:
+        app = bare_app((folder / PAGE).read_bytes())
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="bench")
+    port_queue.put(server.effective_port)  # type: ignore[union-attr]
+    server.run()
+
+
+def sign_in(port: int, link: str) -> str:
+    """Open the link as a browser does; returns the session cookie header."""
+    path = "/l/" + link.rsplit("/l/", 1)[1]
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read().decode()
+    flow = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
+    conn.request(
+        "POST",
+        path,
+        body=f"csrf_token={token}",
+        headers={"Cookie": flow, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 303, response.status
+    cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+    return next(c.split(";", 1)[0] for c in cookies if c.startswith("pg_session="))
+
+
+def load(
+    port: int, path: str, cookie: str, requests: int, connections: int
+) -> tuple[float, list[float]]:
+    """`requests` GETs over `connections` keep-alive connections: (seconds, latencies)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    share = requests // connections
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        mine = []
+        jar = cookie
+        for _ in range(share):
+            start = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": jar})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - start)
+            assert response.status == 200, response.status
+            renewed = response.getheader("Set-Cookie")  # the sliding session, as a browser keeps it
+            if renewed and renewed.startswith("pg_session="):
+                jar = renewed.split(";", 1)[0]
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def import_time() -> tuple[float, float]:
+    """(median ms importing the handler, median ms of a cold start incl. first request)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-c", "import portalgen.gate.lambda_handler"], env=env, check=True
+    )
+    imports = []
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import portalgen.gate.lambda_handler"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        line = next(
+            l for l in out.splitlines() if l.rstrip().endswith("| portalgen.gate.lambda_handler")
+        )
+        imports.append(int(line.split("|")[1]) / 1000)
+    workdir = Path(tempfile.mkdtemp())
+    cold_env = {
+        **env,
+        "PORTALGEN_CONFIG": str(ROOT / "deploy" / "config.yaml"),
+        "PORTALGEN_STORAGE_URL": str(workdir / "site"),
+        "PORTALGEN_BASE_URL": "https://portal.example.es",
+        "PORTALGEN_SECRET": "s" * 40,
+    }
+    script = (
+        "import time; t = time.perf_counter()\n"
+        "import json\nfrom portalgen.gate.lambda_handler import lambda_handler\n"
+        f"event = json.load(open({str(ROOT / 'tests/events/function-url.json')!r}))\n"
+        "event['rawPath'] = event['requestContext']['http']['path'] = '/'\n"
+        "event['requestContext']['http']['method'] = 'GET'\n"
+        "assert lambda_handler(event, None)['statusCode'] == 200\n"
+        "print((time.perf_counter() - t) * 1000)\n"
+    )
+    colds = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", script],
+                env=cold_env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(5)
+    ]
+    return statistics.median(imports), statistics.median(colds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-gate-"))
+    settings, page, link = build(workdir)
+    context = multiprocessing.get_context("fork")
+    servers, ports = {}, {}
+    kinds = ("gate", "static", "bare")
+    for kind in kinds:
+        queue = context.Queue()
+        servers[kind] = context.Process(target=serve, args=(kind, str(workdir), queue), daemon=True)
+        servers[kind].start()
+        ports[kind] = queue.get(timeout=60)
+    try:
+        cookie = sign_in(ports["gate"], link)
+        targets = {
+            "gate": (f"/portal/{PAGE}", cookie),
+            "static": ("/" + PAGE, ""),
+            "bare": ("/" + PAGE, ""),
+        }
+        for kind, (path, c) in targets.items():  # warm up both
+            load(ports[kind], path, c, 200, args.connections)
+        best: dict[str, tuple[float, list[float]]] = {}
+        for _ in range(args.rounds):
+            for kind, (path, c) in targets.items():
+                seconds, latencies = load(ports[kind], path, c, args.requests, args.connections)
+                if kind not in best or seconds < best[kind][0]:
+                    best[kind] = (seconds, latencies)
+    finally:
+        for process in servers.values():
+            process.kill()
+    print(
+        f"One portal page ({len(page) / 1024:.1f} KiB), {args.requests} requests x {args.rounds} rounds, "
+        f"{args.connections} keep-alive connections, waitress with 4 threads:"
+    )
+    rates = {}
+    labels = {
+        "gate": "through the gate",
+        "static": "baseline: werkzeug static files",
+        "bare": "floor: a 5-line WSGI app",
+    }
+    for kind in kinds:
+        seconds, latencies = best[kind]
+        rates[kind] = len(latencies) / seconds
+        p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+        print(
+            f"  {labels[kind]:<32} {rates[kind]:7.0f} requests/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
+        )
+    cost = 1 - rates["gate"] / rates["static"]
+    verdict = "within" if cost <= 0.30 else "OVER"
+    print(
+        f"  the gate costs {cost:.0%} of the baseline's throughput ({verdict} the 30 % target); "
+        f"{1 - rates['gate'] / rates['bare']:.0%} of the floor's"
+    )
+    imported, cold = import_time()
+    print(
+        f"Lambda handler: import {imported:.0f} ms (target < 150 ms); cold start to the first "
+        f"answer {cold:.0f} ms (local folder)"
+    )
+
+
+if __name__ == "__main__":
+    main()
