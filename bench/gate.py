@@ -198,7 +198,9 @@ def import_time() -> tuple[float, float]:
             check=True,
         ).stderr
         line = next(
-            l for l in out.splitlines() if l.rstrip().endswith("| portalgen.gate.lambda_handler")
+            row
+            for row in out.splitlines()
+            if row.rstrip().endswith("| portalgen.gate.lambda_handler")
         )
         imports.append(int(line.split("|")[1]) / 1000)
     workdir = Path(tempfile.mkdtemp())
@@ -241,7 +243,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-gate-"))
-    settings, page, link = build(workdir)
+    _, page, link = build(workdir)
     context = multiprocessing.get_context("fork")
     servers, ports = {}, {}
     kinds = ("gate", "static", "bare")
@@ -269,8 +271,8 @@ def main() -> None:
         for process in servers.values():
             process.kill()
     print(
-        f"One portal page ({len(page) / 1024:.1f} KiB), {args.requests} requests x {args.rounds} rounds, "
-        f"{args.connections} keep-alive connections, waitress with 4 threads:"
+        f"One portal page ({len(page) / 1024:.1f} KiB), {args.requests} requests x "
+        f"{args.rounds} rounds, {args.connections} keep-alive connections, waitress, 4 threads:"
     )
     rates = {}
     labels = {
@@ -282,8 +284,9 @@ def main() -> None:
         seconds, latencies = best[kind]
         rates[kind] = len(latencies) / seconds
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+        rate = rates[kind]
         print(
-            f"  {labels[kind]:<32} {rates[kind]:7.0f} requests/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
+            f"  {labels[kind]:<32} {rate:7.0f} requests/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
         )
     cost = 1 - rates["gate"] / rates["static"]
     verdict = "within" if cost <= 0.30 else "OVER"

@@ -13,7 +13,7 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -167,7 +167,7 @@ class LocalStorage:
             raise InvalidKeyError(f"invalid storage key {key!r}: leads outside {self.root}")
         return path
 
-    def _plain(self, parts: list[str]) -> bool:
+    def _plain(self, parts: Sequence[str]) -> bool:
         """Whether no segment of the key is a symbolic link (a few lstat calls, where
         os.path.realpath would also walk every folder above the root, on every read)."""
         current = str(self.root)
