@@ -194,6 +194,7 @@ def _load_export(state: CliState, exports: tuple[Path, ...], input_format: str |
 
 
 def _publish(state: CliState, settings: Settings, export: Export, codes: Sequence[str]) -> None:
+    """Publish the granted customers now (portalgen.publish.publish_export, issue 4)."""
     from portalgen import publish
 
     publish_export = getattr(publish, "publish_export", None)
@@ -202,7 +203,15 @@ def _publish(state: CliState, settings: Settings, export: Export, codes: Sequenc
             "this portalgen cannot publish yet; grant with --no-publish and publish later"
         )
     report = publish_export(settings, export, only=tuple(codes))
-    click.echo(f"Published: {report}")
+    for outcome in report.failed:
+        click.secho(f"{outcome.code}: not published: {outcome.reason}", err=True, fg="red")
+    count = report.published
+    click.echo(f"Published {count} portal{'s' if count != 1 else ''} ({report.seconds:.1f} s).")
+    if report.failed:
+        raise click.ClickException(
+            "some portals could not be published; their links work once `portalgen publish` "
+            "has published them"
+        )
 
 
 # -- revoke, reset, link ----------------------------------------------------------------------
