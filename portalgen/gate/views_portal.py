@@ -66,11 +66,17 @@ def _is_page(path: str, entry: FileEntry) -> bool:
 
 
 def _blob(gate: Gate, visit: Visit, entry: FileEntry) -> bytes:
+    """A page's or asset's bytes. Blobs are content-addressed (their name is their
+    SHA-256), so bytes read once stay right: kept in memory, keyed by customer and hash."""
     from portalgen.publish.manifest import blob_key
 
-    data = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
-    if data is None:  # deleted under us (revoke, garbage collection): gone
-        raise errors.NotFound("blob missing")
+    key = blob_key(visit.customer_key, entry.sha256)
+    data = gate.blobs.get(key)
+    if data is None:
+        data = gate.storage.get(key)
+        if data is None:  # deleted under us (revoke, garbage collection): gone
+            raise errors.NotFound("blob missing")
+        gate.blobs.put(key, data)
     return data
 
 
