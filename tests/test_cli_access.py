@@ -273,3 +273,32 @@ def test_serve_runs_the_gate(fresh_demo: Path) -> None:
         process.kill()
         output = process.communicate(timeout=10)[0].decode()
     assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_access_list_shows_the_last_visit_from_the_audit_log(fresh_demo: Path) -> None:
+    from datetime import UTC, datetime
+
+    from portalgen.audit.events import new_event
+
+    run(fresh_demo, "grant", "C00001", "--no-publish", "--export", str(fresh_demo))
+    log = AuditLog(fresh_demo / "audit.jsonl")
+    log.append(
+        new_event(
+            "session.started",
+            "C00001",
+            contact="a@b.es",
+            now=datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
+        )
+    )
+    log.append(
+        new_event(
+            "document.viewed",
+            "C00001",
+            contact="a@b.es",
+            now=datetime(2026, 6, 3, 9, 30, tzinfo=UTC),
+        )
+    )
+    listing = run(fresh_demo, "access", "list").output
+    assert "03/06/2026 11:30" in listing  # Europe/Madrid
+    data = json.loads(run(fresh_demo, "access", "list", "--json").output)
+    assert data[0]["last_visit"].startswith("2026-06-03T09:30")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from waitress.server import create_server
 
@@ -133,3 +134,24 @@ def test_access_code_form_forced_change_then_the_portal(
     again.get_by_label("Access code").fill("my-own-code-2026")
     again.get_by_role("button", name="Continue").click()
     again.wait_for_url(f"{served}/portal/")
+
+
+def test_the_gate_pages_are_accessible(
+    browser: Browser, served: str, gate_world: GateWorld
+) -> None:
+    with_code(gate_world, "C00007")
+    page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+    axe = Axe()
+    pages = []
+    page.goto(at(served, gate_world.link("C00007")))
+    pages.append(("link", axe.run(page)))
+    page.get_by_role("button", name="Abrir mi portal").click()
+    page.wait_for_url(f"{served}/code")
+    pages.append(("code", axe.run(page)))
+    page.goto(f"{served}/l/broken")
+    pages.append(("refusal", axe.run(page)))
+    for name, results in pages:
+        serious = [
+            v for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], (name, [v["id"] for v in serious])
