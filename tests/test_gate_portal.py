@@ -202,3 +202,6 @@ def test_revoke_kills_link_session_and_presigned_url_on_s3(
     assert status in (403, 404) and not body.startswith(b"%PDF")
     assert list(world.storage.list(f"portals/{world.key('C00007')}/")) == []
     assert signed_in(world, "C00008").get("/portal/").status_code == 200  # others untouched
+    events = [json.loads(world.storage.get(i.key) or b"{}") for i in world.storage.list("_events/")]
+    assert [e["type"] for e in events].count("session.started") == 2  # on S3: one object each
+    assert not (tmp_path / "audit.jsonl").exists()
