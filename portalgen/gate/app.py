@@ -30,6 +30,7 @@ from portalgen.access.registry import AccessRegistry, entry_key
 from portalgen.access.tokens import SESSION, TokenSigner, contact_id
 from portalgen.gate import errors, pages, security
 from portalgen.gate.i18n import negotiate, translations
+from portalgen.gate.memory import BlobCache
 from portalgen.gate.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -400,30 +401,6 @@ class Gate:
 
     def link_max_age(self, entry: RegistryEntry) -> timedelta:
         return entry.link_max_age or self.settings.link_max_age
-
-
-class BlobCache:
-    """Small immutable files (pages, theme assets) by storage key, up to a memory budget."""
-
-    MAX_ITEM = 512 * 1024
-    BUDGET = 32 * 1024 * 1024
-
-    def __init__(self) -> None:
-        self._items: dict[str, bytes] = {}
-        self._size = 0
-
-    def get(self, key: str) -> bytes | None:
-        return self._items.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        if len(data) > self.MAX_ITEM:
-            return
-        if self._size + len(data) > self.BUDGET:
-            self._items.clear()
-            self._size = 0
-        if key not in self._items:
-            self._items[key] = data
-            self._size += len(data)
 
 
 def _contact_by_id(entry: RegistryEntry, contact: str) -> Contact | None:
