@@ -302,3 +302,25 @@ def test_access_list_shows_the_last_visit_from_the_audit_log(fresh_demo: Path) -
     assert "03/06/2026 11:30" in listing  # Europe/Madrid
     data = json.loads(run(fresh_demo, "access", "list", "--json").output)
     assert data[0]["last_visit"].startswith("2026-06-03T09:30")
+
+
+def _can_publish() -> bool:
+    import portalgen.publish
+
+    return hasattr(portalgen.publish, "publish_export")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _can_publish(), reason="publish_export (issue 4) is not on this branch yet")
+def test_grant_publishes_the_portal_at_once(fresh_demo: Path) -> None:
+    from portalgen.publish.manifest import load_manifest
+
+    result = run(fresh_demo, "grant", "C00003", "--export", str(fresh_demo))
+    assert result.exit_code == 0, result.output
+    assert "Published 1 portal" in result.output
+    entry = registry(fresh_demo).find("C00003")
+    assert entry is not None
+    manifest = load_manifest(LocalStorage(fresh_demo / "site"), entry.customer_key)
+    assert manifest is not None and manifest.get("index.html") is not None
+    others = [e for e in registry(fresh_demo).entries() if e.customer != "C00003"]
+    assert others == []  # only the granted customer was published
