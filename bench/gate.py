@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """What the gate costs, next to a baseline measured in the same run.
 
-    .venv/bin/python bench/gate.py [--requests 1500] [--connections 4] [--rounds 8]
+    .venv/bin/python bench/gate.py [--requests 1500] [--connections 4] [--rounds 6] [--threads 1 4]
 
 Serves one real portal page (a customer's home page, rendered from demo data) with
-waitress in a child process, twice: through the gate (session cookie checked, registry
+waitress in a child process (with 1 worker thread — one request at a time, like a Lambda
+instance — and with 4), three ways: through the gate (session cookie checked, registry
 re-read, manifest resolved, slots filled, headers set) and, as the baseline, the same
 file by werkzeug's static file server on the same server (and, for information, by a
 bare 5-line WSGI app). Keep-alive clients in this process, pinned to another CPU than the
@@ -102,7 +103,7 @@ def static_app(folder: Path) -> Any:
     return SharedDataMiddleware(NotFound(), {"/": str(folder)}, cache=False)
 
 
-def serve(kind: str, workdir: str, port_queue: Any) -> None:
+def serve(kind: str, workdir: str, threads: int, port_queue: Any) -> None:
     import logging
 
     pin(0)
@@ -117,7 +118,7 @@ def serve(kind: str, workdir: str, port_queue: Any) -> None:
         app = static_app(folder)
     else:
         app = bare_app((folder / PAGE).read_bytes())
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="bench")
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="bench")
     port_queue.put(server.effective_port)  # type: ignore[union-attr]
     server.run()
 
@@ -243,23 +244,25 @@ def import_time() -> tuple[float, float]:
     return statistics.median(imports), statistics.median(colds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=1500)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=8)
-    args = parser.parse_args()
+LABELS = {
+    "gate": "through the gate",
+    "static": "baseline: werkzeug static files",
+    "bare": "floor: a 5-line WSGI app",
+}
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-gate-"))
-    pin(1)
-    _, page, link = build(workdir)
+
+def measure(
+    workdir: Path, link: str, threads: int, args: argparse.Namespace
+) -> dict[str, tuple[float, list[float]]]:
+    """Best round of each server kind, with `threads` waitress worker threads."""
     context = multiprocessing.get_context("fork")
     servers, ports = {}, {}
-    kinds = ("gate", "static", "bare")
-    for kind in kinds:
+    for kind in LABELS:
         queue = context.Queue()
-        servers[kind] = context.Process(target=serve, args=(kind, str(workdir), queue), daemon=True)
-        servers[kind].start()
+        process = context.Process(target=serve, args=(kind, str(workdir), threads, queue))
+        process.daemon = True
+        process.start()
+        servers[kind] = process
         ports[kind] = queue.get(timeout=60)
     try:
         cookie = sign_in(ports["gate"], link)
@@ -268,7 +271,7 @@ def main() -> None:
             "static": ("/" + PAGE, ""),
             "bare": ("/" + PAGE, ""),
         }
-        for kind, (path, c) in targets.items():  # warm up both
+        for kind, (path, c) in targets.items():  # warm up
             load(ports[kind], path, c, 200, args.connections)
         best: dict[str, tuple[float, list[float]]] = {}
         for _ in range(args.rounds):
@@ -276,33 +279,45 @@ def main() -> None:
                 seconds, latencies = load(ports[kind], path, c, args.requests, args.connections)
                 if kind not in best or seconds < best[kind][0]:
                     best[kind] = (seconds, latencies)
+        return best
     finally:
         for process in servers.values():
             process.kill()
-    print(
-        f"One portal page ({len(page) / 1024:.1f} KiB), {args.requests} requests x "
-        f"{args.rounds} rounds, {args.connections} keep-alive connections, waitress, 4 threads:"
-    )
+
+
+def report(best: dict[str, tuple[float, list[float]]], threads: int) -> None:
+    print(f"waitress with {threads} worker thread{'s' if threads > 1 else ''}:")
     rates = {}
-    labels = {
-        "gate": "through the gate",
-        "static": "baseline: werkzeug static files",
-        "bare": "floor: a 5-line WSGI app",
-    }
-    for kind in kinds:
+    for kind, label in LABELS.items():
         seconds, latencies = best[kind]
-        rates[kind] = len(latencies) / seconds
+        rates[kind] = rate = len(latencies) / seconds
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
-        rate = rates[kind]
-        print(
-            f"  {labels[kind]:<32} {rate:7.0f} requests/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
-        )
+        print(f"  {label:<32} {rate:7.0f} requests/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
     cost = 1 - rates["gate"] / rates["static"]
     verdict = "within" if cost <= 0.30 else "OVER"
     print(
         f"  the gate costs {cost:.0%} of the baseline's throughput ({verdict} the 30 % target); "
         f"{1 - rates['gate'] / rates['bare']:.0%} of the floor's"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-gate-"))
+    pin(1)
+    _, page, link = build(workdir)
+    print(
+        f"One portal page ({len(page) / 1024:.1f} KiB), {args.requests} requests x "
+        f"{args.rounds} rounds over {args.connections} keep-alive connections, server on one CPU."
+    )
+    for threads in args.threads:
+        report(measure(workdir, link, threads, args), threads)
     imported, cold = import_time()
     print(
         f"Lambda handler: import {imported:.0f} ms (target < 150 ms); cold start to the first "
