@@ -226,17 +226,49 @@ class PublishSettings:
     gc_grace: timedelta = timedelta(hours=1)
 
 
+def _check_port(value: int) -> None:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"expected a port number from 1 to 65535, found {value}")
+
+
+def _check_address(value: str) -> None:
+    """An email address, optionally with a display name: ``Mi Empresa <f@example.es>``."""
+    if value and not re.fullmatch(r"(?:[^<>@]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)", value):
+        raise ValueError(f"expected an email address like facturas@example.es, found {value!r}")
+
+
+def _check_addresses(value: str) -> None:
+    for part in value.split(","):
+        if part.strip():
+            _check_address(part.strip())
+
+
+def _check_reminders(value: tuple[int, ...]) -> None:
+    if len(set(value)) != len(value):
+        raise ValueError(f"each day may appear once, found {list(value)}")
+    if any(not -90 <= day <= 365 for day in value):
+        raise ValueError(
+            f"expected days from -90 to 365 relative to the due date, found {list(value)}"
+        )
+
+
 @dataclass(frozen=True)
 class MailSettings:
     backend: Literal["none", "smtp", "ses"] = "none"
     host: str = "localhost"
-    port: int = 587
+    port: int = field(default=587, metadata=check(_check_port))
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str = ""
     password_env: str = "PORTALGEN_SMTP_PASSWORD"  # noqa: S105 - a variable name
-    from_address: str = ""
-    reply_to: str = ""
-    staff_address: str = ""
+    ca_file: Path | None = None
+    timeout: timedelta = timedelta(seconds=30)
+    ses_region: str = ""
+    ses_configuration_set: str = ""
+    from_address: str = field(default="", metadata=check(_check_address))
+    reply_to: str = field(default="", metadata=check(_check_address))
+    staff_address: str = field(default="", metadata=check(_check_addresses))
+    reminders: tuple[int, ...] = field(default=(-3, 0, 7, 30), metadata=check(_check_reminders))
+    outbox: Path = Path("outbox")
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,7 @@ class AccessError(PortalgenError):
 
 class FetchError(PortalgenError):
     """Downloading an export from an invoicing program's API failed."""
+
+
+class MailError(PortalgenError):
+    """An email could not be composed or sent (the mail server, SES, a refused address)."""

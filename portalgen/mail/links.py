@@ -1,0 +1,110 @@
+"""Messages that carry a link: the invitation, a new link after a reset, a link on request.
+
+The access code never travels by email: when the customer uses one, the message only
+says that the portal will ask for it and that it comes another way (phone, message).
+Nothing here is given the code, so nothing here can leak it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Literal
+
+from portalgen.access.entry import RegistryEntry
+from portalgen.config import Settings
+from portalgen.errors import PortalgenError
+from portalgen.mail.mailer import Mailer
+from portalgen.mail.message import make_address
+from portalgen.storage import Storage
+
+Reason = Literal["invitation", "reset", "link", "requested"]
+log = logging.getLogger("portalgen.mail")
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    url: str  # <gate base_url>/l/<token>
+    expires: datetime
+
+
+# Makes a fresh link for one contact of a customer (the gate's signed tokens).
+LinkMaker = Callable[[RegistryEntry, str], PortalLink]
+
+
+def compose_access_message(
+    mailer: Mailer,
+    reason: Reason,
+    *,
+    contact: str,
+    link: PortalLink,
+    language: str,
+    customer_name: str = "",
+    uses_code: bool = False,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The invitation (``invitation``) or a fresh link (``reset``, ``link``, ``requested``)."""
+    context = {
+        "reason": reason,
+        "customer_name": customer_name,
+        "link": link,
+        "uses_code": uses_code,
+    }
+    kind = "invitation" if reason == "invitation" else "new_link"
+    to = [make_address(contact, customer_name)]
+    return mailer.compose(kind, language, to, context, now=now)
+
+
+def link_expiry(settings: Settings, entry: RegistryEntry, now: datetime | None = None) -> datetime:
+    """When a link made now for `entry` stops working."""
+    max_age = entry.link_max_age or settings.gate.link_max_age
+    return (now or datetime.now(UTC)) + max_age
+
+
+def make_link_sender(
+    settings: Settings, storage: Storage, mailers: Callable[[], Mailer] | None = None
+) -> Callable[[RegistryEntry, str, str], bool]:
+    """`send_link(entry, contact, link)` for the gate's "email me a new link" page.
+
+    Sends the ``requested`` message in the language of the customer's published portal,
+    through a mailer of its own each time (the gate's threads share nothing). Never
+    raises for a mail problem (the page answers the same whatever happens, so nobody
+    learns whether an address is known): it logs it and returns False.
+    """
+    if mailers is None:
+        from portalgen.mail.mailer import MailerFactory
+
+        mailers = MailerFactory(settings)
+
+    def send_link(entry: RegistryEntry, contact: str, link: str) -> bool:
+        try:
+            with mailers() as mailer:
+                message = compose_access_message(
+                    mailer,
+                    "requested",
+                    contact=contact,
+                    link=PortalLink(link, link_expiry(settings, entry)),
+                    language=_portal_language(settings, storage, entry),
+                    uses_code=entry.access_code is not None,
+                )
+                mailer.send(message)
+        except PortalgenError as exc:
+            log.warning("could not email a new link to a contact of %s: %s", entry.customer, exc)
+            return False
+        return True
+
+    return send_link
+
+
+def _portal_language(settings: Settings, storage: Storage, entry: RegistryEntry) -> str:
+    from portalgen.publish.manifest import load_manifest
+    from portalgen.render.i18n import language_of
+
+    try:
+        manifest = load_manifest(storage, entry.customer_key)
+    except ValueError:
+        manifest = None
+    return language_of(manifest.language if manifest is not None else "", settings)

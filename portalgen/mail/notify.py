@@ -1,0 +1,325 @@
+"""The nightly digest: one message per contact of each granted customer, with a fresh link.
+
+For every customer with portal access, `notify_customers` works out what is new for each
+contact since their last message (planner.py), sends one digest with a fresh link, and
+records it (state.py) — the record is written before the message goes and confirmed
+after, so a rerun, or a run after a crash, never announces the same thing twice.
+
+A failure (an address refused, the server down or dropping the connection) is reported
+for that customer and contact, leaves their items unrecorded so the next run tries
+again, and never stops the others. After a few server failures in a row the rest of
+the run stops trying the server (each attempt could wait for a timeout) and reports
+those customers as not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from portalgen.access.entry import RegistryEntry
+from portalgen.access.registry import AccessRegistry
+from portalgen.config import Settings
+from portalgen.errors import AccessError, MailError, PortalgenError, StorageError
+from portalgen.mail.links import LinkMaker
+from portalgen.mail.mailer import Mailer
+from portalgen.mail.message import make_address
+from portalgen.mail.planner import ContactPlan, Item, customer_items, digest_sections, plan_contact
+from portalgen.mail.senders import MessageRefused, ServerUnavailable
+from portalgen.mail.state import NotifyState, StateStore
+from portalgen.model import CustomerData, Export, slugify_number
+from portalgen.publish.manifest import load_manifest
+from portalgen.storage import Storage
+
+SERVER_FAILURES_TO_GIVE_UP = 3
+READ_THREADS = 8
+# A `sending` mark older than this was left by a run that stopped (see state.py).
+INTERRUPTED_AFTER = timedelta(minutes=15)
+
+
+@dataclass
+class CustomerResult:
+    code: str
+    messages: int = 0  # sent (or written, in a dry run)
+    items: int = 0  # items announced in them
+    failures: list[str] = field(default_factory=list)  # "contact: reason"
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.code,
+            "messages": self.messages,
+            "items": self.items,
+            "failures": self.failures,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class NotifyReport:
+    customers: list[CustomerResult] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def messages(self) -> int:
+        return sum(c.messages for c in self.customers)
+
+    @property
+    def failed(self) -> list[CustomerResult]:
+        return [c for c in self.customers if c.failures]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "messages": self.messages,
+            "customers_notified": sum(1 for c in self.customers if c.messages),
+            "customers_failed": len(self.failed),
+            "customers": [c.to_dict() for c in self.customers if c.messages or c.failures],
+        }
+
+
+@dataclass
+class _Customer:
+    """One customer, read and planned (phase one), ready to send to (phase two)."""
+
+    data: CustomerData
+    entry: RegistryEntry
+    state: NotifyState
+    version: str | None
+    plans: list[ContactPlan]
+    error: str = ""
+
+
+def notify_customers(
+    settings: Settings,
+    export: Export,
+    *,
+    storage: Storage,
+    mailer: Mailer,
+    make_link: LinkMaker,
+    only: Collection[str] = (),
+    today: date | None = None,
+    now: datetime | None = None,
+) -> NotifyReport:
+    """Send tonight's digests to every granted customer of `export` (or those in `only`)."""
+    today = today or settings.today()
+    by_code = export.by_customer()
+    unknown = sorted(set(only) - set(by_code))
+    if unknown:
+        raise AccessError(f"customer {unknown[0]} is not in the export")
+    codes = [c for c in by_code if not only or c in only]
+    registry = AccessRegistry(storage)
+    run = _Run(settings, storage, mailer, make_link, today, now)
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        entries = dict(zip(codes, pool.map(registry.find, codes), strict=True))
+        targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
+        prepared = list(pool.map(run.prepare, targets))
+    report = NotifyReport(dry_run=mailer.dry_run)
+    for customer in prepared:
+        result = run.deliver(customer)
+        if result.messages or result.failures or result.notes:
+            report.customers.append(result)
+    return report
+
+
+class _Run:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        mailer: Mailer,
+        make_link: LinkMaker,
+        today: date,
+        now: datetime | None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.store = StateStore(storage)
+        self.mailer = mailer
+        self.make_link = make_link
+        self.today = today
+        self.now = now
+        self.zone = ZoneInfo(settings.timezone)
+        self.server_failures = 0
+
+    # -- phase one: read and plan (in threads; reads only) -------------------------------------
+
+    def prepare(self, target: tuple[CustomerData, RegistryEntry]) -> _Customer:
+        data, entry = target
+        try:
+            state, version = self.store.load(entry.customer_key, entry.customer)
+            items = customer_items(data, self.today, self.settings.mail.reminders)
+            plans = self._plan(data, entry, state, items, None)
+            if plans:  # something may be new: look at what is published and decided
+                published = self._published(entry, items)
+                items = self._undecided(entry, items)
+                plans = self._plan(data, entry, state, items, published)
+        except PortalgenError as exc:
+            return _Customer(data, entry, NotifyState(entry.customer), None, [], str(exc))
+        return _Customer(data, entry, state, version, plans)
+
+    def _plan(
+        self,
+        data: CustomerData,
+        entry: RegistryEntry,
+        state: NotifyState,
+        items: list[Item],
+        published: Collection[str] | None,
+    ) -> list[ContactPlan]:
+        paths = {i.path for i in items} if published is None else published
+        plans = []
+        for contact in entry.contacts:
+            if not contact.enabled:
+                continue
+            plan = plan_contact(
+                contact.email,
+                items,
+                state.known(contact.email),
+                baseline=self._baseline(entry, contact.created_at),
+                published=paths,
+                opted_out=not data.customer.notify,
+            )
+            if plan.send or plan.settle:
+                plans.append(plan)
+        return plans
+
+    def _baseline(self, entry: RegistryEntry, contact_since: datetime) -> date:
+        """The day the contact got access: older news was covered by the invitation."""
+        since = max(contact_since, entry.granted_at or contact_since)
+        return since.astimezone(self.zone).date()
+
+    def _published(self, entry: RegistryEntry, items: Iterable[Item]) -> set[str]:
+        try:
+            manifest = load_manifest(self.storage, entry.customer_key)
+        except ValueError as exc:
+            raise StorageError(f"the published portal's manifest is damaged ({exc})") from None
+        if manifest is None:
+            return set()
+        return {i.path for i in items if i.path in manifest.files}
+
+    def _undecided(self, entry: RegistryEntry, items: list[Item]) -> list[Item]:
+        """Quotes decided in the portal since the export was made are not awaiting a decision."""
+        if not any(i.kind == "quote" for i in items):
+            return items
+        prefix = f"_decisions/{entry.customer_key}/"
+        decided = {
+            info.key.removeprefix(prefix).removesuffix(".json")
+            for info in self.storage.list(prefix)
+        }
+        return [
+            i for i in items if i.kind != "quote" or slugify_number(i.view["number"]) not in decided
+        ]
+
+    # -- phase two: send and record, one customer at a time ------------------------------------
+
+    def deliver(self, customer: _Customer) -> CustomerResult:
+        result = CustomerResult(customer.entry.customer)
+        if customer.error:
+            result.failures.append(customer.error)
+            return result
+        try:
+            self._settle_interrupted(customer, result)
+        except PortalgenError as exc:
+            result.failures.append(str(exc))
+            return result
+        for plan in customer.plans:
+            try:
+                self._deliver_plan(customer, plan, result)
+            except MailError as exc:
+                result.failures.append(f"{plan.contact}: {exc}")
+            except PortalgenError as exc:  # storage trouble: stop with this customer
+                result.failures.append(f"{plan.contact}: {exc}")
+                break
+        return result
+
+    def _settle_interrupted(self, customer: _Customer, result: CustomerResult) -> None:
+        """Messages an earlier run was sending when it stopped: counted as sent, said once.
+
+        A recent ``sending`` mark may be another run's message in flight: left alone."""
+        state = customer.state
+        before = self._stamp(-INTERRUPTED_AFTER)
+        found = {c.email: state.interrupted(c.email, before) for c in customer.entry.contacts}
+        found = {contact: items for contact, items in found.items() if items}
+        for contact, items in sorted(found.items()):
+            result.notes.append(
+                f"{contact}: an earlier run stopped while sending a message about "
+                f"{', '.join(items)}; it may not have arrived, and is not sent again"
+            )
+            state.mark(contact, items, "interrupted", self._stamp())
+        if found and not self.mailer.dry_run:
+            customer.version = self.store.save(customer.entry.customer_key, state, customer.version)
+
+    def _deliver_plan(self, customer: _Customer, plan: ContactPlan, result: CustomerResult) -> None:
+        # Settled on their own (before the access, opted out), or only with the message
+        # they ride in (a reminder of an invoice announced in it).
+        alone = [(i, h) for i, h in plan.settle if not h.startswith("with:")]
+        riding = [(i, h) for i, h in plan.settle if h.startswith("with:")]
+        self._record(customer, plan.contact, alone)
+        if not plan.send:
+            self._save(customer)
+            return
+        if self.server_failures >= SERVER_FAILURES_TO_GIVE_UP:
+            self._save(customer)
+            raise ServerUnavailable("not sent: the mail server failed several times in a row")
+        message = self._compose(customer, plan)
+        message_id = str(message["Message-ID"])
+        ids = [i.id for i in plan.send]
+        # Recorded before it goes: a crash from here on never sends it twice.
+        self._record(customer, plan.contact, [(i, "sending") for i in ids] + riding, message_id)
+        self._save(customer)
+        try:
+            self.mailer.send(message)
+        except (MessageRefused, ServerUnavailable) as exc:
+            if isinstance(exc, ServerUnavailable):
+                self.server_failures += 1
+            # Not sent: forgotten, so the next run tries again.
+            customer.state.forget(plan.contact, ids + [i for i, _ in riding])
+            self._save(customer)
+            raise
+        self.server_failures = 0
+        result.messages += 1
+        result.items += len(ids)
+        self._record(customer, plan.contact, [(i, "sent") for i in ids], message_id)
+        self._save(customer)
+
+    def _record(
+        self,
+        customer: _Customer,
+        contact: str,
+        marks: Iterable[tuple[str, str]],
+        message_id: str = "",
+    ) -> None:
+        stamp = self._stamp()
+        for item, how in marks:
+            customer.state.mark(contact, [item], how, stamp, message_id)
+
+    def _save(self, customer: _Customer) -> None:
+        """Write the customer's record (never in a dry run: it sends nothing)."""
+        if not self.mailer.dry_run:
+            key = customer.entry.customer_key
+            customer.version = self.store.save(key, customer.state, customer.version)
+
+    def _compose(self, customer: _Customer, plan: ContactPlan) -> EmailMessage:
+        from portalgen.render.i18n import language_of
+
+        person = customer.data.customer
+        link = self.make_link(customer.entry, plan.contact)
+        context = {
+            "customer": person,
+            "news": digest_sections(plan.send),
+            "only_reminders": all(i.kind == "reminder" for i in plan.send),
+            "link": link,
+            "today": self.today,
+        }
+        language = language_of(person.language, self.settings)
+        to = [make_address(plan.contact, person.display_name)]
+        return self.mailer.compose("digest", language, to, context, now=self.now)
+
+    def _stamp(self, offset: timedelta = timedelta(0)) -> str:
+        when = (self.now or datetime.now(UTC)) + offset
+        return when.astimezone(UTC).isoformat(timespec="seconds")

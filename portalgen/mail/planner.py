@@ -1,0 +1,174 @@
+"""What to tell each contact tonight: pure functions from the customer's data and the record.
+
+`customer_items` lists everything a digest can mention, each under a stable id:
+
+- ``invoice:<number>``            a new invoice
+- ``quote:<number>``              a quote awaiting the customer's decision
+- ``order:<number>:shipped``      an order shipped (or already delivered)
+- ``payment:<number>``            a payment received
+- ``reminder:<number>:<day>``     an unpaid invoice coming due or overdue, ``day`` being the
+                                  step of ``mail.reminders`` (-3, 0, 7, 30...) it is at
+
+`plan_contact` compares them with what the contact was already told and decides what
+goes into tonight's message. An item is only announced once its page is in the
+customer's published portal, so a message never points at something the portal does
+not show yet (it waits for the next run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from portalgen.ledger import due_date, outstanding, payments_by_invoice, quote_is_open
+from portalgen.model import AnyDocument, CustomerData, QuoteStatus
+
+ItemKind = Literal["reminder", "quote", "invoice", "order", "payment"]
+KIND_ORDER: tuple[ItemKind, ...] = ("reminder", "quote", "invoice", "order", "payment")
+PAYMENTS_PAGE = "payments/index.html"
+_FOLDER = {"quote": "quotes", "order": "orders", "invoice": "invoices"}
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    kind: ItemKind
+    when: date  # when it happened (or when the reminder falls due)
+    path: str  # the portal page that shows it
+    view: Mapping[str, Any]  # what the message says about it
+
+
+@dataclass(frozen=True)
+class ContactPlan:
+    contact: str
+    send: tuple[Item, ...]  # tonight's message (empty: no message)
+    settle: tuple[tuple[str, str], ...]  # (item id, how) recorded without a message
+
+
+def _page(doc: AnyDocument) -> str:
+    return f"{_FOLDER[doc.kind]}/{doc.slug}.html"
+
+
+def customer_items(
+    data: CustomerData,
+    today: date,
+    schedule: Iterable[int],
+    decided: Mapping[str, QuoteStatus] | None = None,
+) -> list[Item]:
+    """Every item the customer's digests can mention, as of `today`.
+
+    `decided` maps a quote's slug to a decision made in the portal (it is no longer
+    awaiting one, whatever the export says).
+    """
+    decided = decided or {}
+    items: list[Item] = []
+    receipts = payments_by_invoice(data.payments)
+    for quote in data.quotes:
+        if quote.issue_date <= today and quote_is_open(quote, today, decided.get(quote.slug)):
+            view = {
+                "number": quote.number,
+                "issued": quote.issue_date,
+                "total": quote.totals.total,
+                "valid_until": quote.valid_until,
+            }
+            items.append(
+                Item(f"quote:{quote.number}", "quote", quote.issue_date, _page(quote), view)
+            )
+    for invoice in data.invoices:
+        if invoice.issue_date > today:
+            continue
+        mine = receipts.get(invoice.number, ())
+        due = due_date(invoice, mine)
+        rest = outstanding(invoice, mine, today)
+        view = {
+            "number": invoice.number,
+            "issued": invoice.issue_date,
+            "total": invoice.totals.total,
+            "due": due,
+            "outstanding": rest,
+            "corrective": invoice.is_corrective,
+        }
+        page = _page(invoice)
+        items.append(Item(f"invoice:{invoice.number}", "invoice", invoice.issue_date, page, view))
+        step = _reminder_step(due, today, schedule) if not rest.is_zero() else None
+        if due is not None and step is not None:
+            reminder = {**view, "days": (due - today).days}
+            when = due + timedelta(days=step)
+            items.append(
+                Item(f"reminder:{invoice.number}:{step}", "reminder", when, page, reminder)
+            )
+    for order in data.orders:
+        if order.status in ("shipped", "delivered"):
+            shipped = order.shipped_date or order.delivered_date or order.issue_date
+            view = {
+                "number": order.number,
+                "shipped": shipped,
+                "delivered": order.delivered_date if order.status == "delivered" else None,
+                "expected": order.expected_delivery_date,
+            }
+            items.append(
+                Item(f"order:{order.number}:shipped", "order", shipped, _page(order), view)
+            )
+    for payment in data.payments:
+        paid = payment.paid_date
+        if paid is not None and paid <= today and payment.amount.amount > 0:
+            view = {
+                "number": payment.number,
+                "invoice": payment.invoice,
+                "amount": payment.amount,
+                "paid": paid,
+            }
+            items.append(Item(f"payment:{payment.number}", "payment", paid, PAYMENTS_PAGE, view))
+    return items
+
+
+def _reminder_step(due: date | None, today: date, schedule: Iterable[int]) -> int | None:
+    """The latest step of the schedule that has come (only the latest is ever sent)."""
+    if due is None:
+        return None
+    reached = [day for day in schedule if due + timedelta(days=day) <= today]
+    return max(reached) if reached else None
+
+
+def plan_contact(
+    contact: str,
+    items: Iterable[Item],
+    known: Collection[str],
+    *,
+    baseline: date,
+    published: Collection[str],
+    opted_out: bool = False,
+) -> ContactPlan:
+    """What to send `contact` now, and what to record as settled without a message.
+
+    `known`: item ids already settled for this contact. `baseline`: the day the contact
+    got access; what happened before it was in the invitation. `published`: the portal
+    paths of the customer's published portal.
+    """
+    send: list[Item] = []
+    settle: list[tuple[str, str]] = []
+    for item in items:
+        if item.id in known or item.path not in published:
+            continue
+        if opted_out:
+            settle.append((item.id, "opted-out"))
+        elif item.when < baseline:
+            settle.append((item.id, "baseline"))
+        else:
+            send.append(item)
+    announced = {i.view["number"] for i in send if i.kind == "invoice"}
+    for item in [i for i in send if i.kind == "reminder" and i.view["number"] in announced]:
+        send.remove(item)  # a new invoice already says when it is due
+        settle.append((item.id, f"with:invoice:{item.view['number']}"))
+    send.sort(key=lambda i: (KIND_ORDER.index(i.kind), i.when, i.id))
+    return ContactPlan(contact, tuple(send), tuple(settle))
+
+
+def digest_sections(items: Iterable[Item]) -> dict[str, list[Mapping[str, Any]]]:
+    """The message's sections: kind → the views of its items, in order."""
+    sections: dict[str, list[Mapping[str, Any]]] = {kind: [] for kind in KIND_ORDER}
+    for item in items:
+        sections[item.kind].append(item.view)
+    return sections

@@ -1,0 +1,148 @@
+"""Emails from templates: ``templates/email/<kind>.txt`` and ``<kind>.html``, per language.
+
+The text template holds the subject (``{% block subject %}``) and the plain-text body;
+the HTML template the same message laid out in the company's colours with inline styles
+(mail programs drop style sheets). Both are translated through the portal's gettext
+catalogs and format money and dates with Babel for the customer's locale. A custom theme
+overrides any of them by name, like the portal's pages (docs/portal.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from portalgen.config import Settings
+from portalgen.formatting import format_date, format_money
+from portalgen.mail.message import Content, InlineImage
+from portalgen.mail.sentences import Sentences
+from portalgen.model import Money
+from portalgen.render.i18n import locale_for, translations
+from portalgen.render.theme import load_theme
+
+# Logos mail programs show; an SVG logo is left out (most of them do not show SVG).
+_IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif"}
+MAX_LOGO_BYTES = 200_000
+
+
+class EmailRenderer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.theme = load_theme(settings)
+        self.logo = _logo(settings)
+        self._envs: dict[str, Environment] = {}
+
+    def env(self, language: str) -> Environment:
+        if language not in self._envs:
+            self._envs[language] = self._make_env(language)
+        return self._envs[language]
+
+    def render(self, kind: str, language: str, **context: Any) -> Content:
+        """The subject and both bodies of the `kind` message (``digest``, ``invitation``...)."""
+        env = self.env(language)
+        text_template = env.get_template(f"email/{kind}.txt")
+        values = {"language": language, **context}
+        subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
+        subject = " ".join(subject.split())
+        text = text_template.render(values)
+        html = env.get_template(f"email/{kind}.html").render(values, subject=subject)
+        images = (self.logo,) if self.logo is not None and self.logo.cid in html else ()
+        return Content(subject, _tidy(text), html, language, images)
+
+    def _make_env(self, language: str) -> Environment:
+        builtin = FileSystemLoader(str(self.theme.default_templates))
+        loaders: list[BaseLoader] = [
+            FileSystemLoader([str(d) for d in self.theme.template_dirs]),
+            PrefixLoader({"default": builtin}),
+        ]
+        env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(("html",), default_for_string=False),
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        catalog = translations(language)
+        env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+        locale = locale_for(language, self.settings)
+        zone = ZoneInfo(self.settings.timezone)
+
+        def money(value: Money | None) -> str:
+            return format_money(value, locale) if value is not None else ""
+
+        def day(value: date | datetime | None, style: str = "long") -> str:
+            return _date(value, locale, style, zone)
+
+        env.filters.update(money=money, date=day, datetime=lambda v: _datetime(v, locale, zone))
+        sentences = Sentences(
+            catalog,
+            money=money,
+            day=day,
+            company=self.settings.company.name,
+            new_link_url=self.settings.gate.base_url.rstrip("/") + "/link",
+        )
+        env.globals.update(sentences.globals())
+        env.globals.update(
+            company=self.settings.company,
+            sections=self.settings.portal.sections,
+            colors={
+                "primary": self.settings.theme.primary_color,
+                "accent": self.settings.theme.accent_color,
+            },
+            font=self.settings.theme.font_family.replace('"', "'"),
+            logo_cid=self.logo.cid if self.logo is not None else None,
+            language=language,
+        )
+        return env
+
+
+def _date(value: date | datetime | None, locale: str, style: str, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(zone).date()
+    return format_date(value, locale, style)
+
+
+def _datetime(value: datetime, locale: str, zone: ZoneInfo) -> str:
+    return str(format_datetime(value.astimezone(zone), "medium", locale=locale))
+
+
+def _logo(settings: Settings) -> InlineImage | None:
+    logo = settings.company.logo
+    if logo is None or logo.suffix.lower() not in _IMAGE_TYPES:
+        return None
+    try:
+        data = logo.read_bytes()
+    except OSError:
+        return None  # `portalgen check` and the build warn about a missing logo
+    if len(data) > MAX_LOGO_BYTES:
+        return None  # a large logo would make every message heavy: show the name instead
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    return InlineImage(f"logo-{digest}@portalgen", data, _IMAGE_TYPES[logo.suffix.lower()])
+
+
+def _tidy(text: str) -> str:
+    """Plain text without trailing spaces or runs of blank lines."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"

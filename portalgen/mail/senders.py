@@ -1,0 +1,261 @@
+"""Where messages go: an SMTP server, Amazon SES, or a folder of .eml files (dry run).
+
+Every sender raises one of two errors, so callers can go on with the next customer:
+
+- `MessageRefused`: this message could not go (its address was refused, its content was
+  rejected); the next message may go through the same connection.
+- `ServerUnavailable`: the server itself is the trouble (unreachable, dropped the
+  connection, refused the login); the sender reconnects on the next message.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+from typing import Any, Protocol
+
+from portalgen.config import MailSettings
+from portalgen.errors import ConfigError, MailError
+from portalgen.mail.message import recipients
+
+
+class MessageRefused(MailError):
+    """This one message was refused (the address, or its content); try the next one."""
+
+
+class ServerUnavailable(MailError):
+    """The mail server or service cannot be used now; the next run tries again."""
+
+
+class Sender(Protocol):
+    description: str  # for messages: "smtp.example.com:587 (STARTTLS)"
+
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def smtp_password(mail: MailSettings, environ: Mapping[str, str]) -> str:
+    if not mail.username:
+        return ""
+    password = environ.get(mail.password_env, "")
+    if not password:
+        raise ConfigError(
+            f"mail.username is set but the environment variable {mail.password_env} "
+            "(mail.password_env) holding the SMTP password is empty"
+        )
+    return password
+
+
+def tls_context(mail: MailSettings) -> ssl.SSLContext:
+    """The system's trusted certificates, plus `mail.ca_file` when given."""
+    context = ssl.create_default_context()
+    if mail.ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(mail.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"mail.ca_file: cannot read {mail.ca_file}: {exc}") from None
+    return context
+
+
+class SmtpSender:
+    """One SMTP connection, opened on the first message and reused for the next ones."""
+
+    def __init__(self, mail: MailSettings, password: str = "") -> None:
+        if mail.username and mail.security == "none":
+            raise ConfigError(
+                "mail.security: none would send the SMTP password unencrypted; "
+                "use starttls or tls (or no mail.username)"
+            )
+        self.mail = mail
+        self.password = password
+        self.description = f"{mail.host}:{mail.port} ({mail.security})"
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        smtp = self._connection()
+        try:
+            refused = smtp.send_message(message, to_addrs=recipients(message))
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise MessageRefused(_refusal(exc.recipients)) from None
+        except smtplib.SMTPSenderRefused as exc:
+            self.close()
+            raise ServerUnavailable(
+                f"{self.description} refused the sender {exc.sender}: {_reply(exc)}"
+            ) from None
+        except smtplib.SMTPDataError as exc:
+            raise MessageRefused(f"the server refused the message: {_reply(exc)}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise ServerUnavailable(f"{self.description}: {_describe(exc)}") from None
+        if refused:  # some recipients refused, others accepted: not all-or-nothing
+            raise MessageRefused(_refusal(refused))
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            return self._smtp
+        mail = self.mail
+        timeout = mail.timeout.total_seconds()
+        smtp: smtplib.SMTP | None = None
+        try:
+            if mail.security == "tls":
+                smtp = smtplib.SMTP_SSL(
+                    mail.host, mail.port, timeout=timeout, context=tls_context(mail)
+                )
+            else:
+                smtp = smtplib.SMTP(mail.host, mail.port, timeout=timeout)
+                if mail.security == "starttls":
+                    smtp.starttls(context=tls_context(mail))
+            if mail.username:
+                smtp.login(mail.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            _abandon(smtp)
+            raise ServerUnavailable(
+                f"{self.description} refused the login of {mail.username}: {_reply(exc)}"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            _abandon(smtp)
+            raise ServerUnavailable(f"{self.description}: {exc}") from None
+        except UnicodeEncodeError:
+            _abandon(smtp)
+            raise ConfigError(
+                "the SMTP user name or password has characters other than plain ASCII, "
+                "which SMTP login cannot send"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            _abandon(smtp)
+            raise ServerUnavailable(
+                f"cannot connect to {self.description}: {_describe(exc)}"
+            ) from None
+        self._smtp = smtp
+        return smtp
+
+
+def _abandon(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        smtp.close()
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else ""
+    return f"{exc.smtp_code} {' '.join(text.split())}".strip()
+
+
+def _refusal(refused: Mapping[str, tuple[int, bytes]]) -> str:
+    parts = [
+        f"{address} ({code} {' '.join(reply.decode('utf-8', 'replace').split())})"
+        for address, (code, reply) in refused.items()
+    ]
+    return "the server refused the address " + ", ".join(parts)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the server closed the connection"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"its certificate is not trusted ({exc.verify_message}); see mail.ca_file"
+    if isinstance(exc, TimeoutError):
+        return "no answer (timed out)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the server running, and the port right?)"
+    return str(exc) or type(exc).__name__
+
+
+# -- Amazon SES ----------------------------------------------------------------------------
+
+# SES errors about one message; anything else is about the account or the service.
+_SES_MESSAGE_ERRORS = {"MessageRejected", "BadRequestException"}
+
+
+class SesSender:
+    """Amazon SES (API v2) raw sends: the very bytes an SMTP server would get."""
+
+    def __init__(self, mail: MailSettings, client: Any = None) -> None:
+        self.mail = mail
+        self.description = f"Amazon SES ({mail.ses_region or 'default region'})"
+        self._client = client
+
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # only when SES is used: the gate must import fast
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 3},
+                connect_timeout=self.mail.timeout.total_seconds(),
+                read_timeout=self.mail.timeout.total_seconds(),
+            )
+            self._client = boto3.client(
+                "sesv2", region_name=self.mail.ses_region or None, config=config
+            )
+        return self._client
+
+    def send(self, message: EmailMessage) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request: dict[str, Any] = {
+            "Destination": {"ToAddresses": recipients(message)},
+            "Content": {"Raw": {"Data": message.as_bytes(policy=SMTP)}},
+        }
+        if self.mail.ses_configuration_set:
+            request["ConfigurationSetName"] = self.mail.ses_configuration_set
+        try:
+            self.client().send_email(**request)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, text = str(error.get("Code", "")), str(error.get("Message", ""))
+            if code in _SES_MESSAGE_ERRORS:
+                raise MessageRefused(f"SES refused the message: {code}: {text}") from None
+            raise ServerUnavailable(f"{self.description}: {code}: {text}") from None
+        except BotoCoreError as exc:
+            raise ServerUnavailable(f"{self.description}: {exc}") from None
+
+    def close(self) -> None:
+        pass
+
+
+# -- dry run -------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._-]+")
+
+
+class OutboxSender:
+    """Writes each message into a folder as an .eml file (open it with any mail program)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.description = f"the folder {folder}"
+        self.written: list[Path] = []
+        self._stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+    def send(self, message: EmailMessage) -> None:
+        to = _UNSAFE.sub("_", ",".join(recipients(message)))[:80]
+        kind = _UNSAFE.sub("_", str(message.get("X-Portalgen-Message", "message")))
+        path = self.folder / f"{self._stamp}-{len(self.written) + 1:04d}-{kind}-{to}.eml"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_bytes(message.as_bytes(policy=SMTP))
+            temporary.replace(path)
+        except OSError as exc:
+            raise ServerUnavailable(f"cannot write {path}: {exc.strerror}") from None
+        self.written.append(path)
+
+    def close(self) -> None:
+        pass

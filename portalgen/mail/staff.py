@@ -1,0 +1,209 @@
+"""Staff notices: each quote decision and comment, emailed as soon as the gate records it.
+
+They go to ``mail.staff_address`` and to the customer's account manager (when the export
+names one), in the business's language, with the comment's text and a link to the
+document, and with Reply-To set to the customer's contact so staff can answer directly.
+
+Each event is sent once: ``_notify/staff/<event id>.json`` is created (if absent) before
+the message goes, and removed again if it could not go. The nightly ``publish --notify``
+sends, from the audit log, the notices of recent events that have no such record (the
+gate could not reach the mail server), so a failure is retried and never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+
+from portalgen.audit.events import ACTION_TYPES, AuditEvent
+from portalgen.config import Settings
+from portalgen.errors import MailError, PortalgenError
+from portalgen.mail.mailer import Mailer
+from portalgen.mail.message import make_address, parse_addresses
+from portalgen.storage import Storage
+
+STAFF_PREFIX = "_notify/staff/"
+BACKLOG = timedelta(days=3)  # the nightly run retries notices of events this recent
+log = logging.getLogger("portalgen.mail")
+_KINDS = {"quotes": "quote", "orders": "order", "delivery-notes": "delivery note"}
+
+
+def notice_key(event_id: str) -> str:
+    return f"{STAFF_PREFIX}{event_id}.json"
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    """What a staff notice says about the customer (from the export, or the gate's view)."""
+
+    name: str = ""
+    account_manager: str = ""
+
+
+def staff_recipients(settings: Settings, account_manager: str = "") -> list[Address]:
+    found = parse_addresses(settings.mail.staff_address)
+    if account_manager.strip():
+        try:
+            manager = make_address(account_manager)
+        except MailError:
+            log.warning("account manager %r is not an email address", account_manager)
+        else:
+            if manager.addr_spec.lower() not in {a.addr_spec.lower() for a in found}:
+                found.append(manager)
+    return found
+
+
+def compose_staff_notice(
+    mailer: Mailer,
+    event: AuditEvent,
+    info: CustomerInfo = CustomerInfo(),
+    *,
+    now: datetime | None = None,
+) -> EmailMessage | None:
+    """The notice of a decision or comment; None when nobody is configured to receive it."""
+    from portalgen.render.i18n import language_of
+
+    settings = mailer.settings
+    to = staff_recipients(settings, info.account_manager)
+    if event.type not in ACTION_TYPES or not to:
+        return None
+    data = event.data
+    label = f"{info.name} ({event.customer})" if info.name else event.customer
+    name = " ".join(str(data.get("name", "")).split())
+    context = {
+        "event_type": event.type,
+        "customer_label": label,
+        "who": f"{name} <{event.contact}>" if name else event.contact,
+        "number": str(data.get("quote") or data.get("number") or _slug(event.document)),
+        "document_label": _document_label(event.document, data),
+        "document_url": _document_url(settings, event.document),
+        "text": str(data.get("comment") or data.get("text") or data.get("reason") or ""),
+        "when": event.when,
+    }
+    try:
+        reply_to = [make_address(event.contact, name)]
+    except MailError:
+        reply_to = []
+    language = language_of("", settings)
+    return mailer.compose("staff_event", language, to, context, reply_to=reply_to, now=now)
+
+
+def _slug(document: str) -> str:
+    return document.rsplit("/", 1)[-1].removesuffix(".html")
+
+
+def _document_label(document: str, data: Mapping[str, Any]) -> str:
+    if not document:
+        return ""
+    folder = document.split("/", 1)[0]
+    if folder == "documents":
+        return document.rsplit("/", 1)[-1]
+    kind = _KINDS.get(folder, folder.rstrip("s"))
+    return f"{kind} {data.get('number') or _slug(document)}"
+
+
+def _document_url(settings: Settings, document: str) -> str:
+    base = settings.gate.base_url.rstrip("/")
+    return f"{base}/portal/{document}" if document else f"{base}/portal/"
+
+
+class StaffNotifier:
+    """Sends each event's notice once, whoever tries (the gate, then the nightly run)."""
+
+    def __init__(self, storage: Storage, mailer: Mailer) -> None:
+        self.storage = storage
+        self.mailer = mailer
+
+    def notify(self, event: AuditEvent, info: CustomerInfo = CustomerInfo()) -> bool:
+        """Send the event's notice unless it was sent (or is being sent) already.
+
+        True if it went now. A mail failure raises MailError after removing the
+        record, so a later run tries again."""
+        message = compose_staff_notice(self.mailer, event, info)
+        if message is None:
+            return False
+        key = notice_key(event.id)
+        record = {"event": event.id, "status": "sending", "at": _now()}
+        if not self.storage.put_if_absent(key, _json(record), "application/json"):
+            return False
+        try:
+            self.mailer.send(message)
+        except MailError:
+            self.storage.delete(key)
+            raise
+        record.update(status="sent", at=_now(), message_id=str(message["Message-ID"]))
+        self.storage.put(key, _json(record), "application/json")
+        return True
+
+
+def make_staff_notifier(
+    settings: Settings,
+    storage: Storage,
+    info: Callable[[AuditEvent], CustomerInfo] | None = None,
+    mailers: Callable[[], Mailer] | None = None,
+) -> Callable[[AuditEvent], bool]:
+    """`notify_staff(event)` for the gate: call it after recording a decision or comment.
+
+    `info` tells who the customer is (name, account manager) when the caller knows.
+    Never raises for a mail or storage problem (the customer's action is recorded
+    already; the nightly run retries the notice): logs it and returns False."""
+    if mailers is None:
+        from portalgen.mail.mailer import MailerFactory
+
+        mailers = MailerFactory(settings)
+
+    def notify_staff(event: AuditEvent) -> bool:
+        if event.type not in ACTION_TYPES:
+            return False
+        try:
+            with mailers() as mailer:
+                customer = info(event) if info is not None else CustomerInfo()
+                return StaffNotifier(storage, mailer).notify(event, customer)
+        except PortalgenError as exc:
+            log.warning("staff notice of event %s not sent (retried tonight): %s", event.id, exc)
+            return False
+
+    return notify_staff
+
+
+@dataclass
+class BacklogReport:
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def send_staff_backlog(
+    notifier: StaffNotifier,
+    events: Iterable[AuditEvent],
+    customers: Mapping[str, CustomerInfo],
+    *,
+    now: datetime | None = None,
+) -> BacklogReport:
+    """Send the notices recent action events are still missing (the nightly retry)."""
+    since = (now or datetime.now(UTC)) - BACKLOG
+    report = BacklogReport()
+    for event in events:
+        if event.type not in ACTION_TYPES or event.when < since:
+            continue
+        if notifier.storage.exists(notice_key(event.id)):
+            continue
+        try:
+            if notifier.notify(event, customers.get(event.customer, CustomerInfo())):
+                report.sent += 1
+        except MailError as exc:
+            report.failures.append(f"{event.customer}: notice of {event.type} {event.id}: {exc}")
+    return report
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json(record: Mapping[str, Any]) -> bytes:
+    return json.dumps(record, sort_keys=True).encode()

@@ -1,0 +1,142 @@
+"""What each contact of a customer has been told: ``_notify/<customer_key>.json`` in storage.
+
+The record lives in the same storage as the portals, so every staff machine that runs
+``publish --notify`` (or the gate) sees the same one. For each contact it maps an item
+(``invoice:F2026-0007``, ``reminder:F2026-0007:7``...) to how it was settled:
+
+- ``sending``: written *before* the message goes out; ``sent`` once the server took it.
+  A run that dies in between leaves ``sending``, and the next run counts the item as
+  told: a customer may miss one message after a crash, but never gets one twice.
+- ``baseline``: there before the contact had access (the invitation covered it).
+- ``opted-out``: the customer does not want notifications (`Customer.notify`).
+- ``with:<item>``: said in the same message as another item (a reminder of a new invoice).
+- ``interrupted``: was ``sending`` when a run stopped; counted as told, reported once.
+
+Writes are compare-and-swap on the object's version, so two runs notifying the same
+customer at once cannot both send: the second one's write fails and it stops.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from portalgen.errors import MailError, StorageError
+from portalgen.storage import Storage
+
+STATE_PREFIX = "_notify/"
+SCHEMA_VERSION = 1
+JSON = "application/json"
+
+
+def state_key(customer_key: str) -> str:
+    return f"{STATE_PREFIX}{customer_key}.json"
+
+
+class StateConflict(MailError):
+    """Someone else changed the record meanwhile (another run notifying the same customer)."""
+
+
+@dataclass(frozen=True)
+class Mark:
+    at: str  # UTC ISO 8601
+    how: str  # sending, sent, baseline, opted-out, with:<item>
+    message_id: str = ""
+
+
+@dataclass
+class NotifyState:
+    customer: str
+    contacts: dict[str, dict[str, Mark]] = field(default_factory=dict)
+
+    def known(self, contact: str) -> dict[str, Mark]:
+        return self.contacts.get(contact, {})
+
+    def mark(
+        self, contact: str, items: Iterable[str], how: str, at: str, message_id: str = ""
+    ) -> None:
+        marks = self.contacts.setdefault(contact, {})
+        for item in items:
+            marks[item] = Mark(at, how, message_id)
+
+    def forget(self, contact: str, items: Iterable[str]) -> None:
+        """Unrecord items (their message could not go: the next run tries again)."""
+        marks = self.contacts.get(contact, {})
+        for item in items:
+            marks.pop(item, None)
+
+    def interrupted(self, contact: str, before: str) -> list[str]:
+        """Items a run started sending to `contact` before `before` and never confirmed:
+        that run stopped in between, so whether the message went is unknown."""
+        return sorted(
+            i for i, m in self.known(contact).items() if m.how == "sending" and m.at < before
+        )
+
+    def to_json(self) -> bytes:
+        data = {
+            "version": SCHEMA_VERSION,
+            "customer": self.customer,
+            "contacts": {
+                email: {
+                    item: {
+                        "at": m.at,
+                        "how": m.how,
+                        **({"id": m.message_id} if m.message_id else {}),
+                    }
+                    for item, m in sorted(marks.items())
+                }
+                for email, marks in sorted(self.contacts.items())
+            },
+        }
+        return json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
+
+    @classmethod
+    def from_json(cls, data: bytes, where: str) -> NotifyState:
+        try:
+            raw = json.loads(data)
+            if raw.get("version") != SCHEMA_VERSION:
+                raise ValueError(f"unknown version {raw.get('version')!r}")
+            contacts: dict[str, dict[str, Mark]] = {}
+            for email, marks in raw["contacts"].items():
+                contacts[str(email)] = {
+                    str(item): Mark(str(m["at"]), str(m["how"]), str(m.get("id", "")))
+                    for item, m in marks.items()
+                }
+            return cls(str(raw["customer"]), contacts)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StorageError(
+                f"{where}: not a valid notification record ({exc}); fix or delete it "
+                "(deleting it makes the customer's documents count as already announced)"
+            ) from None
+
+
+class StateStore:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def load(self, customer_key: str, customer: str) -> tuple[NotifyState, str | None]:
+        """The record and its version (None: there is none yet)."""
+        key = state_key(customer_key)
+        found = self.storage.get_with_version(key)
+        if found is None:
+            return NotifyState(customer), None
+        return NotifyState.from_json(found[0], f"{self.storage.location}/{key}"), found[1]
+
+    def save(self, customer_key: str, state: NotifyState, version: str | None) -> str:
+        """Write the record if it is still at `version`; returns the new version."""
+        key = state_key(customer_key)
+        data = state.to_json()
+        if version is None:
+            written = self.storage.put_if_absent(key, data, JSON)
+        else:
+            written = self.storage.put_if_version(key, data, JSON, version)
+        if not written:
+            raise StateConflict(
+                f"customer {state.customer}: another run is sending notifications to this "
+                "customer right now; skipped here"
+            )
+        found = self.storage.get_with_version(key)
+        if found is None or found[0] != data:
+            raise StateConflict(f"customer {state.customer}: the record changed meanwhile")
+        return found[1]

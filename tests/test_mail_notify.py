@@ -1,0 +1,242 @@
+"""The nightly digest against a real SMTP server: what is sent, to whom, once; failures retried."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from portalgen.mail.mailer import open_mailer
+from portalgen.mail.notify import NotifyReport, notify_customers
+from portalgen.mail.state import state_key
+from portalgen.storage import Storage
+from tests.conftest import TODAY
+from tests.mail_fixtures import (
+    NOW,
+    Office,
+    body_html,
+    body_text,
+    grant,
+    office,
+    plain_link,
+    publish_paths,
+    with_customers,
+)
+from tests.smtpserver import SmtpServer
+
+CODES = ("C00001", "C00002", "C00005", "C00008")
+
+
+def run(the_office: Office, *, today: date = TODAY, dry_run: bool = False, **extra) -> NotifyReport:  # type: ignore[no-untyped-def]
+    mailer = open_mailer(the_office.settings, dry_run=dry_run)
+    with mailer:
+        return notify_customers(
+            the_office.settings,
+            extra.pop("export", the_office.export),
+            storage=the_office.storage,
+            mailer=mailer,
+            make_link=plain_link,
+            today=today,
+            now=extra.pop("now", NOW),
+            **extra,
+        )
+
+
+@pytest.fixture
+def granted(fresh_demo: Path, smtp_server: SmtpServer) -> Office:
+    the_office = office(fresh_demo, smtp_server.mail_settings())
+    grant(the_office, CODES)
+    publish_paths(the_office, CODES)
+    return the_office
+
+
+def state(the_office: Office, code: str) -> dict:  # type: ignore[type-arg]
+    raw = the_office.storage.get(state_key(the_office.entry(code).customer_key))
+    assert raw is not None
+    return json.loads(raw)["contacts"]
+
+
+def test_one_digest_per_contact_then_nothing_new(granted: Office, smtp_server: SmtpServer) -> None:
+    report = run(granted)
+    assert report.failed == []
+    contacts = {e for c in CODES for e in granted.customer(c).emails}
+    assert sorted(r for m in smtp_server.messages for r in m.rcpt_tos) == sorted(contacts)
+    assert report.messages == len(contacts)
+    for received in smtp_server.messages:
+        msg = received.message
+        assert len(msg["To"].addresses) == 1  # each contact gets their own link
+        contact = msg["To"].addresses[0].addr_spec
+        code = next(c for c in CODES if contact in granted.customer(c).emails)
+        customer = granted.customer(code)
+        entry = granted.entry(code)
+        assert msg["To"].addresses[0].display_name == customer.display_name
+        link = f"/l/test.{entry.customer_key}.{contact}"
+        assert link in body_text(msg) and link in body_html(msg)
+        if customer.language == "en":
+            assert msg["Subject"] == "News in your portal at Suministros Levante"
+            assert msg["Content-Language"] == "en"
+        else:
+            assert msg["Subject"] == "Novedades en su portal de Suministros Levante"
+            assert msg["Content-Language"] == "es"
+        marks = state(granted, code)[contact]
+        announced = {item for item, mark in marks.items() if mark["how"] == "sent"}
+        assert announced
+        for item in announced:  # every announced invoice is named in both parts
+            if item.startswith("invoice:"):
+                number = item.split(":", 1)[1]
+                assert number in body_text(msg) and number in body_html(msg)
+    before = len(smtp_server.messages)
+    again = run(granted)
+    assert (again.messages, again.failed, len(smtp_server.messages)) == (0, [], before)
+
+
+def test_the_next_night_only_what_is_new(granted: Office, smtp_server: SmtpServer) -> None:
+    earlier = TODAY - timedelta(days=20)
+    first = run(granted, today=earlier, now=NOW - timedelta(days=20))
+    assert first.messages > 0
+    told_first = {c: state(granted, c) for c in CODES}
+    smtp_server.messages.clear()
+    second = run(granted)
+    assert second.messages > 0 and second.failed == []
+    for code in CODES:
+        for contact, items in state(granted, code).items():
+            new = set(items) - set(told_first[code].get(contact, {}))
+            got = [m.message for m in smtp_server.messages if m.rcpt_tos == (contact,)]
+            if not [i for i in new if items[i]["how"] == "sent"]:
+                assert got == []
+                continue
+            (msg,) = got
+            text = body_text(msg)
+            for item in told_first[code][contact]:  # nothing announced twice
+                if item.startswith(("invoice:", "quote:")):
+                    assert f" {item.split(':')[1]} " not in text
+
+
+def test_an_opted_out_customer_gets_nothing(granted: Office, smtp_server: SmtpServer) -> None:
+    export = with_customers(granted.export, C00005={"notify": False})
+    report = run(granted, export=export)
+    assert report.failed == []
+    assert not [m for m in smtp_server.messages if "bodegas-romero" in m.rcpt_tos[0]]
+    hows = {m["how"] for marks in state(granted, "C00005").values() for m in marks.values()}
+    assert hows == {"opted-out"}
+    # Opting in again later brings only what is new from then on, not the backlog.
+    smtp_server.messages.clear()
+    assert run(granted).messages == 0
+
+
+def test_a_refused_address_is_reported_and_retried_next_run(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    refused = "contabilidad@carpinteria-iberica.example"  # C00001's second contact
+    smtp_server.refuse.add(refused)
+    report = run(granted)
+    (failed,) = report.failed
+    assert failed.code == "C00001"
+    assert failed.failures == [
+        f"{refused}: the server refused the address {refused} (550 5.1.1 <{refused}>: "
+        "Recipient address rejected: User unknown)"
+    ]
+    assert failed.messages == 1  # the other contact of C00001 got theirs
+    marks = state(granted, "C00001")[refused]  # what came before the grant is settled...
+    assert {m["how"] for m in marks.values()} == {"baseline"}  # ...nothing else
+    others = len(smtp_server.messages)
+    smtp_server.refuse.clear()
+    retry = run(granted)
+    assert retry.failed == [] and retry.messages == 1
+    assert smtp_server.messages[others:][0].rcpt_tos == (refused,)
+
+
+def test_a_server_dropping_the_connection_mid_session(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    dropped = "administracion@jordi-romero-perez.example"  # C00002, in the middle of the run
+    smtp_server.drop.add(dropped)
+    report = run(granted)
+    (failed,) = report.failed
+    assert failed.code == "C00002"
+    assert failed.failures == [
+        f"{dropped}: 127.0.0.1:{smtp_server.port} (none): the server closed the connection"
+    ]
+    sent = {m.rcpt_tos[0] for m in smtp_server.messages}
+    assert "administracion@bodegas-romero.example" in sent  # later customers still served
+    assert dropped not in sent and smtp_server.handler.drops == 1
+    smtp_server.drop.clear()
+    retry = run(granted)
+    assert (retry.failed, retry.messages) == ([], 1)
+    assert smtp_server.messages[-1].rcpt_tos == (dropped,)
+
+
+def test_a_server_that_is_down_loses_nothing(granted: Office, smtp_server: SmtpServer) -> None:
+    smtp_server.stop()
+    report = run(granted)
+    assert report.messages == 0
+    assert [c.code for c in report.failed] == list(CODES)
+    assert "connection refused" in report.failed[0].failures[0]
+    assert "failed several times in a row" in report.failed[-1].failures[0]
+    smtp_server.start()
+    retry = run(granted)
+    assert retry.failed == []
+    assert retry.messages == sum(len(granted.customer(c).emails) for c in CODES)
+
+
+def test_the_dry_run_writes_eml_files_and_records_nothing(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    report = run(granted, dry_run=True)
+    outbox = granted.settings.mail.outbox
+    files = sorted(outbox.glob("*.eml"))
+    assert report.dry_run and len(files) == report.messages > 0
+    assert smtp_server.messages == []
+    assert granted.storage.get(state_key(granted.entry("C00001").customer_key)) is None
+    assert run(granted).messages == report.messages  # the real run still sends everything
+
+
+def test_nothing_is_announced_before_it_is_published(
+    fresh_demo: Path, smtp_server: SmtpServer
+) -> None:
+    the_office = office(fresh_demo, smtp_server.mail_settings())
+    grant(the_office, ["C00002"])
+    assert run(the_office).messages == 0  # granted, never published: nothing to point at
+    publish_paths(the_office, ["C00002"])
+    assert run(the_office).messages == 2
+
+
+def test_a_quote_decided_in_the_portal_is_not_awaiting_a_decision(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    data = granted.export.by_customer()["C00008"]
+    (open_quote,) = [q for q in data.quotes if q.status == "pending" and q.valid_until >= TODAY]
+    key = granted.entry("C00008").customer_key
+    decision = {"version": 1, "quote": open_quote.number, "decision": "accepted"}
+    path = f"_decisions/{key}/{open_quote.slug}.json"
+    granted.storage.put_if_absent(path, json.dumps(decision).encode(), "application/json")
+    run(granted)
+    (msg,) = [m.message for m in smtp_server.messages if "sunrise" in m.rcpt_tos[0]]
+    assert open_quote.number not in body_text(msg)
+    assert f"quote:{open_quote.number}" not in next(iter(state(granted, "C00008").values()))
+
+
+def test_revoked_customers_and_contacts_get_nothing(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    registry = granted.registry
+    registry.update(granted.entry("C00001").customer_key, lambda e: e.revoked(NOW))
+    cut = "compras@jordi-romero-perez.example"
+    registry.update(granted.entry("C00002").customer_key, lambda e: e.without_contact(cut, NOW))
+    run(granted)
+    sent = {m.rcpt_tos[0] for m in smtp_server.messages}
+    assert not {e for e in granted.customer("C00001").emails} & sent
+    assert cut not in sent and "administracion@jordi-romero-perez.example" in sent
+
+
+def test_state_lives_in_storage_on_s3_too(
+    fresh_demo: Path, smtp_server: SmtpServer, storage: Storage
+) -> None:
+    the_office = office(fresh_demo, smtp_server.mail_settings(), storage)
+    grant(the_office, ["C00008"])
+    publish_paths(the_office, ["C00008"])
+    assert run(the_office).messages == 1
+    assert run(the_office).messages == 0  # another machine reading the same storage agrees
+    assert storage.exists(state_key(the_office.entry("C00008").customer_key))
