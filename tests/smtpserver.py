@@ -6,7 +6,9 @@ Registered in conftest.py (`pytest_plugins`), so any test can ask for:
   message it accepts in `.messages`. Its `.refuse` set holds addresses it answers
   ``550 5.1.1`` at RCPT time; its `.drop` set holds addresses whose message makes it
   close the connection in the middle of the DATA command, without an answer (a crashed
-  or restarted server). `.stop()` and `.start()` take it down and up on the same port.
+  or restarted server); its `.handler.hold` set, addresses whose message it never answers
+  while the client is connected (`.handler.holding` is set then, so a test can kill the
+  client mid-send). `.stop()` and `.start()` take it down and up on the same port.
   `.mail_settings(**extra)` gives the `mail:` settings that point at it.
 - `smtp_tls_files` (session): a self-signed certificate for 127.0.0.1/localhost (cert
   and key PEM files) for the STARTTLS and implicit-TLS servers a test builds with
@@ -18,9 +20,11 @@ what a mail server does, not mocks of smtplib.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
@@ -53,6 +57,8 @@ class RecordingHandler:
         self.refuse: set[str] = set()
         self.drop: set[str] = set()
         self.drops = 0
+        self.hold: set[str] = set()
+        self.holding = threading.Event()  # set while a held message waits
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -63,6 +69,11 @@ class RecordingHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if any(r.lower() in self.hold for r in envelope.rcpt_tos):
+            self.holding.set()  # never answers while the client is there to hear it
+            while server.transport is not None and not server.transport.is_closing():
+                await asyncio.sleep(0.02)
+            return "451 4.3.0 the client went away"
         if any(r.lower() in self.drop for r in envelope.rcpt_tos):
             self.drops += 1
             assert server.transport is not None

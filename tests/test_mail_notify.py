@@ -240,3 +240,64 @@ def test_state_lives_in_storage_on_s3_too(
     assert run(the_office).messages == 1
     assert run(the_office).messages == 0  # another machine reading the same storage agrees
     assert storage.exists(state_key(the_office.entry("C00008").customer_key))
+
+
+CRASHING_RUN = """
+import sys
+from pathlib import Path
+from tests.mail_fixtures import NOW, office, plain_link
+from tests.smtpserver import SmtpServer
+from portalgen.mail.mailer import open_mailer
+from portalgen.mail.notify import notify_customers
+from tests.conftest import TODAY
+
+the_office = office(Path(sys.argv[1]), {"backend": "smtp", "host": "127.0.0.1",
+    "port": int(sys.argv[2]), "security": "none", "from_address": "f@levante.example"})
+with open_mailer(the_office.settings) as mailer:
+    notify_customers(the_office.settings, the_office.export, storage=the_office.storage,
+        mailer=mailer, make_link=plain_link, today=TODAY, now=NOW)
+"""
+
+
+def test_a_run_killed_while_sending_never_sends_that_message_twice(
+    granted: Office, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    held = "administracion@jordi-romero-perez.example"  # C00002: C00001 is served before
+    smtp_server.handler.hold.add(held)
+    script = tmp_path / "crashing_run.py"
+    script.write_text(CRASHING_RUN)
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(granted.directory), str(smtp_server.port)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert smtp_server.handler.holding.wait(60), "the run never reached the held message"
+    finally:
+        process.send_signal(signal.SIGKILL)  # killed while the server has its message
+        process.wait()
+    mark = state(granted, "C00002")[held]
+    assert {m["how"] for m in mark.values()} >= {"sending"}
+    sent_before = {r for m in smtp_server.messages for r in m.rcpt_tos}
+    assert sent_before == set(granted.customer("C00001").emails)
+    smtp_server.handler.hold.clear()
+
+    later = NOW + timedelta(hours=1)
+    rerun = run(granted, now=later)
+    (c2,) = [c for c in rerun.customers if c.code == "C00002"]
+    assert c2.notes == [
+        f"{held}: an earlier run stopped while sending a message about "
+        + ", ".join(sorted(i for i, m in mark.items() if m["how"] == "sending"))
+        + "; it may not have arrived, and is not sent again"
+    ]
+    received = [r for m in smtp_server.messages for r in m.rcpt_tos]
+    assert held not in received  # not twice: at most once
+    assert "compras@jordi-romero-perez.example" in received  # the rest of the run is done
+    assert sorted(set(received)) == sorted(received)
+    assert run(granted, now=later + timedelta(hours=1)).customers == []  # said once

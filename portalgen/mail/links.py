@@ -65,7 +65,9 @@ def link_expiry(settings: Settings, entry: RegistryEntry, now: datetime | None =
 
 
 def make_link_sender(
-    settings: Settings, storage: Storage, mailers: Callable[[], Mailer] | None = None
+    settings: Settings,
+    storage: Storage | Callable[[], Storage],
+    mailers: Callable[[], Mailer] | None = None,
 ) -> Callable[[RegistryEntry, str, str], bool]:
     """`send_link(entry, contact, link)` for the gate's "email me a new link" page.
 
@@ -78,6 +80,13 @@ def make_link_sender(
         from portalgen.mail.mailer import MailerFactory
 
         mailers = MailerFactory(settings)
+    opened: list[Storage] = [storage] if not callable(storage) else []
+
+    def store() -> Storage:
+        if not opened:
+            assert callable(storage)
+            opened.append(storage())
+        return opened[0]
 
     def send_link(entry: RegistryEntry, contact: str, link: str) -> bool:
         try:
@@ -87,7 +96,7 @@ def make_link_sender(
                     "requested",
                     contact=contact,
                     link=PortalLink(link, link_expiry(settings, entry)),
-                    language=_portal_language(settings, storage, entry),
+                    language=_portal_language(settings, store(), entry),
                     uses_code=entry.access_code is not None,
                 )
                 mailer.send(message)

@@ -31,7 +31,6 @@ from portalgen.storage import Storage
 STAFF_PREFIX = "_notify/staff/"
 BACKLOG = timedelta(days=3)  # the nightly run retries notices of events this recent
 log = logging.getLogger("portalgen.mail")
-_KINDS = {"quotes": "quote", "orders": "order", "delivery-notes": "delivery note"}
 
 
 def notice_key(event_id: str) -> str:
@@ -74,6 +73,7 @@ def compose_staff_notice(
     if event.type not in ACTION_TYPES or not to:
         return None
     data = event.data
+    language = language_of("", settings)
     label = f"{info.name} ({event.customer})" if info.name else event.customer
     name = " ".join(str(data.get("name", "")).split())
     context = {
@@ -81,7 +81,7 @@ def compose_staff_notice(
         "customer_label": label,
         "who": f"{name} <{event.contact}>" if name else event.contact,
         "number": str(data.get("quote") or data.get("number") or _slug(event.document)),
-        "document_label": _document_label(event.document, data),
+        "document_label": _document_label(event.document, data, language),
         "document_url": _document_url(settings, event.document),
         "text": str(data.get("comment") or data.get("text") or data.get("reason") or ""),
         "when": event.when,
@@ -90,7 +90,6 @@ def compose_staff_notice(
         reply_to = [make_address(event.contact, name)]
     except MailError:
         reply_to = []
-    language = language_of("", settings)
     return mailer.compose("staff_event", language, to, context, reply_to=reply_to, now=now)
 
 
@@ -98,14 +97,25 @@ def _slug(document: str) -> str:
     return document.rsplit("/", 1)[-1].removesuffix(".html")
 
 
-def _document_label(document: str, data: Mapping[str, Any]) -> str:
+def _document_label(document: str, data: Mapping[str, Any], language: str) -> str:
+    """``factura F2026A-00021`` for ``invoices/F2026A-00021.html``, in `language`."""
+    from portalgen.render.i18n import translations
+
     if not document:
         return ""
+    gettext = translations(language).gettext
     folder = document.split("/", 1)[0]
+    name = str(data.get("number") or _slug(document))
+    labels = {
+        "quotes": gettext("quote %(number)s"),
+        "orders": gettext("order %(number)s"),
+        "delivery-notes": gettext("delivery note %(number)s"),
+        "invoices": gettext("invoice %(number)s"),
+        "documents": gettext("the document %(number)s"),
+    }
     if folder == "documents":
-        return document.rsplit("/", 1)[-1]
-    kind = _KINDS.get(folder, folder.rstrip("s"))
-    return f"{kind} {data.get('number') or _slug(document)}"
+        name = document.rsplit("/", 1)[-1]
+    return labels.get(folder, "%(number)s") % {"number": name}
 
 
 def _document_url(settings: Settings, document: str) -> str:

@@ -1,0 +1,53 @@
+"""Email: invitations and new links, the nightly digest and reminders, staff notices.
+
+- `mailer.open_mailer(settings)`: the configured sender (SMTP, Amazon SES, or the outbox
+  folder of a dry run) with the templates of ``templates/email/``.
+- `notify.notify_customers(...)`: ``publish --notify``'s digests, recorded in storage so
+  a document is never announced twice (planner.py decides, state.py records).
+- `links.compose_access_message(...)`: the invitation, a link after a reset, a link on
+  request; `staff.compose_staff_notice(...)`: a decision or comment, to staff.
+- `gate_link_sender(settings)` and `gate_staff_notifier(settings, storage)`: the gate's
+  hooks ("email me a new link"; after recording a decision or comment).
+
+Importing this package costs nothing (the gate does it): every module loads on use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from portalgen.access.entry import RegistryEntry
+    from portalgen.audit.events import AuditEvent
+    from portalgen.config import Settings
+    from portalgen.mail.staff import CustomerInfo
+    from portalgen.storage import Storage
+
+__all__ = ["gate_link_sender", "gate_staff_notifier"]
+
+
+def gate_link_sender(settings: Settings) -> Callable[[RegistryEntry, str, str], bool] | None:
+    """The gate's `send_link(entry, contact, link)`, or None when mail is not set up."""
+    if settings.mail.backend == "none":
+        return None
+    from portalgen.mail.links import make_link_sender
+    from portalgen.storage import open_storage
+
+    return make_link_sender(settings, lambda: open_storage(settings))
+
+
+def gate_staff_notifier(
+    settings: Settings,
+    storage: Storage,
+    info: Callable[[AuditEvent], CustomerInfo] | None = None,
+) -> Callable[[AuditEvent], bool] | None:
+    """The gate's `notify_staff(event)`, to call after recording a decision or comment;
+    None when mail is not set up or nobody is to be told (no mail.staff_address and no
+    account managers known)."""
+    if settings.mail.backend == "none" or (not settings.mail.staff_address and info is None):
+        return None
+    from portalgen.mail.staff import make_staff_notifier
+
+    return make_staff_notifier(settings, storage, info)
