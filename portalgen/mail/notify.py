@@ -64,6 +64,8 @@ class CustomerResult:
 class NotifyReport:
     customers: list[CustomerResult] = field(default_factory=list)
     dry_run: bool = False
+    staff_sent: int = 0  # staff notices the gate could not send, sent now
+    staff_failures: list[str] = field(default_factory=list)
 
     @property
     def messages(self) -> int:
@@ -73,13 +75,19 @@ class NotifyReport:
     def failed(self) -> list[CustomerResult]:
         return [c for c in self.customers if c.failures]
 
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.staff_failures
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "messages": self.messages,
             "customers_notified": sum(1 for c in self.customers if c.messages),
             "customers_failed": len(self.failed),
-            "customers": [c.to_dict() for c in self.customers if c.messages or c.failures],
+            "customers": [c.to_dict() for c in self.customers],
+            "staff_notices": self.staff_sent,
+            "staff_failures": self.staff_failures,
         }
 
 

@@ -1,0 +1,56 @@
+"""The nightly email run (``publish --notify``, ``portalgen notify``).
+
+First every granted customer's digest (notify.py), then the staff notices of recent
+decisions and comments that the gate could not send when they happened (staff.py): the
+audit log has every event, and each notice is recorded once sent, so the retry never
+repeats one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+
+from portalgen.audit.events import AuditEvent
+from portalgen.config import Settings
+from portalgen.mail.links import LinkMaker
+from portalgen.mail.mailer import Mailer
+from portalgen.mail.notify import NotifyReport, notify_customers
+from portalgen.mail.staff import CustomerInfo, StaffNotifier, send_staff_backlog
+from portalgen.model import Export
+from portalgen.storage import Storage
+
+
+def send_nightly(
+    settings: Settings,
+    export: Export,
+    *,
+    storage: Storage,
+    mailer: Mailer,
+    make_link: LinkMaker,
+    events: Iterable[AuditEvent] = (),
+    only: Collection[str] = (),
+    today: date | None = None,
+    now: datetime | None = None,
+) -> NotifyReport:
+    """Customers' digests, then the staff notices still owed for `events`."""
+    report = notify_customers(
+        settings,
+        export,
+        storage=storage,
+        mailer=mailer,
+        make_link=make_link,
+        only=only,
+        today=today,
+        now=now,
+    )
+    customers = {
+        c.code: CustomerInfo(c.display_name, c.account_manager)
+        for c in export.customers
+        if not only or c.code in only
+    }
+    chosen = (e for e in events if e.customer in customers)
+    backlog = send_staff_backlog(StaffNotifier(storage, mailer), chosen, customers, now=now)
+    report.staff_sent = backlog.sent
+    report.staff_failures = backlog.failures
+    return report
