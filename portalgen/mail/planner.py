@@ -17,7 +17,7 @@ not show yet (it waits for the next run).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -62,9 +62,17 @@ def customer_items(
     `decided` maps a quote's slug to a decision made in the portal (it is no longer
     awaiting one, whatever the export says).
     """
-    decided = decided or {}
-    items: list[Item] = []
-    receipts = payments_by_invoice(data.payments)
+    return [
+        *_quote_items(data, today, decided or {}),
+        *_invoice_items(data, today, tuple(schedule)),
+        *_order_items(data),
+        *_payment_items(data, today),
+    ]
+
+
+def _quote_items(
+    data: CustomerData, today: date, decided: Mapping[str, QuoteStatus]
+) -> Iterator[Item]:
     for quote in data.quotes:
         if quote.issue_date <= today and quote_is_open(quote, today, decided.get(quote.slug)):
             view = {
@@ -73,9 +81,11 @@ def customer_items(
                 "total": quote.totals.total,
                 "valid_until": quote.valid_until,
             }
-            items.append(
-                Item(f"quote:{quote.number}", "quote", quote.issue_date, _page(quote), view)
-            )
+            yield Item(f"quote:{quote.number}", "quote", quote.issue_date, _page(quote), view)
+
+
+def _invoice_items(data: CustomerData, today: date, schedule: tuple[int, ...]) -> Iterator[Item]:
+    receipts = payments_by_invoice(data.payments)
     for invoice in data.invoices:
         if invoice.issue_date > today:
             continue
@@ -91,14 +101,15 @@ def customer_items(
             "corrective": invoice.is_corrective,
         }
         page = _page(invoice)
-        items.append(Item(f"invoice:{invoice.number}", "invoice", invoice.issue_date, page, view))
+        yield Item(f"invoice:{invoice.number}", "invoice", invoice.issue_date, page, view)
         step = _reminder_step(due, today, schedule) if not rest.is_zero() else None
         if due is not None and step is not None:
             reminder = {**view, "days": (due - today).days}
             when = due + timedelta(days=step)
-            items.append(
-                Item(f"reminder:{invoice.number}:{step}", "reminder", when, page, reminder)
-            )
+            yield Item(f"reminder:{invoice.number}:{step}", "reminder", when, page, reminder)
+
+
+def _order_items(data: CustomerData) -> Iterator[Item]:
     for order in data.orders:
         if order.status in ("shipped", "delivered"):
             shipped = order.shipped_date or order.delivered_date or order.issue_date
@@ -108,9 +119,10 @@ def customer_items(
                 "delivered": order.delivered_date if order.status == "delivered" else None,
                 "expected": order.expected_delivery_date,
             }
-            items.append(
-                Item(f"order:{order.number}:shipped", "order", shipped, _page(order), view)
-            )
+            yield Item(f"order:{order.number}:shipped", "order", shipped, _page(order), view)
+
+
+def _payment_items(data: CustomerData, today: date) -> Iterator[Item]:
     for payment in data.payments:
         paid = payment.paid_date
         if paid is not None and paid <= today and payment.amount.amount > 0:
@@ -120,8 +132,7 @@ def customer_items(
                 "amount": payment.amount,
                 "paid": paid,
             }
-            items.append(Item(f"payment:{payment.number}", "payment", paid, PAYMENTS_PAGE, view))
-    return items
+            yield Item(f"payment:{payment.number}", "payment", paid, PAYMENTS_PAGE, view)
 
 
 def _reminder_step(due: date | None, today: date, schedule: Iterable[int]) -> int | None:

@@ -9,6 +9,7 @@ overrides any of them by name, like the portal's pages (docs/portal.md).
 
 from __future__ import annotations
 
+import gettext
 import hashlib
 from datetime import date, datetime
 from typing import Any
@@ -80,6 +81,24 @@ class EmailRenderer:
         )
         catalog = translations(language)
         env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+        self._install_formats(env, catalog, language)
+        env.globals.update(
+            company=self.settings.company,
+            sections=self.settings.portal.sections,
+            colors={
+                "primary": self.settings.theme.primary_color,
+                "accent": self.settings.theme.accent_color,
+            },
+            font=self.settings.theme.font_family.replace('"', "'"),
+            logo_cid=self.logo.cid if self.logo is not None else None,
+            language=language,
+        )
+        return env
+
+    def _install_formats(
+        self, env: Environment, catalog: gettext.GNUTranslations, language: str
+    ) -> None:
+        """Money and dates for the language's locale, and the shared sentences."""
         locale = locale_for(language, self.settings)
         zone = ZoneInfo(self.settings.timezone)
 
@@ -98,18 +117,6 @@ class EmailRenderer:
             new_link_url=self.settings.gate.base_url.rstrip("/") + "/link",
         )
         env.globals.update(sentences.globals())
-        env.globals.update(
-            company=self.settings.company,
-            sections=self.settings.portal.sections,
-            colors={
-                "primary": self.settings.theme.primary_color,
-                "accent": self.settings.theme.accent_color,
-            },
-            font=self.settings.theme.font_family.replace('"', "'"),
-            logo_cid=self.logo.cid if self.logo is not None else None,
-            language=language,
-        )
-        return env
 
 
 def _date(value: date | datetime | None, locale: str, style: str, zone: ZoneInfo) -> str:
