@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from portalgen.cli import CliState, cli
+from portalgen.cli.mail import email_links, fail_if_not_emailed, open_mailer_for, send_option
 from portalgen.cli.types import DURATION, format_option
 from portalgen.config import Settings, format_duration
 
@@ -126,6 +127,9 @@ def with_code_options(fn: F) -> F:
     help="The export to read the customers' emails from (default: export.path).",
 )
 @format_option()
+@send_option(
+    "Email each contact their invitation with the link (an access code never goes by email)."
+)
 @pass_state
 def grant(
     state: CliState,
@@ -138,6 +142,7 @@ def grant(
     no_publish: bool,
     exports: tuple[Path, ...],
     input_format: str | None,
+    send: bool,
 ) -> None:
     """Open the portal of customers CODE... to their contacts and print one link per contact.
 
@@ -162,7 +167,9 @@ def grant(
         if unknown:
             raise click.ClickException(f"not in the export: {', '.join(unknown)}")
         chosen = list(dict.fromkeys(codes))
+    mailer = open_mailer_for(settings) if send else None
     service = open_service(settings)
+    results = []
     for customer in chosen:
         emails = [email] if email else list(customers[customer].emails)
         if email and email.strip().lower() not in {e.lower() for e in customers[customer].emails}:
@@ -170,10 +177,25 @@ def grant(
         request = _code_request(code, ask_code, customer)
         result = service.grant(customer, emails, code=request or _keep(), max_age=max_age)
         _echo_result(result, settings, "access granted" + (" (new)" if result.created else ""))
+        results.append(result)
     if no_publish:
         click.echo("Not published now: the next `portalgen publish` publishes these portals.")
     else:
         _publish(state, settings, export, chosen)
+    if mailer is not None:  # after publishing: the link opens a portal with everything in it
+        with mailer:
+            failed = sum(
+                email_links(
+                    mailer,
+                    service.storage,
+                    "invitation",
+                    r.entry,
+                    r.links,
+                    customers[r.entry.customer],
+                )
+                for r in results
+            )
+        fail_if_not_emailed(failed, "portalgen link CODE --send")
 
 
 def _keep() -> CodeRequest:
@@ -249,28 +271,48 @@ def revoke(state: CliState, customer: str, contact: str | None) -> None:
     "--contact", metavar="EMAIL", help="Only this contact's links (default: every contact's)."
 )
 @with_code_options
+@send_option("Email each contact their new link (a new access code is never emailed).")
 @pass_state
 def reset(
-    state: CliState, customer: str, contact: str | None, code: bool | None, ask_code: bool
+    state: CliState,
+    customer: str,
+    contact: str | None,
+    code: bool | None,
+    ask_code: bool,
+    send: bool,
 ) -> None:
     """New links for a customer: the old links and sessions stop working.
 
     A customer who uses an access code also gets a new temporary one.
     """
     settings = state.settings()
+    mailer = open_mailer_for(settings) if send else None
     request = _code_request(code, ask_code, customer, default=None)
-    result = open_service(settings).reset(customer, email=contact, code=request)
+    service = open_service(settings)
+    result = service.reset(customer, email=contact, code=request)
     _echo_result(result, settings, "new links (the old ones no longer work)")
+    if mailer is not None:
+        with mailer:
+            failed = email_links(mailer, service.storage, "reset", result.entry, result.links)
+        fail_if_not_emailed(failed, f"portalgen link {customer} --send")
 
 
 @cli.command()
 @click.argument("customer", metavar="CODE")
 @click.option("--email", metavar="ADDR", help="Only this contact's link.")
+@send_option("Email each contact their fresh link.")
 @pass_state
-def link(state: CliState, customer: str, email: str | None) -> None:
+def link(state: CliState, customer: str, email: str | None, send: bool) -> None:
     """Print a fresh link for a granted customer (links sent before keep working)."""
     settings = state.settings()
-    _echo_result(open_service(settings).links(customer, email=email), settings, "links")
+    mailer = open_mailer_for(settings) if send else None
+    service = open_service(settings)
+    result = service.links(customer, email=email)
+    _echo_result(result, settings, "links")
+    if mailer is not None:
+        with mailer:
+            failed = email_links(mailer, service.storage, "link", result.entry, result.links)
+        fail_if_not_emailed(failed, f"portalgen link {customer} --send")
 
 
 # -- access list ------------------------------------------------------------------------------

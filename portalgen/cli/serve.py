@@ -30,10 +30,18 @@ def serve(state: CliState, host: str, port: int, threads: int) -> None:
     """Run the gate: customers open their links here (waitress, a production WSGI server)."""
     from waitress import serve as waitress_serve
 
-    from portalgen.gate.factory import configured_link_sender, create_app
+    from portalgen.gate.factory import (
+        configured_link_sender,
+        configured_staff_notifier,
+        create_app,
+    )
 
     settings = state.settings()
-    app = create_app(settings, send_link=configured_link_sender(settings))
+    app = create_app(
+        settings,
+        send_link=configured_link_sender(settings),
+        notify_staff=configured_staff_notifier(settings),
+    )
     click.echo(
         f"The gate serves {settings.storage_location()} on http://{host}:{port}/ (Ctrl-C stops it)."
     )

@@ -69,7 +69,11 @@ def read_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def app_from_environment(environ: Mapping[str, str]) -> Gate:
-    from portalgen.gate.factory import configured_link_sender, create_app
+    from portalgen.gate.factory import (
+        configured_link_sender,
+        configured_staff_notifier,
+        create_app,
+    )
 
     settings = settings_from_environment(environ)
     env = dict(environ)
@@ -78,4 +82,6 @@ def app_from_environment(environ: Mapping[str, str]) -> Gate:
         settings,
         secrets=lambda: read_secrets(env),
         send_link=configured_link_sender(settings),
+        notify_staff=configured_staff_notifier(settings),
+        background_notices=False,  # a frozen Lambda function would stop the thread
     )

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 from portalgen.gate.app import Branding, Gate, SecretSource, SendLink
 
+# The mailer's hook (issue 7): tell staff of a decision or comment just recorded.
+NotifyStaff = Callable[["AuditEvent"], bool]
+
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
     from portalgen.audit.sinks import AuditSink
@@ -61,10 +64,16 @@ def create_app(
     secrets: Sequence[str] | SecretSource | None = None,
     send_link: SendLink | None = None,
     audit: AuditSink | None = None,
+    notify_staff: NotifyStaff | None = None,
+    background_notices: bool = True,
     clock: Callable[[], float] = time.time,
 ) -> Gate:
     """The gate over the configured storage, signing with the configured secrets
-    (re-read when a link fails to verify, so a rotation reaches a running gate)."""
+    (re-read when a link fails to verify, so a rotation reaches a running gate).
+
+    `notify_staff(event)` is called after each quote decision and comment is recorded
+    (the mailer's staff notices, issue 7), from a thread of its own unless
+    `background_notices` is False (AWS Lambda freezes such threads)."""
     if storage is None:
         from portalgen.storage import open_storage
 
@@ -78,7 +87,11 @@ def create_app(
             return load_secrets(secret_file)
 
     chosen_storage = storage
-    sink = audit or LazyAuditSink(lambda: default_audit_sink(settings, chosen_storage))
+    sink: AuditSink = audit or LazyAuditSink(lambda: default_audit_sink(settings, chosen_storage))
+    if notify_staff is not None:
+        from portalgen.mail.staff import StaffNoticeSink
+
+        sink = StaffNoticeSink(sink, notify_staff, background=background_notices)
     return Gate(
         storage,
         secrets,
@@ -88,6 +101,14 @@ def create_app(
         send_link=send_link,
         clock=clock,
     )
+
+
+def configured_staff_notifier(settings: Settings) -> NotifyStaff | None:
+    """The mailer's staff notices when mail is configured, else None."""
+    from portalgen.mail import gate_staff_notifier
+    from portalgen.storage import open_storage
+
+    return gate_staff_notifier(settings, lambda: open_storage(settings))
 
 
 def configured_link_sender(settings: Settings) -> SendLink | None:

@@ -40,7 +40,7 @@ def gate_link_sender(settings: Settings) -> Callable[[RegistryEntry, str, str], 
 
 def gate_staff_notifier(
     settings: Settings,
-    storage: Storage,
+    storage: Storage | Callable[[], Storage],
     info: Callable[[AuditEvent], CustomerInfo] | None = None,
 ) -> Callable[[AuditEvent], bool] | None:
     """The gate's `notify_staff(event)`, to call after recording a decision or comment;

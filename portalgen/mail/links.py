@@ -8,17 +8,18 @@ Nothing here is given the code, so nothing here can leak it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Literal
+from typing import Literal, Protocol
 
 from portalgen.access.entry import RegistryEntry
 from portalgen.config import Settings
-from portalgen.errors import PortalgenError
+from portalgen.errors import MailError, PortalgenError
 from portalgen.mail.mailer import Mailer
 from portalgen.mail.message import make_address
+from portalgen.model import Customer
 from portalgen.storage import Storage
 
 Reason = Literal["invitation", "reset", "link", "requested"]
@@ -96,7 +97,7 @@ def make_link_sender(
                     "requested",
                     contact=contact,
                     link=PortalLink(link, link_expiry(settings, entry)),
-                    language=_portal_language(settings, store(), entry),
+                    language=portal_language(settings, store(), entry),
                     uses_code=entry.access_code is not None,
                 )
                 mailer.send(message)
@@ -108,7 +109,8 @@ def make_link_sender(
     return send_link
 
 
-def _portal_language(settings: Settings, storage: Storage, entry: RegistryEntry) -> str:
+def portal_language(settings: Settings, storage: Storage, entry: RegistryEntry) -> str:
+    """The language of the customer's published portal (else the business's)."""
     from portalgen.publish.manifest import load_manifest
     from portalgen.render.i18n import language_of
 
@@ -117,3 +119,95 @@ def _portal_language(settings: Settings, storage: Storage, entry: RegistryEntry)
     except ValueError:
         manifest = None
     return language_of(manifest.language if manifest is not None else "", settings)
+
+
+class SignedLinks(Protocol):
+    """What makes a contact's signed link (the access service of `portalgen.access`)."""
+
+    def link_for(self, entry: RegistryEntry, email: str) -> LinkLike: ...
+
+
+class LinkLike(Protocol):
+    @property
+    def email(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def expires(self) -> datetime: ...
+
+
+def service_link_maker(service: SignedLinks) -> LinkMaker:
+    """A LinkMaker that signs fresh links like `portalgen link` does."""
+
+    def make_link(entry: RegistryEntry, contact: str) -> PortalLink:
+        link = service.link_for(entry, contact)
+        return PortalLink(link.url, link.expires)
+
+    return make_link
+
+
+@dataclass(frozen=True)
+class Delivery:
+    contact: str
+    error: str = ""  # empty: sent (or written to the outbox)
+
+
+def send_access_messages(
+    mailer: Mailer,
+    reason: Reason,
+    links: Iterable[LinkLike],
+    *,
+    language: str,
+    customer_name: str = "",
+    uses_code: bool = False,
+) -> list[Delivery]:
+    """One message per contact's link; a failure is reported and the others still go."""
+    deliveries = []
+    for link in links:
+        try:
+            message = compose_access_message(
+                mailer,
+                reason,
+                contact=link.email,
+                link=PortalLink(link.url, link.expires),
+                language=language,
+                customer_name=customer_name,
+                uses_code=uses_code,
+            )
+            mailer.send(message)
+        except MailError as exc:
+            deliveries.append(Delivery(link.email, str(exc)))
+        else:
+            deliveries.append(Delivery(link.email))
+    return deliveries
+
+
+def email_links(
+    mailer: Mailer,
+    storage: Storage,
+    reason: Reason,
+    entry: RegistryEntry,
+    links: Iterable[LinkLike],
+    customer: Customer | None = None,
+) -> list[Delivery]:
+    """Email the links `grant`, `reset` or `link` made, in the customer's language.
+
+    With `customer` (from the export) the message greets them by name in their own
+    language; without, it speaks the language of their published portal.
+    """
+    from portalgen.render.i18n import language_of
+
+    settings = mailer.settings
+    if customer is not None:
+        language = language_of(customer.language, settings)
+        name = customer.display_name
+    else:
+        language, name = portal_language(settings, storage, entry), ""
+    return send_access_messages(
+        mailer,
+        reason,
+        links,
+        language=language,
+        customer_name=name,
+        uses_code=entry.access_code is not None,
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from portalgen.audit.events import ACTION_TYPES, AuditEvent
+from portalgen.audit.sinks import AuditSink
 from portalgen.config import Settings
 from portalgen.errors import MailError, PortalgenError
 from portalgen.mail.mailer import Mailer
@@ -30,6 +32,7 @@ from portalgen.storage import Storage
 
 STAFF_PREFIX = "_notify/staff/"
 BACKLOG = timedelta(days=3)  # the nightly run retries notices of events this recent
+STUCK = timedelta(hours=1)  # a notice "sending" for this long was interrupted
 log = logging.getLogger("portalgen.mail")
 
 
@@ -157,7 +160,7 @@ class StaffNotifier:
 
 def make_staff_notifier(
     settings: Settings,
-    storage: Storage,
+    storage: Storage | Callable[[], Storage],
     info: Callable[[AuditEvent], CustomerInfo] | None = None,
     mailers: Callable[[], Mailer] | None = None,
 ) -> Callable[[AuditEvent], bool]:
@@ -170,6 +173,13 @@ def make_staff_notifier(
         from portalgen.mail.mailer import MailerFactory
 
         mailers = MailerFactory(settings)
+    opened: list[Storage] = [] if callable(storage) else [storage]
+
+    def store() -> Storage:
+        if not opened:
+            assert callable(storage)
+            opened.append(storage())
+        return opened[0]
 
     def notify_staff(event: AuditEvent) -> bool:
         if event.type not in ACTION_TYPES:
@@ -177,12 +187,49 @@ def make_staff_notifier(
         try:
             with mailers() as mailer:
                 customer = info(event) if info is not None else CustomerInfo()
-                return StaffNotifier(storage, mailer).notify(event, customer)
+                return StaffNotifier(store(), mailer).notify(event, customer)
         except PortalgenError as exc:
             log.warning("staff notice of event %s not sent (retried tonight): %s", event.id, exc)
             return False
 
     return notify_staff
+
+
+class StaffNoticeSink:
+    """An audit sink that records, then tells staff of decisions and comments.
+
+    The gate records every event through its sink, so wrapping it is all the wiring a
+    new kind of action needs. With `background`, the notice goes from a thread of its
+    own (a customer never waits for the mail server); on AWS Lambda, where a frozen
+    function would stop such a thread, it goes before the response.
+    """
+
+    def __init__(
+        self, inner: AuditSink, notify: Callable[[AuditEvent], bool], *, background: bool = True
+    ) -> None:
+        self.inner = inner
+        self.notify = notify
+        self.background = background
+        self.threads: list[threading.Thread] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self.inner.record(event)  # the record first: a notice never stands in for it
+        if event.type not in ACTION_TYPES:
+            return
+        if not self.background:
+            self.notify(event)
+            return
+        self.threads = [t for t in self.threads if t.is_alive()]
+        thread = threading.Thread(
+            target=self.notify, args=(event,), name="portalgen-staff-notice", daemon=True
+        )
+        self.threads.append(thread)
+        thread.start()
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Wait for the notices under way (tests; a server shutting down)."""
+        for thread in list(self.threads):
+            thread.join(timeout)
 
 
 @dataclass
@@ -204,7 +251,7 @@ def send_staff_backlog(
     for event in events:
         if event.type not in ACTION_TYPES or event.when < since:
             continue
-        if notifier.storage.exists(notice_key(event.id)):
+        if not _owed(notifier.storage, event.id, now):
             continue
         try:
             if notifier.notify(event, customers.get(event.customer, CustomerInfo())):
@@ -212,6 +259,27 @@ def send_staff_backlog(
         except MailError as exc:
             report.failures.append(f"{event.customer}: notice of {event.type} {event.id}: {exc}")
     return report
+
+
+def _owed(storage: Storage, event_id: str, now: datetime | None) -> bool:
+    """Whether an event's notice is still owed: never tried, or stuck being sent.
+
+    A record left at ``sending`` for an hour belongs to a gate that stopped mid-send
+    (a Lambda function frozen and discarded): it is tried again, so staff may, rarely,
+    get a notice twice rather than never."""
+    raw = storage.get(notice_key(event_id))
+    if raw is None:
+        return True
+    try:
+        record = json.loads(raw)
+        stuck = record["status"] == "sending" and datetime.fromisoformat(record["at"]) < (
+            (now or datetime.now(UTC)) - STUCK
+        )
+    except (ValueError, KeyError, TypeError):
+        stuck = True  # a damaged record: better a second notice than none
+    if stuck:
+        storage.delete(notice_key(event_id))
+    return stuck
 
 
 def _now() -> str:
