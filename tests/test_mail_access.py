@@ -231,6 +231,28 @@ def test_the_gate_tells_staff_after_recording_a_decision(
     assert len(smtp_server.messages) == 1  # views are recorded, not emailed
 
 
+def test_after_a_nightly_run_the_gate_knows_the_account_manager(
+    office: Path, smtp_server: SmtpServer, built_portals: Path
+) -> None:
+    assert run(office, "grant", "C00007", "--no-publish", "--export", str(office)).exit_code == 0
+    publish(office, built_portals, "C00007", "es")
+    assert run(office, "notify", str(office)).exit_code == 0  # keeps who the customer is
+    smtp_server.messages.clear()
+    settings = demo_settings(office)
+    app = create_app(
+        settings,
+        LocalStorage(office / "site"),
+        secrets=load_secrets(office / "secret.key", environ={}),
+        notify_staff=configured_staff_notifier(settings),
+        background_notices=False,
+    )
+    comment = new_event("comment.added", "C00007", contact=DROGUERIA, data={"text": "Hola"})
+    app.audit.record(comment)
+    (got,) = smtp_server.messages
+    assert got.rcpt_tos == ("oficina@levante.example", "comercial1@suministros-levante.example")
+    assert got.message["Subject"] == "Comentario de Droguería El Puerto S.L.U. (C00007)"
+
+
 def granted_in_january(directory: Path, code: str) -> None:
     """Make the customer's access older than its documents (granted on 1 January 2026)."""
     import dataclasses

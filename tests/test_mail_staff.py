@@ -170,7 +170,9 @@ def test_a_failing_server_raises_for_the_caller_and_records_nothing(
 
 def test_nobody_to_tell(smtp_server: SmtpServer, storage: Storage) -> None:
     quiet = settings(smtp_server, staff_address="")
-    assert gate_staff_notifier(quiet, storage) is None
+    hook = gate_staff_notifier(quiet, storage)  # no record of an account manager either
+    assert hook is not None and hook(accepted()) is False
     with open_mailer(quiet) as mailer:
         assert not StaffNotifier(storage, mailer).notify(accepted(), CustomerInfo("X"))
     assert smtp_server.messages == []
+    assert gate_staff_notifier(load_settings(environ={}), storage) is None  # no mail at all

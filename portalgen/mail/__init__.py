@@ -44,9 +44,9 @@ def gate_staff_notifier(
     info: Callable[[AuditEvent], CustomerInfo] | None = None,
 ) -> Callable[[AuditEvent], bool] | None:
     """The gate's `notify_staff(event)`, to call after recording a decision or comment;
-    None when mail is not set up or nobody is to be told (no mail.staff_address and no
-    account managers known)."""
-    if settings.mail.backend == "none" or (not settings.mail.staff_address and info is None):
+    None when mail is not set up. It tells mail.staff_address and the customer's account
+    manager (from `info`, else from the record the nightly `publish --notify` keeps)."""
+    if settings.mail.backend == "none":
         return None
     from portalgen.mail.staff import make_staff_notifier
 

@@ -101,6 +101,7 @@ class _Customer:
     version: str | None
     plans: list[ContactPlan]
     error: str = ""
+    dirty: bool = False  # the record changed without a message (the customer's name...)
 
 
 def notify_customers(
@@ -161,6 +162,12 @@ class _Run:
         data, entry = target
         try:
             state, version = self.store.load(entry.customer_key, entry.customer)
+            person = data.customer
+            dirty = (state.name, state.account_manager) != (
+                person.display_name,
+                person.account_manager,
+            )
+            state.name, state.account_manager = person.display_name, person.account_manager
             items = customer_items(data, self.today, self.settings.mail.reminders)
             plans = self._plan(data, entry, state, items, None)
             if plans:  # something may be new: look at what is published and decided
@@ -169,7 +176,7 @@ class _Run:
                 plans = self._plan(data, entry, state, items, published)
         except PortalgenError as exc:
             return _Customer(data, entry, NotifyState(entry.customer), None, [], str(exc))
-        return _Customer(data, entry, state, version, plans)
+        return _Customer(data, entry, state, version, plans, dirty=dirty)
 
     def _plan(
         self,
@@ -235,6 +242,11 @@ class _Run:
         except PortalgenError as exc:
             result.failures.append(str(exc))
             return result
+        if customer.dirty and not customer.plans:
+            try:
+                self._save(customer)
+            except PortalgenError as exc:
+                result.failures.append(str(exc))
         for plan in customer.plans:
             try:
                 self._deliver_plan(customer, plan, result)

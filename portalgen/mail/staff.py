@@ -126,6 +126,26 @@ def _document_url(settings: Settings, document: str) -> str:
     return f"{base}/portal/{document}" if document else f"{base}/portal/"
 
 
+def stored_customer_info(storage: Storage) -> Callable[[AuditEvent], CustomerInfo]:
+    """Who an event's customer is, from the notification record the nightly run keeps
+    (``_notify/<customer_key>.json``): the gate's way to find the account manager."""
+    from portalgen.access.registry import AccessRegistry
+    from portalgen.mail.state import StateStore
+
+    def info(event: AuditEvent) -> CustomerInfo:
+        try:
+            entry = AccessRegistry(storage).find(event.customer)
+            if entry is None:
+                return CustomerInfo()
+            state, _ = StateStore(storage).load(entry.customer_key, entry.customer)
+        except PortalgenError as exc:
+            log.warning("no customer details for the notice of %s: %s", event.id, exc)
+            return CustomerInfo()
+        return CustomerInfo(state.name, state.account_manager)
+
+    return info
+
+
 class StaffNotifier:
     """Sends each event's notice once, whoever tries (the gate, then the nightly run)."""
 
@@ -186,8 +206,8 @@ def make_staff_notifier(
             return False
         try:
             with mailers() as mailer:
-                customer = info(event) if info is not None else CustomerInfo()
-                return StaffNotifier(store(), mailer).notify(event, customer)
+                lookup = info or stored_customer_info(store())
+                return StaffNotifier(store(), mailer).notify(event, lookup(event))
         except PortalgenError as exc:
             log.warning("staff notice of event %s not sent (retried tonight): %s", event.id, exc)
             return False

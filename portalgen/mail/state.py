@@ -12,6 +12,9 @@ The record lives in the same storage as the portals, so every staff machine that
 - ``with:<item>``: said in the same message as another item (a reminder of a new invoice).
 - ``interrupted``: was ``sending`` when a run stopped; counted as told, reported once.
 
+The record also keeps the customer's name and account manager from the last run, for
+the gate's staff notices (the gate has no export).
+
 Writes are compare-and-swap on the object's version, so two runs notifying the same
 customer at once cannot both send: the second one's write fails and it stops.
 """
@@ -49,6 +52,10 @@ class Mark:
 class NotifyState:
     customer: str
     contacts: dict[str, dict[str, Mark]] = field(default_factory=dict)
+    # Who the customer is, as the last nightly run read it from the export: the gate,
+    # which has no export, names them and finds their account manager here.
+    name: str = ""
+    account_manager: str = ""
 
     def known(self, contact: str) -> dict[str, Mark]:
         return self.contacts.get(contact, {})
@@ -77,6 +84,8 @@ class NotifyState:
         data = {
             "version": SCHEMA_VERSION,
             "customer": self.customer,
+            "name": self.name,
+            "account_manager": self.account_manager,
             "contacts": {
                 email: {
                     item: {
@@ -103,7 +112,12 @@ class NotifyState:
                     str(item): Mark(str(m["at"]), str(m["how"]), str(m.get("id", "")))
                     for item, m in marks.items()
                 }
-            return cls(str(raw["customer"]), contacts)
+            return cls(
+                str(raw["customer"]),
+                contacts,
+                str(raw.get("name", "")),
+                str(raw.get("account_manager", "")),
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StorageError(
                 f"{where}: not a valid notification record ({exc}); fix or delete it "
