@@ -1,8 +1,10 @@
 """Staff notices: each quote decision and comment, emailed as soon as the gate records it.
 
-They go to ``mail.staff_address`` and to the customer's account manager (when the export
-names one), in the business's language, with the comment's text and a link to the
-document, and with Reply-To set to the customer's contact so staff can answer directly.
+They go to ``mail.staff_address`` and to the customer's account manager (from the export,
+or at the gate from the record the nightly run keeps), in the business's language, with
+the comment's text and a link to the document, and with Reply-To set to the customer's
+contact so staff can answer directly. `StaffNoticeSink` wraps the gate's audit sink, so
+every action the gate records is told without the views calling anything.
 
 Each event is sent once: ``_notify/staff/<event id>.json`` is created (if absent) before
 the message goes, and removed again if it could not go. The nightly ``publish --notify``
