@@ -311,3 +311,19 @@ def test_notify_sends_a_digest_whose_link_opens_the_portal_once(
     assert again.exit_code == 0, again.output
     assert "Sent 0 message(s) to 0 customer(s)." in again.output
     assert len(smtp_server.messages) == 2  # nothing new: nothing sent
+
+
+def test_reset_send_with_an_access_code_never_emails_the_new_code(
+    office: Path, smtp_server: SmtpServer
+) -> None:
+    granted = run(office, "grant", "C00007", "--code", "--no-publish", "--export", str(office))
+    assert granted.exit_code == 0, granted.output
+    first = CODE.search(granted.output)
+    reset = run(office, "reset", "C00007", "--send")
+    assert reset.exit_code == 0, reset.output
+    second = CODE.search(reset.output)
+    assert first is not None and second is not None and first.group(1) != second.group(1)
+    (got,) = smtp_server.messages
+    assert "El portal le pedirá un nuevo código de acceso" in body_text(got.message)
+    assert_no_code(smtp_server.messages, first.group(1))
+    assert_no_code(smtp_server.messages, second.group(1))
