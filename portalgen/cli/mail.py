@@ -105,7 +105,7 @@ def run_notify(
 
     storage = open_storage(settings)
     log = AuditLog(settings.audit.path)
-    if not isinstance(storage, LocalStorage):  # a local gate writes the log itself
+    if not dry_run and not isinstance(storage, LocalStorage):  # a local gate writes it itself
         pull_events(storage, log)
     mailer = mailer or open_mailer_for(settings, dry_run=dry_run)
     with mailer:
