@@ -70,6 +70,13 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
     function = template["Resources"]["GateFunction"]["Properties"]
     assert function["Handler"] == "portalgen.gate.lambda_handler.lambda_handler"
     statements = function["Policies"][0]["Statement"]
+    conditional = [s for s in statements if "If" in s]
+    statements = [s for s in statements if "If" not in s]
+    # Email through SES only when MailIdentityArn is given, from that one identity.
+    ((condition, mail, otherwise),) = (s["If"] for s in conditional)
+    assert condition == "SendsMail" and otherwise == {"Ref": "AWS::NoValue"}
+    assert mail["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
+    assert mail["Resource"] == {"Ref": "MailIdentityArn"}
     actions = {s["Action"] for s in statements}
     assert actions == {
         "s3:GetObject",
