@@ -100,7 +100,7 @@ def test_a_rejection_gives_the_reason_and_a_comment_its_document(
         "C00003",
         contact="compras@reformas-moreno.example",
         document="quotes/P2026A-00012.html",
-        data={"quote": "P2026A-00012", "comment": "Demasiado caro"},
+        data={"quote": "P2026A-00012", "reason": "Demasiado caro", "comment": "Otra vez será"},
         now=WHEN,
     )
     comment = new_event(
@@ -117,7 +117,7 @@ def test_a_rejection_gives_the_reason_and_a_comment_its_document(
         first["Subject"].strip()
         == "Presupuesto P2026A-00012 rechazado por Reformas Moreno S.Coop. (C00003)"
     )
-    assert "Motivo:\n> Demasiado caro" in body_text(first)
+    assert "Motivo:\n> Demasiado caro\n\nComentario:\n> Otra vez será" in body_text(first)
     assert second["Subject"].strip() == (
         "Comentario de Reformas Moreno S.Coop. (C00003) sobre factura F2026A-00021"
     )
@@ -176,3 +176,22 @@ def test_nobody_to_tell(smtp_server: SmtpServer, storage: Storage) -> None:
         assert not StaffNotifier(storage, mailer).notify(accepted(), CustomerInfo("X"))
     assert smtp_server.messages == []
     assert gate_staff_notifier(load_settings(environ={}), storage) is None  # no mail at all
+
+
+def test_the_sink_records_then_tells_one_by_one_or_in_batches(
+    smtp_server: SmtpServer, storage: Storage, tmp_path: Path
+) -> None:
+    from portalgen.audit.log import AuditLog
+    from portalgen.audit.sinks import LocalAuditSink
+    from portalgen.mail.staff import StaffNoticeSink
+
+    log = AuditLog(tmp_path / "audit.jsonl")
+    hook = gate_staff_notifier(settings(smtp_server), storage, lambda e: INFO)
+    assert hook is not None
+    sink = StaffNoticeSink(LocalAuditSink(log), hook, background=False)
+    viewed = new_event("document.viewed", "C00003", contact="a@b.example", now=WHEN)
+    first, second = accepted(), accepted(quote="P2026A-00013")
+    sink.record(first)
+    sink.record_many([viewed, second])
+    assert [e.id for e in log.events()] == [first.id, viewed.id, second.id]
+    assert len(smtp_server.messages) == 2  # the decisions, not the view

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
@@ -88,7 +88,8 @@ def compose_staff_notice(
         "number": str(data.get("quote") or data.get("number") or _slug(event.document)),
         "document_label": _document_label(event.document, data, language),
         "document_url": _document_url(settings, event.document),
-        "text": str(data.get("comment") or data.get("text") or data.get("reason") or ""),
+        "reason": str(data.get("reason") or "") if event.type == "quote.rejected" else "",
+        "text": str(data.get("comment") or data.get("text") or ""),
         "when": event.when,
     }
     try:
@@ -236,6 +237,22 @@ class StaffNoticeSink:
 
     def record(self, event: AuditEvent) -> None:
         self.inner.record(event)  # the record first: a notice never stands in for it
+        self._notify(event)
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """For a gate that writes events in batches: the inner sink's batch, then notices."""
+        many: Callable[[Sequence[AuditEvent]], None] | None = getattr(
+            self.inner, "record_many", None
+        )
+        if many is not None:
+            many(events)
+        else:
+            for event in events:
+                self.inner.record(event)
+        for event in events:
+            self._notify(event)
+
+    def _notify(self, event: AuditEvent) -> None:
         if event.type not in ACTION_TYPES:
             return
         if not self.background:
