@@ -9,9 +9,11 @@ overrides any of them by name, like the portal's pages (docs/portal.md).
 
 from __future__ import annotations
 
+import functools
 import gettext
 import hashlib
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,7 +105,7 @@ class EmailRenderer:
         zone = ZoneInfo(self.settings.timezone)
 
         def money(value: Money | None) -> str:
-            return format_money(value, locale) if value is not None else ""
+            return _money(value.amount, value.currency, locale) if value is not None else ""
 
         def day(value: date | datetime | None, style: str = "long") -> str:
             return _date(value, locale, style, zone)
@@ -119,12 +121,23 @@ class EmailRenderer:
         env.globals.update(sentences.globals())
 
 
+@functools.lru_cache(maxsize=4096)
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    # Babel parses the locale's pattern on every call; a digest repeats amounts and dates.
+    return format_money(Money(amount, currency), locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(value: date, locale: str, style: str) -> str:
+    return format_date(value, locale, style)
+
+
 def _date(value: date | datetime | None, locale: str, style: str, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(zone).date()
-    return format_date(value, locale, style)
+    return _day(value, locale, style)
 
 
 def _datetime(value: datetime, locale: str, zone: ZoneInfo) -> str:

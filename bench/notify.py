@@ -1,0 +1,121 @@
+"""How long the nightly email run takes, next to bare smtplib in the same run.
+
+    .venv/bin/python bench/notify.py [--customers 200]
+
+A demo export of N customers, all granted (each contact's access dated 1 January, so
+the first night has news for everyone) with a published manifest, and a local aiosmtpd
+server. It prints:
+
+(a) the first night: `notify_customers` planning, composing (text + HTML, in the
+    customer's language), recording and sending one digest per contact, in messages
+    per second, next to smtplib alone sending the same messages over one connection;
+(b) the next night with nothing new: seconds for the whole pass (reads only);
+(c) one message's size.
+
+The machine is shared and noisy: read the ratio, not the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from portalgen.access.registry import AccessRegistry  # noqa: E402
+from portalgen.config import load_settings  # noqa: E402
+from portalgen.demo import demo_config_text, generate_demo  # noqa: E402
+from portalgen.load import LoadOptions, load_export  # noqa: E402
+from portalgen.mail.links import PortalLink  # noqa: E402
+from portalgen.mail.mailer import open_mailer  # noqa: E402
+from portalgen.mail.notify import notify_customers  # noqa: E402
+from portalgen.publish.manifest import write_portal  # noqa: E402
+from portalgen.storage import LocalStorage  # noqa: E402
+from tests.smtpserver import SmtpServer  # noqa: E402
+
+TODAY = date(2026, 6, 15)
+GRANTED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def setup(directory: Path, customers: int, server: SmtpServer):  # type: ignore[no-untyped-def]
+    generate_demo(directory, customers=customers, seed=3, today=TODAY)
+    (directory / "config.yaml").write_text(demo_config_text(), encoding="utf-8")
+    settings = load_settings(
+        directory / "config.yaml", overrides={"mail": server.mail_settings()}, environ={}
+    )
+    export = load_export(directory, LoadOptions.from_settings(settings, today=TODAY)).export
+    storage = LocalStorage(directory / "site")
+    registry = AccessRegistry(storage)
+    pages = [f"invoices/{i.slug}.html" for i in export.invoices]
+    pages += [f"quotes/{q.slug}.html" for q in export.quotes]
+    pages += [f"orders/{o.slug}.html" for o in export.orders]
+    pages.append("payments/index.html")
+    files = [(p, b"x", "text/html") for p in pages]  # every customer's pages (a superset)
+    for customer in export.customers:
+        entry, _ = registry.get_or_create(customer.code, GRANTED)
+
+        def grant(e, emails=customer.emails):  # type: ignore[no-untyped-def]
+            for email in emails:
+                e = e.with_contact(email, GRANTED)
+            return e.granted(GRANTED)
+
+        registry.update(entry.customer_key, grant)
+        write_portal(storage, entry.customer_key, files)
+    return settings, export, storage
+
+
+def link(entry, contact):  # type: ignore[no-untyped-def]
+    return PortalLink(f"https://portal.example.es/l/{entry.customer_key}", GRANTED)
+
+
+def night(settings, export, storage):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    with open_mailer(settings) as mailer:
+        report = notify_customers(
+            settings, export, storage=storage, mailer=mailer, make_link=link, today=TODAY
+        )
+    return time.perf_counter() - started, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=200)
+    args = parser.parse_args()
+    server = SmtpServer()
+    server.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            settings, export, storage = setup(Path(folder), args.customers, server)
+            seconds, report = night(settings, export, storage)
+            assert report.ok and report.messages == len(server.messages)
+            received = list(server.messages)
+            sent = [m.data for m in received]
+            baseline = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", server.port) as smtp:
+                for m in received:
+                    smtp.sendmail(m.mail_from, list(m.rcpt_tos), m.data)
+            bare = time.perf_counter() - baseline
+            quiet, again = night(settings, export, storage)
+            assert again.messages == 0
+    finally:
+        server.stop()
+    count = report.messages
+    items = sum(c.items for c in report.customers)
+    print(f"customers: {args.customers}, digests: {count}, items: {items}")
+    print(
+        f"(a) first night: {count / seconds:8.1f} messages/s  "
+        f"(bare smtplib, same messages: {count / bare:8.1f}/s; "
+        f"ratio {bare / seconds:.2f})"
+    )
+    print(f"(b) nothing new: {quiet:6.2f} s for {args.customers} customers")
+    print(f"(c) one digest: {sum(len(d) for d in sent) / count / 1024:.1f} KB on average")
+
+
+if __name__ == "__main__":
+    main()
