@@ -7,7 +7,7 @@ files), and the part of every render key that does not depend on the customer.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,9 @@ class RenderContext:
     # from its cache so a page showing a PDF's fingerprint never re-renders the PDF.
     digests: MutableMapping[str, str] = field(default_factory=dict)
     render_warnings: list[str] = field(default_factory=list)  # WeasyPrint's, per render
+    # Render key -> bytes already made (publishing's cache), or None: the ZIP takes its
+    # PDFs from here, so changing one invoice does not re-render every other PDF.
+    fetch: Callable[[str], bytes | None] | None = field(default=None, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # per-run derived data
     _envs: dict[str, Environment] = field(default_factory=dict, repr=False)
     _pdf: PdfEngine | None = field(default=None, repr=False)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from portalgen.model import AnyDocument, CustomerData, Order, Quote
-from portalgen.plan import PlannedFile, fingerprint
+from portalgen.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
+from portalgen.plan import PlannedFile, file_sha256, fingerprint
 from portalgen.render.context import RenderContext
 from portalgen.render.files import ZIP_EPOCH, statement_csv, zip_archive
 from portalgen.render.i18n import language_of, translations
@@ -48,10 +48,15 @@ PDF_TEMPLATES = {
 
 
 class PortalPlanner:
-    def __init__(self, data: CustomerData, context: RenderContext) -> None:
+    def __init__(
+        self,
+        data: CustomerData,
+        context: RenderContext,
+        decisions: Mapping[str, QuoteStatus] | None = None,
+    ) -> None:
         self.data = data
         self.ctx = context
-        self.facts = Facts(data, context.settings, context.today)
+        self.facts = Facts(data, context.settings, context.today, dict(decisions or {}))
         self.language = language_of(data.customer.language, context.settings)
         self.env = context.env(self.language)
         self.files: list[PlannedFile] = []
@@ -76,6 +81,15 @@ class PortalPlanner:
             known = hashlib.sha256(planned.render()).hexdigest()
             self.ctx.digests[planned.key] = known
         return known
+
+    def content(self, planned: PlannedFile) -> bytes:
+        """A planned file's bytes: from the context's `fetch` (publishing's cache) if it
+        has them, else rendered. The ZIP uses it, so an unchanged PDF is not re-rendered."""
+        if self.ctx.fetch is not None:
+            known = self.ctx.fetch(planned.key)
+            if known is not None:
+                return known
+        return planned.render()
 
     def template(self, name: str, path: str, view: View, **extra: Any) -> str:
         return self.env.get_template(name).render(
@@ -224,7 +238,7 @@ class PortalPlanner:
         keys = []
         for path, planned in self.pdfs.items():
             when = dates.get(path) or self.statement_date or ZIP_EPOCH
-            members.append((path, when, planned.render))
+            members.append((path, when, functools.partial(self.content, planned)))
             keys.append((path, planned.key, when))
         if self.ctx.settings.portal.sections.documents:
             for doc in self.data.documents:
@@ -255,15 +269,26 @@ def _values(record: Any) -> tuple[Any, ...]:
     return tuple(v for k, v in vars(record).items() if k != "origin")
 
 
+def _by_content(value: Any) -> Any:
+    """A file stands for its name and content, not where the export happens to be (an
+    export copied to another folder must not re-render anything)."""
+    if isinstance(value, Path):
+        return ("file", value.name, file_sha256(value) if value.is_file() else None)
+    return value
+
+
 def document_token(doc: AnyDocument) -> str:
     """A document's fingerprint, fast: every field but `origin` (where the row came from).
 
     Equivalent to `plan.fingerprint(doc)` for render keys, at a fraction of the cost (a
     portal has hundreds of documents and every one is keyed). Values are str, Decimal,
-    date, Path and frozen dataclasses of those, whose repr is exact and stable.
+    date and frozen dataclasses of those, whose repr is exact and stable; a Path counts by
+    its name and content.
     """
     lines = tuple(_values(line) for line in doc.lines)
-    fields = tuple((k, v) for k, v in vars(doc).items() if k not in ("origin", "lines"))
+    fields = tuple(
+        (k, _by_content(v)) for k, v in vars(doc).items() if k not in ("origin", "lines")
+    )
     text = repr((type(doc).__name__, fields, lines))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -282,9 +307,18 @@ def static_files(context: RenderContext) -> list[tuple[str, str, str, Path]]:
     return cached
 
 
-def plan_portal(data: CustomerData, context: RenderContext) -> list[PlannedFile]:
-    """Every file of `data.customer`'s portal, planned (nothing rendered yet)."""
-    return PortalPlanner(data, context).plan()
+def plan_portal(
+    data: CustomerData,
+    context: RenderContext,
+    decisions: Mapping[str, QuoteStatus] | None = None,
+) -> list[PlannedFile]:
+    """Every file of `data.customer`'s portal, planned (nothing rendered yet).
+
+    `decisions` maps a quote number to "accepted" or "rejected" when the customer decided
+    in the portal (publishing reads them from storage): the quote is shown decided even
+    if the export still says pending.
+    """
+    return PortalPlanner(data, context, decisions).plan()
 
 
 def render_portal(data: CustomerData, context: RenderContext) -> dict[str, bytes]:

@@ -8,8 +8,8 @@ through what it changes (an invoice becoming overdue), never by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -33,6 +33,7 @@ from portalgen.model import (
     Order,
     Payment,
     Quote,
+    QuoteStatus,
     sum_money,
 )
 from portalgen.render.qr import epc_qr, verifactu_qr
@@ -72,6 +73,9 @@ class Facts:
     data: CustomerData
     settings: Settings
     today: date
+    # Decisions made in the portal (quote number -> "accepted"/"rejected"): they win over
+    # an export that still says "pending" (see ledger.quote_status).
+    decided: Mapping[str, QuoteStatus] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._balances: list[View] | None = None
@@ -98,7 +102,7 @@ class Facts:
 
     def status(self, doc: AnyDocument) -> str:
         if isinstance(doc, Quote):
-            return quote_status(doc, self.today)
+            return quote_status(doc, self.today, self.decided.get(doc.number))
         if isinstance(doc, Order):
             return doc.status
         if isinstance(doc, Invoice):
@@ -123,7 +127,7 @@ class Facts:
         }
         if isinstance(doc, Quote):
             row["valid_until"] = doc.valid_until
-            row["open"] = quote_is_open(doc, self.today)
+            row["open"] = quote_is_open(doc, self.today, self.decided.get(doc.number))
         elif isinstance(doc, Invoice):
             receipts = self.invoice_receipts(doc)
             row["due_date"] = due_date(doc, receipts)
