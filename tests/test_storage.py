@@ -177,6 +177,34 @@ def test_list_by_prefix(storage: Storage) -> None:
     assert listed("zzz/") == []
 
 
+def test_list_folders_names_the_folders_directly_below(storage: Storage) -> None:
+    for key in [
+        "portals/k1/manifest.json",
+        "portals/k1/files/a",
+        "portals/k2/files/b",
+        "portals/top.json",
+        "portals-x/k3/m",
+        "other/k4/m",
+    ]:
+        storage.put(key, b"x", "text/plain")
+    assert sorted(storage.list_folders("portals/")) == ["k1", "k2"]
+    assert sorted(storage.list_folders("portals/k1/")) == ["files"]
+    assert sorted(storage.list_folders("")) == ["other", "portals", "portals-x"]
+    assert list(storage.list_folders("nothing/")) == []
+    storage.delete_many(["portals/k2/files/b"])
+    # A folder whose objects are all gone may still be named (SeaweedFS keeps empty
+    # folders; a local folder and AWS S3 do not), but it holds nothing.
+    left = set(storage.list_folders("portals/"))
+    assert "k1" in left and left <= {"k1", "k2"}
+    assert list(storage.list("portals/k2/")) == []
+    if isinstance(storage, LocalStorage):
+        assert left == {"k1"}
+    with pytest.raises(InvalidKeyError):
+        list(storage.list_folders("portals"))
+    with pytest.raises(InvalidKeyError):
+        list(storage.list_folders("../"))
+
+
 def test_list_is_in_key_order_within_a_folder(storage: Storage) -> None:
     keys = [f"_events/2026/06/{day:02d}/01J{n:023d}.json" for day in (9, 15) for n in range(4)]
     for key in reversed(keys):

@@ -50,6 +50,13 @@ def validate_key(key: str) -> str:
     return key
 
 
+def validate_folder(prefix: str) -> str:
+    """A folder prefix for `list_folders`: '' (the root) or a prefix ending in '/'."""
+    if prefix and not prefix.endswith("/"):
+        raise InvalidKeyError(f"invalid folder {prefix!r}: a folder ends in '/'")
+    return validate_prefix(prefix)
+
+
 def validate_prefix(prefix: str) -> str:
     """A listing prefix: '' (everything) or the start of a key, possibly ending in '/'."""
     if prefix:
@@ -109,6 +116,13 @@ class Storage(Protocol):
         Keys come in UTF-8 byte order from a folder and from AWS S3; some S3-compatible
         servers (SeaweedFS) list a folder 'a/b/' before a sibling 'a/b-c'. Names within
         one folder are in order everywhere; sort if you need a strict global order."""
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        """The names of the folders directly below `prefix` ('' or ending in '/'):
+        ``list_folders("portals/")`` → each customer_key with a portal. One request per
+        1000 names on S3 (a delimiter listing), however many objects they hold. Some
+        S3-compatible servers (SeaweedFS) still name a folder whose objects were all
+        deleted; it lists no objects."""
 
     def open_stream(self, key: str) -> ByteStream | None:
         """A stream of the object's bytes (for serving large files), or None if absent."""

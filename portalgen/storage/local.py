@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from portalgen.errors import StorageError
-from portalgen.storage.base import InvalidKeyError, ObjectInfo, validate_key, validate_prefix
+from portalgen.storage.base import (
+    InvalidKeyError,
+    ObjectInfo,
+    validate_folder,
+    validate_key,
+    validate_prefix,
+)
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another writer's compare-and-swap
 
@@ -89,6 +95,22 @@ class LocalStorage:
         for info in self._walk(start, base):
             if info.key.startswith(prefix):
                 yield info
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        validate_folder(prefix)
+        folder = self._path(prefix.removesuffix("/")) if prefix else self.root
+        try:
+            with os.scandir(folder) as it:
+                names = [
+                    e.name
+                    for e in it
+                    if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise self._error("list", prefix or "/", exc) from exc
+        yield from sorted(names)
 
     # -- writing ----------------------------------------------------------------------------
 

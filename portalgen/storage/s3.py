@@ -18,6 +18,7 @@ from portalgen.errors import StorageError
 from portalgen.storage.base import (
     ObjectInfo,
     content_disposition,
+    validate_folder,
     validate_key,
     validate_prefix,
 )
@@ -201,6 +202,23 @@ class S3Storage:
                     key = item["Key"][len(root) :]
                     if key and not key.endswith("/"):  # "folder" markers are not objects
                         yield ObjectInfo(key, item["Size"], item["LastModified"])
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        validate_folder(prefix)
+        root = f"{self.prefix}/" if self.prefix else ""
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(
+            Bucket=self.bucket,
+            Prefix=root + prefix,
+            Delimiter="/",
+            PaginationConfig={"PageSize": self.page_size},
+        )
+        with self._translated("list", prefix or "/"):
+            for page in pages:
+                for item in page.get("CommonPrefixes", []):
+                    name = item.get("Prefix", "")[len(root + prefix) :].removesuffix("/")
+                    if name:
+                        yield name
 
     # -- writing ----------------------------------------------------------------------------
 
