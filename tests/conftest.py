@@ -50,6 +50,7 @@ def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
 # Service fixtures: s3_server, s3_bucket, s3_storage_config (SeaweedFS); `storage` runs a
 # test on both backends (a folder and SeaweedFS S3); smtp_server, smtp_tls_files (aiosmtpd).
 pytest_plugins = [
+    "tests.publish_fixtures",
     "tests.render_fixtures",
     "tests.s3server",
     "tests.smtpserver",

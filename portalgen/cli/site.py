@@ -1,14 +1,20 @@
-"""Commands about the portal's pages: build."""
+"""Commands about the portal's pages: build, publish."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from portalgen.cli import CliState, cli
-from portalgen.cli.types import format_option
+from portalgen.cli.report import outcome_lines, progress_bar, summary_lines
+from portalgen.cli.types import SHARD, format_option
 from portalgen.load import LoadOptions, load_export
+
+if TYPE_CHECKING:
+    from portalgen.publish.inputs import Shard
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -54,3 +60,74 @@ def build(
     for warning in sorted(set(context.render_warnings)):
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     click.echo(f"Wrote {count} portal{'s' if count != 1 else ''} to {out}.")
+
+
+@cli.command()
+@click.argument("exports", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@format_option()
+@click.option("--only", multiple=True, metavar="CODE", help="Only this customer (repeatable).")
+@click.option(
+    "--shard",
+    type=SHARD,
+    default=None,
+    help="Publish only part i of N of the customers (a stable split: run 1/N ... N/N "
+    "on N machines).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="Render processes (default: publish.jobs, 0 there meaning one per CPU).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@pass_state
+def publish(
+    state: CliState,
+    exports: tuple[Path, ...],
+    input_format: str | None,
+    only: tuple[str, ...],
+    shard: Shard | None,
+    jobs: int | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Render every granted customer's portal and put what changed into storage.
+
+    EXPORT defaults to export.path of the configuration. Nothing is published when the
+    export has errors. Exit status 1 if any customer could not be published.
+    """
+    from portalgen.publish import publish_export
+
+    settings = state.settings()
+    paths, input_format = state.exports(exports, input_format)
+    result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
+    for problem in result.warnings:
+        click.secho(str(problem), err=True, fg="yellow")
+    with progress_bar(enabled=state.verbosity >= 0) as progress:
+        report = publish_export(
+            settings,
+            result.export,
+            only=only,
+            shard=shard,
+            jobs=jobs,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", err=True, fg="yellow")
+    for line in outcome_lines(report, verbose=dry_run or state.verbosity > 0):
+        state.info(line)
+    for failed in report.failed:
+        click.secho(f"{failed.code}: {failed.reason}", err=True, fg="red")
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in summary_lines(report):
+            click.echo(line)
+    if report.failed:
+        count = len(report.failed)
+        raise click.ClickException(
+            f"{count} customer{'s' if count != 1 else ''} could not be published; "
+            "the others were (run publish again to retry)"
+        )

@@ -38,10 +38,27 @@ class DateType(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"expected a date as YYYY-MM-DD, found {value!r}", param, ctx)
 
 
+class ShardType(click.ParamType):  # type: ignore[type-arg]
+    """``--shard 2/8``: this machine's part of the customers (1-based) / how many parts."""
+
+    name = "i/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from portalgen.publish.inputs import Shard
+
+        if isinstance(value, Shard):
+            return value
+        try:
+            return Shard.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 DURATION = DurationType()
 DATE = DateType()
+SHARD = ShardType()
 
 
 def format_option() -> Callable[[F], F]:

@@ -5,6 +5,15 @@ content type of its bytes, stored once under ``portals/<customer_key>/files/<sha
 The manifest is written last: it is the commit point, so a reader (the gate) sees the
 old portal or the new one, never a mix. This module is light on purpose: the gate
 imports it.
+
+Publishing keeps three more things in the manifest, which the gate ignores:
+- each file's render `key`, so an unchanged output is recognised without the local
+  render cache (a publisher on a fresh machine does not re-render the whole portal);
+- `inputs`, the fingerprint of everything the portal was made from, so an unchanged
+  customer is recognised without even planning the portal;
+- `retired`: blobs the previous manifest used and this one does not, with the time they
+  stopped being used; they are deleted once `publish.gc_grace` has passed, so a download
+  that started just before the swap still finds its file (docs/publish.md).
 """
 
 from __future__ import annotations
@@ -20,10 +29,15 @@ if TYPE_CHECKING:
     from portalgen.storage import Storage
 
 MANIFEST_VERSION = 1
+JSON = "application/json"
 
 
 def portal_prefix(customer_key: str) -> str:
     return f"portals/{customer_key}/"
+
+
+def files_prefix(customer_key: str) -> str:
+    return f"portals/{customer_key}/files/"
 
 
 def manifest_key(customer_key: str) -> str:
@@ -39,6 +53,7 @@ class FileEntry:
     sha256: str
     size: int
     content_type: str
+    key: str = ""  # the render key the bytes were made from ("" when not known)
 
 
 @dataclass(frozen=True)
@@ -46,9 +61,15 @@ class Manifest:
     files: Mapping[str, FileEntry] = field(default_factory=dict)
     language: str = "es"  # the customer's portal language, for the gate's own pages
     published_at: str = ""  # UTC ISO 8601
+    inputs: str = ""  # fingerprint of everything the portal was rendered from
+    retired: Mapping[str, str] = field(default_factory=dict)  # sha256 -> unused since (ISO)
 
     def get(self, path: str) -> FileEntry | None:
         return self.files.get(path)
+
+    def blobs(self) -> set[str]:
+        """The SHA-256 of every blob the portal uses."""
+        return {f.sha256 for f in self.files.values()}
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -56,10 +77,9 @@ class Manifest:
                 "version": MANIFEST_VERSION,
                 "language": self.language,
                 "published_at": self.published_at,
-                "files": {
-                    path: {"sha256": f.sha256, "size": f.size, "content_type": f.content_type}
-                    for path, f in sorted(self.files.items())
-                },
+                "inputs": self.inputs,
+                "files": {path: _entry_json(f) for path, f in sorted(self.files.items())},
+                "retired": dict(sorted(self.retired.items())),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -71,15 +91,39 @@ class Manifest:
         if data.get("version") != MANIFEST_VERSION:
             raise ValueError(f"unsupported manifest version {data.get('version')!r}")
         files = {
-            str(path): FileEntry(str(f["sha256"]), int(f["size"]), str(f["content_type"]))
+            str(path): FileEntry(
+                str(f["sha256"]), int(f["size"]), str(f["content_type"]), str(f.get("key", ""))
+            )
             for path, f in data["files"].items()
         }
-        return cls(files, str(data.get("language", "es")), str(data.get("published_at", "")))
+        retired = {str(sha): str(since) for sha, since in data.get("retired", {}).items()}
+        return cls(
+            files,
+            str(data.get("language", "es")),
+            str(data.get("published_at", "")),
+            str(data.get("inputs", "")),
+            retired,
+        )
+
+
+def _entry_json(entry: FileEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "sha256": entry.sha256,
+        "size": entry.size,
+        "content_type": entry.content_type,
+    }
+    if entry.key:
+        out["key"] = entry.key
+    return out
 
 
 def load_manifest(storage: Storage, customer_key: str) -> Manifest | None:
     raw = storage.get(manifest_key(customer_key))
     return Manifest.from_json(raw) if raw is not None else None
+
+
+def utc_stamp(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def write_portal(
@@ -93,10 +137,12 @@ def write_portal(
     """Upload `files` (path, bytes, content type) as the customer's whole new portal.
 
     Blobs first (those the current manifest already has are not sent again), then the
-    manifest. A crash before the manifest leaves the old portal in place.
+    manifest. A crash before the manifest leaves the old portal in place. A small helper
+    for tests and tools; `portalgen publish` goes through portalgen.publish.commit, which
+    also collects the blobs no longer used.
     """
     previous = load_manifest(storage, customer_key)
-    present = {f.sha256 for f in previous.files.values()} if previous else set()
+    present = previous.blobs() if previous else set()
     entries: dict[str, FileEntry] = {}
     for path, data, content_type in files:
         sha = hashlib.sha256(data).hexdigest()
@@ -104,7 +150,6 @@ def write_portal(
             storage.put(blob_key(customer_key, sha), data, content_type)
             present.add(sha)
         entries[path] = FileEntry(sha, len(data), content_type)
-    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    manifest = Manifest(entries, language, stamp)
-    storage.put(manifest_key(customer_key), manifest.to_json(), "application/json")
+    manifest = Manifest(entries, language, utc_stamp(now))
+    storage.put(manifest_key(customer_key), manifest.to_json(), JSON)
     return manifest

@@ -1,0 +1,73 @@
+"""Quote decisions made in the portal, read so publishing renders them statically.
+
+The gate creates ``_decisions/<customer_key>/<quote slug>.json`` (first decision wins) the
+moment a customer accepts or rejects a quote, and fills the quote's live slots from it
+until the next publish. Publishing reads them and renders the quote as decided, even if
+the invoicing program's export still says "pending".
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from portalgen.model import QuoteStatus, slugify_number
+
+if TYPE_CHECKING:
+    from portalgen.storage import Storage
+
+DECISIONS_PREFIX = "_decisions/"
+DECISION_VERSION = 1
+DECISIONS: tuple[QuoteStatus, ...] = ("accepted", "rejected")
+
+
+def decision_key(customer_key: str, slug: str) -> str:
+    return f"{DECISIONS_PREFIX}{customer_key}/{slug}.json"
+
+
+def list_decisions(storage: Storage) -> dict[str, list[str]]:
+    """customer_key -> the keys of its decision objects (one listing for everyone)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for info in storage.list(DECISIONS_PREFIX):
+        parts = info.key.split("/")
+        if len(parts) == 3 and parts[2].endswith(".json"):
+            found[parts[1]].append(info.key)
+    return {key: sorted(keys) for key, keys in found.items()}
+
+
+def read_decisions(
+    storage: Storage, keys: Iterable[str]
+) -> tuple[dict[str, QuoteStatus], list[str]]:
+    """Quote number -> "accepted" or "rejected"; and a warning per unusable object."""
+    decided: dict[str, QuoteStatus] = {}
+    problems: list[str] = []
+    for key in keys:
+        raw = storage.get(key)
+        if raw is None:
+            continue  # deleted since it was listed (a revoke): nothing to show
+        try:
+            number, decision = _parse(raw, key.rsplit("/", 1)[-1].removesuffix(".json"))
+        except ValueError as exc:
+            where = f"{storage.location}/{key}"
+            problems.append(f"{where}: not a valid quote decision ({exc}); ignored")
+            continue
+        decided[number] = decision
+    return decided, problems
+
+
+def _parse(raw: bytes, slug: str) -> tuple[str, QuoteStatus]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("not JSON") from None
+    if not isinstance(data, dict) or data.get("version") != DECISION_VERSION:
+        raise ValueError(f"expected version {DECISION_VERSION}")
+    number, decision = data.get("quote"), data.get("decision")
+    if not isinstance(number, str) or slugify_number(number) != slug:
+        raise ValueError(f"quote {number!r} does not match the file name {slug!r}")
+    if decision not in DECISIONS:
+        raise ValueError(f"decision {decision!r} is neither accepted nor rejected")
+    status: QuoteStatus = "accepted" if decision == "accepted" else "rejected"
+    return number, status

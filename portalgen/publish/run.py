@@ -1,0 +1,263 @@
+"""`publish_export`: every granted customer's portal, up to date in storage.
+
+For each customer, in parallel (threads for storage, processes for rendering):
+1. Fingerprint what the portal is made from (publish.inputs). If the manifest in storage
+   was made from exactly that, the customer is done: nothing planned, rendered or sent.
+2. Otherwise list the customer's blobs, plan the portal and render only the files whose
+   render key storage and the cache do not know (publish.worker).
+3. Commit: upload the missing blobs, swap the manifest, collect garbage (publish.commit).
+One customer's failure is reported with the reason and does not stop the others; when
+storage cannot be reached at all, the customers not started yet are not attempted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from portalgen.access.registry import AccessRegistry
+from portalgen.audit.log import AuditLog
+from portalgen.audit.pull import PullResult, pull_events
+from portalgen.config import Settings
+from portalgen.errors import PortalgenError
+from portalgen.model import Export
+from portalgen.publish.cache import RenderCache
+from portalgen.publish.commit import (
+    AccessLost,
+    PortalWriter,
+    StoredPortal,
+    list_blobs,
+    read_manifest,
+)
+from portalgen.publish.decisions import list_decisions, read_decisions
+from portalgen.publish.inputs import Shard, customer_inputs
+from portalgen.publish.manifest import FileEntry, Manifest
+from portalgen.publish.report import CustomerOutcome, PublishReport
+from portalgen.publish.select import Removal, Selection, Target, select_customers
+from portalgen.publish.worker import CustomerJob, CustomerPlan, RenderPool
+from portalgen.render import build_context
+from portalgen.storage import S3Storage, Storage, open_storage
+
+Progress = Callable[[str, int, int], None]  # (customer code, done, total)
+
+
+def default_jobs(settings: Settings) -> int:
+    if settings.publish.jobs:
+        return settings.publish.jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def pull_audit_events(settings: Settings, storage: Storage) -> PullResult | None:
+    """On S3 the gate writes one object per event: merge them into audit.jsonl first.
+    (A local gate appends to audit.jsonl itself: nothing to pull.)"""
+    if not isinstance(storage, S3Storage):
+        return None
+    return pull_events(storage, AuditLog(settings.audit.path))
+
+
+def publish_export(
+    settings: Settings,
+    export: Export,
+    *,
+    only: Sequence[str] = (),
+    shard: Shard | None = None,
+    jobs: int | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> PublishReport:
+    """Publish every granted customer of a loaded export (or only the codes given).
+
+    A dry run reads storage and plans, but renders, uploads, deletes and pulls nothing.
+    """
+    started = time.monotonic()
+    day = today or settings.today()
+    storage = open_storage(settings)
+    report = PublishReport(dry_run=dry_run)
+    if not dry_run:
+        report.events = pull_audit_events(settings, storage)
+    context = build_context(settings, today=day)
+    report.warnings.extend(context.warnings)
+    registry = AccessRegistry(storage, workers=settings.publish.upload_threads)
+    portals = storage.list_folders("portals/")
+    selection = select_customers(export, registry.entries(), portals, only, shard)
+    report.without_access = len(selection.without_access)
+    run = PublishRun(settings, storage, registry, context.base_key, day, dry_run)
+    run.execute(selection, report, jobs or default_jobs(settings), progress)
+    if not dry_run:
+        RenderCache(settings.publish.cache_dir).prune()
+    report.outcomes.sort(key=lambda o: (o.code, o.status))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+@dataclass
+class PublishRun:
+    settings: Settings
+    storage: Storage
+    registry: AccessRegistry
+    base_key: str
+    today: date
+    dry_run: bool
+
+    def __post_init__(self) -> None:
+        self.cache = RenderCache(self.settings.publish.cache_dir)
+        self.decisions = list_decisions(self.storage)
+        self.stop = threading.Event()  # storage unreachable: start no more customers
+        self.stop_reason = ""
+
+    def execute(
+        self, selection: Selection, report: PublishReport, jobs: int, progress: Progress | None
+    ) -> None:
+        threads = self.settings.publish.upload_threads
+        total = len(selection.targets) + len(selection.removals)
+        pool = RenderPool(self.settings, self.today, jobs)
+        uploads = ThreadPoolExecutor(threads, thread_name_prefix="upload")
+        customers = ThreadPoolExecutor(max(2 * jobs, threads), thread_name_prefix="customer")
+        writer = PortalWriter(
+            self.storage,
+            self.cache,
+            self.registry,
+            uploads,
+            self.settings.publish.gc_grace,
+            self.dry_run,
+        )
+        futures: list[Future[CustomerOutcome]] = []
+        try:
+            futures += [customers.submit(self.publish, t, pool, writer) for t in selection.targets]
+            futures += [customers.submit(self.remove, r, writer) for r in selection.removals]
+            if progress:
+                progress("", 0, total)
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcome = future.result()
+                if outcome.status != "removed" or outcome.deleted or outcome.reason:
+                    report.add(outcome)  # (not an empty folder an S3 server kept)
+                report.warnings.extend(w for w in outcome.warnings if w not in report.warnings)
+                if progress:
+                    progress(outcome.code, done, total)
+        except BaseException:
+            self.stop.set()
+            self.stop_reason = "publishing was interrupted"
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            customers.shutdown(wait=True, cancel_futures=True)
+            pool.close(cancel=True)
+            uploads.shutdown(wait=True, cancel_futures=True)
+
+    # -- one customer -------------------------------------------------------------------------
+
+    def publish(self, target: Target, pool: RenderPool, writer: PortalWriter) -> CustomerOutcome:
+        try:
+            if self.stop.is_set():
+                return CustomerOutcome(target.code, "failed", reason=self.stop_reason)
+            return self._publish(target, pool, writer)
+        except AccessLost as exc:
+            return CustomerOutcome(target.code, "removed", reason=str(exc))
+        except Exception as exc:  # one customer's failure must not stop the others
+            return self._failed(target.code, exc)
+
+    def _publish(self, target: Target, pool: RenderPool, writer: PortalWriter) -> CustomerOutcome:
+        key = target.customer_key
+        decision_keys = self.decisions.get(key, [])
+        inputs = customer_inputs(target.data, self.base_key, self.today, decision_keys)
+        manifest, version = read_manifest(self.storage, key)
+        current = manifest is not None and manifest.inputs == inputs
+        if current and manifest is not None and not self._expiring(manifest, writer):
+            return CustomerOutcome(target.code, "unchanged", cached=len(manifest.files))
+        stored = StoredPortal(manifest, version, list_blobs(self.storage, key))
+        plan: CustomerPlan | None = None
+        warnings: list[str] = []
+        if current and manifest is not None:  # only garbage to collect
+            new = manifest
+        else:
+            decided, warnings = read_decisions(self.storage, decision_keys)
+            job = CustomerJob(target.code, key, target.data, decided, stored.known(), self.dry_run)
+            plan = pool.submit(job).result()
+            new = _manifest(plan, inputs)
+            warnings += plan.warnings
+        result = writer.commit(key, stored, new)
+        rendered = plan.rendered if plan else []
+        return CustomerOutcome(
+            target.code,
+            "changed" if result.written else "unchanged",
+            rendered=rendered,
+            cached=len(new.files) - len(rendered),
+            uploaded=result.uploaded,
+            bytes_uploaded=result.bytes,
+            deleted=result.deleted,
+            warnings=warnings,
+        )
+
+    def remove(self, removal: Removal, writer: PortalWriter) -> CustomerOutcome:
+        name = removal.code or f"(portal {removal.customer_key})"
+        try:
+            if self.stop.is_set():
+                return CustomerOutcome(name, "failed", reason=self.stop_reason)
+            return CustomerOutcome(name, "removed", deleted=writer.remove(removal.customer_key))
+        except Exception as exc:
+            return self._failed(name, exc)
+
+    def _expiring(self, manifest: Manifest, writer: PortalWriter) -> bool:
+        """Whether a retired blob's grace period is over (so the manifest must change)."""
+        limit = writer.clock() - writer.grace
+        return any(_time(since) <= limit for since in manifest.retired.values())
+
+    def _failed(self, code: str, exc: BaseException) -> CustomerOutcome:
+        reason = describe(exc)
+        if unreachable(exc) and not self.stop.is_set():
+            self.stop_reason = f"not attempted: {reason}"
+            self.stop.set()
+        return CustomerOutcome(code, "failed", reason=reason)
+
+
+def _manifest(plan: CustomerPlan, inputs: str) -> Manifest:
+    files = {}
+    for e in plan.entries:
+        sha = e.sha256 or f"?{e.key}"  # dry run: not rendered, so not known
+        files[e.path] = FileEntry(sha, e.size, e.content_type, e.key)
+    return Manifest(files, plan.language, inputs=inputs)
+
+
+def _time(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.now(UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def describe(exc: BaseException) -> str:
+    """A failure in words staff can act on."""
+    if isinstance(exc, PortalgenError):
+        return str(exc)
+    if isinstance(exc, BrokenExecutor):
+        return "a render process stopped unexpectedly (out of memory?); publish again"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return f"unexpected error ({type(exc).__name__}: {exc}); run with --debug and report it"
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether storage (or the render processes) cannot be reached at all."""
+    botocore = sys.modules.get("botocore.exceptions")
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (ConnectionError, TimeoutError, BrokenExecutor)):
+            return True
+        if botocore is not None and isinstance(
+            seen, (botocore.ConnectionError, botocore.HTTPClientError)
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -1,0 +1,102 @@
+"""`portalgen publish` as staff and cron run it: output, --json, exit status, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from portalgen.cli import cli
+from portalgen.publish.manifest import manifest_key
+from tests.publish_fixtures import Site, local_root
+
+
+def run(site: Site, *args: str) -> Result:
+    config = site.write_config()
+    return CliRunner().invoke(
+        cli, ["--config", str(config), "publish", str(site.export_dir), *args]
+    )
+
+
+def test_json_summary_for_cron(local_site: Site) -> None:
+    result = run(local_site, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["customers"] == {
+        "published": 3,
+        "changed": 3,
+        "unchanged": 0,
+        "removed": 0,
+        "failed": 0,
+        "without_access": 1,
+    }
+    assert summary["files"]["uploaded"] > 0 and summary["bytes"]["uploaded"] > 0
+    assert summary["errors"] == [] and summary["dry_run"] is False
+    assert summary["events_pulled"] is None  # a folder: the gate writes audit.jsonl itself
+    again = json.loads(run(local_site, "--json").stdout)
+    assert again["customers"]["unchanged"] == 3
+    assert (again["files"]["rendered"], again["files"]["uploaded"]) == (0, 0)
+
+
+def test_human_summary_and_dry_run(local_site: Site) -> None:
+    result = run(local_site, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Would publish 3 customers (3 changed, 0 unchanged)" in result.stdout
+    assert "Dry run: nothing was rendered, uploaded or deleted." in result.stdout
+    assert "C00001: would render" in result.stderr
+    assert not (local_root(local_site) / "portals").exists()
+    result = run(local_site)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Published 3 customers (3 changed, 0 unchanged)")
+    assert "1 customer of the export has no portal access" in result.stdout
+
+
+def test_one_customer_failing_does_not_stop_the_others(local_site: Site) -> None:
+    site = local_site
+    blocked = local_root(site) / "portals" / site.keys["C00002"] / "files"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where a folder must be")
+    result = run(site, "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["customers"]["failed"] == 1 and summary["customers"]["changed"] == 2
+    [error] = summary["errors"]
+    assert error["customer"] == "C00002" and str(blocked) in error["reason"]
+    assert f"C00002: {error['reason']}" in result.stderr
+    assert "1 customer could not be published" in result.stderr
+    assert site.storage.exists(manifest_key(site.keys["C00001"]))
+    assert not site.storage.exists(manifest_key(site.keys["C00002"]))
+
+
+def test_a_broken_export_publishes_nothing(local_site: Site) -> None:
+    invoices = local_site.export_dir / "invoices.csv"
+    lines = invoices.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("issue_date")] = "yesterday"
+    invoices.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", "utf-8")
+    result = run(local_site)
+    assert result.exit_code == 1
+    assert "invoices.csv" in result.stderr and "issue_date" in result.stderr
+    assert "nothing was published" in result.stderr
+    assert not (local_root(local_site) / "portals").exists()
+
+
+def test_bad_options_are_refused_before_anything(local_site: Site, tmp_path: Path) -> None:
+    for bad in ("3/2", "x", "0/3"):
+        result = run(local_site, "--shard", bad)
+        assert result.exit_code == 2
+        assert "shard" in result.stderr
+    result = run(local_site, "--jobs", "0")
+    assert result.exit_code == 2
+    result = run(local_site, "--only", "NOPE")
+    assert result.exit_code == 1 and "no customer with code 'NOPE'" in result.stderr
+    assert not (local_root(local_site) / "portals").exists()
+
+
+def test_export_path_comes_from_the_configuration(local_site: Site) -> None:
+    config = local_site.write_config(export={"path": str(local_site.export_dir)})
+    result = CliRunner().invoke(cli, ["--config", str(config), "publish", "--only", "C00003"])
+    assert result.exit_code == 0, result.output
+    assert "Published 1 customer (1 changed, 0 unchanged)" in result.stdout
