@@ -308,3 +308,94 @@ def test_grant_then_publish_one_customer(site: Site) -> None:
     assert [(o.code, o.status) for o in report.outcomes] == [("C00004", "changed")]
     site.keys.update(keys)
     site.check_portals(["C00004"])
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every key publishing reads (instrumentation on the real storage)."""
+    from portalgen.publish import run
+
+    reads: list[str] = []
+    real_open = run.open_storage
+
+    def open_counting(settings: object) -> object:
+        storage = real_open(settings)  # type: ignore[arg-type]
+        for name in ("get", "get_with_version"):
+            method = getattr(storage, name)
+            setattr(storage, name, lambda key, _m=method: reads.append(key) or _m(key))
+        return storage
+
+    monkeypatch.setattr(run, "open_storage", open_counting)
+    return reads
+
+
+def test_a_run_with_nothing_to_do_reads_no_manifest_and_no_entry(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.publish()
+    markers = [i.key for i in site.storage.list("_publish/current/")]
+    assert sorted(k.split("/")[2] for k in markers) == sorted(site.keys.values())
+    reads = count_reads(monkeypatch)
+    report = site.publish()
+    assert report.count("unchanged") == 3
+    assert report.files_cached == sum(len(site.manifest(c).files) for c in GRANTED)
+    assert not [k for k in reads if k.endswith("manifest.json") or k.startswith("_access/0")]
+    assert not [k for k in reads if k.startswith("_access/") and k != "_access/index.json"]
+
+
+def test_a_marker_never_hides_a_change_it_cannot_see(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Markers stand in for manifests and registry entries only while nothing they vouch
+    for changed: a revoke and re-grant, a second marker; and never for more than a week."""
+    import datetime as dt
+
+    from portalgen.publish import commit
+    from portalgen.publish.manifest import portal_prefix
+
+    site.publish()
+    # The gate's revoke deletes the portal (not the markers); a later grant re-enables.
+    revoke(site.storage, "C00001")
+    key = site.keys["C00001"]
+    site.storage.delete(manifest_key(key))
+    site.storage.delete_many(i.key for i in site.storage.list(portal_prefix(key)))
+    grant(site.storage, "C00001")
+    # C00003 gets a second, stale marker.
+    [marker] = site.storage.list(f"_publish/current/{site.keys['C00003']}/")
+    site.storage.put(marker.key[:-1] + "7", b"", "text/plain")
+    report = site.publish()
+    assert report.ok
+    assert {o.code: o.status for o in report.outcomes} == {
+        "C00001": "changed",
+        "C00002": "unchanged",
+        "C00003": "unchanged",
+    }
+    assert len(list(site.storage.list(f"_publish/current/{site.keys['C00003']}/"))) == 1
+    site.check_portals()
+    # Someone deletes C00002's manifest by hand: noticed within a week at the latest.
+    site.storage.delete(manifest_key(site.keys["C00002"]))
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=7, minutes=1)
+    monkeypatch.setattr(commit, "utc_now", lambda: later)
+    report = site.publish()
+    assert {o.code: o.status for o in report.outcomes}["C00002"] == "changed"
+    assert report.files_rendered == 0  # the rest was verified, nothing redone
+    site.check_portals()
+
+
+@pytest.mark.s3
+def test_publish_pulls_the_gates_events_first_on_s3(s3_site: Site) -> None:
+    import datetime as dt
+
+    from portalgen.audit.events import new_event
+    from portalgen.audit.log import AuditLog
+    from portalgen.audit.sinks import StorageAuditSink
+
+    site = s3_site
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # past pull's settle time
+    event = new_event(
+        "document.viewed", "C00001", contact="a@x.example", document="index.html", now=earlier
+    )
+    StorageAuditSink(site.storage).record(event)
+    report = site.publish()
+    assert report.events is not None and report.events.added == 1
+    assert event.id in AuditLog(site.settings.audit.path).ids()
+    assert site.publish().events.added == 0  # type: ignore[union-attr]

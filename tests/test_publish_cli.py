@@ -39,6 +39,14 @@ def test_json_summary_for_cron(local_site: Site) -> None:
     assert (again["files"]["rendered"], again["files"]["uploaded"]) == (0, 0)
 
 
+def test_the_report_reads_as_one_line(local_site: Site) -> None:
+    report = local_site.publish(only=["C00001"])
+    assert str(report) == (
+        f"1 customer (1 changed, 0 unchanged); 0 files rendered, "
+        f"{report.files_uploaded} uploaded, 0 deleted"
+    )
+
+
 def test_human_summary_and_dry_run(local_site: Site) -> None:
     result = run(local_site, "--dry-run")
     assert result.exit_code == 0, result.output
@@ -100,3 +108,18 @@ def test_export_path_comes_from_the_configuration(local_site: Site) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "publish", "--only", "C00003"])
     assert result.exit_code == 0, result.output
     assert "Published 1 customer (1 changed, 0 unchanged)" in result.stdout
+
+
+def test_render_processes_and_progress(local_site: Site) -> None:
+    """--jobs 2 renders in worker processes; the progress callback sees every customer."""
+    site = local_site
+    site.publish()
+    site.configure(company={"name": "Suministros Levante Dos"})
+    calls: list[tuple[str, int, int]] = []
+    report = site.publish(jobs=2, progress=lambda *call: calls.append(call))
+    assert report.ok and report.count("changed") == 3 and report.files_rendered > 0
+    assert calls[0] == ("", 0, 3)
+    assert sorted(c[0] for c in calls[1:]) == ["C00001", "C00002", "C00003"]
+    assert [c[1] for c in calls] == [0, 1, 2, 3]
+    assert b"Dos" in site.file("C00002", "index.html")
+    site.check_portals()

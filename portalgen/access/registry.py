@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from portalgen.access.entry import (
@@ -136,10 +136,14 @@ class AccessRegistry:
             loaded = list(pool.map(self.load, keys))
         return sorted((e for e in loaded if e is not None), key=lambda e: e.customer)
 
-    def index(self) -> dict[str, str]:
-        """Customer code → customer_key for every customer, rebuilt if missing or stale."""
+    def index(self, listed: Iterable[str] | None = None) -> dict[str, str]:
+        """Customer code → customer_key for every customer, rebuilt if missing or stale.
+
+        `listed`: the customer_keys of the entries, if the caller has just listed
+        ``_access/`` anyway (publishing does), to save listing it again."""
         stored = self._read_index()
-        if stored is not None and set(stored.values()) == set(self._listed_keys()):
+        keys = set(self._listed_keys() if listed is None else listed)
+        if stored is not None and set(stored.values()) == keys:
             return stored
         return self.rebuild_index()
 

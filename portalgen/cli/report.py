@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from portalgen.publish.report import PublishReport
+if TYPE_CHECKING:
+    from portalgen.publish.report import PublishReport
 
 ProgressCallback = Callable[[str, int, int], None]
 

@@ -15,6 +15,7 @@ from portalgen.load import LoadOptions, load_export
 
 if TYPE_CHECKING:
     from portalgen.publish.inputs import Shard
+    from portalgen.publish.report import PublishReport
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -114,9 +115,19 @@ def publish(
             dry_run=dry_run,
             progress=progress,
         )
+    _echo_report(state, report, as_json)
+    if report.failed:
+        count = len(report.failed)
+        raise click.ClickException(
+            f"{count} customer{'s' if count != 1 else ''} could not be published; "
+            "the others were (run publish again to retry)"
+        )
+
+
+def _echo_report(state: CliState, report: PublishReport, as_json: bool) -> None:
     for warning in report.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
-    for line in outcome_lines(report, verbose=dry_run or state.verbosity > 0):
+    for line in outcome_lines(report, verbose=report.dry_run or state.verbosity > 0):
         state.info(line)
     for failed in report.failed:
         click.secho(f"{failed.code}: {failed.reason}", err=True, fg="red")
@@ -125,9 +136,3 @@ def publish(
     else:
         for line in summary_lines(report):
             click.echo(line)
-    if report.failed:
-        count = len(report.failed)
-        raise click.ClickException(
-            f"{count} customer{'s' if count != 1 else ''} could not be published; "
-            "the others were (run publish again to retry)"
-        )

@@ -17,7 +17,7 @@ A crash before step 3 leaves the old portal complete; after it, the new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -35,6 +35,7 @@ from portalgen.publish.manifest import (
     portal_prefix,
     utc_stamp,
 )
+from portalgen.publish.markers import Marker, clear_markers
 from portalgen.storage import Storage
 
 
@@ -100,8 +101,19 @@ class PortalWriter:
     dry_run: bool = False
     clock: Callable[[], datetime] = field(default=lambda: utc_now())
 
-    def commit(self, customer_key: str, stored: StoredPortal, new: Manifest) -> CommitResult:
-        """Make `new` (files, inputs, language) the customer's portal; see the module doc."""
+    def commit(
+        self,
+        customer_key: str,
+        stored: StoredPortal,
+        new: Manifest,
+        stamp: str = "",
+        markers: Sequence[Marker] = (),
+    ) -> CommitResult:
+        """Make `new` (files, inputs, language) the customer's portal; see the module doc.
+
+        `stamp` is the customer's registry-entry stamp as listed at the start of the run
+        and `markers` their markers then (publish.markers): the marker written afterwards
+        vouches for the new portal."""
         now = self.clock()
         needed = new.blobs()
         retired, expired = self._retired(stored, needed, now)
@@ -115,6 +127,7 @@ class PortalWriter:
         garbage = sorted(expired | orphans)
         old = stored.manifest
         if old is not None and not missing and not garbage and _same(old, new):
+            self.mark(customer_key, new, stamp, markers)
             return CommitResult()
         result = CommitResult(uploaded=len(missing), deleted=len(garbage), written=True)
         if self.dry_run:
@@ -122,10 +135,27 @@ class PortalWriter:
             return result
         result.bytes = self._upload(customer_key, missing, _by_sha(new))
         self._check_access(customer_key)
+        clear_markers(self.storage, customer_key)  # before the manifest: never a wrong one
         self._write_manifest(customer_key, stored, new)
         self._check_access(customer_key, written=True)
+        self.mark(customer_key, new, stamp)
         self.storage.delete_many(blob_key(customer_key, sha) for sha in garbage)
         return result
+
+    def mark(
+        self, customer_key: str, manifest: Manifest, stamp: str, markers: Sequence[Marker] = ()
+    ) -> None:
+        """Leave the marker vouching for `manifest` (unless it is already the only one)."""
+        if self.dry_run or not stamp:
+            return
+        due = [_parse_time(at, self.clock()) + self.grace for at in manifest.retired.values()]
+        gc_after = int(min(due).timestamp()) + 1 if due else 0
+        marker = Marker(customer_key, manifest.inputs, stamp, gc_after, len(manifest.files))
+        if [m.key for m in markers] == [marker.key]:
+            return
+        if markers:
+            clear_markers(self.storage, customer_key)
+        self.storage.put(marker.key, b"", "text/plain")
 
     def remove(self, customer_key: str) -> int:
         """Delete a customer's whole portal, manifest first; how many objects went."""
@@ -133,6 +163,7 @@ class PortalWriter:
         if self.dry_run:
             return len(keys)
         manifest = manifest_key(customer_key)
+        clear_markers(self.storage, customer_key)
         self.storage.delete(manifest)
         self.storage.delete_many(k for k in keys if k != manifest)
         return len(keys)

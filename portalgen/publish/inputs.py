@@ -15,14 +15,16 @@ against the renderer's render keys.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
-from collections.abc import Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from portalgen.model import CustomerData
+from portalgen.model import CustomerData, Line, Money, Totals
 
 
 @dataclass(frozen=True)
@@ -53,32 +55,90 @@ class Shard:
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 
 
-def _fields(record: Any) -> Iterator[tuple[str, Any]]:
-    return ((k, v) for k, v in vars(record).items() if k not in ("origin", "lines"))
-
-
 def _records(data: CustomerData) -> Iterator[Any]:
     yield from data.all_documents()
     yield from data.payments
     yield from data.documents
 
 
+Getter = Callable[[Any], tuple[Any, ...]]
+
+
+def _money(money: Money) -> tuple[Any, ...]:
+    return (money.amount, money.currency)
+
+
+def _totals(totals: Totals) -> tuple[Any, ...]:
+    parts = (totals.base, totals.tax, totals.surcharge, totals.withholding, totals.total)
+    return tuple(map(_money, parts))
+
+
+def _lines(lines: tuple[Line, ...]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(map(_layout(Line).getter, lines))
+
+
+def _stamp_path(path: Path | None) -> tuple[str, int, int] | None:
+    return None if path is None else _file_stamp(path)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How to read one record type fast: its values without `origin` (where it was read
+    from, which must not matter), plain values for nested records (their dataclass repr
+    is slow), files by stamp, and where its dates are."""
+
+    getter: Getter
+    convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+    dates: tuple[int, ...]
+
+
+_layouts: dict[type, _Layout] = {}
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "Money": _money,
+    "Totals": _totals,
+    "tuple[Line, ...]": _lines,
+    "Path": _stamp_path,
+    "Path | None": _stamp_path,
+}
+
+
+def _layout(cls: type) -> _Layout:
+    if cls not in _layouts:
+        fields = [f for f in dataclasses.fields(cls) if f.name != "origin"]
+        names = [f.name for f in fields]
+        getter = operator.attrgetter(*names)
+        one = len(names) == 1
+        types = [str(f.type) for f in fields]
+        convert = tuple((i, _CONVERT[t]) for i, t in enumerate(types) if t in _CONVERT)
+        dates = tuple(i for i, t in enumerate(types) if t in ("date", "date | None"))
+        _layouts[cls] = _Layout(
+            (lambda record: (getter(record),)) if one else getter, convert, dates
+        )
+    return _layouts[cls]
+
+
+def _values(record: Any) -> tuple[list[Any], list[date]]:
+    layout = _layout(type(record))
+    values = list(layout.getter(record))
+    dates = [values[i] for i in layout.dates if values[i] is not None]
+    for i, convert in layout.convert:
+        values[i] = convert(values[i])
+    return values, dates
+
+
 def customer_dates(data: CustomerData) -> list[date]:
     """Every date in the customer's records, sorted (the days statuses can change on)."""
-    found: set[date] = set()
-    for record in _records(data):
-        for _, value in _fields(record):
-            if isinstance(value, date):
-                found.add(value)
-            elif isinstance(value, tuple):
-                found.update(v for v in value if isinstance(v, date))
-    return sorted(found)
+    return sorted({d for record in _records(data) for d in _values(record)[1]})
+
+
+def _bucket(dates: Iterable[date], today: date) -> tuple[int, int]:
+    ordered = sorted(set(dates))
+    return bisect.bisect_left(ordered, today), bisect.bisect_right(ordered, today)
 
 
 def today_bucket(data: CustomerData, today: date) -> tuple[int, int]:
     """Where `today` falls among the customer's dates: equal for days rendering alike."""
-    dates = customer_dates(data)
-    return bisect.bisect_left(dates, today), bisect.bisect_right(dates, today)
+    return _bucket(customer_dates(data), today)
 
 
 def _file_stamp(path: Path) -> tuple[str, int, int] | None:
@@ -91,30 +151,29 @@ def _file_stamp(path: Path) -> tuple[str, int, int] | None:
     return path.name, stat.st_size, stat.st_mtime_ns
 
 
-def _record(record: Any) -> tuple[Any, ...]:
-    """A record's fields without `origin`; files by stamp; lines field by field."""
-    out: list[Any] = [type(record).__name__]
-    for name, value in vars(record).items():
-        if name == "origin":
-            continue
-        if isinstance(value, Path):
-            value = _file_stamp(value)
-        elif name == "lines":
-            value = tuple(_record(line) for line in value)
-        out.append((name, value))
-    return tuple(out)
+@dataclass(frozen=True)
+class DataPrint:
+    """The costly part of a customer's inputs: their records, fingerprinted once."""
+
+    digest: str
+    dates: tuple[date, ...]  # every date of the records, sorted
+
+
+def data_print(data: CustomerData) -> DataPrint:
+    records = []
+    dates: set[date] = set()
+    for record in _records(data):
+        values, found = _values(record)
+        records.append(values)
+        dates.update(found)
+    text = repr(("records-v1", _values(data.customer)[0], records))
+    return DataPrint(hashlib.sha256(text.encode()).hexdigest(), tuple(sorted(dates)))
 
 
 def customer_inputs(
-    data: CustomerData, base_key: str, today: date, decisions: Iterable[str] = ()
+    data: CustomerData | DataPrint, base_key: str, today: date, decisions: Iterable[str] = ()
 ) -> str:
     """The fingerprint of everything the customer's portal is rendered from."""
-    parts = (
-        "inputs-v1",
-        base_key,
-        today_bucket(data, today),
-        tuple(sorted(decisions)),
-        _record(data.customer),
-        tuple(_record(r) for r in _records(data)),
-    )
+    found = data if isinstance(data, DataPrint) else data_print(data)
+    parts = ("inputs-v1", base_key, _bucket(found.dates, today), sorted(decisions), found.digest)
     return hashlib.sha256(repr(parts).encode()).hexdigest()

@@ -151,5 +151,8 @@ def write_portal(
             present.add(sha)
         entries[path] = FileEntry(sha, len(data), content_type)
     manifest = Manifest(entries, language, utc_stamp(now))
+    from portalgen.publish.markers import clear_markers
+
+    clear_markers(storage, customer_key)  # they vouched for the old manifest
     storage.put(manifest_key(customer_key), manifest.to_json(), JSON)
     return manifest

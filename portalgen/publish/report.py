@@ -71,6 +71,21 @@ class PublishReport:
     def bytes_uploaded(self) -> int:
         return sum(o.bytes_uploaded for o in self.outcomes)
 
+    def __str__(self) -> str:
+        """One line for people: what was published, rendered and sent."""
+        text = (
+            f"{self.published} customer{'' if self.published == 1 else 's'} "
+            f"({self.count('changed')} changed, {self.count('unchanged')} unchanged"
+        )
+        if self.count("removed"):
+            text += f", {self.count('removed')} removed"
+        if self.failed:
+            text += f", {len(self.failed)} failed"
+        return (
+            f"{text}); {self.files_rendered} files rendered, {self.files_uploaded} uploaded, "
+            f"{self.files_deleted} deleted"
+        )
+
     def outcome(self, code: str) -> CustomerOutcome | None:
         return next((o for o in self.outcomes if o.code == code), None)
 

@@ -1,8 +1,9 @@
 """`publish_export`: every granted customer's portal, up to date in storage.
 
 For each customer, in parallel (threads for storage, processes for rendering):
-1. Fingerprint what the portal is made from (publish.inputs). If the manifest in storage
-   was made from exactly that, the customer is done: nothing planned, rendered or sent.
+1. Fingerprint what the portal is made from (publish.inputs). If the customer's marker
+   (publish.markers) or else their manifest says the portal was made from exactly that,
+   the customer is done: nothing planned, rendered or sent.
 2. Otherwise list the customer's blobs, plan the portal and render only the files whose
    render key storage and the cache do not know (publish.worker).
 3. Commit: upload the missing blobs, swap the manifest, collect garbage (publish.commit).
@@ -26,7 +27,7 @@ from portalgen.audit.log import AuditLog
 from portalgen.audit.pull import PullResult, pull_events
 from portalgen.config import Settings
 from portalgen.errors import PortalgenError
-from portalgen.model import Export
+from portalgen.model import CustomerData, Export
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.commit import (
     AccessLost,
@@ -36,10 +37,20 @@ from portalgen.publish.commit import (
     read_manifest,
 )
 from portalgen.publish.decisions import list_decisions, read_decisions
-from portalgen.publish.inputs import Shard, customer_inputs
+from portalgen.publish.inputs import DataPrint, Shard, customer_inputs, data_print
 from portalgen.publish.manifest import FileEntry, Manifest
+from portalgen.publish.markers import Marker
 from portalgen.publish.report import CustomerOutcome, PublishReport
-from portalgen.publish.select import Removal, Selection, Target, select_customers
+from portalgen.publish.select import (
+    AccessView,
+    Removal,
+    Selection,
+    Target,
+    load_entries,
+    read_access,
+    scope,
+    select_customers,
+)
 from portalgen.publish.worker import CustomerJob, CustomerPlan, RenderPool
 from portalgen.render import build_context
 from portalgen.storage import S3Storage, Storage, open_storage
@@ -83,21 +94,55 @@ def publish_export(
     day = today or settings.today()
     storage = open_storage(settings)
     report = PublishReport(dry_run=dry_run)
-    if not dry_run:
-        report.events = pull_audit_events(settings, storage)
     context = build_context(settings, today=day)
     report.warnings.extend(context.warnings)
     registry = AccessRegistry(storage, workers=settings.publish.upload_threads)
-    portals = storage.list_folders("portals/")
-    selection = select_customers(export, registry.entries(), portals, only, shard)
+    state = read_state(settings, storage, registry, export, scope(only, shard), dry_run)
+    report.events = state.events
+    loader = load_entries(registry, 2 * settings.publish.upload_threads)
+    selection = select_customers(export, state.view, loader, only, shard, state.customers)
     report.without_access = len(selection.without_access)
-    run = PublishRun(settings, storage, registry, context.base_key, day, dry_run)
+    run = PublishRun(settings, storage, registry, context.base_key, day, dry_run, state)
     run.execute(selection, report, jobs or default_jobs(settings), progress)
     if not dry_run:
         RenderCache(settings.publish.cache_dir).prune()
     report.outcomes.sort(key=lambda o: (o.code, o.status))
     report.seconds = time.monotonic() - started
     return report
+
+
+@dataclass(frozen=True)
+class RunState:
+    view: AccessView
+    decisions: dict[str, list[str]]  # customer_key -> decision object keys
+    prints: dict[str, DataPrint]  # customer code -> fingerprint of their records
+    events: PullResult | None
+    customers: dict[str, CustomerData]  # export.by_customer()
+
+
+def read_state(
+    settings: Settings,
+    storage: Storage,
+    registry: AccessRegistry,
+    export: Export,
+    mine: Callable[[str, str], bool],
+    dry_run: bool,
+) -> RunState:
+    """Storage's listings (and the audit pull, first thing on S3) while this thread
+    fingerprints the customers' records: the requests' waiting overlaps the work."""
+    with ThreadPoolExecutor(3, thread_name_prefix="read") as reads:
+        events = None if dry_run else reads.submit(pull_audit_events, settings, storage)
+        view = reads.submit(read_access, storage, registry)
+        decisions = reads.submit(list_decisions, storage)
+        customers = export.by_customer()
+        prints = {code: data_print(data) for code, data in customers.items() if mine(code, code)}
+        return RunState(
+            view.result(),
+            decisions.result(),
+            prints,
+            events.result() if events else None,
+            customers,
+        )
 
 
 @dataclass
@@ -108,10 +153,12 @@ class PublishRun:
     base_key: str
     today: date
     dry_run: bool
+    state: RunState
 
     def __post_init__(self) -> None:
         self.cache = RenderCache(self.settings.publish.cache_dir)
-        self.decisions = list_decisions(self.storage)
+        self.decisions = self.state.decisions
+        self.markers = self.state.view.markers
         self.stop = threading.Event()  # storage unreachable: start no more customers
         self.stop_reason = ""
 
@@ -132,18 +179,17 @@ class PublishRun:
             self.dry_run,
         )
         futures: list[Future[CustomerOutcome]] = []
+        tally = Tally(report, total, progress)
         try:
-            futures += [customers.submit(self.publish, t, pool, writer) for t in selection.targets]
+            for target in selection.targets:
+                outcome, inputs = self._vouched_outcome(target, writer)
+                if outcome is not None:  # nothing to read, plan or send: decided here
+                    tally.add(outcome)
+                else:
+                    futures.append(customers.submit(self.publish, target, inputs, pool, writer))
             futures += [customers.submit(self.remove, r, writer) for r in selection.removals]
-            if progress:
-                progress("", 0, total)
-            for done, future in enumerate(as_completed(futures), start=1):
-                outcome = future.result()
-                if outcome.status != "removed" or outcome.deleted or outcome.reason:
-                    report.add(outcome)  # (not an empty folder an S3 server kept)
-                report.warnings.extend(w for w in outcome.warnings if w not in report.warnings)
-                if progress:
-                    progress(outcome.code, done, total)
+            for future in as_completed(futures):
+                tally.add(future.result())
         except BaseException:
             self.stop.set()
             self.stop_reason = "publishing was interrupted"
@@ -157,36 +203,55 @@ class PublishRun:
 
     # -- one customer -------------------------------------------------------------------------
 
-    def publish(self, target: Target, pool: RenderPool, writer: PortalWriter) -> CustomerOutcome:
+    def _vouched_outcome(
+        self, target: Target, writer: PortalWriter
+    ) -> tuple[CustomerOutcome | None, str]:
+        """The customer's inputs; and their outcome if their marker settles it already."""
+        try:
+            keys = self.decisions.get(target.customer_key, [])
+            data = self.state.prints.get(target.code) or target.data
+            inputs = customer_inputs(data, self.base_key, self.today, keys)
+        except Exception as exc:
+            return self._failed(target.code, exc), ""
+        marker = target.marker
+        if marker is not None and self._vouched(marker, inputs, writer.clock()):
+            return CustomerOutcome(target.code, "unchanged", cached=marker.files), inputs
+        return None, inputs
+
+    def publish(
+        self, target: Target, inputs: str, pool: RenderPool, writer: PortalWriter
+    ) -> CustomerOutcome:
         try:
             if self.stop.is_set():
                 return CustomerOutcome(target.code, "failed", reason=self.stop_reason)
-            return self._publish(target, pool, writer)
+            return self._publish(target, inputs, pool, writer)
         except AccessLost as exc:
             return CustomerOutcome(target.code, "removed", reason=str(exc))
         except Exception as exc:  # one customer's failure must not stop the others
             return self._failed(target.code, exc)
 
-    def _publish(self, target: Target, pool: RenderPool, writer: PortalWriter) -> CustomerOutcome:
+    def _publish(
+        self, target: Target, inputs: str, pool: RenderPool, writer: PortalWriter
+    ) -> CustomerOutcome:
         key = target.customer_key
-        decision_keys = self.decisions.get(key, [])
-        inputs = customer_inputs(target.data, self.base_key, self.today, decision_keys)
         manifest, version = read_manifest(self.storage, key)
-        current = manifest is not None and manifest.inputs == inputs
-        if current and manifest is not None and not self._expiring(manifest, writer):
-            return CustomerOutcome(target.code, "unchanged", cached=len(manifest.files))
         stored = StoredPortal(manifest, version, list_blobs(self.storage, key))
+        current = (
+            manifest is not None
+            and manifest.inputs == inputs
+            and manifest.blobs() <= stored.blobs.keys()  # nothing deleted behind our back
+        )
+        if current and manifest is not None and not self._expiring(manifest, writer):
+            writer.mark(key, manifest, target.stamp, self.markers.get(key, []))
+            return CustomerOutcome(target.code, "unchanged", cached=len(manifest.files))
         plan: CustomerPlan | None = None
         warnings: list[str] = []
         if current and manifest is not None:  # only garbage to collect
             new = manifest
         else:
-            decided, warnings = read_decisions(self.storage, decision_keys)
-            job = CustomerJob(target.code, key, target.data, decided, stored.known(), self.dry_run)
-            plan = pool.submit(job).result()
+            plan, warnings = self._render(target, stored, pool)
             new = _manifest(plan, inputs)
-            warnings += plan.warnings
-        result = writer.commit(key, stored, new)
+        result = writer.commit(key, stored, new, target.stamp, self.markers.get(key, []))
         rendered = plan.rendered if plan else []
         return CustomerOutcome(
             target.code,
@@ -199,6 +264,18 @@ class PublishRun:
             warnings=warnings,
         )
 
+    def _render(
+        self, target: Target, stored: StoredPortal, pool: RenderPool
+    ) -> tuple[CustomerPlan, list[str]]:
+        """Plan the portal in a render process and render what storage and cache lack."""
+        keys = self.decisions.get(target.customer_key, [])
+        decided, warnings = read_decisions(self.storage, keys)
+        job = CustomerJob(
+            target.code, target.customer_key, target.data, decided, stored.known(), self.dry_run
+        )
+        plan = pool.submit(job).result()
+        return plan, [*warnings, *plan.warnings]
+
     def remove(self, removal: Removal, writer: PortalWriter) -> CustomerOutcome:
         name = removal.code or f"(portal {removal.customer_key})"
         try:
@@ -207,6 +284,15 @@ class PublishRun:
             return CustomerOutcome(name, "removed", deleted=writer.remove(removal.customer_key))
         except Exception as exc:
             return self._failed(name, exc)
+
+    def _vouched(self, marker: Marker, inputs: str, now: datetime) -> bool:
+        """Whether the marker says the portal is already this one, with no blob due for
+        deletion: then nothing needs reading."""
+        return (
+            marker.inputs == inputs
+            and marker.fresh(now)
+            and not (marker.gc_after and now.timestamp() >= marker.gc_after)
+        )
 
     def _expiring(self, manifest: Manifest, writer: PortalWriter) -> bool:
         """Whether a retired blob's grace period is over (so the manifest must change)."""
@@ -219,6 +305,24 @@ class PublishRun:
             self.stop_reason = f"not attempted: {reason}"
             self.stop.set()
         return CustomerOutcome(code, "failed", reason=reason)
+
+
+class Tally:
+    """Outcomes into the report as they come, and the progress callback told."""
+
+    def __init__(self, report: PublishReport, total: int, progress: Progress | None) -> None:
+        self.report, self.total, self.progress, self.done = report, total, progress, 0
+        if progress:
+            progress("", 0, total)
+
+    def add(self, outcome: CustomerOutcome) -> None:
+        self.done += 1
+        if outcome.status != "removed" or outcome.deleted or outcome.reason:
+            self.report.add(outcome)  # (not an empty folder an S3 server kept)
+        warnings = self.report.warnings
+        warnings.extend(w for w in outcome.warnings if w not in warnings)
+        if self.progress:
+            self.progress(outcome.code, self.done, self.total)
 
 
 def _manifest(plan: CustomerPlan, inputs: str) -> Manifest:

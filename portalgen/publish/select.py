@@ -5,17 +5,24 @@ makes them). Removed: every portal in storage that belongs to nobody published â
 customer revoked (revoke also deletes at once: this is the safety net), whose entry is
 missing, or who is gone from the export. `--only` and `--shard` narrow both: a shard
 touches only its own customers' portals, so N machines never step on each other.
+
+Reading the registry costs one listing: an entry is read only when no trusted marker
+(publish.markers) vouches that it has not changed since the customer was published.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from portalgen.access.entry import RegistryEntry, is_customer_key
+from portalgen.access.registry import PREFIX as ACCESS_PREFIX
+from portalgen.access.registry import AccessRegistry
 from portalgen.errors import PublishError
 from portalgen.model import CustomerData, Export
 from portalgen.publish.inputs import Shard
+from portalgen.publish.markers import Marker, entry_stamps, list_markers, trusted
+from portalgen.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,8 @@ class Target:
     code: str
     customer_key: str
     data: CustomerData
+    stamp: str  # the registry entry's stamp as listed at the start of the run
+    marker: Marker | None = None  # a trusted marker: the portal as last published
 
 
 @dataclass(frozen=True)
@@ -38,42 +47,107 @@ class Selection:
     without_access: list[str] = field(default_factory=list)  # in the export, not granted
 
 
-def select_customers(
-    export: Export,
-    entries: Iterable[RegistryEntry],
-    portals: Iterable[str],
-    only: Sequence[str] = (),
-    shard: Shard | None = None,
-) -> Selection:
-    """`portals` are the customer_keys that have something under portals/ in storage."""
-    codes = export.customer_codes()
-    by_code = {e.customer: e for e in entries}
-    by_key = {key: e.customer for key, e in ((e.customer_key, e) for e in by_code.values())}
-    unknown = [c for c in only if c not in set(codes) and c not in by_code]
-    if unknown:
-        names = ", ".join(map(repr, unknown))
-        raise PublishError(f"no customer with code {names} in the export or the access registry")
+@dataclass(frozen=True)
+class AccessView:
+    """The registry and the published portals, as a handful of listings show them."""
+
+    index: dict[str, str]  # customer code -> customer_key
+    stamps: dict[str, str]  # customer_key -> stamp of its registry entry
+    markers: dict[str, list[Marker]]  # customer_key -> markers
+    portals: set[str]  # customer_keys with something under portals/
+
+
+def read_access(storage: Storage, registry: AccessRegistry) -> AccessView:
+    stamps = entry_stamps(storage.list(ACCESS_PREFIX))
+    return AccessView(
+        index=registry.index(listed=stamps.keys()),
+        stamps=stamps,
+        markers=list_markers(storage),
+        portals={k for k in storage.list_folders("portals/") if is_customer_key(k)},
+    )
+
+
+LoadEntries = Callable[[Sequence[str]], dict[str, RegistryEntry | None]]
+
+
+def scope(only: Sequence[str], shard: Shard | None) -> Callable[[str, str], bool]:
+    """Whether this run looks after a customer: `name` decides the shard (the customer
+    code, or the customer_key of a portal whose code nobody knows), `code` --only."""
 
     def mine(name: str, code: str) -> bool:
         return (not only or code in only) and (shard is None or shard.owns(name))
 
+    return mine
+
+
+def select_customers(
+    export: Export,
+    view: AccessView,
+    load_entries: LoadEntries,
+    only: Sequence[str] = (),
+    shard: Shard | None = None,
+    customers: Mapping[str, CustomerData] | None = None,
+) -> Selection:
+    """`load_entries` reads the registry entries no marker vouches for; `customers` is
+    `export.by_customer()` if the caller has it already."""
+    codes = export.customer_codes()
+    unknown = [c for c in only if c not in set(codes) and c not in view.index]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        raise PublishError(f"no customer with code {names} in the export or the access registry")
+
+    mine = scope(only, shard)
+    customers = customers if customers is not None else export.by_customer()
     selection = Selection()
-    live: set[str] = set()
-    customers = export.by_customer()
-    for code in codes:
-        entry = by_code.get(code)
-        granted = entry is not None and entry.enabled
-        if granted:
-            assert entry is not None
-            live.add(entry.customer_key)
-        if not mine(code, code):
-            continue
-        if entry is None or not granted:
+    unvouched: list[str] = []
+    for code in (c for c in codes if mine(c, c)):
+        key = view.index.get(code)
+        if key is None:
             selection.without_access.append(code)
+            continue
+        marker = trusted(view.markers.get(key), view.stamps.get(key), key in view.portals)
+        if marker is not None:  # published while enabled, and the entry has not changed
+            selection.targets.append(_target(code, key, customers[code], view, marker))
         else:
-            selection.targets.append(Target(code, entry.customer_key, customers[code]))
-    for key in sorted(set(portals)):
-        code = by_key.get(key, "")
-        if is_customer_key(key) and key not in live and mine(code or key, code):
-            selection.removals.append(Removal(code, key))
+            unvouched.append(code)
+    entries = load_entries([view.index[code] for code in unvouched])
+    for code in unvouched:
+        entry = entries.get(view.index[code])
+        if entry is not None and entry.enabled:
+            selection.targets.append(_target(code, entry.customer_key, customers[code], view))
+        else:
+            selection.without_access.append(code)
+    selection.removals = _removals(view, {t.customer_key for t in selection.targets}, mine)
     return selection
+
+
+def _target(
+    code: str, key: str, data: CustomerData, view: AccessView, marker: Marker | None = None
+) -> Target:
+    return Target(code, key, data, view.stamps.get(key, ""), marker)
+
+
+def _removals(view: AccessView, kept: set[str], mine: Callable[[str, str], bool]) -> list[Removal]:
+    """Portals (and stale markers) of this run's scope that belong to nobody published."""
+    codes = {key: code for code, key in view.index.items()}
+    removals = []
+    for key in sorted((view.portals | view.markers.keys()) - kept):
+        code = codes.get(key, "")
+        if mine(code or key, code):
+            removals.append(Removal(code, key))
+    return removals
+
+
+def load_entries(registry: AccessRegistry, threads: int) -> LoadEntries:
+    """Read registry entries in parallel."""
+
+    def load(keys: Iterable[str]) -> dict[str, RegistryEntry | None]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(threads, len(keys)))) as pool:
+            return dict(zip(keys, pool.map(registry.load, keys), strict=True))
+
+    return load
