@@ -2,7 +2,7 @@
 """Publishing, measured in one run, each figure next to its target or a baseline.
 
     .venv/bin/python bench/publish.py [--customers 50] [--big 1000] [--changed 1]
-                                      [--jobs N] [--skip abcd] [--workdir DIR]
+                                      [--jobs N] [--rounds 3] [--skip abcd] [--workdir DIR]
 
 (a) Full publish with rendering (portal.pdf: render) of --customers customers (~18
     documents each): documents/s, next to bare WeasyPrint rendering the same PDFs' HTML
@@ -130,16 +130,17 @@ def grant_all(config: Path, env: dict[str, str] | None = None) -> int:
         os.environ.update(saved)
 
 
-def record_payments(export: Path, share: float) -> int:
-    """A payment recorded today for `share` of the customers (those with one unpaid)."""
+def record_payments(export: Path, count: int, offset: int = 0) -> int:
+    """A payment recorded today for `count` customers spread over the export (each with an
+    unpaid receipt); `offset` picks another set."""
     path = export / "payments.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         fields, rows = reader.fieldnames, list(reader)
     assert fields is not None
-    customers = sorted({r["customer"] for r in rows})
-    step = max(1, round(1 / share)) if share > 0 else len(customers) + 1
-    wanted = set(customers[::step])
+    unpaid = sorted({r["customer"] for r in rows if not r["paid_date"]})
+    step = max(1, len(unpaid) // max(1, count))
+    wanted = set(unpaid[offset % step :: step][:count])
     done: set[str] = set()
     for row in rows:
         if row["customer"] in wanted - done and not row["paid_date"]:
@@ -150,6 +151,10 @@ def record_payments(export: Path, share: float) -> int:
         writer.writeheader()
         writer.writerows(rows)
     return len(done)
+
+
+def spread(runs: list[dict[str, Any]], key: str = "publish") -> str:
+    return ", ".join(f"{r[key]:.2f}" for r in runs)
 
 
 # -- (a) throughput against bare WeasyPrint ---------------------------------------------------
@@ -232,43 +237,50 @@ def bench_throughput(work: Path, customers: int, jobs: int) -> dict[str, Any]:
 # -- (b) incremental republish at scale --------------------------------------------------------
 
 
-def bench_incremental(work: Path, customers: int, changed: float, jobs: int) -> dict[str, Any]:
+def bench_incremental(
+    work: Path, customers: int, changed: float, jobs: int, rounds: int
+) -> dict[str, Any]:
     config = make_export(work / "b", customers, originals=True)
     export = config.parent
     grant_all(config)
     first = publish(config, export, jobs)
-    same = publish(config, export, jobs)
-    touched = record_payments(export, changed / 100)
-    some = publish(config, export, jobs)
-    s1, s0, sc = first["summary"], same["summary"], some["summary"]
-    docs = s1["customers"]["published"]
+    same = [publish(config, export, jobs) for _ in range(rounds)]
+    count = max(1, round(customers * changed / 100))
+    some = []
+    for offset in range(rounds):  # a different set of customers each round
+        touched = record_payments(export, count, offset)
+        some.append(publish(config, export, jobs))
+    best_same = min(same, key=lambda r: r["publish"])
+    best_some = min(some, key=lambda r: r["publish"])
+    s1, s0, sc = first["summary"], best_same["summary"], best_some["summary"]
     print(
-        f"(b) {docs} customers with original PDFs, {s1['files']['uploaded']} files, "
-        f"{jobs} processes"
+        f"(b) {s1['customers']['published']} customers with original PDFs, "
+        f"{s1['files']['uploaded']} files, {jobs} processes; best of {rounds} rounds"
     )
     print(
         f"    first publish        {first['publish']:7.1f} s  "
         f"({s1['files']['rendered']} rendered; loading the export {first['load']:.1f} s more)"
     )
     print(
-        f"    no-change republish  {same['publish']:7.1f} s  (target < 5 s; "
+        f"    no-change republish  {best_same['publish']:7.2f} s  (target < 5 s; "
         f"{s0['files']['rendered']} rendered, {s0['files']['uploaded']} uploaded; "
-        f"whole command {same['wall']:.1f} s with loading)"
+        f"rounds {spread(same)}; whole command {best_same['wall']:.1f} s with loading)"
     )
     share = changed / 100 * first["publish"]
+    took = best_some["publish"]
     print(
-        f"    {touched} customers changed ({changed:g} %): {some['publish']:.1f} s = "
-        f"{share:.1f} s ({changed:g} % of the first) + fixed {some['publish'] - share:.1f} s "
-        f"(target < 5 s); {sc['customers']['changed']} customers, "
-        f"{sc['files']['rendered']} files rendered, {sc['files']['uploaded']} uploaded"
+        f"    {touched} customers changed ({changed:g} %): {took:.2f} s = {share:.2f} s "
+        f"({changed:g} % of the first) + fixed {took - share:.2f} s (target < 5 s); "
+        f"{sc['customers']['changed']} customers, {sc['files']['rendered']} files rendered, "
+        f"{sc['files']['uploaded']} uploaded; rounds {spread(some)}"
     )
-    return {"first": first, "same": same, "some": some, "config": config}
+    return {"first": first, "runs": [first, *same, *some], "config": config}
 
 
 # -- (c) SeaweedFS: no-change pass against aws s3 sync -----------------------------------------
 
 
-def bench_s3(work: Path, local: dict[str, Any], jobs: int) -> dict[str, Any]:
+def bench_s3(work: Path, local: dict[str, Any], jobs: int, rounds: int) -> dict[str, Any]:
     from tests.s3server import SeaweedServer
 
     server = SeaweedServer(Path(tempfile.mkdtemp(prefix="pg-weed-", dir="/tmp")))
@@ -276,51 +288,49 @@ def bench_s3(work: Path, local: dict[str, Any], jobs: int) -> dict[str, Any]:
     try:
         bucket = server.create_bucket()
         env = {**os.environ, **server.env}
-        local_config = local["config"]
-        config = local_config.parent / "config-s3.yaml"
-        text = local_config.read_text(encoding="utf-8").replace(
-            "storage:\n  url: site\n",
-            f"storage:\n  url: s3://{bucket}/portal\n  endpoint_url: {server.endpoint_url}\n",
-        )
-        config.write_text(text, encoding="utf-8")
+        config = s3_config(local["config"], bucket, server.endpoint_url)
         grant_all(config, server.env)
         first = publish(config, config.parent, jobs, env)  # renders nothing: the cache has it
-        ours = publish(config, config.parent, jobs, env)
-        site = local_config.parent / "site"
-        aws = [
-            sys.executable,
-            "-m",
-            "awscli",
-            "--endpoint-url",
-            server.endpoint_url,
-            "s3",
-            "sync",
-            str(site),
-            f"s3://{bucket}/mirror",
-            "--only-show-errors",
-        ]
+        site = local["config"].parent / "site"
+        aws = [sys.executable, "-m", "awscli", "--endpoint-url", server.endpoint_url]
+        aws += ["s3", "sync", str(site), f"s3://{bucket}/mirror", "--only-show-errors"]
         subprocess.run(aws, env=env, check=True)  # the first sync uploads everything
-        started = time.perf_counter()
-        subprocess.run(aws, env=env, check=True)
-        theirs = time.perf_counter() - started
+        ours, theirs = [], []
+        for _ in range(rounds):  # alternate, so a busy neighbour slows both alike
+            ours.append(publish(config, config.parent, jobs, env))
+            started = time.perf_counter()
+            subprocess.run(aws, env=env, check=True)
+            theirs.append({"publish": time.perf_counter() - started})
         files = sum(1 for p in site.rglob("*") if p.is_file())
     finally:
         server.stop()
         shutil.rmtree(server.data_dir, ignore_errors=True)
+    best = min(ours, key=lambda r: r["publish"])
+    aws_best = min(r["publish"] for r in theirs)
     print(
-        f"(c) SeaweedFS, {files} files "
-        f"({first['summary']['files']['uploaded']} uploaded by the first publish)"
+        f"(c) SeaweedFS, {files} files ({first['summary']['files']['uploaded']} uploaded by "
+        f"the first publish); best of {rounds} rounds"
     )
     print(
-        f"    portalgen no-change publish {ours['publish']:6.1f} s "
-        f"(whole command {ours['wall']:.1f} s, loading the export {ours['load']:.1f} s of it)"
+        f"    portalgen no-change publish {best['publish']:6.2f} s (rounds {spread(ours)}; "
+        f"whole command {best['wall']:.1f} s, loading the export {best['load']:.1f} s of it)"
     )
-    print(f"    aws s3 sync no-change pass  {theirs:6.1f} s")
+    print(f"    aws s3 sync no-change pass  {aws_best:6.2f} s (rounds {spread(theirs)})")
     print(
-        f"    ratio {theirs / ours['publish']:.1f} x (publish step), "
-        f"{theirs / ours['wall']:.1f} x (whole commands)   (target >= 10 x)"
+        f"    ratio {aws_best / best['publish']:.1f} x (publish step), "
+        f"{aws_best / best['wall']:.1f} x (whole commands)   (target >= 10 x)"
     )
-    return ours
+    return {"runs": [first, *ours]}
+
+
+def s3_config(local: Path, bucket: str, endpoint: str) -> Path:
+    config = local.parent / "config-s3.yaml"
+    text = local.read_text(encoding="utf-8").replace(
+        "storage:\n  url: site\n",
+        f"storage:\n  url: s3://{bucket}/portal\n  endpoint_url: {endpoint}\n",
+    )
+    config.write_text(text, encoding="utf-8")
+    return config
 
 
 def main() -> None:
@@ -329,6 +339,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=1000, help="(b), (c): customers")
     parser.add_argument("--changed", type=float, default=1.0, help="(b): percent changed")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--rounds", type=int, default=3, help="(b), (c): repeats, best counts")
     parser.add_argument("--skip", default="", help="sections to leave out, e.g. 'ac'")
     parser.add_argument("--workdir", type=Path, default=None, help="kept afterwards if given")
     parser.add_argument("--run-one", nargs=2, type=Path, metavar=("CONFIG", "EXPORT"))
@@ -343,15 +354,15 @@ def main() -> None:
         if "a" not in args.skip:
             runs.append(bench_throughput(work, args.customers, args.jobs))
         if "b" not in args.skip or "c" not in args.skip:
-            big = bench_incremental(work, args.big, args.changed, args.jobs)
-            runs += [big["first"], big["same"], big["some"]]
+            big = bench_incremental(work, args.big, args.changed, args.jobs, args.rounds)
+            runs += big["runs"]
             if "c" not in args.skip:
-                runs.append(bench_s3(work, big, args.jobs))
+                runs += bench_s3(work, big, args.jobs, args.rounds)["runs"]
         if "d" not in args.skip and runs:
             main_peak = max(r["rss_main"] for r in runs)
             worker_peak = max(r["rss_workers"] for r in runs)
             print(
-                f"(d) peak RSS: publishing process {main_peak:.0f} MB, "
+                f"(d) peak RSS over {len(runs)} publishes: publishing process {main_peak:.0f} MB, "
                 f"largest render worker or fork server {worker_peak:.0f} MB   (target < 300 MB)"
             )
     finally:
