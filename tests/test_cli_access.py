@@ -304,23 +304,35 @@ def test_access_list_shows_the_last_visit_from_the_audit_log(fresh_demo: Path) -
     assert data[0]["last_visit"].startswith("2026-06-03T09:30")
 
 
-def _can_publish() -> bool:
-    import portalgen.publish
-
-    return hasattr(portalgen.publish, "publish_export")
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _can_publish(), reason="publish_export (issue 4) is not on this branch yet")
 def test_grant_publishes_the_portal_at_once(fresh_demo: Path) -> None:
     from portalgen.publish.manifest import load_manifest
+    from portalgen.publish.markers import markers_prefix
 
     result = run(fresh_demo, "grant", "C00003", "--export", str(fresh_demo))
     assert result.exit_code == 0, result.output
     assert "Published 1 portal" in result.output
     entry = registry(fresh_demo).find("C00003")
     assert entry is not None
-    manifest = load_manifest(LocalStorage(fresh_demo / "site"), entry.customer_key)
+    storage = LocalStorage(fresh_demo / "site")
+    manifest = load_manifest(storage, entry.customer_key)
     assert manifest is not None and manifest.get("index.html") is not None
-    others = [e for e in registry(fresh_demo).entries() if e.customer != "C00003"]
-    assert others == []  # only the granted customer was published
+    assert storage.exists(
+        f"portals/{entry.customer_key}/files/{manifest.files['index.html'].sha256}"
+    )
+    assert list(storage.list_folders("portals/")) == [entry.customer_key]  # only C00003
+    assert list(storage.list(markers_prefix(entry.customer_key)))  # publish vouches for it
+
+    revoked = run(fresh_demo, "revoke", "C00003")
+    assert revoked.exit_code == 0, revoked.output
+    assert list(storage.list("portals/")) == [] and list(storage.list("_publish/")) == []
+
+    again = run(fresh_demo, "grant", "C00003", "--export", str(fresh_demo))
+    assert again.exit_code == 0, again.output
+    assert "Published 1 portal" in again.output
+    again_manifest = load_manifest(storage, entry.customer_key)
+    assert again_manifest is not None and again_manifest.files == manifest.files  # whole again
+
+    not_now = run(fresh_demo, "grant", "C00001", "--export", str(fresh_demo), "--no-publish")
+    assert not_now.exit_code == 0 and "Not published now" in not_now.output
+    assert list(storage.list_folders("portals/")) == [entry.customer_key]

@@ -1,15 +1,20 @@
-"""`portalgen publish` as staff and cron run it: output, --json, exit status, bad input."""
+"""`portalgen publish` as staff and cron run it: output, --json, exit status, bad input,
+--notify."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from portalgen.access.registry import AccessRegistry
 from portalgen.cli import cli
 from portalgen.publish.manifest import manifest_key
 from tests.publish_fixtures import Site, local_root
+from tests.smtpserver import SmtpServer
 
 
 def run(site: Site, *args: str) -> Result:
@@ -123,3 +128,42 @@ def test_render_processes_and_progress(local_site: Site) -> None:
     assert [c[1] for c in calls] == [0, 1, 2, 3]
     assert b"Dos" in site.file("C00002", "index.html")
     site.check_portals()
+
+
+def test_notify_emails_the_customers_just_published(
+    local_site: Site, smtp_server: SmtpServer
+) -> None:
+    """--notify: the digest goes to the customers this run published, once."""
+    site = local_site
+    config = site.write_config(mail=smtp_server.mail_settings())
+    long_ago = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)  # granted before the demo's documents
+    registry = AccessRegistry(site.storage)
+    for key in site.keys.values():
+        registry.update(
+            key,
+            lambda e: dataclasses.replace(
+                e,
+                granted_at=long_ago,
+                contacts=tuple(dataclasses.replace(c, created_at=long_ago) for c in e.contacts),
+            ),
+        )
+    args = ["--config", str(config), "publish", str(site.export_dir), "--notify", "--json"]
+
+    result = CliRunner().invoke(cli, [*args, "--only", "C00002"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["customers"]["changed"] == 1
+    assert summary["notify"]["messages"] == 1, json.dumps(summary["notify"])
+    [received] = smtp_server.messages  # not C00001: granted, but not published by this run
+    assert received.rcpt_tos == ("c00002@x.example",)
+    text = received.message.get_body(("plain",))
+    assert text is not None and "/l/" in str(text.get_content())  # with a fresh link
+
+    again = CliRunner().invoke(cli, [*args, "--only", "C00002"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["notify"]["messages"] == 0  # nothing new: no message
+
+    everyone = CliRunner().invoke(cli, args)
+    assert everyone.exit_code == 0, everyone.output
+    assert json.loads(everyone.stdout)["notify"]["messages"] == 1  # C00003 has notify: false
+    assert [m.rcpt_tos for m in smtp_server.messages[1:]] == [("c00001@x.example",)]

@@ -157,9 +157,12 @@ class AccessService:
 
     def delete_portal(self, customer_key: str) -> int:
         """Delete everything under ``portals/<customer_key>/``; the manifest first, so a
-        reader never finds a manifest whose files are gone."""
+        reader never finds a manifest whose files are gone. Publish's markers go before
+        it (publish.markers): none may vouch for a portal that is gone."""
         from portalgen.publish.manifest import manifest_key, portal_prefix
+        from portalgen.publish.markers import clear_markers
 
+        clear_markers(self.storage, customer_key)
         self.storage.delete(manifest_key(customer_key))
         keys = [info.key for info in self.storage.list(portal_prefix(customer_key))]
         self.storage.delete_many(keys)

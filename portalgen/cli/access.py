@@ -216,14 +216,9 @@ def _load_export(state: CliState, exports: tuple[Path, ...], input_format: str |
 
 
 def _publish(state: CliState, settings: Settings, export: Export, codes: Sequence[str]) -> None:
-    """Publish the granted customers now (portalgen.publish.publish_export, issue 4)."""
-    from portalgen import publish
+    """Publish the granted customers now, and only them (docs/publish.md)."""
+    from portalgen.publish import publish_export
 
-    publish_export = getattr(publish, "publish_export", None)
-    if publish_export is None:
-        raise click.ClickException(
-            "this portalgen cannot publish yet; grant with --no-publish and publish later"
-        )
     report = publish_export(settings, export, only=tuple(codes))
     for outcome in report.failed:
         click.secho(f"{outcome.code}: not published: {outcome.reason}", err=True, fg="red")

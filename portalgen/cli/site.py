@@ -14,6 +14,10 @@ from portalgen.cli.types import SHARD, format_option
 from portalgen.load import LoadOptions, load_export
 
 if TYPE_CHECKING:
+    from portalgen.config import Settings
+    from portalgen.mail.mailer import Mailer
+    from portalgen.mail.notify import NotifyReport
+    from portalgen.model import Export
     from portalgen.publish.inputs import Shard
     from portalgen.publish.report import PublishReport
 
@@ -82,6 +86,11 @@ def build(
 )
 @click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Then email the customers just published what is new (as `portalgen notify`).",
+)
 @pass_state
 def publish(
     state: CliState,
@@ -92,15 +101,19 @@ def publish(
     jobs: int | None,
     dry_run: bool,
     as_json: bool,
+    notify: bool,
 ) -> None:
     """Render every granted customer's portal and put what changed into storage.
 
     EXPORT defaults to export.path of the configuration. Nothing is published when the
-    export has errors. Exit status 1 if any customer could not be published.
+    export has errors. With --notify, each customer published then gets their digest
+    email. Exit status 1 if any customer could not be published (or emailed).
     """
+    from portalgen.cli.mail import open_mailer_for
     from portalgen.publish import publish_export
 
     settings = state.settings()
+    mailer = open_mailer_for(settings, dry_run=dry_run) if notify else None  # fail early
     paths, input_format = state.exports(exports, input_format)
     result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
     for problem in result.warnings:
@@ -115,16 +128,41 @@ def publish(
             dry_run=dry_run,
             progress=progress,
         )
-    _echo_report(state, report, as_json)
+    notified = None
+    if mailer is not None:
+        notified = _notify(settings, result.export, report, mailer)
+    _echo_report(state, report, as_json, notified)
     if report.failed:
         count = len(report.failed)
         raise click.ClickException(
             f"{count} customer{'s' if count != 1 else ''} could not be published; "
             "the others were (run publish again to retry)"
         )
+    if notified is not None and not notified.ok:
+        raise click.ClickException(
+            "some messages could not be sent; the next `portalgen notify` (or publish "
+            "--notify) sends them"
+        )
 
 
-def _echo_report(state: CliState, report: PublishReport, as_json: bool) -> None:
+def _notify(
+    settings: Settings, export: Export, report: PublishReport, mailer: Mailer
+) -> NotifyReport | None:
+    """`portalgen notify` for the customers this run published (not those it failed or
+    left out by --only/--shard); None when there is nobody."""
+    from portalgen.cli.mail import run_notify
+
+    published = [o.code for o in report.outcomes if o.status in ("changed", "unchanged")]
+    if not published:
+        return None
+    return run_notify(settings, export, only=published, dry_run=report.dry_run, mailer=mailer)
+
+
+def _echo_report(
+    state: CliState, report: PublishReport, as_json: bool, notified: NotifyReport | None
+) -> None:
+    from portalgen.cli.mail import echo_notify_report
+
     for warning in report.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     for line in outcome_lines(report, verbose=report.dry_run or state.verbosity > 0):
@@ -132,7 +170,12 @@ def _echo_report(state: CliState, report: PublishReport, as_json: bool) -> None:
     for failed in report.failed:
         click.secho(f"{failed.code}: {failed.reason}", err=True, fg="red")
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        for line in summary_lines(report):
-            click.echo(line)
+        summary = report.to_dict()
+        if notified is not None:
+            summary["notify"] = notified.to_dict()
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    for line in summary_lines(report):
+        click.echo(line)
+    if notified is not None:
+        echo_notify_report(notified, as_json=False)
