@@ -2,8 +2,10 @@
 """What the gate costs, next to a baseline measured in the same run.
 
     .venv/bin/python bench/gate.py [--requests 1500] [--connections 4] [--rounds 6] [--threads 1 4]
+                                   [--page home|invoice|PATH] [--record-every-view]
 
-Serves one real portal page (a customer's home page, rendered from demo data) with
+Serves one real portal page (a customer's home page, rendered from demo data; or, with
+`--page invoice`, an invoice's page, whose views the gate records) with
 waitress in a child process (with 1 worker thread — one request at a time, like a Lambda
 instance — and with 4), three ways: through the gate (session cookie checked, registry
 re-read, manifest resolved, slots filled, headers set) and, as the baseline, the same
@@ -11,6 +13,10 @@ file by werkzeug's static file server on the same server (and, for information, 
 bare 5-line WSGI app). Keep-alive clients in this process, pinned to another CPU than the
 servers; rounds alternate so a noisy neighbour slows all alike; the best round counts.
 Target: the gate keeps at least 70 % of the baseline's requests/s.
+
+A document page's view is recorded in the audit log at most once per contact and page
+every few minutes (a reload records nothing new), off the request's thread;
+`--record-every-view` makes the gate record every request, to measure the worst case.
 
 Then the Lambda handler's import time (`python -X importtime`, bytecode compiled as an
 installed package has it; median of 5 fresh processes) and its cold start (import,
@@ -46,12 +52,21 @@ from portalgen.secret import create_secret_file, load_secrets
 from portalgen.storage import LocalStorage
 
 TODAY = date(2026, 6, 15)
-PAGE = "index.html"
+PAGES = {"home": "index.html", "invoice": "invoices/"}  # invoice: the first invoice page
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build(workdir: Path) -> tuple[Any, bytes, str]:
-    """A demo customer rendered, published and granted: (settings, page bytes, link)."""
+def page_path(folder: Path, wanted: str) -> str:
+    """The portal path `--page` names ("home", "invoice" or a path)."""
+    wanted = PAGES.get(wanted, wanted)
+    if wanted.endswith("/"):
+        pages = sorted(p for p in (folder / wanted).glob("*.html") if p.name != "index.html")
+        return pages[0].relative_to(folder).as_posix()
+    return wanted
+
+
+def build(workdir: Path) -> tuple[Any, Path, str]:
+    """A demo customer rendered, published and granted: (settings, its folder, link)."""
     from portalgen.render import build_context
     from portalgen.render.build import build_site
 
@@ -78,12 +93,12 @@ def build(workdir: Path) -> tuple[Any, bytes, str]:
             )
             files.append((path.relative_to(folder).as_posix(), path.read_bytes(), kind))
     write_portal(storage, result.entry.customer_key, files)
-    return settings, (folder / PAGE).read_bytes(), result.links[0].url
+    return settings, folder, result.links[0].url
 
 
 def bare_app(page: bytes) -> Any:
     """The file's bytes from disk by the smallest WSGI app: a floor, for information."""
-    path = Path(tempfile.mkdtemp()) / PAGE
+    path = Path(tempfile.mkdtemp()) / "page.html"
     path.write_bytes(page)
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -103,7 +118,9 @@ def static_app(folder: Path) -> Any:
     return SharedDataMiddleware(NotFound(), {"/": str(folder)}, cache=False)
 
 
-def serve(kind: str, workdir: str, threads: int, port_queue: Any) -> None:
+def serve(
+    kind: str, workdir: str, threads: int, page: str, record_every: bool, port_queue: Any
+) -> None:
     import logging
 
     pin(0)
@@ -114,10 +131,13 @@ def serve(kind: str, workdir: str, threads: int, port_queue: Any) -> None:
     folder = next((Path(workdir) / "built").iterdir())
     if kind == "gate":
         app = create_app(settings)
+        views = getattr(app, "views", None)  # the view recorder (absent before issue 6)
+        if record_every and views is not None:
+            views.repeat_after = 0.0
     elif kind == "static":
         app = static_app(folder)
     else:
-        app = bare_app((folder / PAGE).read_bytes())
+        app = bare_app((folder / page).read_bytes())
     server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="bench")
     port_queue.put(server.effective_port)  # type: ignore[union-attr]
     server.run()
@@ -252,14 +272,15 @@ LABELS = {
 
 
 def measure(
-    workdir: Path, link: str, threads: int, args: argparse.Namespace
+    workdir: Path, link: str, page: str, threads: int, args: argparse.Namespace
 ) -> dict[str, tuple[float, list[float]]]:
     """Best round of each server kind, with `threads` waitress worker threads."""
     context = multiprocessing.get_context("fork")
     servers, ports = {}, {}
     for kind in LABELS:
         queue = context.Queue()
-        process = context.Process(target=serve, args=(kind, str(workdir), threads, queue))
+        options = (threads, page, args.record_every_view)
+        process = context.Process(target=serve, args=(kind, str(workdir), *options, queue))
         process.daemon = True
         process.start()
         servers[kind] = process
@@ -267,16 +288,16 @@ def measure(
     try:
         cookie = sign_in(ports["gate"], link)
         targets = {
-            "gate": (f"/portal/{PAGE}", cookie),
-            "static": ("/" + PAGE, ""),
-            "bare": ("/" + PAGE, ""),
+            "gate": (f"/portal/{page}", cookie),
+            "static": ("/" + page, ""),
+            "bare": ("/" + page, ""),
         }
-        for kind, (path, c) in targets.items():  # warm up
-            load(ports[kind], path, c, 200, args.connections)
+        for kind, (url, c) in targets.items():  # warm up
+            load(ports[kind], url, c, 200, args.connections)
         best: dict[str, tuple[float, list[float]]] = {}
         for _ in range(args.rounds):
-            for kind, (path, c) in targets.items():
-                seconds, latencies = load(ports[kind], path, c, args.requests, args.connections)
+            for kind, (url, c) in targets.items():
+                seconds, latencies = load(ports[kind], url, c, args.requests, args.connections)
                 if kind not in best or seconds < best[kind][0]:
                     best[kind] = (seconds, latencies)
         return best
@@ -307,17 +328,22 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--page", default="home", help="home, invoice or a portal path")
+    parser.add_argument("--record-every-view", action="store_true")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-gate-"))
     pin(1)
-    _, page, link = build(workdir)
+    _, folder, link = build(workdir)
+    page = page_path(folder, args.page)
+    size = (folder / page).stat().st_size
+    every = ", every view recorded" if args.record_every_view else ""
     print(
-        f"One portal page ({len(page) / 1024:.1f} KiB), {args.requests} requests x "
+        f"{page} ({size / 1024:.1f} KiB{every}), {args.requests} requests x "
         f"{args.rounds} rounds over {args.connections} keep-alive connections, server on one CPU."
     )
     for threads in args.threads:
-        report(measure(workdir, link, threads, args), threads)
+        report(measure(workdir, link, page, threads, args), threads)
     imported, cold = import_time()
     print(
         f"Lambda handler: import {imported:.0f} ms (target < 150 ms); cold start to the first "
