@@ -29,6 +29,12 @@ NAME_PLACEHOLDER = "{name}"  # HTML-escaped by the gate
 
 PDF_SHA256_FIELD = "pdf_sha256"  # hidden field of quote decision forms
 DOCUMENT_FIELD = "document"  # comment form field: the portal path of the page, or empty
+COMMENT_LIMIT = 2000  # characters of a comment, a reason for rejecting (the forms say it)
+NAME_LIMIT = 120  # characters of the name given when accepting a quote
+
+# The quotes of a portal as published, for the gate to decide whether one can still be
+# accepted or rejected: {"version": 1, "quotes": {slug: {number, status, valid_until}}}.
+QUOTES_INDEX = "_live/quotes.json"
 
 # A slug is `model.slugify_number`'s output; a portal path has no "-->" in it either.
 LIVE_RE = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->(.*?)<!--/pg:live-->", re.DOTALL)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import mimetypes
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -36,7 +37,7 @@ from portalgen.render.views import (
     pdf_path,
     shared_view,
 )
-from portalgen.slots import LIVE_FRAGMENTS
+from portalgen.slots import LIVE_FRAGMENTS, QUOTES_INDEX
 
 HTML = "text/html; charset=utf-8"
 PDF = "application/pdf"
@@ -197,6 +198,22 @@ class PortalPlanner:
         if kind == "quote":
             for status, path in LIVE_FRAGMENTS.items():
                 self.page(path, "pages/live.html", {"status": status})
+            self.quote_index()
+
+    def quote_index(self) -> None:
+        """`_live/quotes.json`: each quote's status as published and its valid-until date,
+        so the gate can tell whether it may still be accepted or rejected."""
+        quotes = {
+            row["slug"]: {
+                "number": row["number"],
+                "status": row["status"],
+                "valid_until": row["valid_until"].isoformat() if row["valid_until"] else None,
+            }
+            for row in (self.facts.row(q) for q in self.data.quotes)
+        }
+        body = {"version": 1, "quotes": dict(sorted(quotes.items()))}
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        self.add(QUOTES_INDEX, "application/json", self.ctx.key("quotes.json", body), lambda: data)
 
     def is_original(self, doc: AnyDocument) -> bool:
         return self.ctx.settings.portal.pdf == "original" and doc.original_pdf is not None
