@@ -89,7 +89,8 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
     assert '"*"' not in text and "s3:*" not in text and "DeleteObject" not in text
     writes = next(s for s in statements if s["Action"] == "s3:PutObject")["Resource"]
     prefixes = sorted(re.search(r"\$\{Prefix\}/(\w+)/\*", r["Sub"]).group(1) for r in writes)  # type: ignore[union-attr]
-    assert prefixes == ["_access", "_decisions", "_events"]  # never portals/
+    # never portals/: the gate cannot change what a customer is shown
+    assert prefixes == ["_access", "_comments", "_decisions", "_events", "_webhooks"]
     env = function["Environment"]["Variables"]
     assert set(env) == {
         "PORTALGEN_STORAGE_URL",

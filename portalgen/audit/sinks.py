@@ -8,6 +8,7 @@ them into the staff's audit.jsonl.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from portalgen.audit.events import AuditEvent, event_time
@@ -20,6 +21,9 @@ EVENTS_PREFIX = "_events/"
 
 
 class AuditSink(Protocol):
+    """Where events go. Sinks may also offer ``record_many(events)`` to write a batch in
+    one go (the gate's view recorder uses it when present)."""
+
     def record(self, event: AuditEvent) -> None: ...
 
 
@@ -29,6 +33,10 @@ class LocalAuditSink:
 
     def record(self, event: AuditEvent) -> None:
         self.log.append(event)
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """One lock and one fsync for the whole batch."""
+        self.log.append_many(events)
 
 
 def event_key(event_id: str) -> str:
@@ -43,3 +51,7 @@ class StorageAuditSink:
     def record(self, event: AuditEvent) -> None:
         body = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True).encode()
         self.storage.put_if_absent(event_key(event.id), body, "application/json")
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        for event in events:
+            self.record(event)

@@ -32,8 +32,10 @@ from portalgen.gate import errors, pages, security
 from portalgen.gate.i18n import negotiate, translations
 from portalgen.gate.memory import BlobCache
 from portalgen.gate.ratelimit import RateLimiter
+from portalgen.gate.recorder import BatchWriter, ViewRecorder
 
 if TYPE_CHECKING:
+    from portalgen.audit.events import AuditEvent
     from portalgen.audit.sinks import AuditSink
     from portalgen.config import GateSettings
     from portalgen.publish.manifest import Manifest
@@ -109,6 +111,7 @@ class Gate:
         audit: AuditSink | None = None,
         send_link: SendLink | None = None,
         clock: Callable[[], float] = time.time,
+        background: bool = True,
     ) -> None:
         from portalgen.gate.routes import ROUTES
 
@@ -141,6 +144,11 @@ class Gate:
         self.session_cache: dict[str, tuple[Any, float]] = {}
         self._entries: dict[bytes, RegistryEntry] = {}
         self.blobs = BlobCache()
+        self.comment_cache: dict[str, Any] = {}  # comment key -> record (they never change)
+        self.background = background  # False on AWS Lambda: nothing may outlive a response
+        self.views = ViewRecorder(
+            BatchWriter(audit, background=background) if audit is not None else None, clock
+        )
 
     # -- WSGI -----------------------------------------------------------------------------------
 
@@ -194,7 +202,12 @@ class Gate:
         if isinstance(exc, errors.LockedOut) and exc.detail:
             locked = exc.detail
         html = pages.error_page(
-            page, exc.kind, can_send=self.send_link is not None, locked_until=locked
+            page,
+            exc.kind,
+            can_send=self.send_link is not None,
+            locked_until=locked,
+            params=exc.params,
+            back=exc.back,
         )
         response = Response(html, status=exc.status, content_type="text/html; charset=utf-8")
         if isinstance(exc, errors.TooManyRequests):
@@ -324,7 +337,7 @@ class Gate:
     def forget_manifest(self, customer_key: str) -> None:
         self._manifests.pop(customer_key, None)
 
-    def record(
+    def make_event(
         self,
         request: GateRequest,
         kind: str,
@@ -333,14 +346,11 @@ class Gate:
         *,
         document: str = "",
         data: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Record an audit event (issue 6 adds views, downloads, decisions, comments)."""
-        sink = self.audit
-        if sink is None:
-            return
+    ) -> AuditEvent:
+        """An audit event of this request: the hashed client address, the user agent."""
         from portalgen.audit.events import hash_ip, new_event
 
-        event = new_event(
+        return new_event(
             kind,
             entry.customer,
             contact=contact,
@@ -350,7 +360,40 @@ class Gate:
             user_agent=request.user_agent.string,
             now=datetime.fromtimestamp(self.clock(), UTC),
         )
-        sink.record(event)
+
+    def record(
+        self,
+        request: GateRequest,
+        kind: str,
+        entry: RegistryEntry,
+        contact: str,
+        *,
+        document: str = "",
+        data: Mapping[str, Any] | None = None,
+    ) -> AuditEvent | None:
+        """Record an audit event now, through the audit sink (a folder: audit.jsonl;
+        S3: `_events/`). Views and downloads go through `record_view` instead."""
+        if self.audit is None:
+            return None
+        event = self.make_event(request, kind, entry, contact, document=document, data=data)
+        self.audit.record(event)
+        return event
+
+    def record_view(self, request: GateRequest, visit: Visit, path: str, *, page: bool) -> None:
+        """A document page opened or a file downloaded: handed to the view recorder,
+        which writes it off the request's thread (recorder.py)."""
+        views = self.views
+        kind = views.kind_of(path, page)
+        if kind is None or views.writer is None:
+            return
+        if views.is_new(visit.customer_key, visit.contact.email, path):
+            event = self.make_event(request, kind, visit.entry, visit.contact.email, document=path)
+            views.writer.put(event)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write the views still queued (tests, and a server shutting down)."""
+        writer = self.views.writer
+        return True if writer is None else writer.flush(timeout)
 
     # -- secrets --------------------------------------------------------------------------------
 

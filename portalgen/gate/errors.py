@@ -6,10 +6,15 @@ chosen by `kind` in pages.py: generic, translated, never echoing a token or a pa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 
 class GateError(Exception):
     status = 400
     kind = "bad-request"
+    params: Mapping[str, str] = {}  # fills the message (a quote number, a date)
+    back = ""  # a portal page to offer a link back to
 
     def __init__(
         self, detail: str = "", *, clear_session: bool = False, language: str | None = None
@@ -86,3 +91,36 @@ class LockedOut(TooManyRequests):
 
 class ServerError(GateError):
     status, kind = 500, "server-error"
+
+
+class Refused(GateError):
+    """A decision or comment the customer cannot make (interact.ActionRefused), said
+    plainly: already decided (when, by whom), expired, changed since the page was opened,
+    a missing reason, too long, empty. With a link back to the page it came from."""
+
+    STATUS: ClassVar[dict[str, int]] = {
+        "quote-accepted": 409,
+        "quote-rejected": 409,
+        "quote-changed": 409,
+        "quote-expired": 410,
+        "quote-unknown": 404,
+        "not-found": 404,
+        "reason-missing": 400,
+        "comment-empty": 400,
+        "too-long": 400,
+    }
+
+    def __init__(
+        self,
+        kind: str,
+        detail: str = "",
+        *,
+        params: Mapping[str, str] | None = None,
+        back: str = "",
+        language: str | None = None,
+    ) -> None:
+        super().__init__(detail, language=language)
+        self.kind = kind
+        self.status = self.STATUS.get(kind, 400)
+        self.params = dict(params or {})
+        self.back = back

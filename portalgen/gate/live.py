@@ -1,8 +1,8 @@
 """Filling the slots of a portal page as it is served (see portalgen/slots.py).
 
 `FILLERS` run in order on every HTML page: live quote decisions first (their fragments
-replace the decision forms), then the session's CSRF token in every form that is left.
-Issue 6 appends the comment threads. A filler is ``(gate, visit, html) -> html``.
+replace the decision forms), the comment threads (threads.py), then the session's CSRF
+token in every form that is left. A filler is ``(gate, visit, html) -> html``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from portalgen import slots
+from portalgen.gate.threads import fill_comments
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
@@ -40,6 +41,7 @@ class Decision:
     ts: datetime
     contact: str
     name: str
+    comment: str = ""
 
 
 def parse_decision(slug: str, raw: bytes) -> Decision | None:
@@ -50,7 +52,12 @@ def parse_decision(slug: str, raw: bytes) -> Decision | None:
             return None
         when = datetime.fromisoformat(str(data["ts"]).replace("Z", "+00:00"))
         return Decision(
-            slug, decision, when, str(data.get("contact", "")), str(data.get("name", ""))
+            slug,
+            decision,
+            when,
+            str(data.get("contact", "")),
+            str(data.get("name", "")),
+            str(data.get("comment", "")),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -94,6 +101,7 @@ def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
     if not slugs:
         return html
     decided = load_decisions(gate, visit.customer_key, slugs)
+    visit.manifest_cache["decisions"] = decided  # the quote page's thread shows its comment
     filled: dict[str, str] = {}
     for slug, decision in decided.items():
         template = fragment(gate, visit, slots.LIVE_FRAGMENTS[decision.decision])
@@ -112,7 +120,7 @@ def fill_csrf(gate: Gate, visit: Visit, html: str) -> str:
     return html.replace(slots.CSRF, field)
 
 
-FILLERS: list[Filler] = [fill_quotes, fill_csrf]
+FILLERS: list[Filler] = [fill_quotes, fill_comments, fill_csrf]
 
 
 def fill_page(gate: Gate, visit: Visit, html: str) -> str:

@@ -8,7 +8,7 @@ only the gate's stylesheet).
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -186,16 +186,84 @@ def signed_out(page: PageContext) -> str:
     return layout(page, _("You have signed out"), body)
 
 
-def error_page(page: PageContext, kind: str, *, can_send: bool, locked_until: str = "") -> str:
+def error_page(
+    page: PageContext,
+    kind: str,
+    *,
+    can_send: bool,
+    locked_until: str = "",
+    params: Mapping[str, str] | None = None,
+    back: str = "",
+) -> str:
+    """A refusal. `params` fill the messages of refused actions (escaped here); `back`,
+    a portal path, adds a link back to the page the customer came from."""
     _ = page._
-    title, message = _messages(page, kind, locked_until)
+    texts = action_messages(page, kind, params or {})
+    title, message = texts or _messages(page, kind, locked_until)
     body = _p(message)
     if kind in ("bad-link", "link-expired", "access-ended", "no-session", "session-expired"):
         if can_send:
             body += _link_button(page.url("link"), _("Email me a new link"))
         else:
             body += _p(_("Contact us and we will send you a new link."))
+    if back:
+        label = _("Back to the quote") if back.startswith("quotes/") else _("Back to the page")
+        body += _link_button(page.url(f"portal/{back}"), label)
     return layout(page, title, body)
+
+
+def action_messages(
+    page: PageContext, kind: str, params: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """Why a decision or a comment was not taken (None: not such a refusal)."""
+    _ = page._
+    values = {"number": "", "date": "", "name": "", "limit": "", **params}
+    dated = bool(values["date"])
+    texts = {
+        "quote-accepted": (
+            _("This quote is already accepted"),
+            _("Quote %(number)s was accepted on %(date)s by %(name)s.")
+            if dated
+            else _("Quote %(number)s has already been accepted."),
+        ),
+        "quote-rejected": (
+            _("This quote is already rejected"),
+            _("Quote %(number)s was rejected on %(date)s by %(name)s.")
+            if dated
+            else _("Quote %(number)s has already been rejected."),
+        ),
+        "quote-expired": (
+            _("This quote has expired"),
+            _("Quote %(number)s was valid until %(date)s. Contact us if you want a new one."),
+        ),
+        "quote-changed": (
+            _("This quote has changed"),
+            _(
+                "We have updated quote %(number)s since you opened it. Please review it again "
+                "before you decide."
+            ),
+        ),
+        "quote-unknown": (
+            _("Quote not found"),
+            _("There is no such quote in your portal, or it can no longer be decided."),
+        ),
+        "reason-missing": (
+            _("Please tell us why"),
+            _("To reject the quote, write the reason in the form and send it again."),
+        ),
+        "comment-empty": (
+            _("Your comment is empty"),
+            _("Write your comment in the box, then send it."),
+        ),
+        "too-long": (
+            _("That was too long"),
+            _("You can write up to %(limit)s characters there. Shorten your text and try again."),
+        ),
+    }
+    found = texts.get(kind)
+    if found is None:
+        return None
+    return found[0], found[1] % values
 
 
 def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str]:

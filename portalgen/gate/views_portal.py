@@ -1,5 +1,8 @@
 """Serving a customer's published portal under /portal/.
 
+Opening a document's page or downloading a file is recorded (``document.viewed``,
+``document.downloaded``) off the request's thread (recorder.py).
+
 Only paths in the signed-in customer's manifest exist: the storage key is always
 ``portals/<session's customer_key>/files/<sha256 from the manifest>``, never built from
 the URL, so no path (``..``, encoded, doubled slashes, another customer's key) can
@@ -53,11 +56,15 @@ def serve(gate: Gate, request: GateRequest, path: str = "") -> Response:
                 "", 308, headers={"Location": f"{request.script_root}/portal/{wanted}/"}
             )
         raise errors.NotFound("not in the manifest")
-    if _is_page(wanted, entry):
-        return serve_page(gate, visit, entry)
-    if wanted.startswith("static/"):
+    page = _is_page(wanted, entry)
+    if page:
+        response = serve_page(gate, visit, entry)
+    elif wanted.startswith("static/"):
         return serve_asset(gate, request, visit, entry)
-    return serve_download(gate, request, visit, wanted, entry)
+    else:
+        response = serve_download(gate, request, visit, wanted, entry)
+    gate.record_view(request, visit, wanted, page=page)  # queued: written off this thread
+    return response
 
 
 def _is_page(path: str, entry: FileEntry) -> bool:

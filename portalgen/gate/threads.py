@@ -1,0 +1,102 @@
+"""The comment thread of a page: the customer's earlier comments, filled in as it is served.
+
+``<!--pg:comments:<portal path>-->`` becomes a list of the comments stored for that page
+(interact/comments.py: one listing, and a read per comment this process has not seen).
+On a quote's page the thread also shows the comment given with its decision. Everything
+the customer wrote is HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from html import escape
+from typing import TYPE_CHECKING
+
+from portalgen import slots
+from portalgen.gate.i18n import translations
+from portalgen.interact.comments import SHARED_FILES, load_thread
+
+if TYPE_CHECKING:
+    from portalgen.gate.app import Gate, Visit
+    from portalgen.gate.live import Decision
+    from portalgen.interact.comments import CommentRecord
+
+MAX_CACHE = 20_000
+
+
+def fill_comments(gate: Gate, visit: Visit, html: str) -> str:
+    if "<!--pg:comments:" not in html:
+        return html
+    manifest = gate.manifest(visit)
+    language = manifest.language if manifest is not None else gate.branding.language
+    threads: dict[str, str] = {}
+
+    def thread_html(thread: str) -> str:
+        if thread not in threads:
+            threads[thread] = render_thread(gate, visit, thread, language)
+        return threads[thread]
+
+    return slots.COMMENTS_RE.sub(lambda m: thread_html(m.group(1)), html)
+
+
+def render_thread(gate: Gate, visit: Visit, thread: str, language: str) -> str:
+    if len(gate.comment_cache) > MAX_CACHE:
+        gate.comment_cache.clear()
+    comments = load_thread(gate.storage, visit.customer_key, thread, gate.comment_cache)
+    decision = _decision_of(visit, thread)
+    if not comments and decision is None:
+        return ""
+    _ = translations(language).gettext
+    items: list[tuple[datetime, str]] = []
+    if decision is not None:
+        items.append((decision.ts, _decision_item(gate, decision, _)))
+    for comment in comments:
+        items.append((comment.when, _comment_item(gate, comment, thread)))
+    items.sort(key=lambda item: item[0])
+    label = escape(_("Your earlier comments"))
+    body = "".join(item for _when, item in items)
+    return f'<ol class="comment-thread" aria-label="{label}">{body}</ol>'
+
+
+def _decision_of(visit: Visit, thread: str) -> Decision | None:
+    """The decision of the quote whose page this thread is on, if it came with words."""
+    if not (thread.startswith("quotes/") and thread.endswith(".html")):
+        return None
+    slug = thread.removeprefix("quotes/").removesuffix(".html")
+    decided: dict[str, Decision] = visit.manifest_cache.get("decisions", {})
+    found = decided.get(slug)
+    return found if found is not None and found.comment else None
+
+
+def _meta(who: str, when_iso: str, local: str, extra: str = "") -> str:
+    return (
+        f'<p class="comment-meta"><strong>{escape(who)}</strong> · '
+        f'<time datetime="{escape(when_iso)}">{escape(local)}</time>{extra}</p>'
+    )
+
+
+def _comment_item(gate: Gate, comment: CommentRecord, thread: str) -> str:
+    local = gate.local_time(comment.when).strftime("%d/%m/%Y %H:%M")
+    about = ""
+    if comment.document.startswith(SHARED_FILES) and thread != comment.document:
+        about = f" · {escape(comment.document.removeprefix(SHARED_FILES))}"
+    meta = _meta(comment.contact, comment.ts, local, about)
+    return _item("comment", meta, comment.text)
+
+
+def _decision_item(gate: Gate, decision: Decision, gettext: Callable[[str], str]) -> str:
+    local = gate.local_time(decision.ts).strftime("%d/%m/%Y %H:%M")
+    said = (
+        gettext("when accepting the quote")
+        if decision.decision == "accepted"
+        else gettext("when rejecting the quote")
+    )
+    who = decision.name or decision.contact
+    meta = _meta(who, decision.ts.isoformat(), local, f" · {escape(said)}")
+    return _item("comment comment-decision", meta, decision.comment)
+
+
+def _item(classes: str, meta: str, text: str) -> str:
+    body = f'<p class="comment-text prewrap">{escape(text)}</p>'
+    return f'<li class="{classes}">{meta}{body}</li>'

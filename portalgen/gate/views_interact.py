@@ -1,0 +1,193 @@
+"""What a customer does in the portal: accept or reject a quote, comment on a document.
+
+Each action is checked (session, origin, CSRF token, then the action's own rules in
+portalgen/interact/), stored, recorded as exactly one audit event before the customer is
+answered, and answered by a 303 back to the page, which shows the result at once through
+its live slots (the decision) and its comment thread. A refusal says why, in the
+customer's language, with a link back to the page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Response
+
+from portalgen.gate import errors
+from portalgen.interact.comments import (
+    CommentRecord,
+    add_comment,
+    check_document,
+    page_of,
+    parse_comment,
+    thread_of,
+)
+from portalgen.interact.decisions import (
+    ActionRefused,
+    DecisionForm,
+    DecisionRecord,
+    QuoteFacts,
+    check_decidable,
+    parse_quote_index,
+    read_decision,
+    store_decision,
+)
+from portalgen.slots import QUOTES_INDEX
+
+if TYPE_CHECKING:
+    from portalgen.audit.events import AuditEvent
+    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.publish.manifest import Manifest
+
+log = logging.getLogger("portalgen.gate")
+_INDEXES: dict[str, dict[str, QuoteFacts]] = {}  # by the index blob's SHA-256
+
+
+def accept(gate: Gate, request: GateRequest, slug: str) -> Response:
+    return decide(gate, request, slug, "accepted")
+
+
+def reject(gate: Gate, request: GateRequest, slug: str) -> Response:
+    return decide(gate, request, slug, "rejected")
+
+
+def decide(gate: Gate, request: GateRequest, slug: str, decision: str) -> Response:
+    visit = gate.require_visit(request)
+    gate.check_post(request, visit)
+    page = f"quotes/{slug}.html"
+    try:
+        take_decision(gate, request, visit, slug, decision)
+    except ActionRefused as exc:
+        back = "" if exc.kind == "quote-unknown" else page
+        raise errors.Refused(exc.kind, str(exc), params=exc.params, back=back) from None
+    return gate.redirect(request, f"portal/{page}#decision")
+
+
+def take_decision(
+    gate: Gate, request: GateRequest, visit: Visit, slug: str, decision: str
+) -> DecisionRecord:
+    """Check, store (first decision wins) and record a decision; ActionRefused if not."""
+    gate.forget_manifest(visit.customer_key)  # decide on the portal as published right now
+    manifest = gate.manifest(visit)
+    if manifest is None:
+        raise errors.PortalNotReady("no manifest")
+    facts = quote_index(gate, visit, manifest).get(slug)
+    if facts is None:
+        raise ActionRefused("quote-unknown", "not a quote of this portal")
+    form = DecisionForm.parse(decision, request.form)
+    standing = read_decision(gate.storage, visit.customer_key, slug)
+    if standing is not None:
+        raise already_decided(gate, standing, facts)
+    pdf = manifest.get(f"quotes/{slug}.pdf")
+    published = pdf.sha256 if pdf is not None else ""
+    check_decidable(facts, form, published, gate.local_time(gate.now()).date())
+    data = {"quote": facts.number, "slug": slug, "name": form.name, "comment": form.text}
+    if decision == "rejected":
+        data["reason"] = form.reason
+    data["pdf_sha256"] = published
+    event = gate.make_event(
+        request,
+        f"quote.{decision}",
+        visit.entry,
+        visit.contact.email,
+        document=f"quotes/{slug}.html",
+        data=data,
+    )
+    record = DecisionRecord(
+        quote=facts.number,
+        slug=slug,
+        decision=decision,
+        ts=event.ts,
+        contact=visit.contact.email,
+        name=form.name,
+        comment=form.text,
+        pdf_sha256=published,
+        event_id=event.id,
+    )
+    won, standing = store_decision(gate.storage, visit.customer_key, record)
+    if not won:
+        if standing is None:  # written by someone, unreadable now: say so, never guess
+            raise errors.ServerError(f"decision {slug} neither written nor readable")
+        raise already_decided(gate, standing, facts)
+    write_decision_event(gate, event)
+    return record
+
+
+def write_decision_event(gate: Gate, event: AuditEvent) -> None:
+    """The decision stands; its event is written now. Should that fail, the decision is
+    kept (the customer decided) and `portalgen audit pull` writes the event from the
+    decision record (interact/recover.py): never lost, never twice."""
+    if gate.audit is None:
+        return
+    try:
+        gate.audit.record(event)
+    except Exception:
+        log.exception("gate: decision event %s not written; audit pull recovers it", event.id)
+
+
+def already_decided(gate: Gate, standing: DecisionRecord, facts: QuoteFacts) -> ActionRefused:
+    day = gate.local_time(standing.when).strftime("%d/%m/%Y")
+    params = {"number": facts.number, "date": day, "name": standing.name or standing.contact}
+    return ActionRefused(f"quote-{standing.decision}", "decided already", params=params)
+
+
+def quote_index(gate: Gate, visit: Visit, manifest: Manifest) -> dict[str, QuoteFacts]:
+    """The customer's quotes as published (``_live/quotes.json``), parsed once per content."""
+    from portalgen.publish.manifest import blob_key
+
+    entry = manifest.get(QUOTES_INDEX)
+    if entry is None:
+        return {}
+    found = _INDEXES.get(entry.sha256)
+    if found is None:
+        raw = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
+        try:
+            found = parse_quote_index(raw) if raw is not None else {}
+        except ValueError:
+            log.error("gate: the quote index of %s is damaged", visit.customer)
+            found = {}
+        if len(_INDEXES) > 1024:
+            _INDEXES.clear()
+        _INDEXES[entry.sha256] = found
+    return found
+
+
+def comment(gate: Gate, request: GateRequest) -> Response:
+    visit = gate.require_visit(request)
+    gate.check_post(request, visit)
+    manifest = gate.manifest(visit)
+    if manifest is None:
+        raise errors.PortalNotReady("no manifest")
+    back = ""
+    try:
+        document = check_document(request.form.get("document", ""), manifest)
+        back = page_of(thread_of(document))
+        text = parse_comment(request.form.get("comment", ""))
+    except ActionRefused as exc:
+        raise errors.Refused(exc.kind, str(exc), params=exc.params, back=back) from None
+    add_visit_comment(gate, request, visit, document, text)
+    return gate.redirect(request, f"portal/{back}#comments")
+
+
+def add_visit_comment(
+    gate: Gate, request: GateRequest, visit: Visit, document: str, text: str
+) -> CommentRecord:
+    """Record the comment's event, then store the comment for the page's thread.
+
+    The event comes first: should storing fail, staff still have the comment (the
+    customer is told to try again); the other way round, a comment could show on the
+    page that staff never hear of."""
+    event = gate.make_event(
+        request,
+        "comment.added",
+        visit.entry,
+        visit.contact.email,
+        document=document,
+        data={"comment": text},
+    )
+    if gate.audit is not None:
+        gate.audit.record(event)
+    record = CommentRecord(event.id, event.ts, visit.contact.email, document, text)
+    add_comment(gate.storage, visit.customer_key, record)
+    return record

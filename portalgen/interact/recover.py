@@ -1,0 +1,81 @@
+"""A decision whose audit event was lost gets it back, once.
+
+The gate stores a decision, then writes its event. A crash (or a full disk, an S3 outage)
+between the two leaves a decision without its event. The decision record carries the
+event's id, time, contact, name and comment, so `portalgen audit pull` rebuilds the
+event from it (``data.recovered: true``; the client address and browser are not kept in
+the record) and appends it: the id is the one the gate chose, so it is never added twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from portalgen.audit.events import AuditEvent
+from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
+
+if TYPE_CHECKING:
+    from portalgen.audit.log import AuditLog
+    from portalgen.storage import Storage
+
+SETTLE = timedelta(minutes=10)  # younger decisions may still have their event on the way
+LOOKBACK = timedelta(days=7)  # older decisions were checked by earlier pulls
+
+
+def decision_event(record: DecisionRecord, customer: str) -> AuditEvent:
+    data: dict[str, object] = {
+        "quote": record.quote,
+        "slug": record.slug,
+        "name": record.name,
+        "comment": record.comment,
+        "pdf_sha256": record.pdf_sha256,
+        "recovered": True,
+    }
+    return AuditEvent(
+        id=record.event_id,
+        ts=record.ts,
+        type=f"quote.{record.decision}",
+        customer=customer,
+        contact=record.contact,
+        document=f"quotes/{record.slug}.html",
+        data=data,
+    )
+
+
+def recover_decision_events(
+    storage: Storage,
+    log: AuditLog,
+    *,
+    now: datetime | None = None,
+    lookback: timedelta = LOOKBACK,
+) -> list[AuditEvent]:
+    """Append the events of recent decisions that have none in the log; returns them."""
+    from portalgen.access.registry import AccessRegistry
+
+    now = now or datetime.now(UTC)
+    known = log.ids()
+    registry = AccessRegistry(storage)
+    customers: dict[str, str | None] = {}
+    missing = []
+    for info in storage.list(DECISIONS_PREFIX):
+        parts = info.key.split("/")
+        recent = now - lookback <= info.last_modified <= now - SETTLE
+        raw = storage.get(info.key) if len(parts) == 3 and recent else None
+        try:
+            record = DecisionRecord.from_json(raw) if raw is not None else None
+        except (ValueError, json.JSONDecodeError):
+            record = None
+        if record is None or not record.event_id or record.event_id in known:
+            continue
+        key = parts[1]
+        if key not in customers:
+            entry = registry.load(key)
+            customers[key] = entry.customer if entry is not None else None
+        customer = customers[key]
+        if customer is not None:
+            missing.append(decision_event(record, customer))
+    missing.sort(key=lambda e: e.id)
+    log.append_many(missing)
+    return missing
