@@ -275,6 +275,7 @@ class MailSettings:
 class AuditSettings:
     path: Path = Path("audit.jsonl")
     webhook_url: str = field(default="", metadata=check(_check_optional_url))
+    webhook_secret_env: str = "PORTALGEN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
 
 @dataclass(frozen=True)

@@ -244,7 +244,7 @@ def test_after_a_nightly_run_the_gate_knows_the_account_manager(
         LocalStorage(office / "site"),
         secrets=load_secrets(office / "secret.key", environ={}),
         notify_staff=configured_staff_notifier(settings),
-        background_notices=False,
+        background=False,
     )
     comment = new_event("comment.added", "C00007", contact=DROGUERIA, data={"text": "Hola"})
     app.audit.record(comment)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from portalgen.audit import AuditLog
-from portalgen.audit.pull import pull_events
+from portalgen.audit.followup import follow_up
 from portalgen.audit.query import EventFilter, describe, export_csv, export_json, select
 from portalgen.cli import CliState, cli
 from portalgen.cli.types import DATE
@@ -28,14 +28,30 @@ def pull(state: CliState) -> None:
     """Bring the events the gate stored in S3 into the local audit log.
 
     Safe to run any number of times, and after an interruption: each event is added once.
+    Also sends the webhook (audit.webhook_url) the recent decisions and comments it has
+    not received yet.
     """
     settings = state.settings()
-    result = pull_events(open_storage(settings), AuditLog(settings.audit.path))
+    report = follow_up(settings, open_storage(settings))
+    result = report.pulled
     click.echo(f"Added {result.added} new event(s) to {settings.audit.path}.")
     if result.waiting:
         state.info(f"{result.waiting} event(s) from the last seconds are left for the next pull.")
     for key in result.unreadable:
         click.secho(f"warning: could not read {key}; it was skipped", err=True, fg="yellow")
+    if report.recovered:
+        click.echo(f"Recovered {report.recovered} quote decision event(s) a gate had not written.")
+    if report.webhook is not None:
+        sent, failed = report.webhook.delivered, report.webhook.failures
+        if sent:
+            click.echo(f"Sent {sent} event(s) the webhook had not received.")
+        if failed:
+            click.secho(
+                f"warning: the webhook did not take {len(failed)} event(s); "
+                "the next pull tries again",
+                err=True,
+                fg="yellow",
+            )
 
 
 @audit.command()

@@ -83,5 +83,6 @@ def app_from_environment(environ: Mapping[str, str]) -> Gate:
         secrets=lambda: read_secrets(env),
         send_link=configured_link_sender(settings),
         notify_staff=configured_staff_notifier(settings),
-        background_notices=False,  # a frozen Lambda function would stop the thread
+        background=False,  # a frozen Lambda function would stop threads after the answer
+        environ=env,
     )

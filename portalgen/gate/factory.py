@@ -7,7 +7,7 @@ Nothing here reads the configuration file itself (see environment.py for Lambda)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from portalgen.gate.app import Branding, Gate, SecretSource, SendLink
@@ -30,9 +30,18 @@ class LazyAuditSink:
         self._sink: AuditSink | None = None
 
     def record(self, event: AuditEvent) -> None:
+        self.sink.record(event)
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        from portalgen.gate.recorder import write_batch
+
+        write_batch(self.sink, events)
+
+    @property
+    def sink(self) -> AuditSink:
         if self._sink is None:
             self._sink = self._factory()
-        self._sink.record(event)
+        return self._sink
 
 
 def default_audit_sink(settings: Settings, storage: Storage) -> AuditSink:
@@ -65,15 +74,23 @@ def create_app(
     send_link: SendLink | None = None,
     audit: AuditSink | None = None,
     notify_staff: NotifyStaff | None = None,
-    background_notices: bool = True,
+    background: bool = True,
+    environ: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Gate:
     """The gate over the configured storage, signing with the configured secrets
     (re-read when a link fails to verify, so a rotation reaches a running gate).
 
-    `notify_staff(event)` is called after each quote decision and comment is recorded
-    (the mailer's staff notices, issue 7), from a thread of its own unless
-    `background_notices` is False (AWS Lambda freezes such threads)."""
+    After each quote decision and comment is recorded, `notify_staff(event)` emails
+    staff (the mailer's staff notices, issue 7) and, with `audit.webhook_url` set, the
+    event is POSTed to the webhook (its secret from `environ`, default os.environ).
+
+    `background` says where that slow side work goes — view recording, webhook
+    delivery, staff notice emails: True (a server: `portalgen serve`), off the request's
+    thread, so a customer never waits for a mail server or a receiver; False (AWS
+    Lambda, which freezes threads once the response is sent), before answering, with
+    one quick webhook attempt. What fails then is retried: the webhook by
+    `audit pull`, the notices by the nightly `notify` (`publish --notify`)."""
     if storage is None:
         from portalgen.storage import open_storage
 
@@ -88,10 +105,7 @@ def create_app(
 
     chosen_storage = storage
     sink: AuditSink = audit or LazyAuditSink(lambda: default_audit_sink(settings, chosen_storage))
-    if notify_staff is not None:
-        from portalgen.mail.staff import StaffNoticeSink
-
-        sink = StaffNoticeSink(sink, notify_staff, background=background_notices)
+    sink = with_side_work(settings, storage, sink, notify_staff, background, environ)
     return Gate(
         storage,
         secrets,
@@ -100,7 +114,34 @@ def create_app(
         audit=sink,
         send_link=send_link,
         clock=clock,
+        background=background,
     )
+
+
+def with_side_work(
+    settings: Settings,
+    storage: Storage,
+    sink: AuditSink,
+    notify_staff: NotifyStaff | None,
+    background: bool,
+    environ: Mapping[str, str] | None,
+) -> AuditSink:
+    """`sink` wrapped so that each decision and comment, once recorded, also reaches
+    the staff's webhook and their inbox (both when both are configured)."""
+    if settings.audit.webhook_url:
+        from portalgen.audit.webhook import WebhookSink, webhook_from_settings
+
+        attempts, timeout = (4, 5.0) if background else (1, 3.0)
+        webhook = webhook_from_settings(
+            settings, storage, environ, attempts=attempts, timeout=timeout
+        )
+        if webhook is not None:
+            sink = WebhookSink(sink, webhook, background=background)
+    if notify_staff is not None:
+        from portalgen.mail.staff import StaffNoticeSink
+
+        sink = StaffNoticeSink(sink, notify_staff, background=background)
+    return sink
 
 
 def configured_staff_notifier(settings: Settings) -> NotifyStaff | None:
