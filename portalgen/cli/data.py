@@ -13,9 +13,10 @@ from portalgen.cli import CliState, cli
 from portalgen.cli.types import DATE, format_option
 from portalgen.config import Settings, load_settings
 from portalgen.demo import demo_config_text, generate_demo
+from portalgen.errors import PortalgenError
 from portalgen.formatting import format_money
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import ORDER_STATUSES, QUOTE_STATUSES, Money
+from portalgen.model import ORDER_STATUSES, QUOTE_STATUSES, Export, Money
 from portalgen.resources import example_config
 from portalgen.secret import create_secret_file
 from portalgen.summary import ExportSummary, summarize
@@ -108,7 +109,9 @@ def check(
     """Read and validate an export, and summarise it.
 
     EXPORT defaults to export.path of the configuration. Every problem is listed with its
-    file, row and field. Exit status 1 if there are errors.
+    file, row and field. Exit status 1 if there are errors. Also warns of quotes that
+    customers accepted or rejected in the portal while the export still says pending,
+    so they can be updated in the invoicing program.
     """
     settings = state.settings()
     options = LoadOptions.from_settings(settings, strict=strict)
@@ -116,14 +119,30 @@ def check(
     result = load_export(paths, options, format=input_format)
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
+    unsynced = _portal_decisions(settings, result.export)
+    for message in unsynced:
+        click.secho(f"warning: {message}", err=True, fg="yellow")
     how = "detected" if result.detected else "as given"
     click.echo(f"Format: {', '.join(result.formats)} ({how}).")
     click.echo(f"Read {result.export.source}.")
     click.echo(_summary_text(summarize(result.export, settings.currency, options.today), settings))
-    if result.warnings:
-        click.echo(f"{len(result.warnings)} warning(s) above; no errors.")
+    warnings = len(result.warnings) + len(unsynced)
+    if warnings:
+        click.echo(f"{warnings} warning(s) above; no errors.")
     else:
         click.echo("No problems found.")
+
+
+def _portal_decisions(settings: Settings, export: Export) -> list[str]:
+    """Warnings for quotes decided in the portal that the export does not show."""
+    from portalgen.interact.pending import unsynced_decisions
+    from portalgen.storage import open_storage
+
+    try:
+        found = unsynced_decisions(export, open_storage(settings))
+    except PortalgenError as exc:
+        return [f"could not read the quote decisions made in the portal: {exc}"]
+    return [d.message(settings.timezone) for d in found]
 
 
 def _summary_text(s: ExportSummary, settings: Settings) -> str:
