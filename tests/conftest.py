@@ -56,4 +56,5 @@ pytest_plugins = [
     "tests.smtpserver",
     "tests.storage_backends",
     "tests.gate_fixtures",
+    "tests.interact_fixtures",
 ]
