@@ -210,3 +210,27 @@ def test_a_delivery_is_claimed_once_and_settled(storage: Storage, clock: list[fl
     first.settle("01JEVENT", 1)
     clock[0] += 3600
     assert not second.claim("01JEVENT") and first.state("01JEVENT")["status"] == "delivered"  # type: ignore[index]
+
+
+def test_the_receiver_example_in_the_docs_checks_signatures() -> None:
+    """docs/webhook.md's signature_ok, run as written, against what portalgen sends."""
+    import hashlib
+    import hmac
+    import re
+    import time
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "webhook.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.DOTALL).group(1)  # type: ignore[union-attr]
+    function = code[code.index("def signature_ok") : code.index("@app.post")]
+    secret = "docs-example-secret-0123"
+    namespace: dict[str, Any] = {"hashlib": hashlib, "hmac": hmac, "time": time}
+    namespace["SECRET"] = secret.encode()
+    exec(function, namespace)  # noqa: S102 - our own documentation
+    check = namespace["signature_ok"]
+    body = b'{"id":"01J","type":"comment.added"}'
+    header = sign(secret, int(time.time()), body)
+    assert check(header, body)
+    assert not check(header, body.replace(b"comment", b"quote"))
+    assert not check(sign(secret, int(time.time()) - 400, body), body)
+    assert not check(sign("another-secret-entirely", int(time.time()), body), body)
