@@ -82,29 +82,7 @@ def take_decision(
     pdf = manifest.get(f"quotes/{slug}.pdf")
     published = pdf.sha256 if pdf is not None else ""
     check_decidable(facts, form, published, gate.local_time(gate.now()).date())
-    data = {"quote": facts.number, "slug": slug, "name": form.name, "comment": form.text}
-    if decision == "rejected":
-        data["reason"] = form.reason
-    data["pdf_sha256"] = published
-    event = gate.make_event(
-        request,
-        f"quote.{decision}",
-        visit.entry,
-        visit.contact.email,
-        document=f"quotes/{slug}.html",
-        data=data,
-    )
-    record = DecisionRecord(
-        quote=facts.number,
-        slug=slug,
-        decision=decision,
-        ts=event.ts,
-        contact=visit.contact.email,
-        name=form.name,
-        comment=form.text,
-        pdf_sha256=published,
-        event_id=event.id,
-    )
+    event, record = decision_of(gate, request, visit, facts, form, published)
     won, standing = store_decision(gate.storage, visit.customer_key, record)
     if not won:
         if standing is None:  # written by someone, unreadable now: say so, never guess
@@ -112,6 +90,37 @@ def take_decision(
         raise already_decided(gate, standing, facts)
     write_decision_event(gate, event)
     return record
+
+
+def decision_of(
+    gate: Gate,
+    request: GateRequest,
+    visit: Visit,
+    facts: QuoteFacts,
+    form: DecisionForm,
+    published: str,
+) -> tuple[AuditEvent, DecisionRecord]:
+    """The decision's audit event and its record, which carries the event's id."""
+    data = {"quote": facts.number, "slug": facts.slug, "name": form.name, "comment": form.text}
+    if form.decision == "rejected":
+        data["reason"] = form.reason
+    data["pdf_sha256"] = published
+    contact = visit.contact.email
+    document = f"quotes/{facts.slug}.html"
+    kind = f"quote.{form.decision}"
+    event = gate.make_event(request, kind, visit.entry, contact, document=document, data=data)
+    record = DecisionRecord(
+        quote=facts.number,
+        slug=facts.slug,
+        decision=form.decision,
+        ts=event.ts,
+        contact=contact,
+        name=form.name,
+        comment=form.text,
+        pdf_sha256=published,
+        event_id=event.id,
+    )
+    return event, record
 
 
 def write_decision_event(gate: Gate, event: AuditEvent) -> None:
