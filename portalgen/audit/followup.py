@@ -41,10 +41,10 @@ def follow_up(
     from portalgen.interact.recover import recover_decision_events
 
     now = now or datetime.now(UTC)
+    webhook = webhook_from_settings(settings, storage, environ, attempts=2)  # checked first
     log = AuditLog(settings.audit.path)
     report = FollowUpReport(pull_events(storage, log, now=now))
     report.recovered = len(recover_decision_events(storage, log, now=now))
-    webhook = webhook_from_settings(settings, storage, environ, attempts=2)
     if webhook is not None:
         report.webhook = deliver_pending(webhook, log.events(), now=now)
     return report

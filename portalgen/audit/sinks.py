@@ -8,7 +8,7 @@ them into the staff's audit.jsonl.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from portalgen.audit.events import AuditEvent, event_time
@@ -25,6 +25,16 @@ class AuditSink(Protocol):
     one go (the gate's view recorder uses it when present)."""
 
     def record(self, event: AuditEvent) -> None: ...
+
+
+def record_all(sink: AuditSink, events: Sequence[AuditEvent]) -> None:
+    """Write events through a sink, in one go when it can (audit.jsonl: one fsync)."""
+    many: Callable[[Sequence[AuditEvent]], None] | None = getattr(sink, "record_many", None)
+    if many is not None:
+        many(events)
+    else:
+        for event in events:
+            sink.record(event)
 
 
 class LocalAuditSink:

@@ -241,9 +241,9 @@ class WebhookSink:
             self._deliver(event)
 
     def record_many(self, events: Sequence[AuditEvent]) -> None:
-        from portalgen.gate.recorder import write_batch
+        from portalgen.audit.sinks import record_all
 
-        write_batch(self.inner, events)
+        record_all(self.inner, events)
         for event in events:
             if event.type in ACTION_TYPES:
                 self._deliver(event)

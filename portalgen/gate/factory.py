@@ -33,9 +33,9 @@ class LazyAuditSink:
         self.sink.record(event)
 
     def record_many(self, events: Sequence[AuditEvent]) -> None:
-        from portalgen.gate.recorder import write_batch
+        from portalgen.audit.sinks import record_all
 
-        write_batch(self.sink, events)
+        record_all(self.sink, events)
 
     @property
     def sink(self) -> AuditSink:

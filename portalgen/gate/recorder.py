@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from portalgen.interact.comments import DOCUMENT_PAGE
@@ -38,16 +38,6 @@ MAX_QUEUE = 100_000  # events waiting; past this the oldest views are dropped (l
 RETRIES = 6  # a failing batch is retried with backoff 1, 2, 4, 8, 16 s, then dropped (logged)
 REMEMBERED = 20_000  # (contact, document) pairs remembered for `repeat_after`
 IDLE_EXIT = 10.0  # seconds without events after which the writer thread ends (restarted)
-
-
-def write_batch(sink: AuditSink, events: Sequence[AuditEvent]) -> None:
-    """Write events through a sink, in one go when it can (audit.jsonl: one fsync)."""
-    many: Callable[[Sequence[AuditEvent]], None] | None = getattr(sink, "record_many", None)
-    if many is not None:
-        many(events)
-    else:
-        for event in events:
-            sink.record(event)
 
 
 class BatchWriter:
@@ -105,9 +95,11 @@ class BatchWriter:
                 self._cond.notify_all()
 
     def _write(self, batch: list[AuditEvent]) -> None:
+        from portalgen.audit.sinks import record_all  # the audit modules load at the first event
+
         for attempt in range(RETRIES):
             try:
-                write_batch(self.sink, batch)
+                record_all(self.sink, batch)
                 return
             except Exception as exc:  # the log, a disk or S3: retried, never raised
                 if not self.background or attempt == RETRIES - 1:
