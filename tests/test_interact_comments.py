@@ -139,3 +139,16 @@ def test_a_long_thread_shows_the_latest_comments(june_world: GateWorld) -> None:
     shown = load_thread(world.storage, key, thread_of(page))
     assert len(shown) == THREAD_LIMIT and shown[-1].text == f"c{THREAD_LIMIT + 4}"
     assert len(thread(signed_in(world), page)) == THREAD_LIMIT
+
+
+def test_a_comment_sent_through_another_gate_shows_within_seconds(june_world: GateWorld) -> None:
+    from portalgen.gate.threads import LISTING_TTL
+
+    page = "invoices/F2026A-00048.html"
+    here = signed_in(june_world)
+    assert thread(here, page) == []
+    there = signed_in(june_world, clock=june_world.clock)  # a second gate process
+    comment(there, page, "desde otro servidor")
+    assert thread(there, page) == ["desde otro servidor"]  # the gate that stored it: at once
+    june_world.clock.advance(LISTING_TTL + 1)
+    assert thread(here, page) == ["desde otro servidor"]

@@ -33,6 +33,7 @@ from portalgen.gate.i18n import negotiate, translations
 from portalgen.gate.memory import BlobCache
 from portalgen.gate.ratelimit import RateLimiter
 from portalgen.gate.recorder import BatchWriter, ViewRecorder
+from portalgen.gate.threads import CommentThreads
 
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
@@ -144,7 +145,7 @@ class Gate:
         self.session_cache: dict[str, tuple[Any, float]] = {}
         self._entries: dict[bytes, RegistryEntry] = {}
         self.blobs = BlobCache()
-        self.comment_cache: dict[str, Any] = {}  # comment key -> record (they never change)
+        self.threads = CommentThreads(clock)  # comment threads shown on pages
         self.background = background  # False on AWS Lambda: nothing may outlive a response
         self.views = ViewRecorder(
             BatchWriter(audit, background=background) if audit is not None else None, clock

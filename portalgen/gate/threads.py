@@ -4,6 +4,11 @@
 (interact/comments.py: one listing, and a read per comment this process has not seen).
 On a quote's page the thread also shows the comment given with its decision. Everything
 the customer wrote is HTML-escaped here.
+
+A listing is kept LISTING_TTL seconds per process (the same few seconds a manifest is),
+and dropped at once when this process stores a comment in that thread: a customer always
+sees the comment they just sent; one sent through another gate process shows within
+seconds. Comments themselves never change and stay cached.
 """
 
 from __future__ import annotations
@@ -15,14 +20,48 @@ from typing import TYPE_CHECKING
 
 from portalgen import slots
 from portalgen.gate.i18n import translations
-from portalgen.interact.comments import SHARED_FILES, load_thread
+from portalgen.interact.comments import (
+    SHARED_FILES,
+    CommentRecord,
+    list_thread,
+    read_comments,
+    thread_of,
+)
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
     from portalgen.gate.live import Decision
-    from portalgen.interact.comments import CommentRecord
+    from portalgen.storage import Storage
 
 MAX_CACHE = 20_000
+LISTING_TTL = 5.0  # seconds a thread's listing is kept per process
+
+
+class CommentThreads:
+    """Per process: thread listings for a few seconds, comment records for good."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.records: dict[str, CommentRecord] = {}
+        self._listings: dict[tuple[str, str], tuple[float, list[str]]] = {}
+
+    def load(self, storage: Storage, customer_key: str, thread: str) -> list[CommentRecord]:
+        now = self.clock()
+        cached = self._listings.get((customer_key, thread))
+        if cached is not None and cached[0] > now:
+            keys = cached[1]
+        else:
+            keys = list_thread(storage, customer_key, thread)
+            if len(self._listings) >= MAX_CACHE:
+                self._listings.clear()
+            self._listings[(customer_key, thread)] = (now + LISTING_TTL, keys)
+        if len(self.records) >= MAX_CACHE:
+            self.records.clear()
+        return read_comments(storage, keys, self.records)
+
+    def forget(self, customer_key: str, document: str) -> None:
+        """This process stored a comment on `document`: list its thread again."""
+        self._listings.pop((customer_key, thread_of(document)), None)
 
 
 def fill_comments(gate: Gate, visit: Visit, html: str) -> str:
@@ -41,9 +80,7 @@ def fill_comments(gate: Gate, visit: Visit, html: str) -> str:
 
 
 def render_thread(gate: Gate, visit: Visit, thread: str, language: str) -> str:
-    if len(gate.comment_cache) > MAX_CACHE:
-        gate.comment_cache.clear()
-    comments = load_thread(gate.storage, visit.customer_key, thread, gate.comment_cache)
+    comments = gate.threads.load(gate.storage, visit.customer_key, thread)
     decision = _decision_of(visit, thread)
     if not comments and decision is None:
         return ""

@@ -199,4 +199,5 @@ def add_visit_comment(
         gate.audit.record(event)
     record = CommentRecord(event.id, event.ts, visit.contact.email, document, text)
     add_comment(gate.storage, visit.customer_key, record)
+    gate.threads.forget(visit.customer_key, document)  # the page shows it at once
     return record

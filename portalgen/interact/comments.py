@@ -111,22 +111,23 @@ def add_comment(storage: Storage, customer_key: str, record: CommentRecord) -> s
     return key
 
 
-def load_thread(
-    storage: Storage,
-    customer_key: str,
-    thread: str,
-    cache: MutableMapping[str, CommentRecord] | None = None,
+def list_thread(storage: Storage, customer_key: str, thread: str) -> list[str]:
+    """The keys of a thread's comments, oldest first (one listing)."""
+    return sorted(info.key for info in storage.list(thread_prefix(customer_key, thread)))
+
+
+def read_comments(
+    storage: Storage, keys: list[str], cache: MutableMapping[str, CommentRecord] | None = None
 ) -> list[CommentRecord]:
-    """The thread's comments, oldest first (the latest THREAD_LIMIT): one listing, and a
-    read per comment not in `cache` (comments never change, so the cache stays right)."""
-    keys = sorted(info.key for info in storage.list(thread_prefix(customer_key, thread)))
+    """The latest THREAD_LIMIT of these comments: a read per comment not in `cache`
+    (comments never change, so the cache stays right)."""
     found = []
     for key in keys[-THREAD_LIMIT:]:
         record = cache.get(key) if cache is not None else None
         if record is None:
             raw = storage.get(key)
             if raw is None:
-                continue  # deleted since the listing (a revoke)
+                continue  # deleted since the listing
             try:
                 record = CommentRecord.from_json(raw)
             except ValueError:
@@ -135,3 +136,13 @@ def load_thread(
                 cache[key] = record
         found.append(record)
     return found
+
+
+def load_thread(
+    storage: Storage,
+    customer_key: str,
+    thread: str,
+    cache: MutableMapping[str, CommentRecord] | None = None,
+) -> list[CommentRecord]:
+    """The thread's comments, oldest first (the latest THREAD_LIMIT)."""
+    return read_comments(storage, list_thread(storage, customer_key, thread), cache)
