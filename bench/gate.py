@@ -130,7 +130,7 @@ def serve(
     settings = load_settings(Path(workdir) / "config.yaml", environ={})
     folder = next((Path(workdir) / "built").iterdir())
     if kind == "gate":
-        app = create_app(settings)
+        app = create_app(settings, background=True)  # views recorded off the request's thread
         views = getattr(app, "views", None)  # the view recorder (absent before issue 6)
         if record_every and views is not None:
             views.repeat_after = 0.0

@@ -41,9 +41,13 @@ def serve(state: CliState, host: str, port: int, threads: int) -> None:
         settings,
         send_link=configured_link_sender(settings),
         notify_staff=configured_staff_notifier(settings),
+        background=True,  # views, webhook deliveries and staff notices off the request's thread
     )
     click.echo(
         f"The gate serves {settings.storage_location()} on http://{host}:{port}/ (Ctrl-C stops it)."
     )
     click.echo(f"Links point at gate.base_url: {settings.gate.base_url}")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="portalgen")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="portalgen")
+    finally:
+        app.flush()  # the views, deliveries and notices still under way

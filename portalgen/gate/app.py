@@ -392,9 +392,14 @@ class Gate:
             views.writer.put(event)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Write the views still queued (tests, and a server shutting down)."""
+        """Finish the side work under way: the views still queued, then the webhook
+        deliveries and staff notices (tests, and a server shutting down). False if
+        some of it is still running after `timeout`."""
+        from portalgen.gate.recorder import settle_side_work
+
         writer = self.views.writer
-        return True if writer is None else writer.flush(timeout)
+        written = True if writer is None else writer.flush(timeout)
+        return settle_side_work(self.audit, timeout) and written
 
     # -- secrets --------------------------------------------------------------------------------
 

@@ -13,6 +13,9 @@ that, and when, a document was opened, without a line per click.
 
 On AWS Lambda a frozen function would stop the writer thread, so there (`background`
 False) events are written before the response, one by one.
+
+The sinks that wrap the audit sink (staff notices, the webhook) do their slow work in
+threads of their own too; `settle_side_work` waits for it all (`Gate.flush`).
 """
 
 from __future__ import annotations
@@ -118,6 +121,21 @@ class BatchWriter:
                     return False
                 self._cond.wait(left)
         return True
+
+
+def settle_side_work(sink: object, timeout: float = 10.0) -> bool:
+    """Wait for the side work of a chain of wrapping sinks (each wraps the next as
+    `inner`: staff notices, the webhook) that runs in threads of its own; False if
+    some is still running after `timeout` (per sink)."""
+    idle = True
+    while sink is not None:
+        wait = getattr(sink, "wait", None)
+        if callable(wait):
+            wait(timeout)
+            threads: list[threading.Thread] = getattr(sink, "threads", [])
+            idle = idle and not any(t.is_alive() for t in threads)
+        sink = getattr(sink, "inner", None)
+    return idle
 
 
 class ViewRecorder:
