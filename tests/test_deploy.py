@@ -72,11 +72,19 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
     statements = function["Policies"][0]["Statement"]
     conditional = [s for s in statements if "If" in s]
     statements = [s for s in statements if "If" not in s]
-    # Email through SES only when MailIdentityArn is given, from that one identity.
-    ((condition, mail, otherwise),) = (s["If"] for s in conditional)
-    assert condition == "SendsMail" and otherwise == {"Ref": "AWS::NoValue"}
+    # Email through SES only when MailIdentityArn is given, from that one identity; then the
+    # gate may also claim and release staff notices, and delete nothing else.
+    ((condition, mail, otherwise), (condition2, claims, otherwise2)) = (
+        s["If"] for s in conditional
+    )
+    assert condition == condition2 == "SendsMail"
+    assert otherwise == otherwise2 == {"Ref": "AWS::NoValue"}
     assert mail["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
     assert mail["Resource"] == {"Ref": "MailIdentityArn"}
+    assert claims["Action"] == ["s3:PutObject", "s3:DeleteObject"]
+    assert claims["Resource"] == {
+        "Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${Prefix}/_notify/staff/*"
+    }
     actions = {s["Action"] for s in statements}
     assert actions == {
         "s3:GetObject",
