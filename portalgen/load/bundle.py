@@ -13,6 +13,7 @@ import difflib
 import io
 import json
 import mimetypes
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,8 +138,8 @@ def _read_csv(file: Path, table: schema.Table, log: ProblemLog) -> Iterator[RawR
         log.broken_tables.add(table.name)
         return
     for index, row in enumerate(reader):
-        if not any(cell.strip() for cell in row):
-            continue  # blank line
+        if not "".join(row).strip():
+            continue  # blank line (no cell with anything but spaces)
         origin = Origin(file.name, f"row {index + 2}")
         if len(row) > len(header):
             log.error(origin, "", f"the row has {len(row)} cells but the header has {len(header)}")
@@ -258,20 +259,36 @@ def _parse(
     """Parse a record's values by column; None (after logging) if any field is wrong."""
     result: dict[str, Any] = {}
     ok = True
-    for column in columns:
-        raw = record.values.get(column.name)
+    get = record.values.get
+    for name, parse, required, default in _column_parts(columns):
+        raw = get(name)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            if column.required:
-                log.error(record.origin, column.name, "this field is required but empty")
+            if required:
+                log.error(record.origin, name, "this field is required but empty")
                 ok = False
-            result[column.name] = column.default
+            result[name] = default
             continue
         try:
-            result[column.name] = column.parse(raw)
+            result[name] = parse(raw)
         except FieldError as exc:
-            log.error(record.origin, column.name, str(exc))
+            log.error(record.origin, name, str(exc))
             ok = False
     return result if ok else None
+
+
+_ColumnParts = tuple[tuple[str, Any, bool, Any], ...]
+_parts_of: dict[int, tuple[tuple[schema.Column, ...], _ColumnParts]] = {}
+
+
+def _column_parts(columns: tuple[schema.Column, ...]) -> _ColumnParts:
+    """(name, parser, required, default) of each column: read once per table, not once
+    per cell (an export has hundreds of thousands of cells). Keyed by identity: hashing
+    the columns would cost more than it saves."""
+    found = _parts_of.get(id(columns))
+    if found is None or found[0] is not columns:
+        found = columns, tuple((c.name, c.parse, c.required, c.default) for c in columns)
+        _parts_of[id(columns)] = found
+    return found[1]
 
 
 def _build_export(
@@ -279,14 +296,15 @@ def _build_export(
 ) -> Export:
     customers = tuple(_customers(tables.get("customers", []), log))
     documents: dict[DocumentKind, tuple[Document, ...]] = {}
-    for kind, table in schema.DOCUMENT_TABLES.items():
+    pdfs = {kind: _pdf_names(base / "pdf" / table.name) for kind, table in _DOC_TABLES}
+    for kind, table in _DOC_TABLES:
         lines = _lines(tables.get(schema.LINE_TABLES[kind].name, []), kind, log)
         documents[kind] = tuple(
-            _documents(tables.get(table.name, []), kind, lines, base, options, log)
+            _documents(tables.get(table.name, []), kind, lines, base, pdfs[kind], options, log)
         )
     invoices = {doc.number: doc for doc in documents["invoice"]}
     payments = tuple(_payments(tables.get("payments", []), invoices, options, log))
-    _report_orphan_pdfs(base, documents, log)
+    _report_orphan_pdfs(base, documents, pdfs, log)
     return Export(
         customers=customers,
         quotes=documents["quote"],  # type: ignore[arg-type]
@@ -296,6 +314,18 @@ def _build_export(
         payments=payments,
         documents=tuple(read_shared_documents(base / "documents", log)),
     )
+
+
+_DOC_TABLES = tuple(schema.DOCUMENT_TABLES.items())
+
+
+def _pdf_names(folder: Path) -> list[str] | None:
+    """The names in one of the invoicing program's PDF folders, sorted (listed once for
+    matching documents and for reporting the files nothing matches); None if no folder."""
+    try:
+        return sorted(os.listdir(folder)) if folder.is_dir() else None
+    except NotADirectoryError:
+        return None
 
 
 def _customers(records: list[RawRecord], log: ProblemLog) -> Iterator[Customer]:
@@ -361,6 +391,7 @@ def _documents(
     kind: DocumentKind,
     lines: dict[str, list[_ParsedLine]],
     base: Path,
+    pdf_names: list[str] | None,
     options: LoadOptions,
     log: ProblemLog,
 ) -> Iterator[Document]:
@@ -368,7 +399,7 @@ def _documents(
     line_file = schema.LINE_TABLES[kind].filename
     cls = DOCUMENT_CLASSES[kind]
     pdf_folder = base / "pdf" / table.name
-    pdfs = {p.name for p in pdf_folder.iterdir()} if pdf_folder.is_dir() else set()
+    pdfs = set(pdf_names or ())
     common = {c.name for c in schema.DOCUMENT}
     known_numbers = {str(r.values.get("number", "")).strip() for r in records}
     for number in sorted(set(lines) - known_numbers - {""}):
@@ -428,7 +459,7 @@ def _original_pdf(
     if name not in names:
         return None
     candidate = folder / name
-    with candidate.open("rb") as fh:
+    with open(candidate, "rb", buffering=0) as fh:  # 5 bytes: no buffer needed
         if fh.read(5) != b"%PDF-":
             log.error(
                 Origin(str(candidate.relative_to(base))),
@@ -440,19 +471,23 @@ def _original_pdf(
 
 
 def _report_orphan_pdfs(
-    base: Path, documents: Mapping[DocumentKind, tuple[Document, ...]], log: ProblemLog
+    base: Path,
+    documents: Mapping[DocumentKind, tuple[Document, ...]],
+    pdf_names: Mapping[DocumentKind, list[str] | None],
+    log: ProblemLog,
 ) -> None:
-    for kind, table in schema.DOCUMENT_TABLES.items():
-        folder = base / "pdf" / table.name
-        if not folder.is_dir():
+    for kind, table in _DOC_TABLES:
+        names = pdf_names[kind]
+        if names is None:
             continue
         slugs = {d.slug for d in documents[kind]}
-        for pdf in sorted(folder.iterdir()):
-            if pdf.name.lower() in IGNORED_FILES or pdf.name.startswith("."):
+        for name in names:  # sorted: the same order as the folder's paths
+            if name.lower() in IGNORED_FILES or name.startswith("."):
                 continue
-            if pdf.suffix.lower() != ".pdf" or pdf.stem not in slugs:
+            stem, dot, suffix = name.rpartition(".")
+            if not dot or not stem or suffix.lower() != "pdf" or stem not in slugs:
                 log.warning(
-                    Origin(str(pdf.relative_to(base))),
+                    Origin(str(Path("pdf", table.name, name))),
                     "",
                     f"no {kind.replace('_', ' ')} matches this file; it is not published",
                 )

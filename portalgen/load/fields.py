@@ -27,6 +27,8 @@ def found(value: Any) -> str:
 
 
 def text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell: the common case first
+        return value.strip()
     if isinstance(value, (dict, list)):
         raise FieldError(f"expected text, found {type(value).__name__}")
     if isinstance(value, Decimal):
@@ -38,15 +40,18 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
 def decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
+    if type(value) is str:  # every CSV cell: the common case first
+        raw = value.strip()
+    elif isinstance(value, bool):
         raise FieldError(f"expected a number like 1234.56, found {value}")
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         return value
-    if isinstance(value, int):
+    elif isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, float):  # only from a YAML/JSON writer that ignored our advice
+    elif isinstance(value, float):  # only from a YAML/JSON writer that ignored our advice
         return Decimal(repr(value))
-    raw = text(value)
+    else:
+        raw = text(value)
     if _NUMBER.match(raw):
         try:
             return Decimal(raw)
