@@ -18,6 +18,7 @@ import bisect
 import dataclasses
 import hashlib
 import operator
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -145,7 +146,7 @@ def _file_stamp(path: Path) -> tuple[str, int, int] | None:
     """A file by name, size and modification time: cheap, and enough to notice a new
     version (publishing hashes the content of the files it does re-plan)."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return path.name, stat.st_size, stat.st_mtime_ns
@@ -160,12 +161,20 @@ class DataPrint:
 
 
 def data_print(data: CustomerData) -> DataPrint:
-    records = []
+    """The same values as `_values` gives, record by record, without its per-record lists
+    (a nightly run fingerprints every record of every customer: this loop is the cost)."""
+    records: list[Any] = []
     dates: set[date] = set()
+    add, note = records.append, dates.add
     for record in _records(data):
-        values, found = _values(record)
-        records.append(values)
-        dates.update(found)
+        layout = _layout(type(record))
+        values = list(layout.getter(record))
+        for i in layout.dates:
+            if values[i] is not None:
+                note(values[i])
+        for i, convert in layout.convert:
+            values[i] = convert(values[i])
+        add(values)
     text = repr(("records-v1", _values(data.customer)[0], records))
     return DataPrint(hashlib.sha256(text.encode()).hexdigest(), tuple(sorted(dates)))
 

@@ -13,6 +13,7 @@ Reading the registry costs one listing: an entry is read only when no trusted ma
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from portalgen.access.entry import RegistryEntry, is_customer_key
@@ -58,13 +59,18 @@ class AccessView:
 
 
 def read_access(storage: Storage, registry: AccessRegistry) -> AccessView:
-    stamps = entry_stamps(storage.list(ACCESS_PREFIX))
-    return AccessView(
-        index=registry.index(listed=stamps.keys()),
-        stamps=stamps,
-        markers=list_markers(storage),
-        portals={k for k in storage.list_folders("portals/") if is_customer_key(k)},
-    )
+    """The listings (and the registry's index) at once: each is a request or a few, and
+    waiting for them one after the other was most of a night with nothing to do."""
+    with ThreadPoolExecutor(2, thread_name_prefix="access") as reads:
+        markers = reads.submit(list_markers, storage)
+        portals = reads.submit(_portals, storage)
+        stamps = entry_stamps(storage.list(ACCESS_PREFIX))
+        index = registry.index(listed=stamps.keys())
+        return AccessView(index, stamps, markers.result(), portals.result())
+
+
+def _portals(storage: Storage) -> set[str]:
+    return {k for k in storage.list_folders("portals/") if is_customer_key(k)}
 
 
 LoadEntries = Callable[[Sequence[str]], dict[str, RegistryEntry | None]]
@@ -145,8 +151,6 @@ def load_entries(registry: AccessRegistry, threads: int) -> LoadEntries:
         keys = list(keys)
         if not keys:
             return {}
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max(1, min(threads, len(keys)))) as pool:
             return dict(zip(keys, pool.map(registry.load, keys), strict=True))
 
