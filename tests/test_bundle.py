@@ -292,6 +292,47 @@ def test_shared_documents_and_original_pdfs(tmp_path: Path) -> None:
     assert [w.file for w in result.warnings] == ["pdf/invoices/F2099-999.pdf"]
 
 
+def test_files_in_the_pdf_folders_that_match_no_document(tmp_path: Path) -> None:
+    """Every file of pdf/<table>/ that no document of that table claims is named, in name
+    order (hidden and system files are not); a file without the .pdf suffix never matches."""
+    write_small_bundle(tmp_path)
+    invoices = tmp_path / "pdf" / "invoices"
+    quotes = tmp_path / "pdf" / "quotes"
+    invoices.mkdir(parents=True)
+    quotes.mkdir(parents=True)
+    for name in ("F2026-001.pdf", "F2026-002", "F2026-002.pdf.bak", "Z.pdf", "A.pdf", "x."):
+        (invoices / name).write_bytes(b"%PDF-1.7")
+    for name in (".hidden.pdf", "Thumbs.db", "desktop.ini"):
+        (invoices / name).write_bytes(b"junk")
+    (quotes / "F2026-001.pdf").write_bytes(b"%PDF-1.7")  # an invoice's name, in quotes/
+    result = load_export(tmp_path, OPTIONS)
+    assert [(w.file, w.message) for w in result.warnings] == [
+        ("pdf/quotes/F2026-001.pdf", "no quote matches this file; it is not published"),
+        *(
+            (f"pdf/invoices/{name}", "no invoice matches this file; it is not published")
+            for name in ("A.pdf", "F2026-002", "F2026-002.pdf.bak", "Z.pdf", "x.")
+        ),
+    ]
+    assert result.export.invoices[0].original_pdf == invoices / "F2026-001.pdf"
+    assert result.export.invoices[1].original_pdf is None
+
+
+def test_blank_rows_are_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> None:
+    write_small_bundle(tmp_path)
+    path = tmp_path / "invoices.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    blank = "," * header.count(",")
+    path.write_text("\n".join([header, blank, " " + blank + " ", *rows]) + "\n", encoding="utf-8")
+    assert len(load_export(tmp_path, OPTIONS).export.invoices) == len(rows)
+    set_cell(path, 5, "issue_date", "31/12/2026")  # the data row after the two blank ones
+    problem = only_error(tmp_path)
+    assert (problem.file, problem.location, problem.field) == (
+        "invoices.csv",
+        "row 5",
+        "issue_date",
+    )
+
+
 def test_shared_files_of_an_unknown_customer_and_links_outside(tmp_path: Path) -> None:
     write_small_bundle(tmp_path)
     (tmp_path / "documents" / "C404").mkdir(parents=True)
