@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections import defaultdict
 from dataclasses import replace
@@ -10,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from portalgen.publish.inputs import Shard, customer_inputs, today_bucket
+from portalgen.publish.inputs import (
+    Shard,
+    _values,
+    customer_dates,
+    customer_inputs,
+    data_print,
+    today_bucket,
+)
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY, demo_settings, load_demo
 
@@ -54,6 +62,24 @@ def test_inputs_follow_the_data_not_where_it_was_read(publish_demo: Path, tmp_pa
     original = next(d.original_pdf for d in moved.invoices if d.original_pdf)
     original.write_bytes(original.read_bytes() + b"\n% new version")
     assert customer_inputs(moved, base, TODAY) != inputs
+
+
+def test_the_records_fingerprint_is_their_values_without_origin(publish_demo: Path) -> None:
+    """data_print takes shortcuts for speed; its digest must stay the plain definition (the
+    records' values without `origin`, files by stamp), or every portal published before
+    would be re-planned once, and a value it skipped would go unnoticed when it changes."""
+    export = load_demo(publish_demo).export
+    for data in export.by_customer().values():
+        records = [*data.all_documents(), *data.payments, *data.documents]
+        plain = repr(("records-v1", _values(data.customer)[0], [_values(r)[0] for r in records]))
+        found = data_print(data)
+        assert found.digest == hashlib.sha256(plain.encode()).hexdigest()
+        assert list(found.dates) == customer_dates(data)
+        invoice = next(iter(data.invoices), None)
+        if invoice is not None:  # and a change to any value shows
+            changed = replace(invoice, notes=invoice.notes + ".")
+            other = replace(data, invoices=(changed, *data.invoices[1:]))
+            assert data_print(other).digest != found.digest
 
 
 def test_shards_split_customers_stably_and_disjointly() -> None:
