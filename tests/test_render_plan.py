@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from portalgen.model import CustomerData, Money, Totals
 from portalgen.plan import PlannedFile
@@ -105,6 +108,33 @@ def test_a_custom_theme_overrides_templates_and_assets(demo_dir: Path, tmp_path:
     assert "Suministros y Servicios Levante" in home  # the default footer is still there
     assert files["static/portal.css"].render() == b"body { color: red; }"
     assert "static/portal.js" in files  # assets the theme does not replace stay
+
+
+def test_keys_do_not_depend_on_where_portalgen_or_the_theme_lives(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new virtualenv, a moved checkout or shard machines with other paths must not
+    re-render every portal; a changed template must."""
+    import portalgen.render.theme as theme_module
+    from portalgen.resources import templates_dir
+
+    data = customer(demo_dir)
+    plans = []
+    for place in ("one", "two"):
+        theme = tmp_path / place / "theme"
+        (theme / "templates").mkdir(parents=True)
+        (theme / "templates/extra.html").write_text("<p>extra</p>")
+        builtin = shutil.copytree(templates_dir(), tmp_path / place / "templates")
+        monkeypatch.setattr(theme_module, "templates_dir", lambda b=builtin: b)
+        settings = render_settings(demo_dir, theme={"path": str(theme)})
+        plans.append(plan_portal(data, build_context(settings, today=TODAY)))
+    assert keys(plans[0]) == keys(plans[1])
+    (tmp_path / "two/templates/pages/base.html").write_text(
+        (tmp_path / "two/templates/pages/base.html").read_text() + "\n"
+    )
+    settings = render_settings(demo_dir, theme={"path": str(tmp_path / "two/theme")})
+    edited = plan_portal(data, build_context(settings, today=TODAY))
+    assert changed(plans[1], edited) >= {"index.html", "invoices/index.html"}
 
 
 def test_publishing_can_supply_known_pdf_digests(demo_dir: Path) -> None:

@@ -57,11 +57,12 @@ def load_theme(settings: Settings) -> Theme:
             del static[name]
         static[f"static/logo{logo.suffix.lower()}"] = logo
     digest = hashlib.sha256()
-    for folder in template_dirs:
+    # Which folder a template comes from by its role, not its absolute path: a new
+    # virtualenv or a moved checkout must not re-render every portal.
+    roles = ["custom", "default"] if custom is not None else ["default"]
+    for role, folder in zip(roles, template_dirs, strict=True):
         for name, path in _files(folder):
-            digest.update(
-                f"{folder}:{name}\0".encode() + hashlib.sha256(path.read_bytes()).digest()
-            )
+            digest.update(f"{role}:{name}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
     for name, path in sorted(static.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return Theme(
