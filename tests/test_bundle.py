@@ -317,6 +317,18 @@ def test_files_in_the_pdf_folders_that_match_no_document(tmp_path: Path) -> None
     assert result.export.invoices[1].original_pdf is None
 
 
+def test_original_pdfs_named_in_capitals_are_used(tmp_path: Path) -> None:
+    """Windows programs write "F2026-002.PDF": it is the original, not lost in silence."""
+    write_small_bundle(tmp_path)
+    invoices = tmp_path / "pdf" / "invoices"
+    invoices.mkdir(parents=True)
+    (invoices / "F2026-002.PDF").write_bytes(b"%PDF-1.7 original")
+    (invoices / "F2099-999.PDF").write_bytes(b"%PDF-1.7 orphan")
+    result = load_export(tmp_path, OPTIONS)
+    assert result.export.invoices[1].original_pdf == invoices / "F2026-002.PDF"
+    assert [w.file for w in result.warnings] == ["pdf/invoices/F2099-999.PDF"]
+
+
 def test_blank_rows_are_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> None:
     write_small_bundle(tmp_path)
     path = tmp_path / "invoices.csv"

@@ -455,8 +455,10 @@ def _declared_totals(v: dict[str, Any], lines: tuple[Line, ...], currency: str) 
 def _original_pdf(
     base: Path, folder: Path, names: set[str], number: str, log: ProblemLog
 ) -> Path | None:
-    name = f"{slugify_number(number)}.pdf"
-    if name not in names:
+    stem = slugify_number(number)
+    # Windows programs often write ".PDF": the orphan check already ignores the case.
+    name = next((n for n in (f"{stem}.pdf", f"{stem}.PDF", f"{stem}.Pdf") if n in names), None)
+    if name is None:
         return None
     candidate = folder / name
     with open(candidate, "rb", buffering=0) as fh:  # 5 bytes: no buffer needed
