@@ -5,6 +5,7 @@ the webhook; `audit tail` and `export` show decisions and comments."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,6 +86,23 @@ def test_check_without_a_portal_or_decisions_says_nothing_about_them(fresh_demo:
     result = run(fresh_demo, "check", str(fresh_demo))
     assert result.exit_code == 0 and "portal" not in result.stderr
     assert "No problems found." in result.stdout
+
+
+def test_the_nightly_publish_recovers_a_lost_decision_event_too(fresh_demo: Path) -> None:
+    """A gate that crashed between storing a decision and writing its event: the next
+    `publish` writes the event (staff need not remember `audit pull`)."""
+    event_id = "01JXKQ0Z5M0000000000000002"
+    decided(fresh_demo, "C00007", PENDING, "accepted", event_id)
+    [record] = (fresh_demo / "site" / "_decisions").rglob("*.json")
+    settled = (datetime.now(UTC) - timedelta(minutes=20)).timestamp()
+    os.utime(record, (settled, settled))
+    result = run(fresh_demo, "publish", str(fresh_demo), "--only", "C00007")
+    assert result.exit_code == 0, result.output
+    assert "Recovered 1 quote decision event a gate had not written." in result.output
+    [event] = AuditLog(demo_settings(fresh_demo).audit.path).events()
+    assert (event.id, event.type, event.customer) == (event_id, "quote.accepted", "C00007")
+    again = run(fresh_demo, "publish", str(fresh_demo), "--only", "C00007", "--json")
+    assert json.loads(again.output)["events_recovered"] == 0
 
 
 def test_audit_pull_recovers_a_decision_whose_event_was_lost_once(fresh_demo: Path) -> None:

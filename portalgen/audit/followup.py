@@ -4,8 +4,8 @@
 2. Give decisions whose event was lost to a crash their event (interact/recover.py).
 3. Send the webhook the recent decisions and comments it has not received (webhook.py).
 
-Each step is safe to repeat and to interrupt. Publishing should run the same function
-first, so a nightly publish also catches up.
+Each step is safe to repeat and to interrupt. A nightly publish does them too: the pull
+first, the other two (`settle`) after publishing.
 """
 
 from __future__ import annotations
@@ -38,13 +38,29 @@ def follow_up(
     now: datetime | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> FollowUpReport:
+    now = now or datetime.now(UTC)
+    webhook_from_settings(settings, storage, environ)  # a bad webhook setting stops us first
+    report = FollowUpReport(pull_events(storage, AuditLog(settings.audit.path), now=now))
+    report.recovered, report.webhook = settle(settings, storage, now=now, environ=environ)
+    return report
+
+
+def settle(
+    settings: Settings,
+    storage: Storage,
+    *,
+    now: datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[int, DeliveryReport | None]:
+    """Steps 2 and 3, on an audit log already pulled (publish pulls first, then settles
+    after publishing, so a slow webhook never delays the portals): the number of events
+    recovered, and the webhook's deliveries (None without a webhook)."""
     from portalgen.interact.recover import recover_decision_events
 
     now = now or datetime.now(UTC)
-    webhook = webhook_from_settings(settings, storage, environ, attempts=2)  # checked first
+    webhook = webhook_from_settings(settings, storage, environ, attempts=2)
     log = AuditLog(settings.audit.path)
-    report = FollowUpReport(pull_events(storage, log, now=now))
-    report.recovered = len(recover_decision_events(storage, log, now=now))
-    if webhook is not None:
-        report.webhook = deliver_pending(webhook, log.events(), now=now)
-    return report
+    recovered = len(recover_decision_events(storage, log, now=now))
+    if webhook is None:
+        return recovered, None
+    return recovered, deliver_pending(webhook, log.events(), now=now)

@@ -86,6 +86,11 @@ def summary_lines(report: PublishReport) -> list[str]:
         lines.append("Dry run: nothing was rendered, uploaded or deleted.")
     if report.events is not None:
         lines.append(f"Pulled {_plural(report.events.added, 'new audit event')} from storage.")
+    if report.events_recovered:
+        lines.append(
+            f"Recovered {_plural(report.events_recovered, 'quote decision event')} "
+            "a gate had not written."
+        )
     if report.without_access:
         lines.append(
             f"{_plural(report.without_access, 'customer')} of the export "

@@ -29,6 +29,7 @@ class PublishReport:
     outcomes: list[CustomerOutcome] = field(default_factory=list)
     without_access: int = 0  # customers of the export nobody granted a portal
     events: PullResult | None = None  # audit events pulled from S3 first
+    events_recovered: int = 0  # decisions whose lost audit event was written afterwards
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -118,6 +119,7 @@ class PublishReport:
                 "waiting": events.waiting,
                 "unreadable": len(events.unreadable),
             },
+            "events_recovered": self.events_recovered,
             "errors": [{"customer": o.code, "reason": o.reason} for o in self.failed],
             "warnings": list(self.warnings),
         }

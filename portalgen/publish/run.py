@@ -75,6 +75,24 @@ def pull_audit_events(settings: Settings, storage: Storage) -> PullResult | None
     return pull_events(storage, AuditLog(settings.audit.path))
 
 
+def settle_audit(settings: Settings, storage: Storage, report: PublishReport) -> None:
+    """What `audit pull` does after its pull, once the portals are out: decisions whose
+    event a crash lost get it back, and the webhook gets what it missed. A problem here is
+    a warning: the portals are published."""
+    from portalgen.audit.followup import settle
+
+    try:
+        report.events_recovered, webhook = settle(settings, storage)
+    except PortalgenError as error:
+        report.warnings.append(f"the audit log could not be brought up to date: {error}")
+        return
+    if webhook is not None and webhook.failures:
+        report.warnings.append(
+            f"the webhook did not take {len(webhook.failures)} event(s); "
+            "the next publish or `portalgen audit pull` tries again"
+        )
+
+
 def publish_export(
     settings: Settings,
     export: Export,
@@ -106,6 +124,7 @@ def publish_export(
     run.execute(selection, report, jobs or default_jobs(settings), progress)
     if not dry_run:
         RenderCache(settings.publish.cache_dir).prune()
+        settle_audit(settings, storage, report)
     report.outcomes.sort(key=lambda o: (o.code, o.status))
     report.seconds = time.monotonic() - started
     return report
