@@ -48,7 +48,8 @@ def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
 
 
 # Service fixtures: s3_server, s3_bucket, s3_storage_config (SeaweedFS); `storage` runs a
-# test on both backends (a folder and SeaweedFS S3); smtp_server, smtp_tls_files (aiosmtpd).
+# test on both backends (a folder and SeaweedFS S3); smtp_server, smtp_tls_files (aiosmtpd);
+# browser (Debian's Chromium through Playwright).
 pytest_plugins = [
     "tests.publish_fixtures",
     "tests.render_fixtures",
@@ -57,4 +58,5 @@ pytest_plugins = [
     "tests.storage_backends",
     "tests.gate_fixtures",
     "tests.interact_fixtures",
+    "tests.browser_fixtures",
 ]

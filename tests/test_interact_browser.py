@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from portalgen.audit.log import AuditLog
 from portalgen.audit.webhook import WebhookSink
@@ -23,21 +22,8 @@ from tests.interact_fixtures import (
     WebhookReceiver,
     serving,
 )
-from tests.test_render_a11y import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_accept_a_quote_see_it_everywhere_and_be_told_the_second_time(
