@@ -81,6 +81,32 @@ def test_a_symlink_out_of_the_root_is_not_followed(tmp_path: Path, outside: Path
     assert files_in(outside) == {"secret.txt": b"not yours"}
 
 
+def test_symlinks_inside_the_root_are_read_and_folders_are_not_objects(
+    tmp_path: Path, outside: Path
+) -> None:
+    root = tmp_path / "root"
+    storage = LocalStorage(root)
+    storage.put("real/a.txt", b"inside", "text/plain")
+    (root / "alias").symlink_to(root / "real", target_is_directory=True)
+    (root / "real" / "b.txt").symlink_to(root / "real" / "a.txt")
+    (root / "real" / "out.txt").symlink_to(outside / "secret.txt")
+    assert storage.get("alias/a.txt") == b"inside"  # a linked folder that stays inside
+    assert storage.get("real/b.txt") == b"inside"  # a linked file that stays inside
+    stream = storage.open_stream("real/b.txt")
+    assert stream is not None and stream.read() == b"inside"
+    stream.close()
+    for method in (storage.get, storage.open_stream):
+        with pytest.raises(InvalidKeyError, match="outside"):
+            method("real/out.txt")
+        assert method("real") is None  # a folder is not an object
+        assert method("nothing/here.txt") is None
+        assert method("real/a.txt/below") is None
+    assert [i.key for i in storage.list("alias/")] == ["alias/a.txt"]
+    assert list(storage.list("nothing/here/")) == []
+    assert list(storage.list("real/a.txt/x")) == []
+    assert files_in(outside) == {"secret.txt": b"not yours"}
+
+
 def test_temporary_files_never_show_and_are_cleaned_up(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     storage.put("a/b", b"1", "text/plain")

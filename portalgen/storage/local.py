@@ -9,6 +9,7 @@ starting with a dot, which no key may have, so listings never show them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -16,7 +17,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, overload
 
 from portalgen.errors import StorageError
 from portalgen.storage.base import (
@@ -28,6 +29,11 @@ from portalgen.storage.base import (
 )
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another writer's compare-and-swap
+_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# Opening the file itself without following a symbolic link (where the system can):
+# the folders above are checked with lstat, the file by the open, one call fewer a read.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_SYMLINK_ERRORS = {errno.ELOOP, errno.EMLINK}  # O_NOFOLLOW on a link: Linux/macOS, FreeBSD
 
 
 class LocalStorage:
@@ -35,6 +41,8 @@ class LocalStorage:
         self.root = Path(os.path.abspath(root))
         self.location = self.root.as_uri()
         self._real_root = os.path.realpath(self.root)
+        self._root = str(self.root)  # string paths on the read path: no pathlib per request
+        self._prefix = os.path.join(self._root, "")  # with its trailing separator
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -42,13 +50,20 @@ class LocalStorage:
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, key: str) -> bytes | None:
-        path = self._path(key)
         try:
-            return path.read_bytes()
+            fd = self._open(key)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as exc:
             raise self._error("read", key, exc) from exc
+        try:
+            return _read_all(fd)
+        except IsADirectoryError:  # a folder opens, but does not read
+            return None
+        except OSError as exc:
+            raise self._error("read", key, exc) from exc
+        finally:
+            os.close(fd)
 
     def get_with_version(self, key: str) -> tuple[bytes, str] | None:
         data = self.get(key)
@@ -70,11 +85,15 @@ class LocalStorage:
 
     def open_stream(self, key: str) -> BinaryIO | None:
         try:
-            return self._path(key).open("rb")
+            fd = self._open(key)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as exc:
             raise self._error("read", key, exc) from exc
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        return open(fd, "rb")  # the caller closes the stream
 
     def presigned_url(
         self,
@@ -90,7 +109,16 @@ class LocalStorage:
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         validate_prefix(prefix)
         folder, _, _ = prefix.rpartition("/")
-        start = self._path(folder) if folder else self.root
+        if folder:
+            parts = folder.split("/")
+            start = self._join(folder)
+            plain = self._plain(parts, missing=True)
+            if plain is None:  # the folder does not exist: nothing to list
+                return
+            if not plain:
+                self._check_inside(folder, start)
+        else:
+            start = self._root
         base = f"{folder}/" if folder else ""
         for info in self._walk(start, base):
             if info.key.startswith(prefix):
@@ -180,25 +208,61 @@ class LocalStorage:
 
     def _path(self, key: str) -> Path:
         """The file of a key; never outside the root, even through a symlink."""
+        return Path(self._native(key))
+
+    def _native(self, key: str) -> str:
+        """`_path` as a string (the read path keeps to strings: pathlib costs)."""
         validate_key(key)
         parts = key.split("/")
-        path = self.root.joinpath(*parts)
+        path = self._join(key)
         if self._plain(parts):  # no symbolic link below the root: inside it (the common case)
             return path
-        if not os.path.realpath(path).startswith(self._real_root + os.sep):
-            raise InvalidKeyError(f"invalid storage key {key!r}: leads outside {self.root}")
+        self._check_inside(key, path)
         return path
 
-    def _plain(self, parts: Sequence[str]) -> bool:
+    def _join(self, key: str) -> str:
+        """The path of a valid key (no empty, dot or backslash segments)."""
+        return self._prefix + (key if os.sep == "/" else key.replace("/", os.sep))
+
+    def _check_inside(self, key: str, path: str) -> None:
+        if not os.path.realpath(path).startswith(self._real_root + os.sep):
+            raise InvalidKeyError(f"invalid storage key {key!r}: leads outside {self.root}")
+
+    def _open(self, key: str) -> int:
+        """A file descriptor of the key's file, for reading, with `_path`'s guarantee:
+        the folders above are lstat'ed, the file is opened without following a link;
+        if it is one, it is opened only when it leads inside the root."""
+        validate_key(key)
+        parts = key.split("/")
+        path = self._join(key)
+        if _NOFOLLOW and self._plain(parts[:-1]):
+            try:
+                return os.open(path, _READ | _NOFOLLOW)
+            except OSError as exc:
+                if exc.errno not in _SYMLINK_ERRORS:
+                    raise
+        elif not _NOFOLLOW and self._plain(parts):
+            return os.open(path, _READ)
+        self._check_inside(key, path)  # a symbolic link on the way
+        return os.open(path, _READ)
+
+    @overload
+    def _plain(self, parts: Sequence[str]) -> bool: ...
+    @overload
+    def _plain(self, parts: Sequence[str], *, missing: Literal[True]) -> bool | None: ...
+
+    def _plain(self, parts: Sequence[str], *, missing: bool = False) -> bool | None:
         """Whether no segment of the key is a symbolic link (a few lstat calls, where
-        os.path.realpath would also walk every folder above the root, on every read)."""
-        current = str(self.root)
+        os.path.realpath would also walk every folder above the root, on every read).
+        With `missing`, None when a segment does not exist (a listing is then empty)."""
+        current = self._root
         for part in parts:
             current = f"{current}{os.sep}{part}"
             try:
                 mode = os.lstat(current).st_mode
             except (FileNotFoundError, NotADirectoryError):
-                return True  # nothing further exists: nothing can lead elsewhere
+                # nothing further exists: nothing can lead elsewhere
+                return None if missing else True
             except OSError:
                 return False
             if stat.S_ISLNK(mode):
@@ -236,7 +300,7 @@ class LocalStorage:
                 return
             folder = folder.parent
 
-    def _walk(self, folder: Path, base: str) -> Iterator[ObjectInfo]:
+    def _walk(self, folder: str, base: str) -> Iterator[ObjectInfo]:
         """Files below `folder` in key order (a folder sorts as its name plus '/')."""
         try:
             with os.scandir(folder) as it:
@@ -248,7 +312,7 @@ class LocalStorage:
         keyed = [(e.name + "/" if e.is_dir(follow_symlinks=False) else e.name, e) for e in entries]
         for name, entry in sorted(keyed, key=lambda pair: pair[0]):
             if name.endswith("/"):
-                yield from self._walk(Path(entry.path), base + name)
+                yield from self._walk(entry.path, base + name)
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)
@@ -260,6 +324,17 @@ class LocalStorage:
     def _error(self, action: str, key: str, exc: OSError) -> StorageError:
         reason = exc.strerror or str(exc)
         return StorageError(f"cannot {action} {self.root / key}: {reason}")
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything left in an open file: one read for a small one, then the read that
+    says it ended (what `Path.read_bytes` does, without its fstat and ioctl calls)."""
+    chunks = []
+    size = 64 * 1024
+    while chunk := os.read(fd, size):
+        chunks.append(chunk)
+        size = min(size * 2, 16 * 1024 * 1024)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _version(data: bytes) -> str:
