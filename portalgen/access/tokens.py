@@ -14,6 +14,7 @@ this module only proves who made the token and when.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -40,6 +41,7 @@ class TokenExpired(TokenError):
     """A genuine token that is older than it may be."""
 
 
+@functools.lru_cache(maxsize=4096)  # the gate looks a session's contact up on every request
 def contact_id(email: str) -> str:
     """A short, stable id for a contact's email, used in tokens instead of the address."""
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
@@ -75,6 +77,7 @@ class TokenSigner:
             raise AccessError("no signing secret")
         self.secrets = tuple(secrets)
         self.clock = clock
+        self._derived: dict[tuple[str, str], bytes] = {}  # (purpose, secret) → key
         signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": self._timestamp})
         self._serializers = {
             purpose: URLSafeTimedSerializer(list(self.secrets), salt=purpose, signer=signer)
@@ -115,9 +118,15 @@ class TokenSigner:
 
     def derived_key(self, purpose: str, secret: str | None = None) -> bytes:
         """A key for one purpose (CSRF tokens, hashing client addresses) from a secret
-        (the newest by default), so no raw secret is used for two jobs."""
-        base = (secret if secret is not None else self.secrets[-1]).encode("utf-8")
-        return hmac.new(base, purpose.encode("utf-8"), hashlib.sha256).digest()
+        (the newest by default), so no raw secret is used for two jobs. Computed once
+        per purpose and secret (a signer's secrets never change)."""
+        base = secret if secret is not None else self.secrets[-1]
+        key = self._derived.get((purpose, base))
+        if key is None:
+            key = hmac.new(base.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest()
+            if len(self._derived) < 256:  # bounded: callers pass only the signer's secrets
+                self._derived[(purpose, base)] = key
+        return key
 
     def mac(self, purpose: str, value: str) -> str:
         key = self.derived_key(purpose)

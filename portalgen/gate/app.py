@@ -114,7 +114,7 @@ class Gate:
         clock: Callable[[], float] = time.time,
         background: bool = True,
     ) -> None:
-        from portalgen.gate.routes import ROUTES
+        from portalgen.gate.routes import PORTAL_VIEW, ROUTES
 
         self.storage = storage
         self.registry = AccessRegistry(storage)
@@ -133,6 +133,8 @@ class Gate:
         self.secure = security.secure_cookies(self.base_url)
         self.cookie_path = urlsplit(self.base_url).path.rstrip("/") + "/"
         self.routes = list(routes if routes is not None else ROUTES)
+        # GETs under /portal/ skip werkzeug's routing when the routes are the standard ones
+        self._portal_view = PORTAL_VIEW if routes is None else None
         self.url_map = Map(
             [
                 Rule(r.rule, endpoint=r.view, methods=r.methods, defaults=r.defaults)
@@ -142,7 +144,8 @@ class Gate:
         )
         self.fragment_cache: dict[str, str] = {}
         self._manifests: dict[str, tuple[float, Manifest | None]] = {}
-        self.session_cache: dict[str, tuple[Any, float]] = {}
+        self.session_cache: dict[str, security.SessionData] = {}
+        self._csrf: dict[str, str] = {}  # session id → its CSRF token (the signer's newest secret)
         self._entries: dict[bytes, RegistryEntry] = {}
         self.blobs = BlobCache()
         self.threads = CommentThreads(clock)  # comment threads shown on pages
@@ -156,14 +159,31 @@ class Gate:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        request = GateRequest(environ)
+        # populate_request=False: no environ["werkzeug.request"], so no reference cycle
+        # between the request and its environ that only the garbage collector frees
+        request = GateRequest(environ, populate_request=False)
         response = self.dispatch(request)
-        return response(environ, start_response)
+        https = self.https
+        headers = _plain_answer(response, environ)
+        if headers is not None:
+            # a 200 with its body in memory (a page, an asset): what werkzeug would send,
+            # without its response machinery
+            start_response(response.status, security.with_security_headers(headers, https=https))
+            return response.response  # type: ignore[return-value]
+
+        def start_with_headers(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            headers = security.with_security_headers(headers, https=https)
+            return start_response(status, headers, exc_info)
+
+        return response(environ, start_with_headers)
 
     def dispatch(self, request: GateRequest) -> Response:
+        """The view's answer to `request` (refusals as pages, cookies set). The security
+        headers are added to every answer by `__call__`, the WSGI entry point."""
         try:
-            adapter = self.url_map.bind_to_environ(request.environ)
-            view, args = adapter.match()
+            view, args = self.match(request)
             response: Response = view(self, request, **args)
         except errors.GateError as exc:
             response = self.refusal(request, exc)
@@ -174,6 +194,21 @@ class Gate:
             response = self.refusal(request, errors.ServerError())
         self._finish(request, response)
         return response
+
+    def match(self, request: GateRequest) -> tuple[Callable[..., Response], dict[str, Any]]:
+        """The view and arguments of a request. A GET of a portal file (nearly every
+        request) is recognised without werkzeug's routing when the gate has the standard
+        routes — the same answer `url_map` gives (tests/test_gate_routing.py checks it)."""
+        if self._portal_view is not None and request.method in ("GET", "HEAD"):
+            path = request.path  # "/" + PATH_INFO without its leading slashes, as routing does
+            if path.startswith("/portal/") and "\n" not in path:
+                rest = path[8:]
+                if not rest:
+                    return self._portal_view, {"path": ""}
+                if rest[0] != "/":
+                    return self._portal_view, {"path": rest}
+        adapter = self.url_map.bind_to_environ(request.environ)
+        return adapter.match()  # type: ignore[return-value]
 
     def _http_exception(self, request: GateRequest, exc: HTTPException) -> Response:
         code = exc.code or 500
@@ -232,7 +267,6 @@ class Gate:
                 secure=self.secure,
                 max_age=int(self.settings.session_idle.total_seconds()),
             )
-        security.security_headers(response, https=self.https)
 
     # -- sessions -------------------------------------------------------------------------------
 
@@ -252,7 +286,13 @@ class Gate:
         )
         if self.clock() - session.signed_at > security.REFRESH_AFTER:
             request.set_session = session  # sliding expiry: signed again with a new timestamp
-        visit = Visit(entry, contact, session, security.csrf_token(self.signer, session))
+        csrf = self._csrf.get(session.sid)
+        if csrf is None:
+            csrf = security.csrf_token(self.signer, session)
+            if len(self._csrf) >= CACHE_SIZE:
+                self._csrf.clear()
+            self._csrf[session.sid] = csrf
+        visit = Visit(entry, contact, session, csrf)
         request.visit = visit
         return visit
 
@@ -418,6 +458,7 @@ class Gate:
             return False
         self.signer = TokenSigner(fresh, clock=self.clock)
         self.session_cache.clear()
+        self._csrf.clear()
         return True
 
     # -- pages ----------------------------------------------------------------------------------
@@ -450,6 +491,27 @@ class Gate:
 
     def link_max_age(self, entry: RegistryEntry) -> timedelta:
         return entry.link_max_age or self.settings.link_max_age
+
+
+def _plain_answer(response: Response, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """The WSGI headers of `response` if werkzeug would send it exactly as it holds it:
+    a 200 (not to a HEAD) whose body is a list of bytes with its Content-Length, and no
+    Location or callbacks on close to run. None otherwise."""
+    if (
+        response.status_code != 200
+        or type(response) is not Response
+        or type(response.response) is not list
+        or response.direct_passthrough
+        or getattr(response, "_on_close", None) != []
+        or environ.get("REQUEST_METHOD") == "HEAD"
+        or not all(type(chunk) is bytes for chunk in response.response)
+    ):
+        return None
+    headers = response.headers.to_wsgi_list()
+    names = {name.lower() for name, _value in headers}
+    if "content-length" not in names or "location" in names or "content-location" in names:
+        return None
+    return headers
 
 
 def _contact_by_id(entry: RegistryEntry, contact: str) -> Contact | None:

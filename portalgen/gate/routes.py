@@ -26,3 +26,5 @@ ROUTES: list[Route] = [
     Route("/portal/", views_portal.serve, defaults={"path": ""}),
     Route("/portal/<path:path>", views_portal.serve),
 ]
+# What every GET or HEAD of /portal/<path> routes to (the gate's fast path, Gate.match)
+PORTAL_VIEW = views_portal.serve

@@ -36,6 +36,7 @@ REFRESH_AFTER = 60  # seconds before a session cookie is signed again
 CSRF_SESSION = "csrf.session"
 CSRF_FLOW = "csrf.flow"
 LOCALHOST_NAMES = {"localhost", "127.0.0.1", "::1"}
+CACHE_SIZE = 4096  # verified session cookies, parsed Cookie headers kept per process
 
 CSP = "; ".join(
     [
@@ -92,41 +93,62 @@ def read_session(
     *,
     idle: float,
     max_age: float,
-    cache: dict[str, tuple[Any, float]] | None = None,
+    cache: dict[str, SessionData] | None = None,
 ) -> SessionData:
     """The request's session; NoSession without a cookie, SessionExpired when it is too
     old or not ours (a forged cookie is treated like an expired one).
 
     `cache` remembers cookies whose signature was verified (the same bytes always verify
-    the same way); their age is checked every time."""
-    raw = request.cookies.get(SESSION_COOKIE)
+    the same way, with the same signer); their age is checked every time."""
+    raw = session_cookie(request)
     if not raw:
         raise NoSession("no session cookie")
-    try:
-        known = cache.get(raw) if cache is not None else None
-        if known is None:
+    data = cache.get(raw) if cache is not None else None
+    if data is None:
+        try:
             payload, signed_at = signer.verify(SESSION, raw)
-            if cache is not None:
-                if len(cache) >= 4096:
-                    cache.clear()
-                cache[raw] = (payload, signed_at)
-        else:
-            payload, signed_at = known
-        if signer.clock() - signed_at > idle:
-            raise TokenError("session idle for too long")
-        data = SessionData(
-            str(payload["k"]),
-            str(payload["c"]),
-            int(payload["g"]),
-            str(payload["s"]),
-            float(payload["o"]),
-            signed_at,
-        )
-    except (TokenError, KeyError, TypeError, ValueError):
-        raise SessionExpired("session cookie expired or invalid", clear_session=True) from None
-    if signer.clock() - data.started > max_age:
+            data = SessionData(
+                str(payload["k"]),
+                str(payload["c"]),
+                int(payload["g"]),
+                str(payload["s"]),
+                float(payload["o"]),
+                signed_at,
+            )
+        except (TokenError, KeyError, TypeError, ValueError):
+            raise SessionExpired("session cookie expired or invalid", clear_session=True) from None
+        if cache is not None:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            cache[raw] = data
+    now = signer.clock()
+    if now - data.signed_at > idle:
+        raise SessionExpired("session cookie expired or invalid", clear_session=True)
+    if now - data.started > max_age:
         raise SessionExpired("session older than its maximum age", clear_session=True)
     return data
+
+
+_cookie_headers: dict[str, str | None] = {}
+
+
+def session_cookie(request: Request) -> str | None:
+    """The session cookie's value, as werkzeug parses the Cookie header. A browser sends
+    the same header on every request until a cookie changes: each header is parsed
+    once per process (up to CACHE_SIZE headers of at most 4 KiB)."""
+    header = request.environ.get("HTTP_COOKIE")
+    if not header:
+        return None
+    try:
+        return _cookie_headers[header]
+    except KeyError:
+        pass
+    value = request.cookies.get(SESSION_COOKIE)
+    if len(header) <= 4096:
+        if len(_cookie_headers) >= CACHE_SIZE:
+            _cookie_headers.clear()
+        _cookie_headers[header] = value
+    return value
 
 
 def csrf_token(signer: TokenSigner, session: SessionData) -> str:
@@ -211,9 +233,20 @@ HEADERS = (
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
-def security_headers(response: Response, *, https: bool) -> None:
-    """The headers of DESIGN.md on every answer; a view's own Cache-Control stays."""
-    headers = response.headers
-    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers, not a dict
-    wanted = (*HEADERS, HSTS) if https else HEADERS
-    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
+SECURITY_HEADERS = {
+    False: [(name, value) for name, value in HEADERS],
+    True: [*HEADERS, HSTS],
+}
+_NO_CACHE_CONTROL = {
+    https: [(n, v) for n, v in headers if n != "Cache-Control"]
+    for https, headers in SECURITY_HEADERS.items()
+}
+
+
+def with_security_headers(headers: list[tuple[str, str]], *, https: bool) -> list[tuple[str, str]]:
+    """A response's WSGI header list with the headers of DESIGN.md added (every answer
+    of the gate goes through this); a view's own Cache-Control stays."""
+    for name, _value in headers:
+        if name.lower() == "cache-control":
+            return headers + _NO_CACHE_CONTROL[https]
+    return headers + SECURITY_HEADERS[https]
