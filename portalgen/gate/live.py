@@ -1,12 +1,19 @@
 """Filling the slots of a portal page as it is served (see portalgen/slots.py).
 
-`FILLERS` run in order on every HTML page: live quote decisions first (their fragments
-replace the decision forms), the comment threads (threads.py), then the session's CSRF
-token in every form that is left. A filler is ``(gate, visit, html) -> html``.
+`FILLERS` run in order on every HTML page that has their slot: live quote decisions
+first (their fragments replace the decision forms), the comment threads (threads.py),
+then the session's CSRF token in every form that is left. A filler is
+``(gate, visit, html) -> html``, listed with the marker of its slot.
+
+A published page is examined once per gate process (`PublishedPage`: which slots it
+has, its UTF-8 bytes split at the CSRF slots), so serving it again costs only what
+changes per request: a listing of the customer's decisions when the page shows quotes,
+its comment threads, and the session's CSRF token joined into the page's bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -63,7 +70,9 @@ def parse_decision(slug: str, raw: bytes) -> Decision | None:
         return None
 
 
-def load_decisions(gate: Gate, customer_key: str, slugs: set[str]) -> dict[str, Decision]:
+def load_decisions(
+    gate: Gate, customer_key: str, slugs: frozenset[str] | set[str]
+) -> dict[str, Decision]:
     """The decisions of these quotes: one listing, then a read per decided quote shown."""
     found: dict[str, Decision] = {}
     for info in gate.storage.list(decisions_prefix(customer_key)):
@@ -96,8 +105,15 @@ def fragment(gate: Gate, visit: Visit, path: str) -> str | None:
     return cached
 
 
+@functools.lru_cache(maxsize=256)
+def quote_slots(html: str) -> frozenset[str]:
+    """The quotes whose live slots a page has. Pages come from the gate's page cache
+    as the same string each time, so a page is searched once, not on every request."""
+    return frozenset(LIVE_START.findall(html))
+
+
 def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
-    slugs = set(LIVE_START.findall(html))
+    slugs = quote_slots(html)
     if not slugs:
         return html
     decided = load_decisions(gate, visit.customer_key, slugs)
@@ -115,15 +131,43 @@ def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
     return slots.fill_live(html, filled) if filled else html
 
 
+def csrf_field(visit: Visit) -> str:
+    return f'<input type="hidden" name="{slots.CSRF_FIELD}" value="{escape(visit.csrf)}">'
+
+
 def fill_csrf(gate: Gate, visit: Visit, html: str) -> str:
-    field = f'<input type="hidden" name="{slots.CSRF_FIELD}" value="{escape(visit.csrf)}">'
-    return html.replace(slots.CSRF, field)
+    return html.replace(slots.CSRF, csrf_field(visit))
 
 
-FILLERS: list[Filler] = [fill_quotes, fill_comments, fill_csrf]
+FILLERS: list[tuple[str, Filler]] = [
+    ("<!--pg:live:quote:", fill_quotes),
+    ("<!--pg:comments:", fill_comments),
+    (slots.CSRF, fill_csrf),
+]
 
 
-def fill_page(gate: Gate, visit: Visit, html: str) -> str:
-    for filler in FILLERS:
+class PublishedPage:
+    """A page as published, examined once: its text, the slot markers it has, and its
+    UTF-8 bytes split at the CSRF slots."""
+
+    __slots__ = ("markers", "parts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.markers = frozenset(m for m, _filler in FILLERS if m in text)
+        self.parts = tuple(text.encode("utf-8").split(slots.CSRF.encode("ascii")))
+
+
+def fill_page(gate: Gate, visit: Visit, page: PublishedPage) -> bytes:
+    """The page with its slots filled, as UTF-8 bytes (the same bytes as running every
+    filler on the text and encoding it)."""
+    html = page.text
+    last = len(FILLERS) - 1
+    for index, (marker, filler) in enumerate(FILLERS):
+        if marker not in page.markers:
+            continue
+        if filler is fill_csrf and index == last and html is page.text:
+            # nothing else changed (the common case): the token joins the page's bytes
+            return csrf_field(visit).encode("utf-8").join(page.parts)
         html = filler(gate, visit, html)
-    return html
+    return html.encode("utf-8")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
 from portalgen.gate import errors
-from portalgen.gate.live import fill_page
+from portalgen.gate.live import PublishedPage, fill_page
 from portalgen.storage.base import content_disposition
 
 if TYPE_CHECKING:
@@ -87,9 +87,24 @@ def _blob(gate: Gate, visit: Visit, entry: FileEntry) -> bytes:
     return data
 
 
+def _page(gate: Gate, visit: Visit, entry: FileEntry) -> PublishedPage:
+    """A page decoded and examined once, then kept (like `_blob`)."""
+    from portalgen.publish.manifest import blob_key
+
+    key = blob_key(visit.customer_key, entry.sha256)
+    page = gate.blobs.get_page(key)
+    if page is None:
+        data = gate.storage.get(key)
+        if data is None:
+            raise errors.NotFound("blob missing")
+        page = PublishedPage(data.decode("utf-8"))
+        gate.blobs.put_page(key, page, len(data))
+    return page
+
+
 def serve_page(gate: Gate, visit: Visit, entry: FileEntry) -> Response:
-    html = fill_page(gate, visit, _blob(gate, visit, entry).decode("utf-8"))
-    return Response(html, content_type="text/html; charset=utf-8")
+    body = fill_page(gate, visit, _page(gate, visit, entry))
+    return Response(body, content_type="text/html; charset=utf-8")
 
 
 def serve_asset(gate: Gate, request: GateRequest, visit: Visit, entry: FileEntry) -> Response:
