@@ -1,14 +1,14 @@
 """Filling the slots of a portal page as it is served (see portalgen/slots.py).
 
-`FILLERS` run in order on every HTML page that has their slot: live quote decisions
-first (their fragments replace the decision forms), the comment threads (threads.py),
-then the session's CSRF token in every form that is left. A filler is
-``(gate, visit, html) -> html``, listed with the marker of its slot.
+In order: live quote decisions first (their fragments replace the decision forms), the
+comment threads (threads.py), then the session's CSRF token in every form that is left.
 
-A published page is examined once per gate process (`PublishedPage`: which slots it
-has, its UTF-8 bytes split at the CSRF slots), so serving it again costs only what
-changes per request: a listing of the customer's decisions when the page shows quotes,
-its comment threads, and the session's CSRF token joined into the page's bytes.
+A published page is examined once per gate process (`PublishedPage`: whether it shows
+quotes, its UTF-8 bytes cut at its comment and CSRF slots), so serving it again costs
+only what changes per request: a listing of the customer's decisions when the page
+shows quotes, its comment threads, and the session's CSRF token, joined into the page's
+bytes. When a decision changes the page, the rest is filled on its text
+(`fill_comments`, `fill_csrf`: ``(gate, visit, html) -> html``).
 """
 
 from __future__ import annotations
@@ -16,21 +16,22 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING
 
 from portalgen import slots
-from portalgen.gate.threads import fill_comments
+from portalgen.gate.threads import comment_threads, fill_comments
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
 
 DECISIONS = "_decisions/"
 LIVE_START = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->")
-Filler = Callable[["Gate", "Visit", str], str]
+# Where a published page changes per request: a CSRF slot (group 1 None) or a comment
+# thread (group 1: the thread's portal path), as fill_csrf and fill_comments find them.
+SLOT_RE = re.compile(f"{re.escape(slots.CSRF)}|{slots.COMMENTS_RE.pattern}")
 
 
 def decisions_prefix(customer_key: str) -> str:
@@ -139,35 +140,43 @@ def fill_csrf(gate: Gate, visit: Visit, html: str) -> str:
     return html.replace(slots.CSRF, csrf_field(visit))
 
 
-FILLERS: list[tuple[str, Filler]] = [
-    ("<!--pg:live:quote:", fill_quotes),
-    ("<!--pg:comments:", fill_comments),
-    (slots.CSRF, fill_csrf),
-]
-
-
 class PublishedPage:
-    """A page as published, examined once: its text, the slot markers it has, and its
-    UTF-8 bytes split at the CSRF slots."""
+    """A page as published, examined once: its text, whether it shows quotes, and its
+    UTF-8 bytes cut at its slots: ``pieces`` of (bytes before, slot) and a ``tail``."""
 
-    __slots__ = ("markers", "parts", "text")
+    __slots__ = ("pieces", "quotes", "tail", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.markers = frozenset(m for m, _filler in FILLERS if m in text)
-        self.parts = tuple(text.encode("utf-8").split(slots.CSRF.encode("ascii")))
+        self.quotes = "<!--pg:live:quote:" in text
+        pieces: list[tuple[bytes, str | None]] = []
+        start = 0
+        for match in SLOT_RE.finditer(text):
+            pieces.append((text[start : match.start()].encode("utf-8"), match.group(1)))
+            start = match.end()
+        self.pieces = tuple(pieces)
+        self.tail = text[start:].encode("utf-8")
 
 
 def fill_page(gate: Gate, visit: Visit, page: PublishedPage) -> bytes:
-    """The page with its slots filled, as UTF-8 bytes (the same bytes as running every
-    filler on the text and encoding it)."""
-    html = page.text
-    last = len(FILLERS) - 1
-    for index, (marker, filler) in enumerate(FILLERS):
-        if marker not in page.markers:
-            continue
-        if filler is fill_csrf and index == last and html is page.text:
-            # nothing else changed (the common case): the token joins the page's bytes
-            return csrf_field(visit).encode("utf-8").join(page.parts)
-        html = filler(gate, visit, html)
-    return html.encode("utf-8")
+    """The page with its slots filled, as UTF-8 bytes: the same bytes as filling its
+    text with fill_quotes, fill_comments and fill_csrf in turn, then encoding it."""
+    if page.quotes:
+        html = fill_quotes(gate, visit, page.text)
+        if html is not page.text:  # a decision's fragment went in: fill the rest on the text
+            return fill_csrf(gate, visit, fill_comments(gate, visit, html)).encode("utf-8")
+    if not page.pieces:
+        return page.tail
+    out: list[bytes] = []
+    field = b""
+    thread_html = None
+    for before, slot in page.pieces:
+        out.append(before)
+        if slot is None:
+            field = field or csrf_field(visit).encode("utf-8")
+            out.append(field)
+        else:
+            thread_html = thread_html or comment_threads(gate, visit)
+            out.append(thread_html(slot).encode("utf-8"))
+    out.append(page.tail)
+    return b"".join(out)

@@ -67,6 +67,12 @@ class CommentThreads:
 def fill_comments(gate: Gate, visit: Visit, html: str) -> str:
     if "<!--pg:comments:" not in html:
         return html
+    thread_html = comment_threads(gate, visit)
+    return slots.COMMENTS_RE.sub(lambda m: thread_html(m.group(1)), html)
+
+
+def comment_threads(gate: Gate, visit: Visit) -> Callable[[str], str]:
+    """The HTML of a thread of this request's page, each thread rendered once."""
     manifest = gate.manifest(visit)
     language = manifest.language if manifest is not None else gate.branding.language
     threads: dict[str, str] = {}
@@ -76,7 +82,7 @@ def fill_comments(gate: Gate, visit: Visit, html: str) -> str:
             threads[thread] = render_thread(gate, visit, thread, language)
         return threads[thread]
 
-    return slots.COMMENTS_RE.sub(lambda m: thread_html(m.group(1)), html)
+    return thread_html
 
 
 def render_thread(gate: Gate, visit: Visit, thread: str, language: str) -> str:
