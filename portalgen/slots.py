@@ -36,6 +36,10 @@ NAME_LIMIT = 120  # characters of the name given when accepting a quote
 # accepted or rejected: {"version": 1, "quotes": {slug: {number, status, valid_until}}}.
 QUOTES_INDEX = "_live/quotes.json"
 
+# A document's own page (a quote, order, delivery note or invoice, not a list): it has a
+# comment thread, and opening it is recorded as a view.
+DOCUMENT_PAGE = re.compile(r"^(quotes|orders|delivery-notes|invoices)/(?!index\.html$)[^/]+\.html$")
+
 # A slug is `model.slugify_number`'s output; a portal path has no "-->" in it either.
 LIVE_RE = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->(.*?)<!--/pg:live-->", re.DOTALL)
 COMMENTS_RE = re.compile(r"<!--pg:comments:([^>]*?)-->")

@@ -28,8 +28,7 @@ from werkzeug.wrappers import Request, Response
 from portalgen.access.entry import Contact, RegistryEntry, entry_from_json, is_customer_key
 from portalgen.access.registry import AccessRegistry, entry_key
 from portalgen.access.tokens import SESSION, TokenSigner, contact_id
-from portalgen.gate import errors, pages, security
-from portalgen.gate.i18n import negotiate, translations
+from portalgen.gate import errors, security
 from portalgen.gate.memory import BlobCache
 from portalgen.gate.ratelimit import RateLimiter
 from portalgen.gate.recorder import BatchWriter, ViewRecorder
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
     from portalgen.audit.sinks import AuditSink
     from portalgen.config import GateSettings
+    from portalgen.gate import pages
     from portalgen.publish.manifest import Manifest
     from portalgen.storage import Storage
 
@@ -146,6 +146,7 @@ class Gate:
         self._manifests: dict[str, tuple[float, Manifest | None]] = {}
         self.session_cache: dict[str, security.SessionData] = {}
         self._csrf: dict[str, str] = {}  # session id → its CSRF token (the signer's newest secret)
+        self._ip_hashes: dict[tuple[str, bytes], str] = {}
         self._entries: dict[bytes, RegistryEntry] = {}
         self.blobs = BlobCache()
         self.threads = CommentThreads(clock)  # comment threads shown on pages
@@ -233,6 +234,8 @@ class Gate:
         if language is None and request.visit is not None:
             manifest = request.visit.manifest_cache.get("manifest")
             language = getattr(manifest, "language", None)
+        from portalgen.gate import pages  # the gate's own pages: not needed to serve a portal
+
         page = self.page_context(request, language)
         locked = ""
         if isinstance(exc, errors.LockedOut) and exc.detail:
@@ -389,7 +392,7 @@ class Gate:
         data: Mapping[str, Any] | None = None,
     ) -> AuditEvent:
         """An audit event of this request: the hashed client address, the user agent."""
-        from portalgen.audit.events import hash_ip, new_event
+        from portalgen.audit.events import new_event
 
         return new_event(
             kind,
@@ -397,10 +400,24 @@ class Gate:
             contact=contact,
             document=document,
             data=data,
-            ip_hash=hash_ip(request.remote_addr or "", self.signer.derived_key("ip")),
-            user_agent=request.user_agent.string,
+            ip_hash=self._ip_hash(request.remote_addr or ""),
+            user_agent=request.headers.get("User-Agent", ""),  # = request.user_agent.string
             now=datetime.fromtimestamp(self.clock(), UTC),
         )
+
+    def _ip_hash(self, address: str) -> str:
+        """The keyed hash of a client address (the same for each address and secret:
+        kept per process, since a customer's requests come from few addresses)."""
+        from portalgen.audit.events import hash_ip
+
+        key = self.signer.derived_key("ip")
+        found = self._ip_hashes.get((address, key))
+        if found is None:
+            found = hash_ip(address, key)
+            if len(self._ip_hashes) >= CACHE_SIZE:
+                self._ip_hashes.clear()
+            self._ip_hashes[(address, key)] = found
+        return found
 
     def record(
         self,
@@ -464,6 +481,9 @@ class Gate:
     # -- pages ----------------------------------------------------------------------------------
 
     def page_context(self, request: GateRequest, language: str | None = None) -> pages.PageContext:
+        from portalgen.gate import pages
+        from portalgen.gate.i18n import negotiate, translations
+
         if language is None:
             language = negotiate(request.headers.get("Accept-Language", ""), self.branding.language)
         b = self.branding

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apig_wsgi import make_lambda_handler
 
-from portalgen.gate.app import Gate
+if TYPE_CHECKING:
+    from portalgen.gate.app import Gate
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _handler: Handler | None = None

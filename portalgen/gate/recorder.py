@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from portalgen.interact.comments import DOCUMENT_PAGE
+from portalgen.slots import DOCUMENT_PAGE
 
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent

@@ -19,18 +19,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from portalgen import slots
-from portalgen.gate.i18n import translations
-from portalgen.interact.comments import (
-    SHARED_FILES,
-    CommentRecord,
-    list_thread,
-    read_comments,
-    thread_of,
-)
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
     from portalgen.gate.live import Decision
+    from portalgen.interact.comments import CommentRecord
     from portalgen.storage import Storage
 
 MAX_CACHE = 20_000
@@ -46,6 +39,9 @@ class CommentThreads:
         self._listings: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
     def load(self, storage: Storage, customer_key: str, thread: str) -> list[CommentRecord]:
+        # the interact modules load with the first page that has a thread (not at start)
+        from portalgen.interact.comments import list_thread, read_comments
+
         now = self.clock()
         cached = self._listings.get((customer_key, thread))
         if cached is not None and cached[0] > now:
@@ -61,6 +57,8 @@ class CommentThreads:
 
     def forget(self, customer_key: str, document: str) -> None:
         """This process stored a comment on `document`: list its thread again."""
+        from portalgen.interact.comments import thread_of
+
         self._listings.pop((customer_key, thread_of(document)), None)
 
 
@@ -90,6 +88,8 @@ def render_thread(gate: Gate, visit: Visit, thread: str, language: str) -> str:
     decision = _decision_of(visit, thread)
     if not comments and decision is None:
         return ""
+    from portalgen.gate.i18n import translations
+
     _ = translations(language).gettext
     items: list[tuple[datetime, str]] = []
     if decision is not None:
@@ -121,6 +121,8 @@ def _meta(who: str, when_iso: str, local: str, extra: str = "") -> str:
 
 def _comment_item(gate: Gate, comment: CommentRecord, thread: str) -> str:
     local = gate.local_time(comment.when).strftime("%d/%m/%Y %H:%M")
+    from portalgen.interact.comments import SHARED_FILES
+
     about = ""
     if comment.document.startswith(SHARED_FILES) and thread != comment.document:
         about = f" · {escape(comment.document.removeprefix(SHARED_FILES))}"

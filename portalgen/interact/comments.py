@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from portalgen.interact.decisions import ActionRefused, clean_text
-from portalgen.slots import COMMENT_LIMIT
+from portalgen.slots import COMMENT_LIMIT, DOCUMENT_PAGE
 
 if TYPE_CHECKING:
     from portalgen.publish.manifest import Manifest
@@ -35,7 +34,6 @@ SHARED_FILES = "documents/files/"
 SHARED_PAGE = "documents/index.html"
 GENERAL_PAGE = "contact.html"
 # A document's own page (not a list: quotes/index.html is no document).
-DOCUMENT_PAGE = re.compile(r"^(quotes|orders|delivery-notes|invoices)/(?!index\.html$)[^/]+\.html$")
 
 
 def thread_of(document: str) -> str:
