@@ -241,14 +241,9 @@ class StaffNoticeSink:
 
     def record_many(self, events: Sequence[AuditEvent]) -> None:
         """For a gate that writes events in batches: the inner sink's batch, then notices."""
-        many: Callable[[Sequence[AuditEvent]], None] | None = getattr(
-            self.inner, "record_many", None
-        )
-        if many is not None:
-            many(events)
-        else:
-            for event in events:
-                self.inner.record(event)
+        from portalgen.audit.sinks import record_all
+
+        record_all(self.inner, events)
         for event in events:
             self._notify(event)
 
