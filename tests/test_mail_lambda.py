@@ -103,3 +103,26 @@ def test_the_lambda_gate_emails_through_ses_with_its_listed_packages(
     optional = {"cython-runtime", "brotli", "certifi"}
     assert used - with_dependencies(listed) - optional == set()
     assert not {"weasyprint", "lxml", "segno"} & used
+
+
+START = """
+import os, sys
+from portalgen.gate.environment import app_from_environment
+
+app_from_environment(os.environ)
+heavy = ["portalgen.mail.mailer", "portalgen.mail.links", "smtplib", "portalgen.audit",
+         "jinja2", "weasyprint", "boto3"]
+print([m for m in heavy if m in sys.modules])
+"""
+
+
+def test_a_gate_with_mail_set_up_starts_without_loading_the_mailer(
+    lambda_env: dict[str, str],
+) -> None:
+    """The hooks load the mailer, the templates and the audit events when first used
+    (the test above uses them): a cold start pays for none of it."""
+    out = subprocess.run(
+        [sys.executable, "-c", START], env=lambda_env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

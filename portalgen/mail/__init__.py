@@ -14,11 +14,10 @@ Importing this package costs nothing (the gate does it): every module loads on u
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from portalgen.access.entry import RegistryEntry
     from portalgen.audit.events import AuditEvent
     from portalgen.config import Settings
@@ -27,15 +26,22 @@ if TYPE_CHECKING:
 
 __all__ = ["gate_link_sender", "gate_staff_notifier"]
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 def gate_link_sender(settings: Settings) -> Callable[[RegistryEntry, str, str], bool] | None:
     """The gate's `send_link(entry, contact, link)`, or None when mail is not set up."""
     if settings.mail.backend == "none":
         return None
-    from portalgen.mail.links import make_link_sender
-    from portalgen.storage import open_storage
 
-    return make_link_sender(settings, lambda: open_storage(settings))
+    def build() -> Callable[[RegistryEntry, str, str], bool]:
+        from portalgen.mail.links import make_link_sender
+        from portalgen.storage import open_storage
+
+        return make_link_sender(settings, lambda: open_storage(settings))
+
+    return _built_on_first_call(build)
 
 
 def gate_staff_notifier(
@@ -48,6 +54,23 @@ def gate_staff_notifier(
     manager (from `info`, else from the record the nightly `publish --notify` keeps)."""
     if settings.mail.backend == "none":
         return None
-    from portalgen.mail.staff import make_staff_notifier
 
-    return make_staff_notifier(settings, storage, info)
+    def build() -> Callable[[AuditEvent], bool]:
+        from portalgen.mail.staff import make_staff_notifier
+
+        return make_staff_notifier(settings, storage, info)
+
+    return _built_on_first_call(build)
+
+
+def _built_on_first_call(build: Callable[[], Callable[P, R]]) -> Callable[P, R]:
+    """A hook whose modules (the mailer, smtplib, the audit events) load when it is first
+    used, not when the gate starts. Two first calls at once may both build: harmless."""
+    built: list[Callable[P, R]] = []
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not built:
+            built.append(build())
+        return built[0](*args, **kwargs)
+
+    return call

@@ -20,17 +20,22 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from portalgen.audit.events import ACTION_TYPES, AuditEvent
-from portalgen.audit.sinks import AuditSink
-from portalgen.config import Settings
 from portalgen.errors import MailError, PortalgenError
-from portalgen.mail.mailer import Mailer
-from portalgen.mail.message import make_address, parse_addresses
-from portalgen.storage import Storage
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+
+    from portalgen.audit.events import AuditEvent
+    from portalgen.audit.sinks import AuditSink
+    from portalgen.config import Settings
+    from portalgen.mail.mailer import Mailer
+    from portalgen.storage import Storage
+
+# The gate builds its StaffNoticeSink at start-up: this module loads the audit and mail
+# modules only when an event comes (the gate defers them until then too).
 
 STAFF_PREFIX = "_notify/staff/"
 BACKLOG = timedelta(days=3)  # the nightly run retries notices of events this recent
@@ -50,7 +55,15 @@ class CustomerInfo:
     account_manager: str = ""
 
 
+def _is_action(event: AuditEvent) -> bool:
+    from portalgen.audit.events import ACTION_TYPES
+
+    return event.type in ACTION_TYPES
+
+
 def staff_recipients(settings: Settings, account_manager: str = "") -> list[Address]:
+    from portalgen.mail.message import make_address, parse_addresses
+
     found = parse_addresses(settings.mail.staff_address)
     if account_manager.strip():
         try:
@@ -71,11 +84,12 @@ def compose_staff_notice(
     now: datetime | None = None,
 ) -> EmailMessage | None:
     """The notice of a decision or comment; None when nobody is configured to receive it."""
+    from portalgen.mail.message import make_address
     from portalgen.render.i18n import language_of
 
     settings = mailer.settings
     to = staff_recipients(settings, info.account_manager)
-    if event.type not in ACTION_TYPES or not to:
+    if not _is_action(event) or not to:
         return None
     data = event.data
     language = language_of("", settings)
@@ -205,7 +219,7 @@ def make_staff_notifier(
         return opened[0]
 
     def notify_staff(event: AuditEvent) -> bool:
-        if event.type not in ACTION_TYPES:
+        if not _is_action(event):
             return False
         try:
             with mailers() as mailer:
@@ -248,7 +262,7 @@ class StaffNoticeSink:
             self._notify(event)
 
     def _notify(self, event: AuditEvent) -> None:
-        if event.type not in ACTION_TYPES:
+        if not _is_action(event):
             return
         if not self.background:
             self.notify(event)
@@ -283,7 +297,7 @@ def send_staff_backlog(
     since = (now or datetime.now(UTC)) - BACKLOG
     report = BacklogReport()
     for event in events:
-        if event.type not in ACTION_TYPES or event.when < since:
+        if not _is_action(event) or event.when < since:
             continue
         if not _owed(notifier.storage, event.id, now):
             continue
