@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
-from portalgen.publish.decisions import decision_key
+from portalgen.interact.decisions import decision_key
 from portalgen.publish.inputs import Shard
 from portalgen.publish.manifest import blob_key, manifest_key
 from tests.publish_fixtures import GRANTED, Site, edit_csv, grant, revoke, rows_of
@@ -207,6 +208,41 @@ def test_a_quote_decided_in_the_portal_is_published_as_decided(site: Site) -> No
     assert not tree.xpath("//form[contains(@class, 'form-accept')]")
     assert tree.xpath("//span[contains(@class, 'badge-accepted')]")
     assert report.count("unchanged") == 2
+
+
+def test_a_damaged_decision_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    """Publishing reads a decision as the gate does: one the gate would not show (no
+    contact, a quote that is not its file's, not JSON) is not rendered, and staff are told."""
+    from portalgen.publish.decisions import list_decisions, read_decisions
+    from portalgen.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    key = "0" * 32
+    good = {
+        "version": 1,
+        "quote": "P2025/7",
+        "slug": "P2025-7",
+        "decision": "rejected",
+        "ts": "2026-06-15T09:00:00Z",
+        "contact": "a@x.example",
+    }
+    records = {
+        "P2025-7": good,
+        "P2025-8": {**good, "slug": "P2025-8"},  # names another quote than its file
+        "P2025-9": {k: v for k, v in good.items() if k != "contact"} | {"quote": "P2025/9"},
+    }
+    for slug, record in records.items():
+        storage.put(decision_key(key, slug), json.dumps(record).encode(), "application/json")
+    storage.put(decision_key(key, "P2025-10"), b"{broken", "application/json")
+    keys = list_decisions(storage)[key]
+    decided, warnings = read_decisions(storage, keys)
+    assert decided == {"P2025/7": "rejected"}
+    assert sorted(w.split(": ", 1)[0].rsplit("/", 1)[-1] for w in warnings) == [
+        "P2025-10.json",
+        "P2025-8.json",
+        "P2025-9.json",
+    ]
+    assert all("not a valid quote decision" in w for w in warnings)
 
 
 def test_only_and_shards_split_the_work(site: Site) -> None:

@@ -3,28 +3,21 @@
 The gate creates ``_decisions/<customer_key>/<quote slug>.json`` (first decision wins) the
 moment a customer accepts or rejects a quote, and fills the quote's live slots from it
 until the next publish. Publishing reads them and renders the quote as decided, even if
-the invoicing program's export still says "pending".
+the invoicing program's export still says "pending". The record's format, and what makes
+one valid, is the gate's (interact.decisions): both read a record the same way.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
 from portalgen.model import QuoteStatus, slugify_number
 
 if TYPE_CHECKING:
     from portalgen.storage import Storage
-
-DECISIONS_PREFIX = "_decisions/"
-DECISION_VERSION = 1
-DECISIONS: tuple[QuoteStatus, ...] = ("accepted", "rejected")
-
-
-def decision_key(customer_key: str, slug: str) -> str:
-    return f"{DECISIONS_PREFIX}{customer_key}/{slug}.json"
 
 
 def list_decisions(storage: Storage) -> dict[str, list[str]]:
@@ -59,15 +52,10 @@ def read_decisions(
 
 def _parse(raw: bytes, slug: str) -> tuple[str, QuoteStatus]:
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("not JSON") from None
-    if not isinstance(data, dict) or data.get("version") != DECISION_VERSION:
-        raise ValueError(f"expected version {DECISION_VERSION}")
-    number, decision = data.get("quote"), data.get("decision")
-    if not isinstance(number, str) or slugify_number(number) != slug:
-        raise ValueError(f"quote {number!r} does not match the file name {slug!r}")
-    if decision not in DECISIONS:
-        raise ValueError(f"decision {decision!r} is neither accepted nor rejected")
-    status: QuoteStatus = "accepted" if decision == "accepted" else "rejected"
-    return number, status
+        record = DecisionRecord.from_json(raw)
+    except ValueError:
+        raise ValueError("not a version 1 decision record") from None
+    if slugify_number(record.quote) != slug:
+        raise ValueError(f"quote {record.quote!r} does not match the file name {slug!r}")
+    status: QuoteStatus = "accepted" if record.decision == "accepted" else "rejected"
+    return record.quote, status
