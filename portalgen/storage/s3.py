@@ -212,35 +212,35 @@ class S3Storage:
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         validate_prefix(prefix)
         root = f"{self.prefix}/" if self.prefix else ""
-        paginator = self.client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(
-            Bucket=self.bucket,
-            Prefix=root + prefix,
-            PaginationConfig={"PageSize": self.page_size},
-        )
-        with self._translated("list", prefix or "/"):
-            for page in pages:
-                for item in page.get("Contents", []):
-                    key = item["Key"][len(root) :]
-                    if key and not key.endswith("/"):  # "folder" markers are not objects
-                        yield ObjectInfo(key, item["Size"], item["LastModified"])
+        for page in self._pages(prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"][len(root) :]
+                if key and not key.endswith("/"):  # "folder" markers are not objects
+                    yield ObjectInfo(key, item["Size"], item["LastModified"])
 
     def list_folders(self, prefix: str = "") -> Iterator[str]:
         validate_folder(prefix)
         root = f"{self.prefix}/" if self.prefix else ""
-        paginator = self.client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(
+        start = len(root + prefix)
+        for page in self._pages(prefix, folders=True):
+            for item in page.get("CommonPrefixes", []):
+                name = item.get("Prefix", "")[start:].removesuffix("/")
+                if name:
+                    yield name
+
+    def _pages(self, prefix: str, *, folders: bool = False) -> Iterator[Any]:
+        """The pages of a listing of `prefix` (below the storage prefix), errors translated;
+        with `folders`, a delimiter listing (its folders in "CommonPrefixes")."""
+        root = f"{self.prefix}/" if self.prefix else ""
+        options: dict[str, Any] = {"Delimiter": "/"} if folders else {}
+        pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket,
             Prefix=root + prefix,
-            Delimiter="/",
             PaginationConfig={"PageSize": self.page_size},
+            **options,
         )
         with self._translated("list", prefix or "/"):
-            for page in pages:
-                for item in page.get("CommonPrefixes", []):
-                    name = item.get("Prefix", "")[len(root + prefix) :].removesuffix("/")
-                    if name:
-                        yield name
+            yield from pages
 
     # -- writing ----------------------------------------------------------------------------
 
