@@ -13,7 +13,7 @@ import pytest
 from lxml import html as lxml_html
 
 from portalgen import slots
-from portalgen.gate.live import decision_key
+from portalgen.interact.decisions import decision_key
 from portalgen.storage import S3Storage
 from tests.gate_fixtures import GateClient, GateWorld
 
@@ -155,25 +155,37 @@ def test_a_rejection_without_a_name_shows_the_contact(gate_world: GateWorld) -> 
     assert f"Rechazado el 15/06/2026 por {email}" in body
 
 
-def test_a_damaged_decision_is_ignored(gate_world: GateWorld) -> None:
+BAD_DATE = {"version": 1, "quote": "P2026A-00017", "slug": "P2026A-00017", "contact": "a@b.es"}
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [b"{oops", json.dumps({**BAD_DATE, "decision": "accepted", "ts": "ayer"}).encode()],
+)
+def test_a_damaged_decision_is_ignored(gate_world: GateWorld, damaged: bytes) -> None:
     client = signed_in(gate_world)
     gate_world.storage.put(
-        decision_key(gate_world.key("C00007"), "P2026A-00017"), b"{oops", "application/json"
+        decision_key(gate_world.key("C00007"), "P2026A-00017"), damaged, "application/json"
     )
     body = client.get("/portal/quotes/P2026A-00017.html").get_data(as_text=True)
     assert "form-accept" in body
 
 
 def test_another_customers_decision_never_shows(gate_world: GateWorld) -> None:
-    key = gate_world.key("C00008")
-    record = {
+    slug = "P2026A-00017"
+    record = {  # a well-formed decision: only whose it is keeps it off the page
+        "version": 1,
+        "quote": slug,
+        "slug": slug,
         "decision": "accepted",
         "ts": "2026-06-15T10:00:00Z",
         "name": "Intruso",
-        "contact": "",
+        "contact": "intruso@example.com",
     }
     gate_world.storage.put(
-        f"_decisions/{key}/P2026A-00017.json", json.dumps(record).encode(), "application/json"
+        decision_key(gate_world.key("C00008"), slug),
+        json.dumps(record).encode(),
+        "application/json",
     )
     body = signed_in(gate_world).get("/portal/quotes/P2026A-00017.html").get_data(as_text=True)
     assert "Intruso" not in body

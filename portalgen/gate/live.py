@@ -14,75 +14,42 @@ bytes. When a decision changes the page, the rest is filled on its text
 from __future__ import annotations
 
 import functools
-import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING
 
 from portalgen import slots
 from portalgen.gate.threads import comment_threads, fill_comments
+from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
 
-DECISIONS = "_decisions/"
 LIVE_START = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->")
 # Where a published page changes per request: a CSRF slot (group 1 None) or a comment
 # thread (group 1: the thread's portal path), as fill_csrf and fill_comments find them.
 SLOT_RE = re.compile(f"{re.escape(slots.CSRF)}|{slots.COMMENTS_RE.pattern}")
 
 
-def decisions_prefix(customer_key: str) -> str:
-    return f"{DECISIONS}{customer_key}/"
-
-
-def decision_key(customer_key: str, slug: str) -> str:
-    return f"{DECISIONS}{customer_key}/{slug}.json"
-
-
-@dataclass(frozen=True)
-class Decision:
-    slug: str
-    decision: str  # "accepted" | "rejected"
-    ts: datetime
-    contact: str
-    name: str
-    comment: str = ""
-
-
-def parse_decision(slug: str, raw: bytes) -> Decision | None:
-    try:
-        data = json.loads(raw)
-        decision = str(data["decision"])
-        if decision not in slots.LIVE_FRAGMENTS:
-            return None
-        when = datetime.fromisoformat(str(data["ts"]).replace("Z", "+00:00"))
-        return Decision(
-            slug,
-            decision,
-            when,
-            str(data.get("contact", "")),
-            str(data.get("name", "")),
-            str(data.get("comment", "")),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
 def load_decisions(
     gate: Gate, customer_key: str, slugs: frozenset[str] | set[str]
-) -> dict[str, Decision]:
-    """The decisions of these quotes: one listing, then a read per decided quote shown."""
-    found: dict[str, Decision] = {}
-    for info in gate.storage.list(decisions_prefix(customer_key)):
-        slug = info.key.rsplit("/", 1)[-1].removesuffix(".json")
+) -> dict[str, DecisionRecord]:
+    """The decisions of these quotes: one listing, then a read per decided quote shown.
+    A damaged record counts as no decision (publishing reports it)."""
+    prefix = f"{DECISIONS_PREFIX}{customer_key}/"
+    found: dict[str, DecisionRecord] = {}
+    for info in gate.storage.list(prefix):
+        slug = info.key.removeprefix(prefix).removesuffix(".json")
         if slug in slugs:
             raw = gate.storage.get(info.key)
-            decision = None if raw is None else parse_decision(slug, raw)
-            if decision is not None:
-                found[slug] = decision
+            if raw is None:
+                continue
+            try:
+                record = DecisionRecord.from_json(raw)
+                record.when  # noqa: B018 - its date must parse too
+            except ValueError:
+                continue
+            found[slug] = record
     return found
 
 
@@ -124,7 +91,7 @@ def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
         template = fragment(gate, visit, slots.LIVE_FRAGMENTS[decision.decision])
         if template is None:
             continue
-        day = gate.local_time(decision.ts).strftime("%d/%m/%Y")
+        day = gate.local_time(decision.when).strftime("%d/%m/%Y")
         name = decision.name or decision.contact
         filled[slug] = template.replace(slots.DATE_PLACEHOLDER, day).replace(
             slots.NAME_PLACEHOLDER, escape(name)

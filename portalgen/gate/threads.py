@@ -22,8 +22,8 @@ from portalgen import slots
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
-    from portalgen.gate.live import Decision
     from portalgen.interact.comments import CommentRecord
+    from portalgen.interact.decisions import DecisionRecord
     from portalgen.storage import Storage
 
 MAX_CACHE = 20_000
@@ -93,7 +93,7 @@ def render_thread(gate: Gate, visit: Visit, thread: str, language: str) -> str:
     _ = translations(language).gettext
     items: list[tuple[datetime, str]] = []
     if decision is not None:
-        items.append((decision.ts, _decision_item(gate, decision, _)))
+        items.append((decision.when, _decision_item(gate, decision, _)))
     for comment in comments:
         items.append((comment.when, _comment_item(gate, comment, thread)))
     items.sort(key=lambda item: item[0])
@@ -102,12 +102,12 @@ def render_thread(gate: Gate, visit: Visit, thread: str, language: str) -> str:
     return f'<ol class="comment-thread" aria-label="{label}">{body}</ol>'
 
 
-def _decision_of(visit: Visit, thread: str) -> Decision | None:
+def _decision_of(visit: Visit, thread: str) -> DecisionRecord | None:
     """The decision of the quote whose page this thread is on, if it came with words."""
     if not (thread.startswith("quotes/") and thread.endswith(".html")):
         return None
     slug = thread.removeprefix("quotes/").removesuffix(".html")
-    decided: dict[str, Decision] = visit.manifest_cache.get("decisions", {})
+    decided: dict[str, DecisionRecord] = visit.manifest_cache.get("decisions", {})
     found = decided.get(slug)
     return found if found is not None and found.comment else None
 
@@ -130,15 +130,15 @@ def _comment_item(gate: Gate, comment: CommentRecord, thread: str) -> str:
     return _item("comment", meta, comment.text)
 
 
-def _decision_item(gate: Gate, decision: Decision, gettext: Callable[[str], str]) -> str:
-    local = gate.local_time(decision.ts).strftime("%d/%m/%Y %H:%M")
+def _decision_item(gate: Gate, decision: DecisionRecord, gettext: Callable[[str], str]) -> str:
+    local = gate.local_time(decision.when).strftime("%d/%m/%Y %H:%M")
     said = (
         gettext("when accepting the quote")
         if decision.decision == "accepted"
         else gettext("when rejecting the quote")
     )
     who = decision.name or decision.contact
-    meta = _meta(who, decision.ts.isoformat(), local, f" · {escape(said)}")
+    meta = _meta(who, decision.when.isoformat(), local, f" · {escape(said)}")
     return _item("comment comment-decision", meta, decision.comment)
 
 
