@@ -146,7 +146,6 @@ class Gate:
         self._manifests: dict[str, tuple[float, Manifest | None]] = {}
         self.session_cache: dict[str, security.SessionData] = {}
         self._csrf: dict[str, str] = {}  # session id → its CSRF token (the signer's newest secret)
-        self._ip_hashes: dict[tuple[str, bytes], str] = {}
         self._entries: dict[bytes, RegistryEntry] = {}
         self.blobs = BlobCache()
         self.threads = CommentThreads(clock)  # comment threads shown on pages
@@ -392,7 +391,7 @@ class Gate:
         data: Mapping[str, Any] | None = None,
     ) -> AuditEvent:
         """An audit event of this request: the hashed client address, the user agent."""
-        from portalgen.audit.events import new_event
+        from portalgen.audit.events import hash_ip, new_event
 
         return new_event(
             kind,
@@ -400,24 +399,10 @@ class Gate:
             contact=contact,
             document=document,
             data=data,
-            ip_hash=self._ip_hash(request.remote_addr or ""),
+            ip_hash=hash_ip(request.remote_addr or "", self.signer.derived_key("ip")),
             user_agent=request.headers.get("User-Agent", ""),  # = request.user_agent.string
             now=datetime.fromtimestamp(self.clock(), UTC),
         )
-
-    def _ip_hash(self, address: str) -> str:
-        """The keyed hash of a client address (the same for each address and secret:
-        kept per process, since a customer's requests come from few addresses)."""
-        from portalgen.audit.events import hash_ip
-
-        key = self.signer.derived_key("ip")
-        found = self._ip_hashes.get((address, key))
-        if found is None:
-            found = hash_ip(address, key)
-            if len(self._ip_hashes) >= CACHE_SIZE:
-                self._ip_hashes.clear()
-            self._ip_hashes[(address, key)] = found
-        return found
 
     def record(
         self,
