@@ -48,8 +48,9 @@ MAX_BODY = 64 * 1024  # every form the gate takes is small (comments: 2000 chara
 MANIFEST_TTL = 5.0  # seconds a process keeps a customer's parsed manifest
 CACHE_SIZE = 4096
 SecretSource = Callable[[], Sequence[str]]
-# The mailer's hook (issue 7): send `link` to `contact` of `entry`'s customer.
-SendLink = Callable[[RegistryEntry, str, str], None]
+# The mailer's hook (issue 7): send `link` to `contact` of `entry`'s customer (what it
+# returns, whether it sent, is ignored: the page answers the same either way).
+SendLink = Callable[[RegistryEntry, str, str], object]
 
 
 class GateRequest(Request):

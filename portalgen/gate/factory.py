@@ -153,14 +153,7 @@ def configured_staff_notifier(settings: Settings) -> NotifyStaff | None:
 
 
 def configured_link_sender(settings: Settings) -> SendLink | None:
-    """The mailer's `send_link` when mail is configured (issue 7 provides it), else None."""
-    if settings.mail.backend == "none":
-        return None
-    import importlib
+    """The mailer's `send_link` when mail is configured, else None."""
+    from portalgen.mail import gate_link_sender
 
-    try:
-        mail = importlib.import_module("portalgen.mail")
-    except ImportError:
-        return None
-    factory = getattr(mail, "gate_link_sender", None)
-    return None if factory is None else factory(settings)
+    return gate_link_sender(settings)
