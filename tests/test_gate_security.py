@@ -494,6 +494,21 @@ def test_a_rotated_secret_reaches_a_running_gate(gate_world: GateWorld) -> None:
     assert gate_world.client(gate).get(link_url(BASE_URL, token)).status_code == 200
 
 
+def test_dropping_an_old_secret_ends_its_sessions_on_a_running_gate(
+    gate_world: GateWorld,
+) -> None:
+    secrets = list(gate_world.secrets)
+    gate = gate_world.make_gate(secrets=lambda: tuple(secrets))
+    client = gate_world.client(gate)
+    client.sign_in(gate_world.link("C00007"))  # a session signed with the old secret
+    secrets.append("rotated-secret-" + "r" * 40)  # `portalgen secret rotate`
+    del secrets[:-1]  # `portalgen secret drop-old`
+    gate_world.clock.advance(30)
+    assert client.get("/portal/").status_code == 200  # the gate reads them within 5 minutes...
+    gate_world.clock.advance(280)
+    assert_friendly(client.get("/portal/"), 403, "Su sesión ha terminado")  # ...then it is over
+
+
 def test_flow_cookie_is_httponly(gate_world: GateWorld) -> None:
     response = gate_world.client().get(gate_world.link("C00007"))
     cookie = response.headers["Set-Cookie"]

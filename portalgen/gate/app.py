@@ -48,6 +48,7 @@ MAX_BODY = 64 * 1024  # every form the gate takes is small (comments: 2000 chara
 MANIFEST_TTL = 5.0  # seconds a process keeps a customer's parsed manifest
 CACHE_SIZE = 4096
 SecretSource = Callable[[], Sequence[str]]
+SECRETS_TTL = 300  # seconds a running gate trusts the secrets it read (secret drop-old)
 # The mailer's hook (issue 7): send `link` to `contact` of `entry`'s customer (what it
 # returns, whether it sent, is ignored: the page answers the same either way).
 SendLink = Callable[[RegistryEntry, str, str], object]
@@ -277,6 +278,7 @@ class Gate:
         """The signed-in contact, checked against the registry on every request."""
         if request.visit is not None:
             return request.visit
+        self.maybe_reload_secrets(SECRETS_TTL)
         session = security.read_session(
             self.signer,
             request,
@@ -450,10 +452,12 @@ class Gate:
         self._secrets_loaded = self.clock()
         return TokenSigner(tuple(self._secret_source()), clock=self.clock)
 
-    def maybe_reload_secrets(self) -> bool:
-        """After a token failed to verify: read the secrets again (at most once a minute),
-        so a gate that started before `portalgen secret rotate` learns the new one."""
-        if self.clock() - self._secrets_loaded < 60:
+    def maybe_reload_secrets(self, min_age: float = 60) -> bool:
+        """Read the secrets again if they were read over `min_age` seconds ago: after a
+        token failed to verify (at most once a minute), so a gate that started before
+        `portalgen secret rotate` learns the new one; and every SECRETS_TTL seconds on
+        signed-in requests, so `portalgen secret drop-old` ends old sessions."""
+        if self.clock() - self._secrets_loaded < min_age:
             return False
         fresh = tuple(self._secret_source())
         self._secrets_loaded = self.clock()
