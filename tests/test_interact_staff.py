@@ -151,6 +151,28 @@ def test_audit_pull_sends_the_webhook_what_it_missed(
     assert missing.exit_code == 1 and "PORTALGEN_WEBHOOK_SECRET" in missing.output
 
 
+def test_a_recovered_decision_event_reaches_the_webhook_too(
+    fresh_demo: Path, receiver: WebhookReceiver
+) -> None:
+    event_id = "01JXKQ0Z5M0000000000000003"
+    decided(fresh_demo, "C00007", PENDING, "accepted", event_id)
+    [record] = (fresh_demo / "site" / "_decisions").rglob("*.json")
+    os.utime(record, (DECIDED_AT.timestamp(), DECIDED_AT.timestamp()))
+    settings = demo_settings(fresh_demo, audit={"webhook_url": receiver.url})
+    later = DECIDED_AT + timedelta(minutes=11)
+    env = {"PORTALGEN_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    report = follow_up(settings, LocalStorage(fresh_demo / "site"), now=later, environ=env)
+    assert report.recovered == 1
+    assert report.webhook is not None and report.webhook.delivered == 1
+    [sent] = receiver.delivered()
+    assert (sent["id"], sent["type"], sent["data"]["recovered"]) == (
+        event_id,
+        "quote.accepted",
+        True,
+    )
+    assert receiver.received[0].signature_ok
+
+
 def test_tail_and_export_show_what_customers_decided_and_wrote(fresh_demo: Path) -> None:
     log = AuditLog(fresh_demo / "audit.jsonl")
     when = datetime(2026, 6, 15, 8, 30, tzinfo=UTC)
