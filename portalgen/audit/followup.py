@@ -15,13 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from portalgen.audit.events import ACTION_TYPES, AuditEvent
 from portalgen.audit.log import AuditLog
 from portalgen.audit.pull import PullResult, pull_events
-from portalgen.audit.webhook import DeliveryReport, deliver_pending, webhook_from_settings
+from portalgen.audit.webhook import (
+    DeliveryReport,
+    Webhook,
+    deliver_pending,
+    webhook_from_settings,
+)
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
     from portalgen.storage import Storage
+
+CATCH_UP_ATTEMPTS = 2  # per event, when catching up the webhook (the gate tries 4 times)
 
 
 @dataclass
@@ -39,9 +47,10 @@ def follow_up(
     environ: Mapping[str, str] | None = None,
 ) -> FollowUpReport:
     now = now or datetime.now(UTC)
-    webhook_from_settings(settings, storage, environ)  # a bad webhook setting stops us first
+    # Built first: a bad webhook setting stops us before anything is pulled.
+    webhook = webhook_from_settings(settings, storage, environ, attempts=CATCH_UP_ATTEMPTS)
     report = FollowUpReport(pull_events(storage, AuditLog(settings.audit.path), now=now))
-    report.recovered, report.webhook = settle(settings, storage, now=now, environ=environ)
+    report.recovered, report.webhook = _settle(settings, storage, webhook, now)
     return report
 
 
@@ -55,12 +64,29 @@ def settle(
     """Steps 2 and 3, on an audit log already pulled (publish pulls first, then settles
     after publishing, so a slow webhook never delays the portals): the number of events
     recovered, and the webhook's deliveries (None without a webhook)."""
+    webhook = webhook_from_settings(settings, storage, environ, attempts=CATCH_UP_ATTEMPTS)
+    return _settle(settings, storage, webhook, now or datetime.now(UTC))
+
+
+def _settle(
+    settings: Settings, storage: Storage, webhook: Webhook | None, now: datetime
+) -> tuple[int, DeliveryReport | None]:
     from portalgen.interact.recover import recover_decision_events
 
-    now = now or datetime.now(UTC)
-    webhook = webhook_from_settings(settings, storage, environ, attempts=2)
     log = AuditLog(settings.audit.path)
-    recovered = len(recover_decision_events(storage, log, now=now))
+    known, actions = _read_log(log)  # one pass over a log that only grows
+    recovered = recover_decision_events(storage, log, known, now=now)
     if webhook is None:
-        return recovered, None
-    return recovered, deliver_pending(webhook, log.events(), now=now)
+        return len(recovered), None
+    return len(recovered), deliver_pending(webhook, [*actions, *recovered], now=now)
+
+
+def _read_log(log: AuditLog) -> tuple[set[str], list[AuditEvent]]:
+    """Every event id in the log, and its decisions and comments (a few among the views)."""
+    known: set[str] = set()
+    actions = []
+    for record in log.records():
+        known.add(str(record["id"]))
+        if record.get("type") in ACTION_TYPES:
+            actions.append(AuditEvent.from_dict(record))
+    return known, actions

@@ -9,7 +9,6 @@ the record) and appends it: the id is the one the gate chose, so it is never add
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -47,15 +46,16 @@ def decision_event(record: DecisionRecord, customer: str) -> AuditEvent:
 def recover_decision_events(
     storage: Storage,
     log: AuditLog,
+    known: set[str],
     *,
     now: datetime | None = None,
     lookback: timedelta = LOOKBACK,
 ) -> list[AuditEvent]:
-    """Append the events of recent decisions that have none in the log; returns them."""
+    """Append the events of recent decisions that have none in the log (`known`: the ids
+    it holds); returns them."""
     from portalgen.access.registry import AccessRegistry
 
     now = now or datetime.now(UTC)
-    known = log.ids()
     registry = AccessRegistry(storage)
     customers: dict[str, str | None] = {}
     missing = []
@@ -65,7 +65,7 @@ def recover_decision_events(
         raw = storage.get(info.key) if len(parts) == 3 and recent else None
         try:
             record = DecisionRecord.from_json(raw) if raw is not None else None
-        except (ValueError, json.JSONDecodeError):
+        except ValueError:  # json.JSONDecodeError too
             record = None
         if record is None or not record.event_id or record.event_id in known:
             continue
