@@ -61,7 +61,3 @@ class StorageAuditSink:
     def record(self, event: AuditEvent) -> None:
         body = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True).encode()
         self.storage.put_if_absent(event_key(event.id), body, "application/json")
-
-    def record_many(self, events: Sequence[AuditEvent]) -> None:
-        for event in events:
-            self.record(event)
