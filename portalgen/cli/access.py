@@ -19,6 +19,7 @@ from portalgen.config import Settings, format_duration
 if TYPE_CHECKING:
     from portalgen.access.grants import AccessResult, AccessService, CodeRequest
     from portalgen.model import Export
+    from portalgen.storage import Storage
 
 pass_state = click.make_pass_decorator(CliState)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,7 +30,7 @@ CODE_ADVICE = (
 )
 
 
-def open_service(settings: Settings) -> AccessService:
+def open_service(settings: Settings, storage: Storage | None = None) -> AccessService:
     from portalgen.access.grants import AccessService
     from portalgen.access.tokens import TokenSigner
     from portalgen.audit.log import AuditLog
@@ -38,7 +39,7 @@ def open_service(settings: Settings) -> AccessService:
     from portalgen.storage import open_storage
 
     return AccessService(
-        open_storage(settings),
+        storage or open_storage(settings),
         TokenSigner(load_secrets(settings.secret_file)),
         base_url=settings.gate.base_url,
         link_max_age=settings.gate.link_max_age,

@@ -94,8 +94,10 @@ def run_notify(
     only: Iterable[str] = (),
     dry_run: bool = False,
     mailer: Mailer | None = None,
+    pulled: bool = False,
 ) -> NotifyReport:
-    """The digests and the staff notices still owed (after pulling the gate's events)."""
+    """The digests and the staff notices still owed (after pulling the gate's events,
+    unless the caller — `publish --notify` — has just `pulled` them)."""
     from portalgen.audit.log import AuditLog
     from portalgen.audit.pull import pull_events
     from portalgen.cli.access import open_service
@@ -105,7 +107,7 @@ def run_notify(
 
     storage = open_storage(settings)
     log = AuditLog(settings.audit.path)
-    if not dry_run and not isinstance(storage, LocalStorage):  # a local gate writes it itself
+    if not (dry_run or pulled or isinstance(storage, LocalStorage)):  # a local gate writes it
         pull_events(storage, log)
     mailer = mailer or open_mailer_for(settings, dry_run=dry_run)
     with mailer:
@@ -114,7 +116,7 @@ def run_notify(
             export,
             storage=storage,
             mailer=mailer,
-            make_link=service_link_maker(open_service(settings)),
+            make_link=service_link_maker(open_service(settings, storage)),
             events=log.events() if log.path.exists() else (),
             only=tuple(only),
         )

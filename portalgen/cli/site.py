@@ -155,7 +155,9 @@ def _notify(
     published = [o.code for o in report.outcomes if o.status in ("changed", "unchanged")]
     if not published:
         return None
-    return run_notify(settings, export, only=published, dry_run=report.dry_run, mailer=mailer)
+    return run_notify(
+        settings, export, only=published, dry_run=report.dry_run, mailer=mailer, pulled=True
+    )
 
 
 def _echo_report(

@@ -221,7 +221,9 @@ class _Run:
         """Quotes decided in the portal since the export was made are not awaiting a decision."""
         if not any(i.kind == "quote" for i in items):
             return items
-        prefix = f"_decisions/{entry.customer_key}/"
+        from portalgen.interact.decisions import DECISIONS_PREFIX
+
+        prefix = f"{DECISIONS_PREFIX}{entry.customer_key}/"
         decided = {
             info.key.removeprefix(prefix).removesuffix(".json")
             for info in self.storage.list(prefix)
