@@ -417,6 +417,20 @@ def test_a_marker_never_hides_a_change_it_cannot_see(
     site.check_portals()
 
 
+def test_an_entry_rewritten_within_one_second_has_a_new_stamp() -> None:
+    """S3 lists whole seconds: a revoke and a re-grant in the second of the last grant keep
+    the entry's size and time, and its marker must still not vouch for the deleted portal."""
+    import datetime as dt
+
+    from portalgen.publish.markers import entry_stamp
+    from portalgen.storage import ObjectInfo
+
+    second = dt.datetime(2026, 6, 15, 10, 30, 1, tzinfo=dt.UTC)
+    granted = ObjectInfo("_access/" + "a" * 32 + ".json", 412, second, '"9b2cf5"')
+    regranted = ObjectInfo(granted.key, 412, second, '"41d8cd"')
+    assert entry_stamp(granted) != entry_stamp(regranted)
+
+
 @pytest.mark.s3
 def test_publish_pulls_the_gates_events_first_on_s3(s3_site: Site) -> None:
     import datetime as dt

@@ -7,8 +7,8 @@ portal, publishing leaves an empty object whose *name* says what the portal is:
     _publish/current/<customer_key>/<inputs>.<entry stamp>.<gc after>.<files>
 
 - `inputs`: the fingerprint the manifest was made from (publish.inputs);
-- `entry stamp`: the size and modification time of the customer's registry entry as
-  listed when the customer was found enabled: any later change to the entry (a revoke,
+- `entry stamp`: the size, modification time and (on S3) ETag of the customer's registry
+  entry as listed when the customer was found enabled: any later change to the entry (a revoke,
   a new contact, a wrong access code) changes the stamp;
 - `gc after`: when the manifest's first retired blob is due for deletion (0: none);
 - `files`: how many files the portal has (for the report).
@@ -91,7 +91,9 @@ def parse_marker(key: str) -> Marker | None:
 
 def entry_stamp(info: ObjectInfo) -> str:
     """A registry entry's version as a listing shows it (no read of the entry)."""
-    text = f"{info.size}:{info.last_modified.isoformat()}"
+    # S3 lists whole seconds: a revoke and a grant within one second keep size and time,
+    # not the ETag (the content's hash)
+    text = f"{info.size}:{info.last_modified.isoformat()}:{info.etag}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

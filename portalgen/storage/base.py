@@ -69,6 +69,7 @@ class ObjectInfo:
     key: str  # relative to the storage root
     size: int  # bytes
     last_modified: datetime  # timezone-aware, UTC
+    etag: str = ""  # S3: changes with the content (listings give whole seconds only)
 
 
 class ByteStream(Protocol):

@@ -179,7 +179,9 @@ class S3Storage:
                 if _code(exc) in _MISSING:
                     return None
                 raise
-            return ObjectInfo(key, head["ContentLength"], head["LastModified"])
+            return ObjectInfo(
+                key, head["ContentLength"], head["LastModified"], head.get("ETag", "")
+            )
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None
@@ -216,7 +218,7 @@ class S3Storage:
             for item in page.get("Contents", []):
                 key = item["Key"][len(root) :]
                 if key and not key.endswith("/"):  # "folder" markers are not objects
-                    yield ObjectInfo(key, item["Size"], item["LastModified"])
+                    yield ObjectInfo(key, item["Size"], item["LastModified"], item.get("ETag", ""))
 
     def list_folders(self, prefix: str = "") -> Iterator[str]:
         validate_folder(prefix)
