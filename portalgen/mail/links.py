@@ -69,6 +69,7 @@ def make_link_sender(
     settings: Settings,
     storage: Storage | Callable[[], Storage],
     mailers: Callable[[], Mailer] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Callable[[RegistryEntry, str, str], bool]:
     """`send_link(entry, contact, link)` for the gate's "email me a new link" page.
 
@@ -90,15 +91,17 @@ def make_link_sender(
         return opened[0]
 
     def send_link(entry: RegistryEntry, contact: str, link: str) -> bool:
+        now = clock()
         try:
             with mailers() as mailer:
                 message = compose_access_message(
                     mailer,
                     "requested",
                     contact=contact,
-                    link=PortalLink(link, link_expiry(settings, entry)),
+                    link=PortalLink(link, link_expiry(settings, entry, now)),
                     language=portal_language(settings, store(), entry),
                     uses_code=entry.access_code is not None,
+                    now=now,
                 )
                 mailer.send(message)
         except PortalgenError as exc:
