@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,32 @@ from portalgen.load import LoadOptions, LoadResult, load_export
 
 # Every test runs on the same calendar day, so statuses (overdue, expired) are stable.
 TODAY = date(2026, 6, 15)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="WHEN",
+        help="run with this process's clock set to WHEN (ISO 8601, UTC; e.g. 2028-02-29T23:30), "
+        "ticking on from there: proves the tests do not depend on the real date",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With --clock, every date and time this process reads starts at WHEN (time-machine).
+
+    Started here rather than in a fixture so module-level code and session fixtures see it
+    too; each xdist worker runs this hook for itself."""
+    when = config.getoption("--clock", default=None)
+    if when:
+        import time_machine
+
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def demo_settings(directory: Path, **overrides: object) -> Settings:
