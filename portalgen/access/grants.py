@@ -208,6 +208,16 @@ class AccessService:
             contact.email, link_url(self.base_url, self.signer.link_token(claims)), expires
         )
 
+    def preview(self, customer: str, path: str = "") -> tuple[str, datetime]:
+        """A staff preview link of an enabled customer's portal (read-only, 7 days),
+        opening at `path`, and when it stops working."""
+        from portalgen.access.preview import PREVIEW_MAX_AGE, preview_token, preview_url
+
+        entry = self._require(customer, enabled=True)
+        path = path.strip().lstrip("/").removeprefix("portal/")
+        url = preview_url(self.base_url, preview_token(self.signer, entry), path)
+        return url, self.clock() + PREVIEW_MAX_AGE
+
     def max_age(self, entry: RegistryEntry) -> timedelta:
         return entry.link_max_age or self.default_max_age
 

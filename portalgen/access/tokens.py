@@ -29,7 +29,8 @@ from portalgen.errors import AccessError
 LINK = "portalgen.link.v1"
 SESSION = "portalgen.session.v1"
 FLOW = "portalgen.flow.v1"  # the sign-in steps before a session: link opened, code checked
-PURPOSES = (LINK, SESSION, FLOW)
+PREVIEW = "portalgen.preview.v1"  # staff's read-only look at a portal (access/preview.py)
+PURPOSES = (LINK, SESSION, FLOW, PREVIEW)
 MAX_TOKEN_LENGTH = 1024  # longer is not ours; refused before any work
 
 

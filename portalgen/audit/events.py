@@ -23,6 +23,7 @@ EVENT_TYPES = (
     "comment.added",
     "document.viewed",
     "document.downloaded",
+    "staff.viewed",  # a staff preview opened a page or a file (contact "staff")
     "session.started",
     "session.ended",
     "code.failed",

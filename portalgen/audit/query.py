@@ -72,6 +72,7 @@ _VERBS = {
     "comment.added": "commented on",
     "document.viewed": "viewed",
     "document.downloaded": "downloaded",
+    "staff.viewed": "previewed (staff)",
     "session.started": "opened the portal",
     "session.ended": "logged out",
     "code.failed": "typed a wrong access code",

@@ -311,6 +311,23 @@ def link(state: CliState, customer: str, email: str | None, send: bool) -> None:
         fail_if_not_emailed(failed, f"portalgen link {customer} --send")
 
 
+@cli.command()
+@click.argument("customer", metavar="CODE")
+@click.argument("path", required=False, default="")
+@pass_state
+def preview(state: CliState, customer: str, path: str) -> None:
+    """Print a staff preview link of CODE's portal (at PATH, e.g. invoices/F1.html).
+
+    Read-only: nothing can be accepted, rejected or commented from it. It works for
+    7 days, until the customer is revoked or the secret that signed it is dropped;
+    what it opens is recorded as a staff view, never as the customer's."""
+    settings = state.settings()
+    url, expires = open_service(settings).preview(customer, path)
+    until = _when(expires, settings, with_time=True)
+    click.echo(url)
+    click.echo(f"Staff preview of {customer}, read-only, works until {until}.", err=True)
+
+
 # -- access list ------------------------------------------------------------------------------
 
 

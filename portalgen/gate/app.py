@@ -72,6 +72,7 @@ class Visit:
     session: security.SessionData
     csrf: str
     manifest_cache: dict[str, Any] = field(default_factory=dict)
+    staff: bool = False  # a staff preview (views_preview.py): read-only, recorded as staff
 
     @property
     def customer_key(self) -> str:
@@ -432,8 +433,13 @@ class Gate:
         kind = views.kind_of(path, page)
         if kind is None or views.writer is None:
             return
+        data = None
+        if visit.staff:  # never the customer's view: its own type, the contact "staff"
+            kind, data = "staff.viewed", {"download": not page}
         if views.is_new(visit.customer_key, visit.contact.email, path):
-            event = self.make_event(request, kind, visit.entry, visit.contact.email, document=path)
+            event = self.make_event(
+                request, kind, visit.entry, visit.contact.email, document=path, data=data
+            )
             views.writer.put(event)
 
     def flush(self, timeout: float = 10.0) -> bool:
@@ -529,6 +535,8 @@ def _contact_by_id(entry: RegistryEntry, contact: str) -> Contact | None:
 
 
 def _safe_path(request: Request) -> str:
-    """The path for logs, without a link's token."""
+    """The path for logs, without a link's or preview's token."""
     path = request.path
-    return "/l/…" if path.startswith("/l/") else path[:120]
+    if path.startswith(("/l/", "/s/")):  # a customer's link, a staff preview
+        return path[:3] + "…"
+    return path[:120]

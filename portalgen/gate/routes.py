@@ -7,7 +7,7 @@ customer start with ``visit = gate.require_visit(request); gate.check_post(reque
 
 from __future__ import annotations
 
-from portalgen.gate import views_access, views_interact, views_portal
+from portalgen.gate import views_access, views_interact, views_portal, views_preview
 from portalgen.gate.app import Route
 
 ROUTES: list[Route] = [
@@ -23,6 +23,8 @@ ROUTES: list[Route] = [
     Route("/portal/quotes/<slug>/accept", views_interact.accept, ("POST",)),
     Route("/portal/quotes/<slug>/reject", views_interact.reject, ("POST",)),
     Route("/portal/comments", views_interact.comment, ("POST",)),
+    Route("/s/<token>/", views_preview.serve, defaults={"path": ""}),
+    Route("/s/<token>/<path:path>", views_preview.serve),
     Route("/portal/", views_portal.serve, defaults={"path": ""}),
     Route("/portal/<path:path>", views_portal.serve),
 ]

@@ -13,6 +13,7 @@ presigned URL that lives about a minute on S3, streamed from a local folder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
@@ -43,6 +44,19 @@ def portal_path(path: str) -> str | None:
 
 def serve(gate: Gate, request: GateRequest, path: str = "") -> Response:
     visit = gate.require_visit(request)
+    return serve_file(gate, request, visit, path, f"{request.script_root}/portal")
+
+
+def serve_file(
+    gate: Gate,
+    request: GateRequest,
+    visit: Visit,
+    path: str,
+    root: str,
+    fill: Callable[[Gate, Visit, PublishedPage], bytes] = fill_page,
+) -> Response:
+    """The file `path` of the visit's portal (served under the URL `root`), its page
+    filled by `fill`; the view recorded."""
     manifest = gate.manifest(visit)
     if manifest is None:
         raise errors.PortalNotReady("no manifest")
@@ -52,13 +66,12 @@ def serve(gate: Gate, request: GateRequest, path: str = "") -> Response:
     entry = manifest.get(wanted)
     if entry is None:
         if manifest.get(f"{wanted}/index.html") is not None:  # a folder without its slash
-            return Response(
-                "", 308, headers={"Location": f"{request.script_root}/portal/{wanted}/"}
-            )
+            return Response("", 308, headers={"Location": f"{root}/{wanted}/"})
         raise errors.NotFound("not in the manifest")
     page = _is_page(wanted, entry)
     if page:
-        response = serve_page(gate, visit, entry)
+        body = fill(gate, visit, _page(gate, visit, entry))
+        response = Response(body, content_type="text/html; charset=utf-8")
     elif wanted.startswith("static/"):
         return serve_asset(gate, request, visit, entry)
     else:
@@ -100,11 +113,6 @@ def _page(gate: Gate, visit: Visit, entry: FileEntry) -> PublishedPage:
         page = PublishedPage(data.decode("utf-8"))
         gate.blobs.put_page(key, page, len(data))
     return page
-
-
-def serve_page(gate: Gate, visit: Visit, entry: FileEntry) -> Response:
-    body = fill_page(gate, visit, _page(gate, visit, entry))
-    return Response(body, content_type="text/html; charset=utf-8")
 
 
 def serve_asset(gate: Gate, request: GateRequest, visit: Visit, entry: FileEntry) -> Response:

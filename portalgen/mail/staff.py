@@ -82,8 +82,11 @@ def compose_staff_notice(
     info: CustomerInfo = CustomerInfo(),
     *,
     now: datetime | None = None,
+    document_url: str | None = None,
 ) -> EmailMessage | None:
-    """The notice of a decision or comment; None when nobody is configured to receive it."""
+    """The notice of a decision or comment; None when nobody is configured to receive it.
+    `document_url` is the staff preview of the document (see `staff_preview_url`);
+    without it, the document's address in the portal."""
     from portalgen.mail.message import make_address
     from portalgen.render.i18n import language_of
 
@@ -101,7 +104,7 @@ def compose_staff_notice(
         "who": f"{name} <{event.contact}>" if name else event.contact,
         "number": str(data.get("quote") or data.get("number") or _slug(event.document)),
         "document_label": _document_label(event.document, data, language),
-        "document_url": _document_url(settings, event.document),
+        "document_url": document_url or _document_url(settings, event.document),
         "reason": str(data.get("reason") or "") if event.type == "quote.rejected" else "",
         "text": str(data.get("comment") or data.get("text") or ""),
         "when": event.when,
@@ -143,6 +146,26 @@ def _document_url(settings: Settings, document: str) -> str:
     return f"{base}/portal/{document}" if document else f"{base}/portal/"
 
 
+def staff_preview_url(settings: Settings, storage: Storage, event: AuditEvent) -> str | None:
+    """A staff preview link of the event's document (staff have no customer session,
+    so the portal's own address would only ask them for a link); None when none can
+    be made (the customer revoked, no secret here)."""
+    from portalgen.access.preview import preview_token, preview_url
+    from portalgen.access.registry import AccessRegistry
+    from portalgen.access.tokens import TokenSigner
+    from portalgen.secret import load_secrets
+
+    try:
+        entry = AccessRegistry(storage).find(event.customer)
+        if entry is None or not entry.enabled:
+            return None
+        signer = TokenSigner(load_secrets(settings.secret_file))
+    except PortalgenError as exc:
+        log.warning("no staff preview link in the notice of %s: %s", event.id, exc)
+        return None
+    return preview_url(settings.gate.base_url, preview_token(signer, entry), event.document)
+
+
 def stored_customer_info(storage: Storage) -> Callable[[AuditEvent], CustomerInfo]:
     """Who an event's customer is, from the notification record the nightly run keeps
     (``_notify/<customer_key>.json``): the gate's way to find the account manager."""
@@ -175,7 +198,10 @@ class StaffNotifier:
 
         True if it went now. A mail failure raises MailError after removing the
         record, so a later run tries again."""
-        message = compose_staff_notice(self.mailer, event, info)
+        if not _is_action(event):
+            return False
+        url = staff_preview_url(self.mailer.settings, self.storage, event)
+        message = compose_staff_notice(self.mailer, event, info, document_url=url)
         if message is None:
             return False
         if self.mailer.dry_run:  # the outbox: nothing is sent, so nothing is recorded
