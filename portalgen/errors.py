@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from portalgen.textsafe import escape_controls
+
 Severity = Literal["error", "warning"]
 
 
@@ -24,13 +26,15 @@ class Problem:
     severity: Severity = "error"
 
     def __str__(self) -> str:
+        """One line: control characters in a file name or a value are escaped
+        (``documents/C1/a\\nb.pdf``), so no export can print a line of its own."""
         parts = [self.file]
         if self.location:
             parts.append(self.location)
         if self.field:
             parts.append(f"field {self.field!r}")
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{prefix}{', '.join(parts)}: {self.message}"
+        return escape_controls(f"{prefix}{', '.join(parts)}: {self.message}")
 
 
 class PortalgenError(Exception):

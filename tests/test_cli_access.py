@@ -336,3 +336,15 @@ def test_grant_publishes_the_portal_at_once(fresh_demo: Path) -> None:
     not_now = run(fresh_demo, "grant", "C00001", "--export", str(fresh_demo), "--no-publish")
     assert not_now.exit_code == 0 and "Not published now" in not_now.output
     assert list(storage.list_folders("portals/")) == [entry.customer_key]
+
+
+def test_access_list_shows_one_line_per_customer_whatever_the_codes_hold(
+    fresh_demo: Path,
+) -> None:
+    run(fresh_demo, "grant", "C00001", "--no-publish", "--export", str(fresh_demo))
+    registry(fresh_demo).get_or_create("C00009\nC00002  yes")  # a code written by a script
+    listing = run(fresh_demo, "access", "list")
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert len(lines) == 3  # the header and one line per customer
+    assert lines[2].startswith("C00009\\nC00002  yes ")

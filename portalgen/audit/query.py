@@ -11,6 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from portalgen.audit.events import AuditEvent
+from portalgen.textsafe import escape_controls, spreadsheet_cell
 
 
 @dataclass(frozen=True)
@@ -42,23 +43,25 @@ CSV_COLUMNS = ("time", "type", "customer", "contact", "document", "name", "comme
 
 
 def export_csv(events: Iterable[AuditEvent], zone: ZoneInfo) -> str:
-    """One row per event, times in the business's time zone, the details staff enter."""
+    """One row per event, times in the business's time zone, the details staff enter.
+
+    Every cell goes through `spreadsheet_cell`: a comment such as ``=HYPERLINK(...)``
+    comes out as text (``'=HYPERLINK(...)``), not as a live formula."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: quotes a lone \r too
     writer.writerow(CSV_COLUMNS)
     for e in events:
-        writer.writerow(
-            [
-                _local(e.when, zone),
-                e.type,
-                e.customer,
-                e.contact,
-                e.document,
-                e.data.get("name", ""),
-                e.data.get("comment", e.data.get("text", "")),
-                e.id,
-            ]
+        cells = (
+            _local(e.when, zone),
+            e.type,
+            e.customer,
+            e.contact,
+            e.document,
+            e.data.get("name", ""),
+            e.data.get("comment", e.data.get("text", "")),
+            e.id,
         )
+        writer.writerow([spreadsheet_cell(str(cell)) for cell in cells])
     return out.getvalue()
 
 
@@ -86,7 +89,10 @@ _VERBS = {
 
 
 def describe(event: AuditEvent, zone: ZoneInfo) -> str:
-    """``2026-06-15 10:32  C00042 compras@x.es accepted quote quotes/P2026A-00012.html``"""
+    """``2026-06-15 10:32  C00042 compras@x.es accepted quote quotes/P2026A-00012.html``
+
+    One line whatever the event holds: control characters (a newline in a comment) are
+    escaped, so no text a customer typed can pass for an event of its own."""
     who = " ".join(p for p in (event.customer, event.contact) if p)
     what = _VERBS.get(event.type, event.type)
     line = f"{_local(event.when, zone)}  {who} {what}"
@@ -95,7 +101,7 @@ def describe(event: AuditEvent, zone: ZoneInfo) -> str:
     text = event.data.get("comment") or event.data.get("text") or event.data.get("reason")
     if text:
         line += f': "{str(text)[:80]}"'
-    return line
+    return escape_controls(line)
 
 
 def _local(when: datetime, zone: ZoneInfo) -> str:

@@ -343,6 +343,7 @@ def access_list(state: CliState, as_json: bool) -> None:
     """Every customer with portal access (or who had it), their contacts and last visit."""
     from portalgen.access.grants import last_visits
     from portalgen.audit.log import AuditLog
+    from portalgen.textsafe import escape_controls
 
     settings = state.settings()
     visits = last_visits(AuditLog(settings.audit.path).events())
@@ -354,7 +355,7 @@ def access_list(state: CliState, as_json: bool) -> None:
         click.echo("No customer has portal access yet: `portalgen grant CODE`.")
         return
     header = ("CUSTOMER", "ACCESS", "CODE", "LINKS", "GRANTED", "REVOKED", "LAST VISIT", "EMAILS")
-    table = [header]
+    table: list[tuple[str, ...]] = [header]
     for r in rows:
         emails = ", ".join([*r.emails, *(f"{e} (cut off)" for e in r.disabled_emails)])
         table.append(
@@ -369,6 +370,7 @@ def access_list(state: CliState, as_json: bool) -> None:
                 emails,
             )
         )
+    table = [tuple(map(escape_controls, row)) for row in table]  # one line each
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
