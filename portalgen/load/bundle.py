@@ -12,11 +12,9 @@ import csv
 import difflib
 import io
 import json
-import mimetypes
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import yaml
 from portalgen.load import schema
 from portalgen.load.fields import FieldError
 from portalgen.load.options import LoadOptions
+from portalgen.load.own_files import IGNORED_FILES, OwnFiles, read_shared_documents
 from portalgen.load.problems import ProblemLog
 from portalgen.model import (
     Address,
@@ -41,7 +40,6 @@ from portalgen.model import (
     Origin,
     Payment,
     Quote,
-    SharedDocument,
     Totals,
     slugify_number,
 )
@@ -54,7 +52,6 @@ DOCUMENT_CLASSES: dict[DocumentKind, type[Document]] = {
     "delivery_note": DeliveryNote,
     "invoice": Invoice,
 }
-IGNORED_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 
 
 @dataclass(frozen=True)
@@ -400,6 +397,7 @@ def _documents(
     cls = DOCUMENT_CLASSES[kind]
     pdf_folder = base / "pdf" / table.name
     pdfs = set(pdf_names or ())
+    own = OwnFiles(pdf_folder, f"pdf/{table.name}", recursive=False) if pdfs else None
     common = {c.name for c in schema.DOCUMENT}
     known_numbers = {str(r.values.get("number", "")).strip() for r in records}
     for number in sorted(set(lines) - known_numbers - {""}):
@@ -433,7 +431,7 @@ def _documents(
             series=v["series"],
             reference=v["reference"],
             notes=v["notes"],
-            original_pdf=_original_pdf(base, pdf_folder, pdfs, v["number"], log),
+            original_pdf=_original_pdf(base, own, pdfs, v["number"], log),
             origin=record.origin,
             **extra,
         )
@@ -453,14 +451,18 @@ def _declared_totals(v: dict[str, Any], lines: tuple[Line, ...], currency: str) 
 
 
 def _original_pdf(
-    base: Path, folder: Path, names: set[str], number: str, log: ProblemLog
+    base: Path, own: OwnFiles | None, names: set[str], number: str, log: ProblemLog
 ) -> Path | None:
     stem = slugify_number(number)
     # Windows programs often write ".PDF": the orphan check already ignores the case.
     name = next((n for n in (f"{stem}.pdf", f"{stem}.PDF", f"{stem}.Pdf") if n in names), None)
-    if name is None:
+    if name is None or own is None:
         return None
-    candidate = folder / name
+    candidate = own.folder / name
+    refused = own.refusal(candidate) if candidate.exists() else "a link to nothing"
+    if refused is not None:
+        log.error(Origin(f"{own.label}/{name}"), "", f"{refused} (document {number})")
+        return None
     with open(candidate, "rb", buffering=0) as fh:  # 5 bytes: no buffer needed
         if fh.read(5) != b"%PDF-":
             log.error(
@@ -518,41 +520,6 @@ def _payments(
             method=v["method"],
             origin=record.origin,
         )
-
-
-def read_shared_documents(folder: Path, log: ProblemLog) -> Iterator[SharedDocument]:
-    """Files under ``documents/<customer code>/``, skipping hidden and system files.
-
-    Symbolic links that lead outside the folder are refused: the bundle must not be a
-    way to publish arbitrary files of the machine.
-    """
-    if not folder.is_dir():
-        return
-    root = folder.resolve()
-    for customer_dir in sorted(folder.iterdir()):
-        if not customer_dir.is_dir() or customer_dir.name.startswith("."):
-            continue
-        for path in sorted(customer_dir.rglob("*")):
-            relative = path.relative_to(customer_dir)
-            if any(part.startswith(".") for part in relative.parts):
-                continue
-            if path.name.lower() in IGNORED_FILES or not path.is_file():
-                continue
-            origin = Origin(f"documents/{customer_dir.name}/{relative.as_posix()}")
-            if not path.resolve().is_relative_to(root):
-                log.error(origin, "", "the file is a link to outside the documents folder")
-                continue
-            stat = path.stat()
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            yield SharedDocument(
-                customer_code=customer_dir.name,
-                name=relative.as_posix(),
-                path=path,
-                size=stat.st_size,
-                modified=datetime.fromtimestamp(stat.st_mtime).date(),
-                content_type=content_type,
-                origin=origin,
-            )
 
 
 __all__ = ["BundleReader", "read_shared_documents"]
