@@ -77,10 +77,7 @@ def test_a_quote_accepted_reaches_staff_and_the_account_manager(
     )
     assert msg["Content-Language"] == "es"  # the business's language, not the customer's
     reply_to = msg["Reply-To"].addresses[0]
-    assert (reply_to.display_name, reply_to.addr_spec) == (
-        "Ana Moreno",
-        "compras@reformas-moreno.example",
-    )
+    assert (reply_to.display_name, reply_to.addr_spec) == ("", "compras@reformas-moreno.example")
     text = body_text(msg)
     assert "Ana Moreno <compras@reformas-moreno.example> aceptó el presupuesto P2026A-00012" in text
     assert "15 jun 2026, 12:42:00" in text  # Madrid time
@@ -90,6 +87,21 @@ def test_a_quote_accepted_reaches_staff_and_the_account_manager(
     page = lxml_html.fromstring(body_html(msg))
     assert page.xpath("//a[normalize-space()='Ver el documento']/@href") == [url]
     assert "Adelante." in page.xpath("string(//blockquote)")
+
+
+def test_a_typed_name_can_neither_pose_as_an_address_nor_add_a_header(
+    smtp_server: SmtpServer, storage: Storage
+) -> None:
+    name = '"boss@company.example" <jefe@company.example>\r\nBcc: all@company.example'
+    assert notify(smtp_server, storage, accepted(name=name))
+    msg = smtp_server.messages[0].message
+    assert msg["Reply-To"].strip() == "compras@reformas-moreno.example"
+    assert msg["Bcc"] is None
+    assert "company.example" not in str(msg["Reply-To"]) + str(msg["From"]) + str(msg["To"])
+    text = body_text(msg)
+    shown = "boss company.example jefe company.example Bcc all company.example"
+    assert f"{shown} <compras@reformas-moreno.example> aceptó el presupuesto" in text
+    assert "boss@company.example" not in text and "<jefe@" not in text
 
 
 def test_a_rejection_gives_the_reason_and_a_comment_its_document(

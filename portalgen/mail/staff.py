@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import MailError, PortalgenError
+from portalgen.textsafe import without_controls
 
 if TYPE_CHECKING:
     from email.headerregistry import Address
@@ -97,7 +99,7 @@ def compose_staff_notice(
     data = event.data
     language = language_of("", settings)
     label = f"{info.name} ({event.customer})" if info.name else event.customer
-    name = " ".join(str(data.get("name", "")).split())
+    name = typed_name(data.get("name", ""))
     context = {
         "event_type": event.type,
         "customer_label": label,
@@ -109,8 +111,8 @@ def compose_staff_notice(
         "text": str(data.get("comment") or data.get("text") or ""),
         "when": event.when,
     }
-    try:
-        reply_to = [make_address(event.contact, name)]
+    try:  # the address only: the name is what a customer typed (see typed_name)
+        reply_to = [make_address(event.contact)]
     except MailError:
         reply_to = []
     return mailer.compose("staff_event", language, to, context, reply_to=reply_to, now=now)
@@ -118,6 +120,18 @@ def compose_staff_notice(
 
 def _slug(document: str) -> str:
     return document.rsplit("/", 1)[-1].removesuffix(".html")
+
+
+_NOT_IN_NAMES = re.compile(r"[<>\"@,;:\\]")
+
+
+def typed_name(value: object) -> str:
+    """The name a customer typed, as the body of a staff notice shows it: one line of
+    at most 80 characters, without control characters nor ``< > " @ , ; : \\``, so it
+    cannot read like an address (``"boss@company.example" <x>``) nor add a line. It is
+    left out of the Reply-To header: staff reply to the contact's address alone."""
+    text = _NOT_IN_NAMES.sub(" ", without_controls(str(value)))
+    return " ".join(text.split())[:80].strip()
 
 
 def _document_label(document: str, data: Mapping[str, Any], language: str) -> str:
