@@ -8,7 +8,8 @@ from typing import Literal
 
 from portalgen.textsafe import escape_controls
 
-Severity = Literal["error", "warning"]
+# A note is no problem of its own: it says what was not checked because of an error.
+Severity = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Problem:
             parts.append(self.location)
         if self.field:
             parts.append(f"field {self.field!r}")
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
         return escape_controls(f"{prefix}{', '.join(parts)}: {self.message}")
 
 
@@ -51,9 +52,7 @@ class InputError(PortalgenError):
     def __init__(self, problems: Sequence[Problem], summary: str | None = None) -> None:
         self.problems = tuple(problems)
         errors = sum(1 for p in self.problems if p.severity == "error")
-        self.summary = summary or (
-            f"the export has {errors} error{'s' if errors != 1 else ''}; nothing was published"
-        )
+        self.summary = summary or f"the export has {errors} error{'s' if errors != 1 else ''}"
         super().__init__(self.summary)
 
     def __str__(self) -> str:

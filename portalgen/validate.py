@@ -40,9 +40,12 @@ def validate_export(
         _unique_documents(docs, kind, log)
         numbers[kind] = {d.number for d in docs}
         for doc in docs:
-            if doc.customer_code not in customers:
+            if doc.customer_code not in customers and not _refers(
+                log, "customer", doc.customer_code, KIND_LABEL[kind], doc.origin
+            ):
                 log.error(doc.origin, "customer", f"no customer with code {doc.customer_code!r}")
-            _totals(doc, options, log)
+                log.unreadable(kind, doc.number, doc.origin)  # its payments follow it
+            _totals(doc, log)
     _links(export, numbers, log, issued)
     _payments(export, customers, log)
     for doc in export.quotes:
@@ -59,6 +62,8 @@ def validate_export(
         if invoice.verifactu_qr_url:
             _verifactu(invoice, options, log)
     for shared in export.documents:
+        if _refers(log, "customer", shared.customer_code, "shared document", shared.origin):
+            continue
         if shared.customer_code not in customers:
             log.error(
                 shared.origin,
@@ -112,7 +117,18 @@ def _unique_documents(docs: Sequence[AnyDocument], kind: str, log: ProblemLog) -
         by_slug[doc.slug] = doc
 
 
-def _totals(doc: AnyDocument, options: LoadOptions, log: ProblemLog) -> None:
+def _refers(log: ProblemLog, what: str, key: str, noun: str, origin: Origin) -> bool:
+    """Whether a record refers to an unreadable one: then it is noted as not checked,
+    instead of reporting the missing reference as one more error (docs/export-format.md)."""
+    if not log.is_broken(what, key):
+        return False
+    log.skip(what, key, noun, origin)
+    return True
+
+
+def _totals(doc: AnyDocument, log: ProblemLog) -> None:
+    if _refers(log, f"{doc.kind} lines", doc.number, "totals", doc.origin):
+        return
     for name, declared, computed in totals_mismatch(doc.totals, doc.lines):
         message = (
             f"the {name} is {plain_amount(declared)} but the lines add up to "
@@ -124,7 +140,9 @@ def _totals(doc: AnyDocument, options: LoadOptions, log: ProblemLog) -> None:
 def _links(export: Export, numbers: dict[str, set[str]], log: ProblemLog, issued: Issued) -> None:
     invoices_by_number = {i.number: i for i in export.invoices}
     for invoice in export.invoices:
-        if invoice.corrects:
+        if invoice.corrects and not _refers(
+            log, "invoice", invoice.corrects, "corrective invoice", invoice.origin
+        ):
             target = invoices_by_number.get(invoice.corrects)
             if target is None and invoice.number in issued.invoices:
                 log.warning(
@@ -141,17 +159,27 @@ def _links(export: Export, numbers: dict[str, set[str]], log: ProblemLog, issued
                     "corrects",
                     f"invoice {invoice.corrects!r} belongs to another customer",
                 )
-        if invoice.order and invoice.order not in numbers["order"]:
+        if (
+            invoice.order
+            and invoice.order not in numbers["order"]
+            and not _refers(log, "order", invoice.order, "invoice", invoice.origin)
+        ):
             log.error(invoice.origin, "order", f"no order numbered {invoice.order!r}")
         for note_number in invoice.delivery_notes:
+            if _refers(log, "delivery_note", note_number, "invoice", invoice.origin):
+                continue
             if note_number not in numbers["delivery_note"]:
                 log.error(
                     invoice.origin, "delivery_notes", f"no delivery note numbered {note_number!r}"
                 )
     for order in export.orders:
+        if _refers(log, "quote", order.quote, "order", order.origin):
+            continue
         if order.quote and order.quote not in numbers["quote"]:
             log.error(order.origin, "quote", f"no quote numbered {order.quote!r}")
     for note in export.delivery_notes:
+        if _refers(log, "order", note.order, "delivery note", note.origin):
+            continue
         if note.order and note.order not in numbers["order"]:
             log.error(note.origin, "order", f"no order numbered {note.order!r}")
 
@@ -170,6 +198,8 @@ def _payments(export: Export, customers: set[str], log: ProblemLog) -> None:
             )
             reported.add(payment.number)
         invoice = invoices.get(payment.invoice)
+        if _refers(log, "invoice", payment.invoice, "payment", payment.origin):
+            continue
         if invoice is None:
             log.error(payment.origin, "invoice", f"no invoice numbered {payment.invoice!r}")
             if payment.customer_code and payment.customer_code not in customers:

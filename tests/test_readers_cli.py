@@ -47,7 +47,7 @@ def test_check_with_a_format_that_does_not_fit(config: Path) -> None:
         "gobl_peppol_credit-note.xml, /CreditNote: expected a Facturae 3.2, 3.2.1 or 3.2.2 file"
         in result.output
     )
-    assert "nothing was published" in result.output
+    assert "Error: the export has 5 errors\n" in result.output
     result = CliRunner().invoke(
         cli, ["--config", str(config), "check", "--format", "ubl", str(SAMPLES / "ubl")]
     )

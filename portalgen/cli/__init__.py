@@ -54,6 +54,16 @@ class CliState:
             click.echo(message, err=True)
 
 
+PROBLEM_COLOURS = {"error": None, "warning": "yellow", "note": "cyan"}
+# What each command that reads an export does not do when the export has errors.
+REFUSED = {
+    "build": "nothing was written",
+    "publish": "nothing was published",
+    "grant": "nobody was granted access",
+    "notify": "no email was sent",
+}
+
+
 class PortalgenGroup(click.Group):
     """Turns PortalgenError into a clean message and exit status 1."""
 
@@ -69,9 +79,11 @@ class PortalgenGroup(click.Group):
                     click.secho(
                         str(problem),
                         err=True,
-                        fg="yellow" if problem.severity == "warning" else None,
+                        fg=PROBLEM_COLOURS[problem.severity],
                     )
-                raise click.ClickException(exc.summary) from None
+                refused = REFUSED.get(ctx.invoked_subcommand or "")
+                summary = f"{exc.summary}; {refused}" if refused else exc.summary
+                raise click.ClickException(summary) from None
             raise click.ClickException(str(exc)) from None
 
 

@@ -101,8 +101,11 @@ def load_export(
         sources.append(Source(export, bool(getattr(reader, "issued_documents", False))))
     export, issued = combine_sources(sources, log)
     validate_export(export, options, log, issued)
+    log.note_skipped()
     if options.strict:
-        log.problems = [replace(p, severity="error") for p in log.problems]
+        log.problems = [
+            replace(p, severity="error") if p.severity == "warning" else p for p in log.problems
+        ]
     if log.errors:
         raise InputError(log.problems)
     return LoadResult(export, tuple(formats), format is None, tuple(log.warnings))

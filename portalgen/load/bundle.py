@@ -277,6 +277,11 @@ _ColumnParts = tuple[tuple[str, Any, bool, Any], ...]
 _parts_of: dict[int, tuple[tuple[schema.Column, ...], _ColumnParts]] = {}
 
 
+def _key(record: RawRecord, column: str) -> str:
+    """A record's number or code as written, even when the record cannot be read."""
+    return str(record.values.get(column, "")).strip()
+
+
 def _column_parts(columns: tuple[schema.Column, ...]) -> _ColumnParts:
     """(name, parser, required, default) of each column: read once per table, not once
     per cell (an export has hundreds of thousands of cells). Keyed by identity: hashing
@@ -329,6 +334,7 @@ def _customers(records: list[RawRecord], log: ProblemLog) -> Iterator[Customer]:
     for record in records:
         v = _parse(record, schema.CUSTOMERS, log)
         if v is None:
+            log.unreadable("customer", _key(record, "code"), record.origin)
             continue
         yield Customer(
             code=v["code"],
@@ -361,9 +367,11 @@ def _lines(
     for index, record in enumerate(records):
         v = _parse(record, columns, log)
         if v is None:
-            # Still attach a placeholder so the document is not also reported as line-less.
-            document = str(record.values.get("document", "")).strip()
+            # Still attach a placeholder so the document is not also reported as line-less,
+            # and leave its totals unchecked (they cannot match the lines that were read).
+            document = _key(record, "document")
             by_document.setdefault(document, [])
+            log.unreadable(f"{kind} lines", document, record.origin)
             continue
         line = Line(
             description=v["description"],
@@ -410,6 +418,7 @@ def _documents(
     for record in records:
         v = _parse(record, table.columns, log)
         if v is None:
+            log.unreadable(kind, _key(record, "number"), record.origin)
             continue
         currency = v["currency"] or options.currency
         parsed_lines = lines.get(v["number"])

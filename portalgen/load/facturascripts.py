@@ -185,10 +185,9 @@ class _Builder:
         discount = (100 - row.get("dtopor1", Decimal(0))) * (100 - row.get("dtopor2", Decimal(0)))
         ordered = sorted(line_rows, key=lambda r: (-r.get("orden", 0), r.get("idlinea", 0)))
         lines = tuple(_line(r, discount / 10000) for r in ordered)
-        if number is None or issue_date is None or currency is None:
-            return None
-        totals = self._totals(row, origin, currency)
-        if totals is None:
+        totals = None if currency is None else self._totals(row, origin, currency)
+        if number is None or issue_date is None or totals is None:
+            self.log.unreadable(kind, number or "", origin)  # its receipts are not checked
             return None
         common: dict[str, Any] = {
             "number": number,
@@ -251,6 +250,8 @@ class _Builder:
         )
 
     def _totals(self, row: Row, origin: Origin, currency: str) -> Totals | None:
+        if row.bad & set(TOTAL_COLUMNS):
+            return None  # reported where it is wrong; a sum without it would only mislead
         zero = Decimal("0.00")
         neto, suplidos = row.get("neto", zero), row.get("totalsuplidos", zero)
         iva, recargo, irpf = (row.get(c, zero) for c in ("totaliva", "totalrecargo", "totalirpf"))
@@ -364,6 +365,7 @@ class _Builder:
         )
 
 
+TOTAL_COLUMNS = ("neto", "totalsuplidos", "totaliva", "totalrecargo", "totalirpf", "total")
 RECEIPT_FIELDS = {
     "number": "numero",
     "invoice": "idfactura",

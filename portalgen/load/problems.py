@@ -1,11 +1,29 @@
-"""Collecting every problem in an export before reporting, instead of stopping at the first."""
+"""Collecting every problem in an export before reporting, instead of stopping at the first.
+
+One problem, one error: a record that cannot be read is reported once, where it is. What
+depends on it (the payments of an unreadable invoice, the totals of a document with an
+unreadable line) is not checked again — it would only repeat the same problem as several
+misleading ones — and one note says what was left unchecked because of it.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from portalgen.errors import Problem
 from portalgen.model import Origin
+
+# What a note counts: singular and plural.
+NOUNS = {
+    "payment": "payments",
+    "quote": "quotes",
+    "order": "orders",
+    "delivery note": "delivery notes",
+    "invoice": "invoices",
+    "corrective invoice": "corrective invoices",
+    "shared document": "shared documents",
+}
 
 
 @dataclass
@@ -14,6 +32,13 @@ class ProblemLog:
     # Tables whose header is unusable: their rows are skipped, and what depends on them
     # (a document's lines) is not reported again as missing.
     broken_tables: set[str] = field(default_factory=set)
+    # Records that could not be read, by (what, key) — ("invoice", "F2026-004"),
+    # ("customer", "C1"), ("invoice lines", "F2026-004") — with where the error is.
+    broken: dict[tuple[str, str], Origin] = field(default_factory=dict)
+    # What was not checked because of a broken record: (what, key) -> (noun, origin) each.
+    skipped: dict[tuple[str, str], list[tuple[str, Origin]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def error(self, origin: Origin, field_name: str, message: str) -> None:
         self.problems.append(
@@ -36,6 +61,30 @@ class ProblemLog:
             )
         )
 
+    def unreadable(self, what: str, key: str, origin: Origin) -> None:
+        """Record `what` `key` (an error already logged at `origin`) as unreadable."""
+        if key:
+            self.broken.setdefault((what, key), origin)
+
+    def is_broken(self, what: str, key: str) -> bool:
+        return (what, key) in self.broken
+
+    def skip(self, what: str, key: str, noun: str, origin: Origin) -> None:
+        """`noun` at `origin` refers to the unreadable `what` `key`: it is not checked."""
+        self.skipped[what, key].append((noun, origin))
+
+    def note_skipped(self) -> None:
+        """One note per unreadable record and file, right after the error it follows from."""
+        for (what, key), skipped in self.skipped.items():
+            root = self.broken[what, key]
+            groups: dict[tuple[str, str], list[Origin]] = defaultdict(list)
+            for noun, origin in skipped:
+                groups[noun, origin.file].append(origin)
+            notes = [_note(what, key, noun, origins, root) for (noun, _), origins in groups.items()]
+            at = _after(self.problems, root)
+            self.problems[at:at] = notes
+        self.skipped.clear()
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
@@ -43,3 +92,29 @@ class ProblemLog:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+
+def _note(what: str, key: str, noun: str, origins: list[Origin], root: Origin) -> Problem:
+    where = ", ".join(p for p in (root.file, root.location) if p)
+    because = f"because of the error in {where}"
+    locations = [o.location for o in origins if o.location]
+    if noun == "totals":
+        message = f"the totals were not compared with the lines {because}"
+    else:
+        count = len(origins)
+        nouns = noun if count == 1 else NOUNS.get(noun, noun)
+        of = f"{what.replace('_', ' ')} {key!r}"
+        message = f"{count} {nouns} of {of} not checked against it {because}"
+    location = ", ".join(dict.fromkeys(locations))
+    if len(locations) > 1 and all(loc.startswith("row ") for loc in locations):
+        location = "rows " + ", ".join(dict.fromkeys(loc[4:] for loc in locations))
+    return Problem(origins[0].file, location, "", message, severity="note")
+
+
+def _after(problems: list[Problem], root: Origin) -> int:
+    """The index just after the last problem logged at `root` (the end if none is)."""
+    at = len(problems)
+    for index, problem in enumerate(problems):
+        if (problem.file, problem.location) == (root.file, root.location):
+            at = index + 1
+    return at
