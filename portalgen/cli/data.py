@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,10 +15,11 @@ from portalgen.cli import CliState, cli
 from portalgen.cli.types import DATE, format_option
 from portalgen.config import Settings, load_settings
 from portalgen.demo import demo_config_text, generate_demo
-from portalgen.errors import PortalgenError
+from portalgen.errors import InputError, PortalgenError
 from portalgen.formatting import format_money
 from portalgen.load import LoadOptions, load_export
 from portalgen.model import ORDER_STATUSES, QUOTE_STATUSES, Export, Money
+from portalgen.readout import export_readout, failed_readout
 from portalgen.resources import example_config
 from portalgen.secret import create_secret_file
 from portalgen.summary import ExportSummary, summarize
@@ -102,26 +105,48 @@ def demo(
 @click.option(
     "--strict", is_flag=True, help="Treat warnings (such as totals that do not add up) as errors."
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the export as portalgen read it, as JSON (docs/export-format.md).",
+)
 @pass_state
 def check(
-    state: CliState, exports: tuple[Path, ...], input_format: str | None, strict: bool
+    state: CliState,
+    exports: tuple[Path, ...],
+    input_format: str | None,
+    strict: bool,
+    as_json: bool,
 ) -> None:
     """Read and validate an export, and summarise it.
 
     EXPORT defaults to export.path of the configuration. Every problem is listed with its
     file, row and field. Exit status 1 if there are errors. Also warns of quotes that
     customers accepted or rejected in the portal while the export still says pending,
-    so they can be updated in the invoicing program.
+    so they can be updated in the invoicing program. With --json, standard output is the
+    export as read (every customer and document, with the lines, tax breakdown and totals
+    the portal shows), or the problems if it cannot be used; messages go to standard error.
     """
     settings = state.settings()
     options = LoadOptions.from_settings(settings, strict=strict)
     paths, input_format = state.exports(exports, input_format)
-    result = load_export(paths, options, format=input_format)
+    try:
+        result = load_export(paths, options, format=input_format)
+    except InputError as exc:
+        if as_json:
+            _echo_json(failed_readout(exc.problems))
+        raise
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
     unsynced = _portal_decisions(settings, result.export)
     for message in unsynced:
         click.secho(f"warning: {message}", err=True, fg="yellow")
+    if as_json:
+        readout = export_readout(result.export, options.today, result.formats, result.warnings)
+        readout["portal_decisions"] = unsynced
+        _echo_json(readout)
+        return
     how = "detected" if result.detected else "as given"
     click.echo(f"Format: {', '.join(result.formats)} ({how}).")
     click.echo(f"Read {result.export.source}.")
@@ -131,6 +156,10 @@ def check(
         click.echo(f"{warnings} warning(s) above; no errors.")
     else:
         click.echo("No problems found.")
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _portal_decisions(settings: Settings, export: Export) -> list[str]:
