@@ -30,6 +30,12 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 WHOLE_NUMBERS = {"portalgen_readout", "errors", "size"}
 
 
+@pytest.fixture(autouse=True)
+def clock(time_machine: Any) -> None:
+    """`check` computes statuses for today where the business is: the test's own day."""
+    time_machine.move_to(datetime(2026, 6, 15, 12, tzinfo=UTC), tick=False)
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.yaml"
@@ -57,8 +63,7 @@ def numbers(value: Any, key: str = "") -> list[str]:
     return [key] if isinstance(value, int) and not isinstance(value, bool) else []
 
 
-def test_the_small_bundle_as_read(config: Path, tmp_path: Path, time_machine: Any) -> None:
-    time_machine.move_to(datetime(2026, 6, 15, 12, tzinfo=UTC), tick=False)
+def test_the_small_bundle_as_read(config: Path, tmp_path: Path) -> None:
     result, data = check_json(config, write_small_bundle(tmp_path / "export"))
     assert result.exit_code == 0, result.stderr
     assert (data["ok"], data["formats"], data["today"]) == (True, ["bundle"], "2026-06-15")
