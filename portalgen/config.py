@@ -278,6 +278,22 @@ class AuditSettings:
     webhook_secret_env: str = "PORTALGEN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
 
+def _check_state_id(value: int) -> None:
+    if value < 0:
+        raise ValueError(f"expected a state id (idestado) or 0 to find it, found {value}")
+
+
+@dataclass(frozen=True)
+class FacturaScriptsSettings:
+    url: str = field(default="", metadata=check(_check_optional_url))
+    token_env: str = "FACTURASCRIPTS_API_TOKEN"  # noqa: S105 - a variable name
+    push: bool = False
+    push_comments: bool = True
+    accepted_state: int = field(default=0, metadata=check(_check_state_id))
+    rejected_state: int = field(default=0, metadata=check(_check_state_id))
+    online_payment_method: str = ""
+
+
 @dataclass(frozen=True)
 class Settings:
     company: CompanySettings = CompanySettings()
@@ -294,6 +310,7 @@ class Settings:
     publish: PublishSettings = PublishSettings()
     mail: MailSettings = MailSettings()
     audit: AuditSettings = AuditSettings()
+    facturascripts: FacturaScriptsSettings = FacturaScriptsSettings()
     secret_file: Path = Path("secret.key")
     # Not keys: where the settings came from.
     config_path: Path | None = field(default=None, metadata={"internal": True})

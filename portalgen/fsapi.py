@@ -137,7 +137,12 @@ def _api_message(exc: urllib.error.HTTPError) -> str:
         data = json.loads(exc.read() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         return ""
-    return f": {data['error']}" if isinstance(data, dict) and data.get("error") else ""
+    if not isinstance(data, dict):
+        return ""
+    # {"error": ...} from a resource; {"status": "error", "message": ...} from the API's
+    # own checks (a refused key, an unknown resource: Core/Error/*.php)
+    text = data.get("error") or data.get("message")
+    return f": {text}" if text else ""
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -224,6 +224,9 @@ class Document:
     reference: str = ""  # the customer's own reference (purchase order...)
     notes: str = ""
     original_pdf: Path | None = None  # the invoicing program's own PDF, if exported
+    # The invoicing program's own id of the record (FacturaScripts: idpresupuesto,
+    # idfactura...), so `portalgen push` can write back to it; "" when the export has none.
+    source_id: str = ""
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
@@ -237,6 +240,7 @@ class Quote(Document):
     status: QuoteStatus = "pending"
     valid_until: date | None = None
     terms: str = ""
+    source_state: str = ""  # the program's own state id (FacturaScripts: idestado), if any
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -75,7 +75,7 @@ def fresh_demo(tmp_path: Path, demo_dir: Path) -> Path:
 
 # Service fixtures: s3_server, s3_bucket, s3_storage_config (SeaweedFS); `storage` runs a
 # test on both backends (a folder and SeaweedFS S3); smtp_server, smtp_tls_files (aiosmtpd);
-# browser (Debian's Chromium through Playwright).
+# browser (Debian's Chromium through Playwright); api (a FacturaScripts API stand-in).
 pytest_plugins = [
     "tests.publish_fixtures",
     "tests.render_fixtures",
@@ -85,4 +85,6 @@ pytest_plugins = [
     "tests.gate_fixtures",
     "tests.interact_fixtures",
     "tests.browser_fixtures",
+    "tests.fs_api",
+    "tests.push_fixtures",
 ]

@@ -1,82 +1,25 @@
 """`portalgen fetch facturascripts` against a small local API server with recorded JSON.
 
-The server answers like FacturaScripts' API v3 (FORMATS.md §1.3): `X-Auth-Token`,
-`limit`/`offset` paging, a JSON array per resource, `X-Total-Count`, and
-`{"error": ...}` bodies with a 4xx status.
+The server (tests/fs_api.py) answers like FacturaScripts' API v3 (FORMATS.md §1.3):
+`X-Auth-Token`, `limit`/`offset` paging, a JSON array per resource, `X-Total-Count`, and
+the error bodies FacturaScripts sends with a 4xx status.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from click.testing import CliRunner
 
 from portalgen.cli import cli
 from portalgen.load import LoadOptions, load_export
 from portalgen.load.fs_tables import RESOURCES
 from tests.conftest import TODAY
+from tests.fs_api import TOKEN, FakeApi
 from tests.fs_fixture import api_rows, write_files, write_json
 from tests.test_facturascripts import strip_origins
-
-TOKEN = "test-api-key-123"
-
-
-class FakeApi:
-    def __init__(self) -> None:
-        self.data = {resource: api_rows(table) for table, resource in RESOURCES.items()}
-        self.requests: list[tuple[str, int, int]] = []
-        self.total_count = True
-        self.missing: set[str] = set()
-
-
-@pytest.fixture
-def api() -> Iterator[tuple[str, FakeApi]]:
-    state = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            resource = parts.path.removeprefix("/erp/api/3/")
-            query = parse_qs(parts.query)
-            if self.headers.get("X-Auth-Token") != TOKEN:
-                return self.reply(401, {"error": "auth-token-invalid"})
-            if resource not in state.data or resource in state.missing:
-                return self.reply(404, {"error": "resource-not-found"})
-            limit, offset = int(query["limit"][0]), int(query.get("offset", ["0"])[0])
-            state.requests.append((resource, limit, offset))
-            rows = state.data[resource]
-            headers = {"X-Total-Count": str(len(rows))} if state.total_count else {}
-            self.reply(200, rows[offset : offset + limit], headers)
-
-        def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/erp", state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def run(args: list[str], token: str | None = TOKEN) -> Any:
@@ -121,7 +64,7 @@ def test_optional_resources_may_be_missing(api: tuple[str, FakeApi], tmp_path: P
     state.missing = {"attachedfilerelations"}
     result = run(["--url", url, "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
-    assert "attachedfilerelations: skipped (HTTP 404: resource-not-found)" in result.output
+    assert "attachedfilerelations: skipped (HTTP 404: api-resource-invalid)" in result.output
     assert not (tmp_path / "o" / "attachedfilerelations.json").exists()
 
 

@@ -33,6 +33,9 @@ EVENT_TYPES = (
     "access.granted",
     "access.revoked",
     "access.reset",
+    "payment.received",  # an online payment (docs/facturascripts.md: its data)
+    "push.sent",  # `portalgen push` wrote a decision, comment or payment into the program
+    "push.skipped",  # ... or did not: the record changed there (data: reason)
 )
 
 # Events staff act on (feed back into the invoicing program, notify by webhook/email).

@@ -85,6 +85,9 @@ _VERBS = {
     "access.granted": "was granted access",
     "access.revoked": "lost access",
     "access.reset": "got a new link (reset)",
+    "payment.received": "paid online",
+    "push.sent": "pushed to the invoicing program",
+    "push.skipped": "not pushed to the invoicing program",
 }
 
 

@@ -128,3 +128,4 @@ from portalgen.cli import audit  # noqa: E402,F401
 from portalgen.cli import access  # noqa: E402,F401
 from portalgen.cli import serve  # noqa: E402,F401
 from portalgen.cli import mail  # noqa: E402,F401
+from portalgen.cli import push  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -131,7 +131,8 @@ def publish(
     notified = None
     if mailer is not None:
         notified = _notify(settings, result.export, report, mailer)
-    _echo_report(state, report, as_json, notified)
+    pushed = _push(state, settings, dry_run, as_json) if settings.facturascripts.push else None
+    _echo_report(state, report, as_json, notified, pushed)
     if report.failed:
         count = len(report.failed)
         raise click.ClickException(
@@ -160,8 +161,37 @@ def _notify(
     )
 
 
+def _push(state: CliState, settings: Settings, dry_run: bool, as_json: bool) -> dict[str, Any]:
+    """`portalgen push facturascripts` after publishing (facturascripts.push): a failure
+    is a warning, since the portals are out; its summary for --json."""
+    from portalgen.cli.push import missing_token, push_target, run_push, summary
+    from portalgen.errors import PortalgenError
+
+    url, token = push_target(settings, None)
+    problem = "" if url else "set facturascripts.url to push into FacturaScripts"
+    problem = problem or ("" if token else missing_token(settings))
+    if problem:
+        click.secho(f"warning: push: {problem}", err=True, fg="yellow")
+        return {"ok": False, "error": problem}
+    try:
+        pushed = run_push(settings, url, token, dry_run=dry_run, as_json=as_json, state=state)
+    except PortalgenError as exc:
+        click.secho(f"warning: push: {exc}", err=True, fg="yellow")
+        return {"ok": False, "error": str(exc)}
+    if not as_json:
+        click.echo(summary(pushed))
+    if not pushed.ok:
+        why = pushed.error or "some things could not be pushed; the next push retries them"
+        click.secho(f"warning: push: {why}", err=True, fg="yellow")
+    return pushed.to_dict()
+
+
 def _echo_report(
-    state: CliState, report: PublishReport, as_json: bool, notified: NotifyReport | None
+    state: CliState,
+    report: PublishReport,
+    as_json: bool,
+    notified: NotifyReport | None,
+    pushed: dict[str, Any] | None = None,
 ) -> None:
     from portalgen.cli.mail import echo_notify_report
 
@@ -175,6 +205,8 @@ def _echo_report(
         summary = report.to_dict()
         if notified is not None:
             summary["notify"] = notified.to_dict()
+        if pushed is not None:
+            summary["push"] = pushed
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
     for line in summary_lines(report):

@@ -119,6 +119,7 @@ def decision_of(
         comment=form.text,
         pdf_sha256=published,
         event_id=event.id,
+        extra={"published": facts.published()} if facts.source_id else {},
     )
     return event, record
 

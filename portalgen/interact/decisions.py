@@ -13,7 +13,10 @@ across processes and machines. Its format is shared with publishing (team notes)
      "ts": "<UTC ISO 8601>", "contact": "<email>", "name": "...", "comment": "...",
      "pdf_sha256": "<hex>", "event_id": "<ulid>"}
 
-A rejection's reason is its "comment" (followed by the optional comment, if any).
+A rejection's reason is its "comment" (followed by the optional comment, if any). A quote
+from an export that names the invoicing program's own records (FacturaScripts) adds
+``"published": {"total", "currency", "source_id", "source_state"}``: the quote as the
+customer saw it, which `portalgen push` checks the program still holds (portalgen/push/).
 """
 
 from __future__ import annotations
@@ -80,6 +83,22 @@ class QuoteFacts:
     number: str
     status: str  # as published: pending, accepted, rejected, expired
     valid_until: date | None
+    total: str = ""  # as published ("1210.00"); "" from an index written before it had it
+    currency: str = ""
+    source_id: str = ""  # the invoicing program's id of the quote, if the export has one
+    source_state: str = ""  # and its state id there when published
+
+    def published(self) -> dict[str, str]:
+        """What the customer saw, kept in the decision record so `portalgen push` can
+        tell whether the invoicing program still holds the same quote."""
+        if not self.source_id:
+            return {}
+        return {
+            "total": self.total,
+            "currency": self.currency,
+            "source_id": self.source_id,
+            "source_state": self.source_state,
+        }
 
 
 def parse_quote_index(raw: bytes) -> dict[str, QuoteFacts]:
@@ -88,17 +107,23 @@ def parse_quote_index(raw: bytes) -> dict[str, QuoteFacts]:
         data = json.loads(raw)
         if data.get("version") != 1:
             raise ValueError(f"unsupported quote index version {data.get('version')!r}")
-        return {
-            str(slug): QuoteFacts(
-                str(slug),
-                str(q["number"]),
-                str(q["status"]),
-                date.fromisoformat(q["valid_until"]) if q.get("valid_until") else None,
-            )
-            for slug, q in data["quotes"].items()
-        }
+        return {str(slug): _facts(str(slug), q) for slug, q in data["quotes"].items()}
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a quote index: {exc}") from None
+
+
+def _facts(slug: str, q: Mapping[str, Any]) -> QuoteFacts:
+    source = q.get("source") or {}
+    return QuoteFacts(
+        slug,
+        str(q["number"]),
+        str(q["status"]),
+        date.fromisoformat(q["valid_until"]) if q.get("valid_until") else None,
+        str(q.get("total") or ""),
+        str(q.get("currency") or ""),
+        str(source.get("id") or ""),
+        str(source.get("state") or ""),
+    )
 
 
 # -- the decision -------------------------------------------------------------------------------

@@ -200,12 +200,16 @@ class _Builder:
             "reference": row.get("numero2", ""),
             "notes": row.get("observaciones", ""),
             "origin": origin,
+            "source_id": str(row.get(pk)),
         }
         doc_id = row.get(pk)
         if kind == "quote":
             status, guessed = quote_status(self._state(row))
             self._warn_guess(row, guessed, status)
-            return Quote(**common, status=status, valid_until=row.get("finoferta"))
+            state_id = "" if row.get("idestado") is None else str(row.get("idestado"))
+            return Quote(
+                **common, status=status, valid_until=row.get("finoferta"), source_state=state_id
+            )
         if kind == "order":
             status_o, guessed = order_status(self._state(row))
             self._warn_guess(row, guessed, status_o)

@@ -202,15 +202,21 @@ class PortalPlanner:
 
     def quote_index(self) -> None:
         """`_live/quotes.json`: each quote's status as published and its valid-until date,
-        so the gate can tell whether it may still be accepted or rejected."""
-        quotes = {
-            row["slug"]: {
+        so the gate can tell whether it may still be accepted or rejected; its total and,
+        from an export that has them, the program's own id and state (for `push`)."""
+        quotes = {}
+        for quote in self.data.quotes:
+            row = self.facts.row(quote)
+            entry = {
                 "number": row["number"],
                 "status": row["status"],
                 "valid_until": row["valid_until"].isoformat() if row["valid_until"] else None,
+                "total": str(quote.totals.total.amount),
+                "currency": quote.currency,
             }
-            for row in (self.facts.row(q) for q in self.data.quotes)
-        }
+            if quote.source_id:  # what `portalgen push` checks the program against
+                entry["source"] = {"id": quote.source_id, "state": quote.source_state}
+            quotes[row["slug"]] = entry
         body = {"version": 1, "quotes": dict(sorted(quotes.items()))}
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         self.add(QUOTES_INDEX, "application/json", self.ctx.key("quotes.json", body), lambda: data)
