@@ -62,7 +62,12 @@ MODELS = {
     "facturaclientes": ("idfactura", "FacturaCliente"),
     "reciboclientes": ("idrecibo", "ReciboCliente"),
 }
-DOCUMENTS = {m: r for r, (_, m) in MODELS.items() if r.endswith("clientes") and r != "clientes"}
+DOCUMENTS = {  # the sales documents (TransformerDocument) → their resource
+    "PresupuestoCliente": "presupuestoclientes",
+    "PedidoCliente": "pedidoclientes",
+    "AlbaranCliente": "albaranclientes",
+    "FacturaCliente": "facturaclientes",
+}
 LINES = {
     "PresupuestoCliente": "lineapresupuestoclientes",
     "PedidoCliente": "lineapedidoclientes",

@@ -142,9 +142,7 @@ class FsWorld:
 
 
 @pytest.fixture
-def fs_world(
-    fs_published: Path, tmp_path: Path, api: tuple[str, FakeApi]
-) -> Iterator[FsWorld]:
+def fs_world(fs_published: Path, tmp_path: Path, api: tuple[str, FakeApi]) -> Iterator[FsWorld]:
     folder = tmp_path / "fs"
     shutil.copytree(fs_published, folder)
     url, state = api

@@ -5,9 +5,9 @@ are found by what they do, as FacturaScripts itself treats them:
 
 - accepted: an active ``PresupuestoCliente`` state with ``generadoc`` set: moving a quote
   there makes FacturaScripts create the next document (TransformerDocument::onChange calls
-  BusinessDocumentGenerator). When several generate something (the Spanish data ships
-  Pedido → PedidoCliente and Facturar → FacturaCliente), the one that generates the
-  order (``PedidoCliente``) wins.
+  BusinessDocumentGenerator). Only one that generates the order (``PedidoCliente``)
+  counts: the Spanish data also ships Facturar → FacturaCliente, and issuing an invoice
+  is not for a customer's click to decide unless the configuration says so.
 - rejected: an active ``PresupuestoCliente`` state that is neither editable nor generates
   anything (Rechazado, Baztertua). FacturaScripts ships one more such state, Caducado
   (id 23), which ListPresupuestoCliente.php sets on expired quotes; it is left out. If
@@ -80,11 +80,10 @@ def _named(by_id: Mapping[int, Mapping[str, Any]], wanted: int, key: str) -> int
 
 
 def _accepted(active: Sequence[Mapping[str, Any]]) -> int:
-    generating = [r for r in active if r.get("generadoc")]
-    orders = [r for r in generating if r.get("generadoc") == "PedidoCliente"]
-    chosen = orders or generating
+    chosen = [r for r in active if r.get("generadoc") == "PedidoCliente"]
     if len(chosen) != 1:
-        raise PushError(_ambiguous("accepted", "generate the order (generadoc)", chosen))
+        meaning = "generate the order (generadoc PedidoCliente)"
+        raise PushError(_ambiguous("accepted", meaning, chosen))
     return int(chosen[0]["idestado"])
 
 
