@@ -13,9 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from portalgen.audit.log import AuditLog
 from portalgen.interact.decisions import read_decision
@@ -150,19 +152,26 @@ def test_a_push_killed_after_its_write_landed_is_not_written_again(fs_world: FsW
     assert push_record(fs_world).state == "done"
 
 
-def test_a_claim_by_a_live_push_elsewhere_is_left_alone(fs_world: FsWorld) -> None:
-    """Two machines: the other one's claim is recent and its process is not ours to see."""
+def test_a_claim_by_a_live_push_elsewhere_is_left_alone_until_stuck(
+    fs_world: FsWorld, time_machine: time_machine.TimeMachineFixture
+) -> None:
+    """Two machines: the other one's claim is recent and its process is not ours to see;
+    after STUCK (10 minutes) it counts as interrupted and is taken over."""
     from portalgen.push.records import PushRecord
 
     accept(fs_world)
+    claimed = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
+    time_machine.move_to(claimed + timedelta(minutes=9), tick=False)
     key = f"_push/decisions/{fs_world.customer_key()}/{QUOTE}.json"
-    now = __import__("datetime").datetime.now(__import__("datetime").UTC)
-    other = PushRecord("sending", now.isoformat(timespec="seconds"), "x", "other-host", 4242)
+    other = PushRecord("sending", claimed.isoformat(), "x", "other-host", 4242)
     fs_world.storage.put(key, other.to_json(), "application/json")
     result = fs_world.push()
     assert result.exit_code == 0, result.output
-    assert "another push has been sending it since" in result.output
+    assert "another push has been sending it since 2026-06-15T09:00:00+00:00" in result.output
     assert quote_writes(fs_world) == []
+    time_machine.move_to(claimed + timedelta(minutes=11), tick=False)
+    result = fs_world.push()
+    assert "Pushed 1" in result.output and len(quote_writes(fs_world)) == 1
 
 
 @pytest.mark.parametrize(
