@@ -110,9 +110,12 @@ def test_audit_pull_recovers_a_decision_whose_event_was_lost_once(fresh_demo: Pa
     record = decided(fresh_demo, "C00007", PENDING, "accepted", event_id)
     settings = demo_settings(fresh_demo)
     storage = LocalStorage(fresh_demo / "site")
-    soon = follow_up(settings, storage, now=datetime.now(UTC) + timedelta(minutes=1))
+    stored = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # when the gate stored the decision
+    [stored_file] = (fresh_demo / "site" / "_decisions").rglob("*.json")
+    os.utime(stored_file, (stored.timestamp(), stored.timestamp()))
+    soon = follow_up(settings, storage, now=stored + timedelta(minutes=1))
     assert soon.recovered == 0  # its event may still be on the way
-    later = datetime.now(UTC) + timedelta(minutes=11)
+    later = stored + timedelta(minutes=11)
     assert follow_up(settings, storage, now=later).recovered == 1
     assert follow_up(settings, storage, now=later).recovered == 0
     [event] = AuditLog(settings.audit.path).events()

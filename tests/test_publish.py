@@ -20,6 +20,7 @@ def paths_of(site: Site, code: str) -> set[str]:
     return set(site.manifest(code).files)
 
 
+@pytest.mark.realclock  # the render cache and blob collection age files by their file times
 def test_first_publish_puts_every_granted_portal(site: Site) -> None:
     report = site.publish()
     assert report.ok, report.failed
@@ -312,6 +313,7 @@ def test_blobs_no_longer_used_are_deleted_after_the_grace_period(
     site.check_portals()
 
 
+@pytest.mark.realclock  # the render cache and blob collection age files by their file times
 def test_an_orphan_blob_is_collected_only_when_old(
     local_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,6 +366,7 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return reads
 
 
+@pytest.mark.realclock  # the render cache and blob collection age files by their file times
 def test_a_run_with_nothing_to_do_reads_no_manifest_and_no_entry(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,6 +48,7 @@ def test_cache_round_trip_and_damage_is_a_miss(tmp_path: Path) -> None:
         cache.path("../../etc/passwd")
 
 
+@pytest.mark.realclock  # the render cache ages entries by their file times
 def test_cache_prunes_entries_unused_for_long(tmp_path: Path) -> None:
     cache = RenderCache(tmp_path)
     cache.put(KEY, b"old")
@@ -59,6 +60,7 @@ def test_cache_prunes_entries_unused_for_long(tmp_path: Path) -> None:
     assert cache.prune() == 0  # at most once a day
 
 
+@pytest.mark.realclock  # the render cache ages entries by their file times
 def test_a_damaged_cache_entry_is_rendered_again(local_site: Site) -> None:
     site = local_site
     cache = RenderCache(site.settings.publish.cache_dir)

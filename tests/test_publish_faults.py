@@ -57,6 +57,7 @@ def assert_nothing_redone(
         assert outcome.uploaded == len(needed), f"{outcome.code}: uploads redone"
 
 
+@pytest.mark.realclock  # a subprocess runs on the real clock
 def test_sigkill_mid_publish_then_rerun(site: Site) -> None:
     config = site.write_config()
     site.publish(today=None)
