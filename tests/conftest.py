@@ -43,7 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Services that keep their own clock: the S3 server refuses requests signed at another
 # time, and OpenSSL checks the test certificate against the machine's clock.
-OUTSIDE_CLOCK_FIXTURES = frozenset({"s3_server", "s3_bucket", "s3_storage_config", "smtp_tls_files"})
+OUTSIDE_CLOCK_FIXTURES = frozenset(
+    {"s3_server", "s3_bucket", "s3_storage_config", "smtp_tls_files"}
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -51,10 +53,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="--clock: compares with a clock this process cannot move")
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("realclock") or item.get_closest_marker("s3"):
-            item.add_marker(skip)
-        elif fixtures & OUTSIDE_CLOCK_FIXTURES:
+        outside = set(getattr(item, "fixturenames", ())) & OUTSIDE_CLOCK_FIXTURES
+        if outside or item.get_closest_marker("realclock") or item.get_closest_marker("s3"):
             item.add_marker(skip)
 
 

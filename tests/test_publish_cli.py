@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from portalgen.access.registry import AccessRegistry
