@@ -180,6 +180,10 @@ class Line:
     withholding_rate: Decimal = Decimal(0)  # IRPF percent, subtracted from the total
     unit: str = ""
     reference: str = ""  # the seller's article code
+    # A disbursement (suplido): paid in the customer's name, outside VAT and withholding.
+    disbursement: bool = False
+    show_quantity: bool = True  # False: the invoice does not print the quantity
+    show_price: bool = True  # False: nor the price, discount, taxes and amount
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
@@ -192,15 +196,41 @@ class Line:
         return round_money(self.quantity * self.unit_price * (100 - self.discount) / 100)
 
 
+TaxKind = Literal["vat", "surcharge", "withholding"]
+
+
+@dataclass(frozen=True)
+class TaxGroup:
+    """One row of the tax breakdown: e.g. IVA 21 % on a base of 1.000,00 € is 210,00 €.
+
+    `exemptions` say why a group is not taxed (an exempt operation, a reverse charge):
+    FacturaScripts' codes such as ``ES_21`` (shown in legal wording) or a reason's text.
+    """
+
+    kind: TaxKind
+    rate: Decimal
+    base: Money
+    amount: Money
+    exemptions: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Totals:
-    """A document's totals. ``total = base + tax + surcharge - withholding``."""
+    """A document's totals.
+
+    ``total = base + tax + surcharge - withholding + disbursements``. `subtotal` and
+    `discounts` are there when the document's own discounts (percent, applied in turn)
+    turn the sum of its lines (`subtotal`) into the taxable `base`.
+    """
 
     base: Money
     tax: Money
     surcharge: Money
     withholding: Money
     total: Money
+    disbursements: Money | None = None  # suplidos, outside VAT
+    subtotal: Money | None = None
+    discounts: tuple[Decimal, ...] = ()
 
     @classmethod
     def zero(cls, currency: str) -> Totals:
@@ -227,6 +257,9 @@ class Document:
     # The invoicing program's own id of the record (FacturaScripts: idpresupuesto,
     # idfactura...), so `portalgen push` can write back to it; "" when the export has none.
     source_id: str = ""
+    # The tax breakdown as the invoicing program computed it; empty: computed from the
+    # lines (portalgen.totals.document_taxes).
+    taxes: tuple[TaxGroup, ...] = ()
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property

@@ -10,23 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
-from portalgen.model import Line, Money, Totals, round_money
+from portalgen.model import AnyDocument, Line, Money, TaxGroup, TaxKind, Totals, round_money
 
-TaxKind = Literal["vat", "surcharge", "withholding"]
-
-
-@dataclass(frozen=True)
-class TaxGroup:
-    """One row of the tax breakdown: e.g. IVA 21 % on a base of 1.000,00 € is 210,00 €."""
-
-    kind: TaxKind
-    rate: Decimal
-    base: Money
-    amount: Money
+__all__ = [
+    "TaxGroup",
+    "TaxKind",
+    "compute_totals",
+    "document_taxes",
+    "tax_breakdown",
+    "totals_mismatch",
+]
 
 
 def _rate(rate: Decimal) -> Decimal:
@@ -34,10 +29,19 @@ def _rate(rate: Decimal) -> Decimal:
     return rate.quantize(Decimal(1)) if rate == rate.to_integral() else rate.normalize()
 
 
+def document_taxes(doc: AnyDocument) -> tuple[TaxGroup, ...]:
+    """The breakdown a document shows: the invoicing program's own, else from its lines."""
+    return doc.taxes or tax_breakdown(doc.lines, doc.currency)
+
+
 def tax_breakdown(lines: Iterable[Line], currency: str) -> tuple[TaxGroup, ...]:
-    """Group line bases by tax, surcharge and withholding rate (zero rates included for VAT)."""
+    """Group line bases by tax, surcharge and withholding rate (zero rates included for VAT).
+
+    Disbursements (suplidos) are outside every tax: they are in no group."""
     bases: dict[tuple[TaxKind, Decimal], Decimal] = defaultdict(Decimal)
     for line in lines:
+        if line.disbursement:
+            continue
         net = line.net
         bases["vat", _rate(line.tax_rate)] += net
         if line.surcharge_rate:
@@ -66,9 +70,17 @@ def compute_totals(
         amount = sum((g.amount.amount for g in groups if g.kind == kind), Decimal("0.00"))
         return Money(amount, currency)
 
-    base = Money(sum((line.net for line in lines), Decimal("0.00")), currency)
+    taxed = Decimal("0.00")
+    disbursed = Decimal("0.00")
+    for line in lines:
+        if line.disbursement:
+            disbursed += line.net
+        else:
+            taxed += line.net
+    base, expenses = Money(taxed, currency), Money(disbursed, currency)
     tax, surcharge, withholding = total_of("vat"), total_of("surcharge"), total_of("withholding")
-    return Totals(base, tax, surcharge, withholding, base + tax + surcharge - withholding)
+    total = base + tax + surcharge - withholding + expenses
+    return Totals(base, tax, surcharge, withholding, total, expenses if disbursed else None)
 
 
 def totals_mismatch(declared: Totals, lines: Iterable[Line]) -> list[tuple[str, Money, Money]]:

@@ -3,7 +3,9 @@
 
 The rows follow the table definitions documented in ../shared/FORMATS.md §1.2 (column
 names, types, NULLs), with money and quantities as doubles (including the binary noise
-a double carries) and totals computed the way Core/Lib/Calculator.php does. The same
+a double carries) and totals computed in doubles the way FacturaScripts does
+(Core/Lib/Calculator.php, accumulate and getSubtotals; PHP's round), independently of
+portalgen's decimal re-expression of the same rules (portalgen/load/fs_calc.py). The same
 rows are written as API JSON (``<resource>.json``, ``d-m-Y`` dates) and as a CSV dump
 (``<table>.csv``, ISO dates, ``t``/``f`` booleans, empty NULLs), and served by a small
 API server for `portalgen fetch` (tests/test_fetch.py).
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +80,8 @@ COLUMNS: dict[str, list[str]] = {
     "doctransformations": "cantidad id iddoc1 iddoc2 idlinea1 idlinea2 model1 model2".split(),
     "attached_files": "date filename hour idfile mimetype path size".split(),
     "attached_files_rel": "creationdate id idfile model modelcode modelid nick observations orden".split(),
+    "impuestos": "activo codimpuesto descripcion iva recargo tipo".split(),
+    "settings": "name properties".split(),
 }
 
 MODELS = {
@@ -113,20 +119,72 @@ def _line(
     }
 
 
+def php_round(value: float, places: int = 2) -> float:
+    """PHP's round() (before 8.4): the double pre-rounded to 15 significant digits, then
+    half away from zero — what FacturaScripts' Tools::round does with 2 decimals."""
+    exact = Decimal(repr(value))
+    if exact:
+        exact = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 14), ROUND_HALF_UP)
+    return float(exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def fs_totals(
+    lines: list[dict[str, Any]], g1: float, g2: float, method: str = "classic"
+) -> dict[str, float]:
+    """Calculator::getSubtotals in doubles: per (iva, recargo) group, rounded per group."""
+    eud = (1 - g1 / 100) * (1 - g2 / 100)
+    groups: dict[tuple[float, float], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    irpf = suplidos = 0.0
+    for line in lines:
+        pvp = line["pvptotal"] * eud
+        if not line["pvptotal"]:
+            continue
+        if line["suplido"]:
+            suplidos += pvp
+            continue
+        irpf += pvp * line["irpf"] / 100
+        group = groups[line["iva"], line["recargo"]]
+        group[0] += pvp
+        group[1] += line["pvptotal"]
+        if line["iva"] > 0 and method == "price-adjusted":
+            with_vat = php_round(line["pvpunitario"] * (100 + line["iva"]) / 100)
+            total = line["cantidad"] * with_vat * (100 - line["dtopor"]) / 100
+            total = total * (100 - line["dtopor2"]) / 100 * (100 - g1) / 100 * (100 - g2) / 100
+            group[2] += php_round(total) - php_round(pvp)
+        elif line["iva"] > 0:
+            group[2] += pvp * line["iva"] / 100
+        if line["recargo"] > 0:
+            group[3] += pvp * line["recargo"] / 100
+    neto = netosindto = iva = recargo = 0.0
+    for group in groups.values():
+        neto += php_round(group[0])
+        netosindto += php_round(group[1])
+        iva += php_round(group[2])
+        recargo += php_round(group[3])
+    out = {
+        "neto": php_round(neto),
+        "netosindto": php_round(netosindto),
+        "totaliva": php_round(iva),
+        "totalrecargo": php_round(recargo),
+        "totalirpf": php_round(irpf),
+        "totalsuplidos": php_round(suplidos),
+    }
+    out["total"] = php_round(
+        out["neto"]
+        + out["totalsuplidos"]
+        + out["totaliva"]
+        + out["totalrecargo"]
+        - out["totalirpf"]
+    )
+    return out
+
+
 def _header(
     doc_id: int, code: str, customer: str, when: date, lines: list[dict[str, Any]], **extra: Any
 ) -> dict[str, Any]:
     """A document header with totals as Calculator.php computes them (in doubles)."""
     g1, g2 = extra.get("dtopor1", 0.0) or 0.0, extra.get("dtopor2", 0.0) or 0.0
-    factor = (100 - g1) / 100 * (100 - g2) / 100
-    neto = iva = recargo = irpf = 0.0
-    for line in lines:
-        base = line["pvptotal"] * factor
-        neto += base
-        iva += base * line["iva"] / 100
-        recargo += base * line["recargo"] / 100
-        irpf += base * line["irpf"] / 100
-    neto, iva, recargo, irpf = (round(v, 2) for v in (neto, iva, recargo, irpf))
+    totals = fs_totals(lines, g1, g2, extra.pop("method", "classic"))
     row = {
         "_id": doc_id,
         "codigo": code,
@@ -139,21 +197,75 @@ def _header(
         "codserie": "A",
         "fecha": when,
         "hora": "10:30:00",
-        "numero": code[-1],
+        "numero": code[len("F2026A") :] if code.startswith("F2026A") else code[-1],
         "idempresa": 1,
-        "neto": neto,
-        "netosindto": neto,
-        "totaliva": iva,
-        "totalrecargo": recargo,
-        "totalirpf": irpf,
-        "totalsuplidos": 0.0,
-        "total": neto + iva + recargo - irpf,  # a double, with whatever noise it gets
+        **totals,
         "tasaconv": 1.0,
         "editable": False,
         **extra,
     }
     row["totaleuros"] = row["total"]
     return row
+
+
+def add_arithmetic_invoices(add: Any) -> None:
+    """Invoices whose totals only come out right with FacturaScripts' own arithmetic."""
+    ten = [_line(6, 100 + i, f"Arandela {i + 1}", 1.0, 1.234) for i in range(10)]
+    add("facturascli", _header(6, "F2026A6", "1", date(2026, 6, 8), ten, idestado=11), ten)
+    # Header discounts (Test/Core/Lib/CalculatorTest.php, testDiscounts) and a suplido,
+    # which keeps its iva=21 but is outside VAT (testSupplied).
+    f7 = [
+        _line(7, 120, "Revisión", 1.0, 100.0),
+        _line(7, 121, "Escobillas", 2.0, 10.0, dtopor=10.0, dtopor2=5.0, iva=4.0),
+        _line(7, 122, "Tasa ITV (suplido)", 1.0, 45.5, suplido=True),
+    ]
+    add(
+        "facturascli",
+        _header(7, "F2026A7", "1", date(2026, 6, 9), f7, idestado=11, dtopor1=5.0, dtopor2=3.0),
+        f7,
+    )
+    # IRPF and recargo on odd prices.
+    f8 = [
+        _line(8, 130, "Peritaje", 3.0, 33.335, irpf=15.0),
+        _line(8, 131, "Bombillas H7", 7.0, 2.345, iva=10.0, recargo=1.4),
+        _line(8, 132, "Juntas", 3.0, 1.115, recargo=5.2),
+    ]
+    add("facturascli", _header(8, "F2026A8", "1", date(2026, 6, 10), f8, idestado=11), f8)
+    # An exempt course (art. 20 LIVA) for the English-speaking customer.
+    f9 = [_line(9, 140, "Curso de conducción eficiente", 1.0, 300.0, iva=0.0, excepcioniva="ES_20")]
+    add("facturascli", _header(9, "F2026A9", "2", date(2026, 6, 11), f9, idestado=11), f9)
+    # A reverse charge (inversión del sujeto pasivo, art. 84 LIVA).
+    f10 = [
+        _line(10, 150, "Reforma de nave", 1.0, 2000.0, iva=0.0, excepcioniva="ES_84"),
+    ]
+    add(
+        "facturascli",
+        _header(
+            10, "F2026A10", "1", date(2026, 6, 12), f10, idestado=11, operacion="inv-sujeto-pasivo"
+        ),
+        f10,
+    )
+    # An export whose lines were saved without their exception: the operation says why.
+    f11 = [_line(11, 160, "Motor reconstruido", 1.0, 1500.0, iva=0.0)]
+    add(
+        "facturascli",
+        _header(11, "F2026A11", "2", date(2026, 6, 13), f11, idestado=11, operacion="exportacion"),
+        f11,
+    )
+    # A line whose quantity and price are not printed (SalesDocumentLine::mostrar_*).
+    f12 = [
+        _line(12, 170, "Montaje", 1.0, 50.0),
+        _line(12, 171, "Tornillería", 3.0, 7.77, mostrar_cantidad=False, mostrar_precio=False),
+    ]
+    add("facturascli", _header(12, "F2026A12", "1", date(2026, 6, 14), f12, idestado=11), f12)
+    # Saved while taxcalculationmethod was price-adjusted (CalculatorTest,
+    # testProductPriceWithTax4: 0.65 with 4 % VAT included).
+    f13 = [_line(13, 180, "Sobre de tornillos", 1.0, 0.625, iva=4.0)]
+    add(
+        "facturascli",
+        _header(13, "F2026A13", "1", date(2026, 6, 15), f13, idestado=11, method="price-adjusted"),
+        f13,
+    )
 
 
 def fixture_tables() -> dict[str, list[dict[str, Any]]]:
@@ -406,6 +518,19 @@ def fixture_tables() -> dict[str, list[dict[str, Any]]]:
         _header(5, "F2026A5", None, date(2026, 6, 6), f5, idestado=11, cifnif="00000000T"),
         f5,
     )  # type: ignore[arg-type]
+    add_arithmetic_invoices(add)
+    t["impuestos"] = [
+        {"codimpuesto": "IVA21", "descripcion": "IVA 21%", "iva": 21.0, "recargo": 5.2, "tipo": 1},
+        {"codimpuesto": "IVA10", "descripcion": "IVA 10%", "iva": 10.0, "recargo": 1.4, "tipo": 1},
+        {"codimpuesto": "IVA4", "descripcion": "IVA 4%", "iva": 4.0, "recargo": 0.5, "tipo": 1},
+        {"codimpuesto": "IVA0", "descripcion": "IVA 0%", "iva": 0.0, "recargo": 0.0, "tipo": 1},
+    ]
+    t["settings"] = [
+        {
+            "name": "default",
+            "properties": json.dumps({"codpais": "ESP", "taxcalculationmethod": "classic"}),
+        }
+    ]
     for table, (pk, _, lines_table) in MODELS.items():
         for header, lines in docs[table]:
             header[pk] = header.pop("_id")

@@ -13,7 +13,7 @@ import pytest
 from portalgen.errors import InputError
 from portalgen.ledger import invoice_status, payments_by_invoice, quote_status
 from portalgen.load import LoadOptions, LoadResult, load_export
-from portalgen.model import NO_ORIGIN
+from portalgen.model import NO_ORIGIN, Money
 from tests.conftest import TODAY
 from tests.fs_fixture import fixture_tables, write_csv, write_json
 
@@ -137,11 +137,16 @@ def test_money_is_exact_to_the_cent(exports: dict[str, LoadResult]) -> None:
         assert invoice.totals.withholding.amount == Decimal(str(round(header["totalirpf"], 2)))
         assert invoice.totals.surcharge.amount == Decimal(str(round(header["totalrecargo"], 2)))
     f4 = next(i for i in exports["json"].export.invoices if i.number == "F2026A4")
-    # The document's 2.5 % discount folds into each line; IRPF and recargo per line.
+    # The document's 2.5 % discount shows under the lines, as FacturaScripts prints it;
+    # IRPF and recargo per line.
     assert [(line.discount, line.withholding_rate, line.surcharge_rate) for line in f4.lines] == [
-        (Decimal("2.5"), Decimal(15), Decimal(0)),
-        (Decimal("2.5"), Decimal(0), Decimal("5.2")),
+        (Decimal(0), Decimal(15), Decimal(0)),
+        (Decimal(0), Decimal(0), Decimal("5.2")),
     ]
+    assert (f4.totals.subtotal, f4.totals.discounts) == (
+        Money(Decimal("666.66"), "EUR"),
+        (Decimal("2.5"),),
+    )
     assert not [w for w in exports["json"].warnings if "add up" in w.message]
 
 
@@ -156,6 +161,7 @@ def test_receipts_decide_invoice_statuses(exports: dict[str, LoadResult]) -> Non
         "F2026A2": "overdue",
         "F2026A3": "paid",
         "F2026A4": "unpaid",
+        **{f"F2026A{n}": "unpaid" for n in range(6, 14)},
     }
     paid, late = receipts["F2026A2"]
     assert str(paid.paid_date) == "2026-05-12"  # no fechapago: the payment's date in pagoscli

@@ -20,6 +20,7 @@ from tests.conftest import TODAY
 from tests.fs_api import TOKEN, FakeApi
 from tests.fs_fixture import api_rows, write_files, write_json
 from tests.test_facturascripts import strip_origins
+from tests.test_fs_documents import assert_facturascripts_totals, rendered_invoices
 
 
 def run(args: list[str], token: str | None = TOKEN) -> Any:
@@ -32,10 +33,11 @@ def test_fetch_pages_through_every_resource(api: tuple[str, FakeApi], tmp_path: 
     out = tmp_path / "export"
     result = run(["--url", url, "--out", str(out), "--page-size", "2"])
     assert result.exit_code == 0, result.output
-    assert "Saved 17 resources" in result.output
+    assert "Saved 19 resources" in result.output
     # Paging: limit/offset until a short page (X-Total-Count also stops it early).
     lines = [r for r in state.requests if r[0] == "lineafacturaclientes"]
-    assert [offset for _, _, offset in lines] == [0, 2, 4, 6]
+    count = len(api_rows("lineasfacturascli"))
+    assert [offset for _, _, offset in lines] == list(range(0, count, 2))
     for table, resource in RESOURCES.items():
         assert json.loads((out / f"{resource}.json").read_text()) == api_rows(table)
     # What was fetched reads as the same model as the recorded JSON export.
@@ -44,6 +46,20 @@ def test_fetch_pages_through_every_resource(api: tuple[str, FakeApi], tmp_path: 
     recorded = load_export(write_json(tmp_path / "recorded"), LoadOptions(today=TODAY)).export
     for part in ("customers", "quotes", "orders", "delivery_notes", "invoices", "payments"):
         assert strip_origins(getattr(fetched, part)) == strip_origins(getattr(recorded, part))
+
+
+def test_a_fetched_export_shows_facturascripts_totals(
+    api: tuple[str, FakeApi], tmp_path: Path, demo_dir: Path
+) -> None:
+    """Through the REST API: suplidos, header discounts, odd prices, IRPF, recargo, an
+    exempt and a reverse-charge invoice show FacturaScripts' own totals, page and PDF."""
+    url, _ = api
+    out = tmp_path / "export"
+    assert run(["--url", url, "--out", str(out)]).exit_code == 0
+    result = load_export(out, LoadOptions(today=TODAY))
+    assert not [w for w in result.warnings if "FacturaScripts' rules" in w.message]
+    numbers = tuple(f"F2026A{n}" for n in range(6, 13))
+    assert_facturascripts_totals(result.export, rendered_invoices(result.export, demo_dir, numbers))
 
 
 def test_fetch_without_total_count_stops_at_a_short_page(
@@ -56,7 +72,9 @@ def test_fetch_without_total_count_stops_at_a_short_page(
     clientes = [offset for name, _, offset in state.requests if name == "clientes"]
     assert clientes == [0]  # 2 rows < 3: the first page was the last
     lines = [offset for name, _, offset in state.requests if name == "lineafacturaclientes"]
-    assert lines == [0, 3, 6]  # 8 rows: 3 + 3 + 2
+    count = len(api_rows("lineasfacturascli"))
+    assert count % 3 == 0  # full pages only: the last request is an empty page
+    assert lines == list(range(0, count + 1, 3))
 
 
 def test_optional_resources_may_be_missing(api: tuple[str, FakeApi], tmp_path: Path) -> None:

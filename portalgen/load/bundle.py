@@ -451,12 +451,13 @@ _TOTALS = ("base", "tax", "surcharge", "withholding", "total")
 
 def _declared_totals(v: dict[str, Any], lines: tuple[Line, ...], currency: str) -> Totals:
     """The totals the export states; any it leaves out are computed from the lines."""
-    if all(v[name] is not None for name in _TOTALS):
-        return Totals(*(Money(v[name], currency) for name in _TOTALS))
-    computed = compute_totals(lines, currency)
-    return Totals(
-        *(Money(v[n], currency) if v[n] is not None else getattr(computed, n) for n in _TOTALS)
-    )
+    computed = None if all(v[n] is not None for n in _TOTALS) else compute_totals(lines, currency)
+
+    def amount(name: str) -> Money:
+        return Money(v[name], currency) if v[name] is not None else getattr(computed, name)
+
+    base, tax, surcharge, withholding, total = map(amount, _TOTALS)
+    return Totals(base, tax, surcharge, withholding, total)
 
 
 def _original_pdf(

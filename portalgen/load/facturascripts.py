@@ -20,12 +20,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from portalgen.load import fields as f
 from portalgen.load import schema
+from portalgen.load.fs_amounts import (
+    calc_line,
+    document_amounts,
+    fixed_value_taxes,
+    read_line,
+    tax_method,
+)
 from portalgen.load.fs_customers import read_customers
 from portalgen.load.fs_files import attach_files
 from portalgen.load.fs_links import DocumentLinks
@@ -39,13 +45,11 @@ from portalgen.model import (
     DocumentKind,
     Export,
     Invoice,
-    Line,
     Money,
     Order,
     Origin,
     Payment,
     Quote,
-    Totals,
 )
 
 # kind → (header table, lines table, primary key, model class name in doctransformations)
@@ -68,14 +72,6 @@ DOCUMENT_FIELDS = {
     "valid_until": "finoferta",
     "corrects": "codigorect",
     "status": "idestado",
-}
-LINE_FIELDS = {
-    "quantity": "cantidad",
-    "unit_price": "pvpunitario",
-    "discount": "dtopor",
-    "tax_rate": "iva",
-    "surcharge_rate": "recargo",
-    "withholding_rate": "irpf",
 }
 
 
@@ -113,8 +109,12 @@ class _Builder:
     states: dict[int, Row] = field(default_factory=dict)  # idestado → estados_documentos row
     warned_states: set[int] = field(default_factory=set)
     skipped: set[tuple[str, int]] = field(default_factory=set)  # (class, id) not read
+    method: str = "classic"  # the taxcalculationmethod setting
+    fixed_taxes: frozenset[str] = frozenset()  # codimpuesto of fixed-value taxes
 
     def build(self) -> Export:
+        self.method = tax_method(self.tables["settings"], self.log)
+        self.fixed_taxes = fixed_value_taxes(self.tables["impuestos"])
         customers = tuple(read_customers(self.tables, self.log))
         for table, _, pk, model in KINDS.values():
             rows = {r.get(pk): r for r in self.tables[table] if r.get(pk) is not None}
@@ -182,11 +182,16 @@ class _Builder:
             report(origin, "codigo", f"the document has no lines in {lines_table}; skipped")
             self.skipped.add((model, row.get(pk)))
             return None
-        discount = (100 - row.get("dtopor1", Decimal(0))) * (100 - row.get("dtopor2", Decimal(0)))
         ordered = sorted(line_rows, key=lambda r: (-r.get("orden", 0), r.get("idlinea", 0)))
-        lines = tuple(_line(r, discount / 10000) for r in ordered)
-        totals = None if currency is None else self._totals(row, origin, currency)
-        if number is None or issue_date is None or totals is None:
+        lines = tuple(read_line(r) for r in ordered)
+        operation = str(row.get("operacion", ""))
+        calc_lines = [calc_line(r, self.fixed_taxes, operation) for r in ordered]
+        amounts = (
+            None
+            if currency is None
+            else document_amounts(row, calc_lines, currency, self.method, self.log, origin)
+        )
+        if number is None or issue_date is None or amounts is None:
             self.log.unreadable(kind, number or "", origin)  # its receipts are not checked
             return None
         common: dict[str, Any] = {
@@ -195,7 +200,8 @@ class _Builder:
             "issue_date": issue_date,
             "currency": currency,
             "lines": lines,
-            "totals": totals,
+            "totals": amounts.totals,
+            "taxes": amounts.taxes,
             "series": row.get("codserie", ""),
             "reference": row.get("numero2", ""),
             "notes": row.get("observaciones", ""),
@@ -252,25 +258,6 @@ class _Builder:
             order=order,
             delivery_notes=notes,
         )
-
-    def _totals(self, row: Row, origin: Origin, currency: str) -> Totals | None:
-        if row.bad & set(TOTAL_COLUMNS):
-            return None  # reported where it is wrong; a sum without it would only mislead
-        zero = Decimal("0.00")
-        neto, suplidos = row.get("neto", zero), row.get("totalsuplidos", zero)
-        iva, recargo, irpf = (row.get(c, zero) for c in ("totaliva", "totalrecargo", "totalirpf"))
-        total = row.get("total", zero)
-        expected = neto + suplidos + iva + recargo - irpf
-        if abs(expected - total) > Decimal("0.01"):
-            self.log.error(
-                origin,
-                "total",
-                f"expected {expected} (neto + totalsuplidos + totaliva + totalrecargo − "
-                f"totalirpf), found {total}",
-            )
-            return None
-        money = [Money(v, currency) for v in (neto + suplidos, iva, recargo, irpf, total)]
-        return Totals(*money)
 
     def _state(self, row: Row) -> dict[str, Any]:
         states = self.states
@@ -369,7 +356,6 @@ class _Builder:
         )
 
 
-TOTAL_COLUMNS = ("neto", "totalsuplidos", "totaliva", "totalrecargo", "totalirpf", "total")
 RECEIPT_FIELDS = {
     "number": "numero",
     "invoice": "idfactura",
@@ -379,26 +365,6 @@ RECEIPT_FIELDS = {
     "paid_date": "fechapago",
     "currency": "coddivisa",
 }
-
-
-def _line(row: Row, document_factor: Decimal) -> Line:
-    """A line; its two discounts and the document's two combine into one percentage."""
-    d1, d2 = row.get("dtopor", Decimal(0)), row.get("dtopor2", Decimal(0))
-    factor = (100 - d1) * (100 - d2) / 10000 * document_factor
-    discount = (100 - 100 * factor).quantize(Decimal("0.000001")).normalize()
-    if discount == discount.to_integral():
-        discount = discount.quantize(Decimal(1))
-    return Line(
-        description=row.get("descripcion") or row.get("referencia") or "-",
-        quantity=row.get("cantidad", Decimal(0)),
-        unit_price=row.get("pvpunitario", Decimal(0)),
-        discount=discount,
-        tax_rate=row.get("iva", Decimal(0)),
-        surcharge_rate=row.get("recargo", Decimal(0)),
-        withholding_rate=row.get("irpf", Decimal(0)),
-        reference=row.get("referencia", ""),
-        origin=Origin(row.origin.file, row.origin.location, LINE_FIELDS),
-    )
 
 
 def _with_pdf(doc: Document, pdf: Path | None) -> Document:

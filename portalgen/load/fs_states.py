@@ -1,19 +1,26 @@
 """FacturaScripts document states (estados_documentos) and payment methods → the model's.
 
-States are matched by name first (the Spanish and English names FacturaScripts ships,
-accents and case ignored), then, for names a business made up, by the state's flags:
+A state is read by its own flags, as FacturaScripts acts on them, whatever its name or
+language: an ``editable`` state is open; one that ``generadoc`` (generates a document)
+means the quote was accepted, or the order shipped (``AlbaranCliente``) or delivered
+(another document). Only states that are neither — closed without a document — need
+their name, to tell a rejected quote from an expired one; names are matched in every
+language FacturaScripts ships states in (``Core/Data/Lang/ES`` and ``eu_ES``) and a few
+common ones, accents and case ignored. ``idestado`` 23 is FacturaScripts' own expired
+state (``ListPresupuestoCliente::setExpiredItems`` prefers it). Any other closed state
+reads as rejected (quote) or cancelled (order), with a warning.
 
-| document | name                                  | flags                       | status          |
-|----------|---------------------------------------|-----------------------------|-----------------|
-| quote    | Abierto, Pendiente, Open              | editable                    | pending         |
-| quote    | Pedido, Facturar, Aceptado, Accepted  | generadoc set               | accepted        |
-| quote    | Rechazado, Cancelado, Rejected        | neither (ambiguous: warned) | rejected        |
-| quote    | Caducado, Expired                     |                             | expired         |
-| order    | Abierto, Pendiente, Open              | editable                    | received        |
-| order    | En preparación, Preparing             |                             | in_preparation  |
-| order    | Albarán, Enviado, Shipped             | generadoc AlbaranCliente    | shipped         |
-| order    | Facturar, Entregado, Servido          | generadoc FacturaCliente    | delivered       |
-| order    | Cancelado, Rechazado, Cancelled       | neither (ambiguous: warned) | cancelled       |
+| document | flags                    | names (closed states; open orders)        | status         |
+|----------|--------------------------|-------------------------------------------|----------------|
+| quote    | editable                 |                                           | pending        |
+| quote    | generadoc set            |                                           | accepted       |
+| quote    | neither                  | Caducado, Denbora muga, Expired; id 23    | expired        |
+| quote    | neither                  | Rechazado, Cancelado, Baztertua, Rejected | rejected       |
+| order    | editable                 | En preparación, Preparing                 | in_preparation |
+| order    | editable                 |                                           | received       |
+| order    | generadoc AlbaranCliente |                                           | shipped        |
+| order    | other generadoc          |                                           | delivered      |
+| order    | neither                  | Cancelado, Bertan behera, Cancelled       | cancelled      |
 """
 
 from __future__ import annotations
@@ -23,40 +30,60 @@ from typing import Any
 
 from portalgen.model import OrderStatus, PaymentMethod, QuoteStatus
 
+EXPIRED_STATE = 23  # Core/Data/Lang/ES/estados_documentos.csv: PresupuestoCliente "Caducado"
+
 QUOTE_NAMES: dict[str, QuoteStatus] = {
+    # Spanish (Core/Data/Lang/ES) and Basque (Core/Data/Lang/eu_ES), then common names.
     "abierto": "pending",
+    "berria": "pending",
     "pendiente": "pending",
     "open": "pending",
     "pending": "pending",
     "pedido": "accepted",
     "facturar": "accepted",
+    "onartua": "accepted",
+    "sartu": "accepted",
     "aceptado": "accepted",
     "aprobado": "accepted",
     "accepted": "accepted",
     "rechazado": "rejected",
     "cancelado": "rejected",
+    "baztertua": "rejected",
+    "bertan behera": "rejected",
     "rejected": "rejected",
+    "declined": "rejected",
+    "cancelled": "rejected",
+    "canceled": "rejected",
     "caducado": "expired",
+    "vencido": "expired",
+    "denbora muga": "expired",
+    "iraungia": "expired",
     "expired": "expired",
 }
 
 ORDER_NAMES: dict[str, OrderStatus] = {
     "abierto": "received",
+    "berria": "received",
     "pendiente": "received",
     "open": "received",
     "received": "received",
     "en preparacion": "in_preparation",
     "preparando": "in_preparation",
     "preparing": "in_preparation",
+    "in preparation": "in_preparation",
     "albaran": "shipped",
+    "onartua": "shipped",
     "enviado": "shipped",
     "shipped": "shipped",
     "facturar": "delivered",
+    "sartu": "delivered",
     "entregado": "delivered",
     "servido": "delivered",
     "delivered": "delivered",
     "cancelado": "cancelled",
     "rechazado": "cancelled",
+    "bertan behera": "cancelled",
+    "baztertua": "cancelled",
     "cancelled": "cancelled",
     "canceled": "cancelled",
 }
@@ -71,27 +98,29 @@ def plain_name(name: str) -> str:
 
 def quote_status(state: dict[str, Any]) -> tuple[QuoteStatus, bool]:
     """The status for a state row, and whether the mapping was a guess (to warn about)."""
-    known = QUOTE_NAMES.get(plain_name(str(state.get("nombre") or "")))
-    if known:
-        return known, False
     if state.get("editable"):
         return "pending", False
     if state.get("generadoc"):
         return "accepted", False
+    known = QUOTE_NAMES.get(plain_name(str(state.get("nombre") or "")))
+    if known:
+        return known, False
+    if state.get("idestado") == EXPIRED_STATE:
+        return "expired", False
     return "rejected", True
 
 
 def order_status(state: dict[str, Any]) -> tuple[OrderStatus, bool]:
-    known = ORDER_NAMES.get(plain_name(str(state.get("nombre") or "")))
-    if known:
-        return known, False
-    if state.get("editable"):
-        return "received", False
     generates = str(state.get("generadoc") or "")
     if generates == "AlbaranCliente":
         return "shipped", False
     if generates:
         return "delivered", False
+    known = ORDER_NAMES.get(plain_name(str(state.get("nombre") or "")))
+    if state.get("editable"):
+        return ("in_preparation" if known == "in_preparation" else "received"), False
+    if known:
+        return known, False
     return "cancelled", True
 
 

@@ -12,8 +12,9 @@ Two forms carry the same tables (portalgen/../docs/readers.md, "FacturaScripts")
   ``true``/``false`` or ``1``/``0``; NULL as an empty cell, ``\\N`` or ``NULL``.
 
 Both date forms are accepted in both files (they cannot be confused). Money (a double in
-FacturaScripts) is rounded half-up to cents; quantities, prices and percentages to six
-decimals, which removes binary-float noise such as ``12.300000000000001``.
+FacturaScripts) is rounded half-up to cents; quantities, prices and percentages keep the
+15 significant digits a double holds, which removes binary-float noise such as
+``12.300000000000001`` and keeps a price like ``8.264462809917356`` (10 € with 21 % VAT).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,15 @@ RESOURCES = {
     "doctransformations": "doctransformations",
     "attached_files": "attachedfiles",
     "attached_files_rel": "attachedfilerelations",
+    "impuestos": "impuestos",
+    "settings": "settings",
 }
 
 _DATES = {"fecha", "fechapago", "vencimiento", "finoferta", "fechaalta", "fechabaja", "date"}
 _DATETIMES = {"creationdate"}
 _BOOLS = {"pagado", "vencido", "pagada", "vencida", "editable", "debaja", "domiciliado"}
 _BOOLS |= {"suplido", "activo", "personafisica", "predeterminado"}
+_BOOLS |= {"mostrar_cantidad", "mostrar_precio"}
 _MONEY = {"total", "neto", "totaliva", "totalrecargo", "totalirpf", "totalsuplidos"}
 _MONEY |= {"importe", "pvptotal", "pvpsindto", "gastos", "liquidado", "netosindto"}
 _NUMBERS = {"cantidad", "pvpunitario", "dtopor", "dtopor1", "dtopor2", "iva", "recargo", "irpf"}
@@ -114,7 +118,7 @@ def fs_bool(value: Any) -> bool:
 
 
 def fs_number(value: Any) -> Decimal:
-    """A double as FacturaScripts stores it, without binary noise (six decimals)."""
+    """A double as FacturaScripts stores it, without binary noise (15 significant digits)."""
     if isinstance(value, bool):
         raise f.FieldError(f"expected a number, found {value}")
     try:
@@ -123,7 +127,9 @@ def fs_number(value: Any) -> Decimal:
         raise f.FieldError(f"expected a number like 1234.56, found {f.found(value)}") from None
     if not number.is_finite():
         raise f.FieldError(f"expected a number, found {f.found(value)}")
-    number = number.quantize(Decimal("0.000001"))
+    if number:
+        digits = number.adjusted() - 14  # keep 15 significant digits
+        number = number.quantize(Decimal(1).scaleb(min(digits, 0)), rounding=ROUND_HALF_UP)
     return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
 
 

@@ -71,7 +71,8 @@ def _money(money: Money) -> tuple[Any, ...]:
 
 def _totals(totals: Totals) -> tuple[Any, ...]:
     parts = (totals.base, totals.tax, totals.surcharge, totals.withholding, totals.total)
-    return tuple(map(_money, parts))
+    extra = (totals.disbursements, totals.subtotal)
+    return (*map(_money, parts), *(m and _money(m) for m in extra), totals.discounts)
 
 
 def _lines(lines: tuple[Line, ...]) -> tuple[tuple[Any, ...], ...]:

@@ -37,7 +37,7 @@ from portalgen.model import (
     sum_money,
 )
 from portalgen.render.qr import epc_qr, verifactu_qr
-from portalgen.totals import tax_breakdown
+from portalgen.totals import document_taxes
 
 View = dict[str, Any]
 
@@ -197,9 +197,9 @@ def document_body(doc: AnyDocument) -> View:
         "notes": doc.notes,
         "currency": doc.currency,
         "lines": doc.lines,
-        "taxes": tax_breakdown(doc.lines, doc.currency),
+        "taxes": document_taxes(doc),
         "totals": doc.totals,
-        "has_discount": any(line.discount for line in doc.lines),
+        "has_discount": any(line.discount for line in doc.lines if line.show_price),
     }
 
 
