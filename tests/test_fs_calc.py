@@ -145,6 +145,9 @@ def test_states_are_read_by_their_flags_in_any_language() -> None:
         23: ("expired", False),
         24: ("accepted", False),
     }
+    # A Basque install's own expired state, by its name.
+    made_up = {"idestado": 41, "nombre": "Denbora muga", "editable": False}
+    assert quote_status(made_up) == ("expired", False)
     # FacturaScripts' expired state is id 23, whatever it is called.
     renamed = {"idestado": 23, "nombre": "Sin respuesta", "editable": False}
     assert quote_status(renamed) == ("expired", False)

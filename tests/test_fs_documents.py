@@ -159,7 +159,7 @@ def test_the_tax_method_setting_and_the_other_method(tmp_path: Path) -> None:
     # method gives its stored totals, so its breakdown is the price-adjusted one.
     (vat,) = invoices(result.export)["F2026A13"].taxes
     assert (vat.base.amount, vat.amount.amount) == (Decimal("0.63"), Decimal("0.02"))
-    assert not result.warnings or all("F2026A13" not in str(w) for w in result.warnings)
+    assert not [w for w in result.warnings if "FacturaScripts' rules" in w.message]
 
 
 def test_stored_totals_win_and_check_warns(tmp_path: Path) -> None:
@@ -178,3 +178,21 @@ def test_stored_totals_win_and_check_warns(tmp_path: Path) -> None:
     (warning,) = [w for w in result.warnings if "FacturaScripts' rules" in w.message]
     assert warning.field == "totaliva" and "totaliva 2.59" in warning.message
     assert "the portal shows the document's totals" in warning.message
+
+
+def test_the_tax_method_is_read_from_the_settings(tmp_path: Path) -> None:
+    folder = write_json(tmp_path / "x")
+
+    def adjusted(rows: list[dict[str, Any]]) -> None:
+        rows[0]["properties"] = json.dumps({"taxcalculationmethod": "price-adjusted"})
+
+    def edit(rows: list[dict[str, Any]]) -> None:
+        f6 = next(r for r in rows if r["codigo"] == "F2026A6")
+        f6["totaliva"], f6["total"] = 2.58, 14.92
+
+    rewrite(folder, "settings", adjusted)
+    rewrite(folder, "facturaclientes", edit)
+    result = load_export(folder, LoadOptions(today=TODAY))
+    (warning,) = [w for w in result.warnings if "FacturaScripts' rules" in w.message]
+    # Price-adjusted: ten times round(1.234 × 1.21) − round(1.234) = 10 × 0.26.
+    assert "totaliva 2.60" in warning.message and "(price-adjusted tax method)" in warning.message
