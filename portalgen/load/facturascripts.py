@@ -6,8 +6,7 @@ docs/readers.md has every column mapping; in short:
 - ``clientes`` (+ the billing contact in ``contactos`` for the address) → customers.
 - ``presupuestoscli`` / ``pedidoscli`` / ``albaranescli`` / ``facturascli`` with their
   line tables → quotes, orders, delivery notes, invoices, numbered by ``codigo``; totals
-  from ``neto``/``totaliva``/``totalrecargo``/``totalirpf``/``total`` (checked against
-  ``total = neto + totalsuplidos + totaliva + totalrecargo − totalirpf``).
+  as stored, with the breakdown FacturaScripts' rules give (portalgen.load.fs_amounts).
 - ``estados_documentos`` → quote and order statuses (portalgen.load.fs_states).
 - ``recibospagoscli`` (+ ``pagoscli`` for the paid date) → receipts, from which invoice
   statuses follow.
