@@ -144,8 +144,9 @@ def document_amounts(
         log.warning(
             origin,
             next(iter(wrong)),
-            f"FacturaScripts' rules give {found} from the lines ({method} tax method), not "
-            "what the document says: the portal shows the document's totals",
+            f"{row.get('codigo')}: FacturaScripts' rules give {found} from the lines "
+            f"({method} tax method), not what the document says: the portal shows the "
+            "document's totals",
         )
         taxes = fs_calc.fit(taxes, stored)
     return Amounts(_totals(row, stored, computed, currency), taxes)
