@@ -40,7 +40,7 @@ SECTIONS = {
     "invoice": "invoices",
 }
 # Fields a document's body (lines, taxes, totals) replaces, and where each record came from.
-_BODY_FIELDS = ("lines", "totals", "origin")
+_BODY_FIELDS = ("lines", "taxes", "totals", "origin")
 
 
 def plain(value: Any) -> Any:
