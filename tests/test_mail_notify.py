@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,25 @@ def test_a_run_killed_while_sending_never_sends_that_message_twice(
     assert "compras@jordi-romero-perez.example" in received  # the rest of the run is done
     assert sorted(set(received)) == sorted(received)
     assert run(granted, now=later + timedelta(hours=1)).customers == []  # said once
+
+
+@pytest.mark.parametrize("days_before", [0, 1])
+def test_a_digest_the_day_of_the_grant_repeats_nothing_the_invitation_said(
+    fresh_demo: Path, smtp_server: SmtpServer, days_before: int
+) -> None:
+    """`grant --send` in the morning, `publish --notify` that night: what the invitation
+    showed (everything dated up to the grant's day) is settled, not announced. Granted
+    the day before, what is dated on the digest's day is news."""
+    the_office = office(fresh_demo, smtp_server.mail_settings())
+    morning = datetime.combine(TODAY, dt_time(9, 0), tzinfo=UTC)
+    grant(the_office, CODES, when=morning - timedelta(days=days_before))
+    publish_paths(the_office, CODES)
+    report = run(the_office, now=morning + timedelta(hours=12))
+    assert report.failed == []
+    if days_before:
+        assert report.messages > 0
+        return
+    assert (report.messages, smtp_server.messages) == (0, [])
+    for code in CODES:
+        for marks in state(the_office, code).values():
+            assert {mark["how"] for mark in marks.values()} <= {"baseline", "opted-out"}

@@ -154,5 +154,9 @@ def test_shipped_order_date_decides_whether_it_is_new() -> None:
     data = small_customer()
     order: Order = dataclasses.replace(data.orders[0], status="shipped", shipped_date=TODAY)
     items = customer_items(dataclasses.replace(data, orders=(order,)), TODAY, SCHEDULE)
-    result = plan(items, baseline=TODAY)
+    result = plan(items, baseline=TODAY - timedelta(days=1))
     assert ids(result.send) == ["order:PED2026-001:shipped"]
+    # shipped on the day of the grant: the invitation's portal showed it already
+    result = plan(items, baseline=TODAY)
+    assert ids(result.send) == []
+    assert ("order:PED2026-001:shipped", "baseline") in result.settle

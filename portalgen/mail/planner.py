@@ -155,8 +155,9 @@ def plan_contact(
     """What to send `contact` now, and what to record as settled without a message.
 
     `known`: item ids already settled for this contact. `baseline`: the day the contact
-    got access; what happened before it was in the invitation. `published`: the portal
-    paths of the customer's published portal.
+    got access; what happened up to that day was in the invitation (the day itself too:
+    items carry only a date, and the portal the invitation opened showed them).
+    `published`: the portal paths of the customer's published portal.
     """
     send: list[Item] = []
     settle: list[tuple[str, str]] = []
@@ -165,7 +166,7 @@ def plan_contact(
             continue
         if opted_out:
             settle.append((item.id, "opted-out"))
-        elif item.when < baseline:
+        elif item.when <= baseline:  # the grant's day too: the invitation showed it
             settle.append((item.id, "baseline"))
         else:
             send.append(item)
