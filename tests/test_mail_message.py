@@ -202,3 +202,83 @@ def test_addresses_that_cannot_receive_mail_are_refused() -> None:
     for bad in ("", "no-at-sign", "two@@example.com", "ünïcode@example.com", "a@b"):
         with pytest.raises(MailError):
             make_address(bad)
+
+
+def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tuple[str, str]:
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from portalgen.mail.planner import Item, digest_sections
+    from portalgen.model import Money
+
+    day = NOW.date()
+    total = Money(Decimal("121.00"), "EUR")
+    items = [
+        Item(
+            f"quote:P{n}",
+            "quote",
+            day,
+            f"quotes/P{n}.html",
+            {"number": f"P{n}", "issued": day, "total": total, "valid_until": None},
+        )
+        for n in range(quotes)
+    ] + [
+        Item(
+            f"reminder:F{n}:0",
+            "reminder",
+            day,
+            f"invoices/F{n}.html",
+            {"number": f"F{n}", "outstanding": total, "due": day, "days": 0},
+        )
+        for n in range(reminders)
+    ]
+    content = m.renderer.render(
+        "digest",
+        language,
+        customer=SimpleNamespace(display_name="Ferretería Peña"),
+        news=digest_sections(items),
+        only_reminders=False,
+        link=LINK,
+        today=day,
+    )
+    return content.text, lxml_html.fromstring(content.html).text_content()
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "many"),
+    [
+        ("es", "Puede aceptarlo o rechazarlo", "Puede aceptarlos o rechazarlos"),
+        ("en", "You can accept or reject it", "You can accept or reject them"),
+    ],
+)
+def test_the_digest_speaks_of_one_quote_or_several(
+    tmp_path: Path, language: str, one: str, many: str
+) -> None:
+    m = mailer(tmp_path)
+    for part in digest_of(m, language, quotes=1, reminders=1):
+        assert one in part and many not in part
+    for part in digest_of(m, language, quotes=2, reminders=2):
+        assert many in part and one not in part
+    es_one, _ = digest_of(m, "es", quotes=1, reminders=1)
+    assert "ignore este recordatorio" in es_one
+    es_many, _ = digest_of(m, "es", quotes=1, reminders=2)
+    assert "ignore estos recordatorios" in es_many
+
+
+@pytest.mark.parametrize(
+    ("language", "copy"),
+    [("es", "copie esta dirección en su navegador"), ("en", "copy this address into your browser")],
+)
+def test_the_link_is_also_written_out_and_asking_for_a_new_one_is_a_link(
+    tmp_path: Path, language: str, copy: str
+) -> None:
+    _, html = parts(invitation(mailer(tmp_path), language))
+    page = lxml_html.fromstring(html)
+    label = {"es": "Abrir mi portal", "en": "Open my portal"}[language]
+    (button,) = page.xpath(f"//a[normalize-space()='{label}']")
+    shown = page.xpath(f"//p[contains(., '{copy}')]/a")
+    assert [(a.get("href"), a.text_content()) for a in shown] == [(LINK.url, LINK.url)]
+    ask = "https://portal.levante.example/link"
+    (asking,) = page.xpath(f"//p/a[@href='{ask}']")
+    assert asking.text_content() == ask
+    assert button.get("href") == LINK.url

@@ -80,7 +80,8 @@ def test_a_quote_accepted_reaches_staff_and_the_account_manager(
     assert (reply_to.display_name, reply_to.addr_spec) == ("", "compras@reformas-moreno.example")
     text = body_text(msg)
     assert "Ana Moreno <compras@reformas-moreno.example> aceptó el presupuesto P2026A-00012" in text
-    assert "15 jun 2026, 12:42:00" in text  # Madrid time
+    # Madrid time, the date written as in the customers' emails ("15 de junio de 2026")
+    assert "el 15 de junio de 2026, 12:42." in text
     assert "> Adelante.\n> El lunes." in text
     url = "https://portal.levante.example/portal/quotes/P2026A-00012.html"
     assert f"Documento en el portal: {url}" in text

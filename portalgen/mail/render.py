@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_time
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -141,7 +141,10 @@ def _date(value: date | datetime | None, locale: str, style: str, zone: ZoneInfo
 
 
 def _datetime(value: datetime, locale: str, zone: ZoneInfo) -> str:
-    return str(format_datetime(value.astimezone(zone), "medium", locale=locale))
+    """A moment in the customer emails' date style (the long date) and its time:
+    ``15 de junio de 2026, 12:42``."""
+    local = value.astimezone(zone)
+    return f"{_day(local.date(), locale, 'long')}, {format_time(local, 'short', locale=locale)}"
 
 
 def _logo(settings: Settings) -> InlineImage | None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from markupsafe import Markup, escape
+
 Format = Callable[[Any], str]
 
 
@@ -42,6 +44,7 @@ class Sentences:
             "order_line": self.order,
             "payment_line": self.payment,
             "link_validity": self.link_validity,
+            "link_validity_html": self.link_validity_html,
             "code_notice": self.code_notice,
             "digest_notice": self.digest_notice,
             "offers": self.offers,
@@ -155,6 +158,16 @@ class Sentences:
             "after that, ask for a new one at %(url)s."
         )
         return text % {"date": self.day(expires), "url": self.new_link_url}
+
+    def link_validity_html(self, expires: datetime) -> Markup:
+        """`link_validity` for the HTML part: the address to ask at is a link."""
+        text = self.gettext(
+            "This link is personal: please do not forward it. It works until %(date)s; "
+            "after that, ask for a new one at %(url)s."
+        )
+        url = self.new_link_url
+        anchor = Markup('<a href="{0}" style="color:inherit;">{0}</a>').format(url)
+        return escape(text) % {"date": self.day(expires), "url": anchor}
 
     def code_notice(self, reason: str) -> str:
         if reason == "invitation":
