@@ -151,3 +151,25 @@ def test_verify_export_and_tail_commands(tmp_path: Path) -> None:
     broken = runner.invoke(cli, ["--config", str(path), "audit", "verify"])
     assert broken.exit_code == 1
     assert "line 2: the line does not follow the one before it" in broken.stderr
+
+
+def test_export_tail_and_access_list_say_what_is_not_pulled_yet(
+    s3_storage_config: dict[str, Any], s3_server: Any, tmp_path: Path
+) -> None:
+    """On S3 the gate's events wait in the bucket: reading the log says so, and how many."""
+    path = config(tmp_path, s3_storage_config)
+    storage = open_storage(settings_for(s3_storage_config, tmp_path))
+    store_events(storage, 3, datetime.now(UTC) - timedelta(hours=1))
+    runner = CliRunner()
+    note = "3 event(s) in storage not pulled yet — `portalgen audit pull`"
+    env = {**s3_server.env, "PORTALGEN_SECRET": "s" * 48}  # access list signs nothing, reads it
+    for command in (["audit", "export"], ["audit", "tail"], ["access", "list"]):
+        result = runner.invoke(cli, ["--config", str(path), *command], env=env)
+        assert result.exit_code == 0, result.output
+        assert note in result.stderr, command
+    exported = runner.invoke(cli, ["--config", str(path), "audit", "export"], env=s3_server.env)
+    assert exported.stdout.count("\n") == 1  # the header only: nothing pulled yet
+    pulled = runner.invoke(cli, ["--config", str(path), "audit", "pull"], env=s3_server.env)
+    assert "Added 3 new event(s)" in pulled.stdout
+    tail = runner.invoke(cli, ["--config", str(path), "audit", "tail"], env=s3_server.env)
+    assert tail.stderr == "" and len(tail.stdout.splitlines()) == 3

@@ -71,6 +71,25 @@ def pull_events(
     return result
 
 
+def count_unpulled(
+    storage: Storage,
+    log: AuditLog,
+    *,
+    now: datetime | None = None,
+    lookback: timedelta = timedelta(days=2),
+) -> int:
+    """How many events the gate stored that are not in audit.jsonl yet: the listing a
+    pull starts with (cheap), nothing read or written."""
+    now = now or datetime.now(UTC)
+    known = log.ids()
+    since = event_time(max(known)) - lookback if known else None
+    return sum(
+        1
+        for key in _event_keys(storage, since, now)
+        if key.rsplit("/", 1)[-1].removesuffix(".json") not in known
+    )
+
+
 def _event_keys(storage: Storage, since: datetime | None, now: datetime) -> Iterator[str]:
     if since is None:
         for info in storage.list(EVENTS_PREFIX):

@@ -343,9 +343,11 @@ def access_list(state: CliState, as_json: bool) -> None:
     """Every customer with portal access (or who had it), their contacts and last visit."""
     from portalgen.access.grants import last_visits
     from portalgen.audit.log import AuditLog
+    from portalgen.cli.audit import warn_unpulled
     from portalgen.textsafe import escape_controls
 
     settings = state.settings()
+    warn_unpulled(settings)
     visits = last_visits(AuditLog(settings.audit.path).events())
     rows = open_service(settings).rows(visits)
     if as_json:

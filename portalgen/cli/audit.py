@@ -12,6 +12,8 @@ from portalgen.audit.followup import follow_up
 from portalgen.audit.query import EventFilter, describe, export_csv, export_json, select
 from portalgen.cli import CliState, cli
 from portalgen.cli.types import DATE
+from portalgen.config import Settings
+from portalgen.errors import PortalgenError
 from portalgen.storage import open_storage
 
 pass_state = click.make_pass_decorator(CliState)
@@ -52,6 +54,28 @@ def pull(state: CliState) -> None:
                 err=True,
                 fg="yellow",
             )
+
+
+def warn_unpulled(settings: Settings) -> None:
+    """On S3, say how many events the gate stored are not in audit.jsonl yet (a folder's
+    gate writes audit.jsonl itself). Reading the log stays read-only: no pull here."""
+    from portalgen.audit.pull import count_unpulled
+    from portalgen.storage import LocalStorage
+
+    try:
+        storage = open_storage(settings)
+        if isinstance(storage, LocalStorage):
+            return
+        waiting = count_unpulled(storage, AuditLog(settings.audit.path))
+    except PortalgenError as exc:
+        click.secho(f"warning: could not look for events not pulled yet: {exc}", err=True)
+        return
+    if waiting:
+        click.secho(
+            f"{waiting} event(s) in storage not pulled yet — `portalgen audit pull`",
+            err=True,
+            fg="yellow",
+        )
 
 
 @audit.command()
@@ -96,9 +120,11 @@ def export(
 ) -> None:
     """Print decisions, comments and other events to enter into the invoicing program.
 
-    Without --type, only quote decisions and comments are exported.
+    Without --type, only quote decisions and comments are exported. With S3 storage,
+    says how many events are there not pulled yet (`portalgen audit pull`).
     """
     settings = state.settings()
+    warn_unpulled(settings)
     zone = ZoneInfo(settings.timezone)
     where = _filters(since, types or ("quote", "comment"), customers)
     events = select(AuditLog(settings.audit.path).events(), where, zone)
@@ -119,8 +145,10 @@ def export(
 @click.option("--customer", "customers", multiple=True, help="Only this customer code.")
 @pass_state
 def tail(state: CliState, count: int, types: tuple[str, ...], customers: tuple[str, ...]) -> None:
-    """Show the most recent activity, one readable line per event."""
+    """Show the most recent activity, one readable line per event (with S3 storage,
+    and how many events are not pulled yet)."""
     settings = state.settings()
+    warn_unpulled(settings)
     zone = ZoneInfo(settings.timezone)
     events = list(
         select(AuditLog(settings.audit.path).events(), _filters(None, types, customers), zone)
