@@ -77,6 +77,9 @@ class RegistryEntry:
     link_max_age: timedelta | None = None  # None: the configured gate.link_max_age
     granted_at: datetime | None = None
     revoked_at: datetime | None = None
+    # the portal's language, kept by a revoke (which deletes the portal and its manifest)
+    # so the gate's refusal pages still speak it
+    language: str = ""
     version: int = field(default=SCHEMA_VERSION, repr=False)
 
     def contact(self, email: str) -> Contact | None:
@@ -98,10 +101,14 @@ class RegistryEntry:
     def granted(self, now: datetime) -> RegistryEntry:
         return self._changed(now, enabled=True, granted_at=now, revoked_at=None)
 
-    def revoked(self, now: datetime) -> RegistryEntry:
-        """Disabled, and every contact's generation bumped: every link and session dies."""
+    def revoked(self, now: datetime, language: str = "") -> RegistryEntry:
+        """Disabled, and every contact's generation bumped: every link and session dies.
+        `language`: the portal's, remembered for the refusal pages."""
         contacts = tuple(replace(c, generation=c.generation + 1) for c in self.contacts)
-        return self._changed(now, enabled=False, revoked_at=now, contacts=contacts)
+        language = language or self.language
+        return self._changed(
+            now, enabled=False, revoked_at=now, contacts=contacts, language=language
+        )
 
     def reset(self, now: datetime, email: str | None = None) -> RegistryEntry:
         """A new generation for one contact (or all): their old links and sessions die."""
@@ -188,6 +195,7 @@ def entry_to_json(entry: RegistryEntry) -> bytes:
         ),
         "granted_at": _time(entry.granted_at),
         "revoked_at": _time(entry.revoked_at),
+        "language": entry.language or None,
         "created_at": _time(entry.created_at),
         "updated_at": _time(entry.updated_at),
     }
@@ -240,6 +248,7 @@ def _entry(raw: dict[str, Any]) -> RegistryEntry:
         link_max_age=None if max_age is None else timedelta(seconds=_int(max_age)),
         granted_at=_parse_optional(raw.get("granted_at")),
         revoked_at=_parse_optional(raw.get("revoked_at")),
+        language=str(raw.get("language") or ""),
         created_at=_parse(raw["created_at"]),
         updated_at=_parse(raw["updated_at"]),
     )

@@ -150,10 +150,21 @@ class AccessService:
             )
             self._record("access.revoked", entry, {"contact": address})
             return AccessResult(entry)
-        entry = self.registry.update(entry.customer_key, lambda e: e.revoked(now))
+        language = self._portal_language(entry.customer_key)
+        entry = self.registry.update(entry.customer_key, lambda e: e.revoked(now, language))
         self.delete_portal(entry.customer_key)
         self._record("access.revoked", entry, {"contact": "*"})
         return AccessResult(entry)
+
+    def _portal_language(self, customer_key: str) -> str:
+        """The published portal's language ("" if none or unreadable)."""
+        from portalgen.publish.manifest import load_manifest
+
+        try:
+            manifest = load_manifest(self.storage, customer_key)
+        except ValueError:
+            return ""
+        return (manifest.language or "") if manifest is not None else ""
 
     def delete_portal(self, customer_key: str) -> int:
         """Delete everything under ``portals/<customer_key>/``; the manifest first, so a

@@ -334,14 +334,17 @@ class Gate:
         return entry
 
     def language_of(self, entry: RegistryEntry) -> str | None:
-        """The customer's portal language (from the published manifest), if known."""
+        """The customer's portal language: the published manifest's, else the one the
+        registry kept when the customer was revoked (the portal is gone then)."""
         from portalgen.publish.manifest import load_manifest
 
         try:
             manifest = load_manifest(self.storage, entry.customer_key)
         except ValueError:
-            return None
-        return manifest.language if manifest is not None else None
+            manifest = None
+        if manifest is not None and manifest.language:
+            return manifest.language
+        return entry.language or None
 
     def start_session(self, request: GateRequest, entry: RegistryEntry, contact: Contact) -> None:
         session = security.new_session(
