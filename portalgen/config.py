@@ -201,6 +201,9 @@ class VerifactuSettings:
 class StorageSettings:
     url: str = field(default="site", metadata=check(_check_storage_url))
     endpoint_url: str = field(default="", metadata=check(_check_optional_url))
+    # where customers' browsers reach the same service, when the gate uses an internal
+    # endpoint_url: presigned download URLs are signed for this host
+    public_endpoint_url: str = field(default="", metadata=check(_check_optional_url))
     region: str = ""
     server_side_encryption: Literal["", "AES256", "aws:kms"] = ""
     kms_key_id: str = ""

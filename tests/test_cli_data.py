@@ -111,3 +111,27 @@ def test_config_errors_are_one_line_and_debug_shows_the_traceback(tmp_path: Path
 def test_bad_flag_is_a_usage_error() -> None:
     code, _, err = run("demo", "--customers", "none")
     assert code == 2 and "Invalid value for '--customers'" in err
+
+
+def test_init_inside_a_git_checkout_keeps_the_secret_out_of_it(tmp_path: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=tmp_path, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    git("init", "-q")
+    code, out, _ = run("init", str(tmp_path / "office"))
+    assert code == 0 and "office/.gitignore" in out
+    status = git("status", "--porcelain", "--ignored", "--untracked-files=all")
+    assert "!! office/secret.key" in status.splitlines()
+    assert "office/secret.key" not in status.replace("!! office/secret.key", "")
+    assert "?? office/config.yaml" in status.splitlines()  # the configuration may be kept
+    # an office's own .gitignore keeps its lines and gets the missing ones, once
+    (tmp_path / "office" / ".gitignore").write_text("*.log\n")
+    run("init", str(tmp_path / "office"))
+    run("init", str(tmp_path / "office"))
+    lines = (tmp_path / "office" / ".gitignore").read_text().splitlines()
+    assert lines[0] == "*.log" and lines.count("/secret.key") == 1

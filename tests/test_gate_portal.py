@@ -217,3 +217,45 @@ def test_revoke_kills_link_session_and_presigned_url_on_s3(
     events = [json.loads(world.storage.get(i.key) or b"{}") for i in world.storage.list("_events/")]
     assert [e["type"] for e in events].count("session.started") == 2  # on S3: one object each
     assert not (tmp_path / "audit.jsonl").exists()
+
+
+def test_after_a_revoke_refusals_speak_the_customers_language(gate_world: GateWorld) -> None:
+    """The portal (and its manifest) is gone after a revoke: the registry keeps its
+    language, so a Spanish customer whose browser asks for English still reads Spanish."""
+    client = signed_in(gate_world)
+    gate_world.service.revoke("C00007")
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    for response in (
+        client.get("/portal/index.html", headers=english),  # the session
+        gate_world.client().get(gate_world.link("C00007"), headers=english),  # the link
+    ):
+        assert response.status_code == 410
+        page = lxml_html.fromstring(response.get_data(as_text=True))
+        assert page.get("lang") == "es"
+    # C00008's portal is English: its refusal stays English for a Spanish browser
+    other = signed_in(gate_world, "C00008")
+    gate_world.service.revoke("C00008")
+    refused = other.get("/portal/", headers={"Accept-Language": "es-ES,es"})
+    assert lxml_html.fromstring(refused.get_data(as_text=True)).get("lang") == "en"
+
+
+@pytest.mark.s3
+def test_presigned_urls_use_the_public_endpoint(
+    demo_dir: Path, built_portals: Path, tmp_path: Path, s3_storage_config: dict[str, str]
+) -> None:
+    """The gate reaches storage on an internal address; customers get the public one,
+    and the URL signed for that host works there."""
+    from tests.gate_fixtures import build_world
+
+    internal = s3_storage_config["endpoint_url"]
+    public = internal.replace("127.0.0.1", "localhost")
+    assert public != internal
+    config = {**s3_storage_config, "public_endpoint_url": public}
+    world = build_world(demo_dir, built_portals, tmp_path, config)
+    download = signed_in(world).get("/portal/invoices/F2026A-00010.pdf")
+    assert download.status_code == 303
+    location = download.headers["Location"]
+    assert location.startswith(f"{public}/")
+    status, body, _ = fetch(location)
+    assert status == 200 and body.startswith(b"%PDF")
+    assert world.storage.get("_access/index.json") is not None  # the rest: endpoint_url

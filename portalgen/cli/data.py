@@ -39,7 +39,36 @@ def init(state: CliState, directory: Path) -> None:
     else:
         shutil.copyfile(example_config(), config)
         click.echo(f"Wrote {config}: fill in your company's details.")
-    _ensure_secret(state, load_settings(config))
+    settings = load_settings(config)
+    _ensure_secret(state, settings)
+    _ignore_secret(state, settings)
+
+
+# What a git checkout must never hold: the signing secret, and the audit log (customers'
+# addresses and what they did). Written beside the secret by `init`.
+GITIGNORE_HEADER = "# portalgen: the signing secret and the audit log stay out of version control"
+
+
+def _ignore_secret(state: CliState, settings: Settings) -> None:
+    """A .gitignore beside the secret that names it (and the audit log, when it lives
+    there too); an existing .gitignore gets the lines it lacks."""
+    folder = settings.secret_file.parent
+    names = [settings.secret_file.name]
+    if settings.audit.path.parent == folder:
+        names.append(settings.audit.path.name)
+    path = folder / ".gitignore"
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    present = {line.strip().lstrip("/") for line in existing.splitlines()}
+    missing = [name for name in names if name not in present]
+    if not missing:
+        state.info(f"{path} already keeps {', '.join(names)} out of git.")
+        return
+    lines = ([] if GITIGNORE_HEADER in existing else [GITIGNORE_HEADER]) + [
+        f"/{n}" for n in missing
+    ]
+    text = existing + ("\n" if existing and not existing.endswith("\n") else "")
+    path.write_text(text + "\n".join(lines) + "\n", encoding="utf-8")
+    click.echo(f"Wrote {path}: git will not track {', '.join(missing)}.")
 
 
 def _ensure_secret(state: CliState, settings: Settings) -> None:

@@ -58,16 +58,23 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def make_s3_client(settings: Settings, session: boto3.session.Session | None = None) -> S3Client:
+def make_s3_client(
+    settings: Settings,
+    session: boto3.session.Session | None = None,
+    *,
+    endpoint_url: str | None = None,
+) -> S3Client:
     """The one place an S3 client is made: endpoint and region from the settings,
     SigV4 (also for presigned URLs), botocore's standard retry mode, credentials from
-    the standard AWS chain (or the given boto3 session).
+    the standard AWS chain (or the given boto3 session). `endpoint_url` overrides the
+    settings' (the public endpoint presigned URLs are signed for).
 
     Without `session`, one boto3 session is shared by the process (making a client from
     a fresh session costs ~0.1 s); it resolves credentials once and refreshes them."""
     from botocore.config import Config
 
     storage = settings.storage
+    endpoint = storage.endpoint_url if endpoint_url is None else endpoint_url
     config = Config(
         signature_version="s3v4",
         retries={"mode": "standard"},
@@ -75,12 +82,12 @@ def make_s3_client(settings: Settings, session: boto3.session.Session | None = N
         read_timeout=60,
         max_pool_connections=max(10, 2 * settings.publish.upload_threads),
         # S3-compatible services (SeaweedFS, MinIO...) expect path-style addresses.
-        s3={"addressing_style": "path"} if storage.endpoint_url else {},
+        s3={"addressing_style": "path"} if endpoint else {},
     )
     with _session_lock:  # sessions are not thread-safe; clients are
         return (session or _shared_session()).client(
             "s3",
-            endpoint_url=storage.endpoint_url or None,
+            endpoint_url=endpoint or None,
             region_name=storage.region or None,
             config=config,
         )
@@ -126,11 +133,14 @@ class S3Storage:
         server_side_encryption: str = "",
         kms_key_id: str = "",
         page_size: int = 1000,
+        presign_client: S3Client | None = None,
     ) -> None:
         prefix = prefix.strip("/")
         if prefix:
             validate_key(prefix)
         self.client = client
+        # signs presigned URLs: a client of the public endpoint, if the settings have one
+        self.presign_client = presign_client or client
         self.bucket = bucket
         self.prefix = prefix
         self.location = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
@@ -146,12 +156,16 @@ class S3Storage:
         cls, settings: Settings, session: boto3.session.Session | None = None
     ) -> S3Storage:
         bucket, prefix = parse_s3_url(settings.storage_location())
+        public = settings.storage.public_endpoint_url
         return cls(
             make_s3_client(settings, session),
             bucket,
             prefix,
             server_side_encryption=settings.storage.server_side_encryption,
             kms_key_id=settings.storage.kms_key_id,
+            presign_client=make_s3_client(settings, session, endpoint_url=public)
+            if public
+            else None,
         )
 
     def __repr__(self) -> str:
@@ -200,7 +214,7 @@ class S3Storage:
         disposition: Literal["attachment", "inline"] = "attachment",
     ) -> str | None:
         with self._translated("sign a link to", key):
-            return self.client.generate_presigned_url(
+            return self.presign_client.generate_presigned_url(
                 "get_object",
                 Params={
                     "Bucket": self.bucket,
