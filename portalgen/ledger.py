@@ -33,41 +33,106 @@ def payments_by_invoice(payments: Iterable[Payment]) -> dict[str, tuple[Payment,
     return {k: tuple(sorted(v, key=lambda p: (p.due_date, p.number))) for k, v in grouped.items()}
 
 
-def amount_paid(invoice: Invoice, receipts: Iterable[Payment], today: date) -> Money:
-    return sum_money(
-        (p.amount for p in receipts if p.paid_date is not None and p.paid_date <= today),
-        invoice.currency,
-    )
+@dataclass(frozen=True)
+class Instalment:
+    """An amount an invoice asks for on a date: one of its receipts, or, without
+    receipts, the invoice itself (``number`` empty; also the part no receipt covers)."""
+
+    number: str
+    amount: Money
+    due_date: date | None
+    paid_date: date | None  # when it was paid, if that day has come
+    overdue: bool  # unpaid and its due date has passed
+    direct_debit: bool  # charged to the customer's account on its due date
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_date is not None
 
 
-def outstanding(invoice: Invoice, receipts: Iterable[Payment], today: date) -> Money:
-    """What is still to pay on the invoice (never negative; credit notes owe nothing)."""
-    rest = invoice.totals.total - amount_paid(invoice, receipts, today)
-    return rest if rest.amount > 0 else Money.zero(invoice.currency)
+@dataclass(frozen=True)
+class InvoiceDues:
+    """What an invoice asks for on `today`: the one answer every page, PDF, email and
+    command uses (see `invoice_dues`)."""
+
+    status: InvoiceStatus
+    paid: Money
+    outstanding: Money  # still to pay, never negative
+    overdue: Money  # the part of `outstanding` whose due date has passed
+    instalments: tuple[Instalment, ...]
+    direct_debit: bool
+
+    @property
+    def unpaid(self) -> tuple[Instalment, ...]:
+        if self.outstanding.is_zero():
+            return ()
+        return tuple(i for i in self.instalments if not i.is_paid)
+
+    @property
+    def next_due(self) -> Instalment | None:
+        """The next unpaid instalment whose due date has not passed: what is due next."""
+        return next((i for i in self.unpaid if not i.overdue), None)
+
+    @property
+    def due_date(self) -> date | None:
+        """The due date to show: the earliest unpaid instalment's, else the last one's."""
+        dated = [i.due_date for i in self.unpaid if i.due_date is not None]
+        if dated:
+            return min(dated)
+        every = [i.due_date for i in self.instalments if i.due_date is not None]
+        return max(every) if every else None
 
 
-def due_date(invoice: Invoice, receipts: Iterable[Payment]) -> date | None:
-    """The invoice's due date, or else the earliest due date of its unpaid receipts."""
-    if invoice.due_date is not None:
-        return invoice.due_date
+def _method(payment_method: str) -> bool:
+    return payment_method == "direct_debit"
+
+
+def _instalments(
+    invoice: Invoice, receipts: tuple[Payment, ...], today: date
+) -> tuple[Instalment, ...]:
+    """The receipts as instalments, plus the part of the total no receipt covers (due on
+    the invoice's due date); without receipts, the invoice is one instalment."""
+    debit = _method(invoice.payment_method)
+    out = []
+    for p in receipts:
+        paid = p.paid_date if p.paid_date is not None and p.paid_date <= today else None
+        late = paid is None and p.due_date < today
+        out.append(
+            Instalment(p.number, p.amount, p.due_date, paid, late, _method(p.method) or debit)
+        )
+    rest = invoice.totals.total - sum_money((p.amount for p in receipts), invoice.currency)
+    if rest.amount > 0:
+        late = invoice.due_date is not None and invoice.due_date < today
+        out.append(Instalment("", rest, invoice.due_date, None, late, debit))
+    return tuple(sorted(out, key=lambda i: (i.due_date is None, i.due_date or today, i.number)))
+
+
+def invoice_dues(invoice: Invoice, receipts: Iterable[Payment], today: date) -> InvoiceDues:
+    """Status, outstanding and overdue amounts of an invoice on `today`.
+
+    With receipts, each receipt is the unit: the overdue amount is the sum of the unpaid
+    receipts past their own due date, and the invoice is overdue only if one of them is.
+    Without receipts, the invoice's due date decides. A direct debit is overdue only once
+    its charge date (its due date) has passed unpaid. Credit notes owe nothing.
+    """
     receipts = tuple(receipts)
-    unpaid = [p.due_date for p in receipts if not p.is_paid]
-    dates = unpaid or [p.due_date for p in receipts]
-    return min(dates) if dates else None
-
-
-def invoice_status(invoice: Invoice, receipts: Iterable[Payment], today: date) -> InvoiceStatus:
-    receipts = tuple(receipts)
-    if invoice.totals.total.amount <= 0:
-        return "paid"  # a credit note: nothing to pay
-    paid = amount_paid(invoice, receipts, today)
-    if paid.amount >= invoice.totals.total.amount:
-        return "paid"
-    late_receipt = any(not p.is_paid and p.due_date < today for p in receipts)
-    due = due_date(invoice, receipts)
-    if late_receipt or (due is not None and due < today):
-        return "overdue"
-    return "partially_paid" if paid.amount > 0 else "unpaid"
+    currency = invoice.currency
+    zero = Money.zero(currency)
+    instalments = _instalments(invoice, receipts, today)
+    paid = sum_money((i.amount for i in instalments if i.is_paid), currency)
+    rest = invoice.totals.total - paid
+    outstanding = rest if rest.amount > 0 else zero
+    late = sum_money((i.amount for i in instalments if i.overdue), currency)
+    overdue = min(late, outstanding, key=lambda m: m.amount)
+    status: InvoiceStatus
+    if invoice.totals.total.amount <= 0 or outstanding.is_zero():
+        status, outstanding, overdue = "paid", zero, zero
+    elif not overdue.is_zero():
+        status = "overdue"
+    else:
+        status = "partially_paid" if paid.amount > 0 else "unpaid"
+    debit = _method(invoice.payment_method) or any(i.direct_debit for i in instalments)
+    return InvoiceDues(status, paid, outstanding, overdue, instalments, debit)
 
 
 def quote_status(quote: Quote, today: date, decided: QuoteStatus | None = None) -> QuoteStatus:
@@ -90,20 +155,40 @@ class Balance:
     overdue: Money
 
 
+def invoice_status(invoice: Invoice, receipts: Iterable[Payment], today: date) -> InvoiceStatus:
+    """`invoice_dues(...).status`."""
+    return invoice_dues(invoice, receipts, today).status
+
+
+def outstanding(invoice: Invoice, receipts: Iterable[Payment], today: date) -> Money:
+    """`invoice_dues(...).outstanding`: what is still to pay (never negative)."""
+    return invoice_dues(invoice, receipts, today).outstanding
+
+
+def dues_by_invoice(data: CustomerData, today: date) -> dict[str, InvoiceDues]:
+    """`invoice_dues` of each of the customer's invoices, by invoice number."""
+    receipts = payments_by_invoice(data.payments)
+    return {i.number: invoice_dues(i, receipts.get(i.number, ()), today) for i in data.invoices}
+
+
+def balances(invoices: Iterable[Invoice], dues: Mapping[str, InvoiceDues]) -> dict[str, Balance]:
+    """Outstanding and overdue amounts per currency (every currency invoiced, in order)."""
+    out: dict[str, Balance] = {}
+    for invoice in invoices:
+        zero = Money.zero(invoice.currency)
+        before = out.get(invoice.currency, Balance(zero, zero))
+        mine = dues[invoice.number]
+        out[invoice.currency] = Balance(
+            before.outstanding + mine.outstanding, before.overdue + mine.overdue
+        )
+    return dict(sorted(out.items()))
+
+
 def customer_balance(data: CustomerData, currency: str, today: date) -> Balance:
     """Outstanding and overdue amounts over the customer's invoices in `currency`."""
-    receipts = payments_by_invoice(data.payments)
-    total_out = Money.zero(currency)
-    total_overdue = Money.zero(currency)
-    for invoice in data.invoices:
-        if invoice.currency != currency:
-            continue
-        mine = receipts.get(invoice.number, ())
-        rest = outstanding(invoice, mine, today)
-        total_out = total_out + rest
-        if invoice_status(invoice, mine, today) == "overdue":
-            total_overdue = total_overdue + rest
-    return Balance(total_out, total_overdue)
+    zero = Money.zero(currency)
+    found = balances(data.invoices, dues_by_invoice(data, today))
+    return found.get(currency, Balance(zero, zero))
 
 
 EntryKind = Literal["invoice", "payment"]

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
-from portalgen.ledger import (
-    Balance,
-    customer_balance,
-    invoice_status,
-    payments_by_invoice,
-    quote_status,
-)
-from portalgen.model import Export, Money, sum_money
+from portalgen.ledger import Balance, balances, dues_by_invoice, quote_status
+from portalgen.model import Export, Money
 
 
 @dataclass(frozen=True)
@@ -26,29 +22,47 @@ class ExportSummary:
     payments_paid: int
     payments_pending: int
     shared_documents: int
-    invoiced: Money
-    balance: Balance
+    invoiced: Mapping[str, Money]  # per currency, every currency invoiced
+    balances: Mapping[str, Balance]  # per currency, like `invoiced`
 
 
 def summarize(export: Export, currency: str, today: date) -> ExportSummary:
-    receipts = payments_by_invoice(export.payments)
-    balances = [customer_balance(data, currency, today) for data in export.by_customer().values()]
+    """The export's counts and amounts. Amounts are per currency: `currency` (the
+    configured one) is always there, and no other currency is left out."""
+    zero = Money.zero(currency)
+    invoiced: dict[str, Money] = {currency: zero}
+    found: dict[str, Balance] = {currency: Balance(zero, zero)}
+    statuses: Counter[str] = Counter()
+    for data in export.by_customer().values():
+        dues = dues_by_invoice(data, today)
+        statuses.update(d.status for d in dues.values())
+        for code, balance in balances(data.invoices, dues).items():
+            nothing = Money.zero(code)
+            before = found.get(code, Balance(nothing, nothing))
+            found[code] = Balance(
+                before.outstanding + balance.outstanding, before.overdue + balance.overdue
+            )
+        for invoice in data.invoices:
+            nothing = Money.zero(invoice.currency)
+            invoiced[invoice.currency] = (
+                invoiced.get(invoice.currency, nothing) + invoice.totals.total
+            )
     return ExportSummary(
         customers=len(export.customers),
         quotes=Counter(quote_status(q, today) for q in export.quotes),
         orders=Counter(o.status for o in export.orders),
         delivery_notes=len(export.delivery_notes),
-        invoices=Counter(
-            invoice_status(i, receipts.get(i.number, ()), today) for i in export.invoices
-        ),
+        invoices=statuses,
         payments_paid=sum(1 for p in export.payments if p.is_paid),
         payments_pending=sum(1 for p in export.payments if not p.is_paid),
         shared_documents=len(export.documents),
-        invoiced=sum_money(
-            (i.totals.total for i in export.invoices if i.currency == currency), currency
-        ),
-        balance=Balance(
-            sum_money((b.outstanding for b in balances), currency),
-            sum_money((b.overdue for b in balances), currency),
-        ),
+        invoiced=_ordered(invoiced, currency),
+        balances=_ordered(found, currency),
     )
+
+
+T = TypeVar("T")
+
+
+def _ordered(values: Mapping[str, T], first: str) -> dict[str, T]:
+    return {c: values[c] for c in sorted(values, key=lambda c: (c != first, c))}

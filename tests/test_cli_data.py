@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from time_machine import TimeMachineFixture
 
 from portalgen import __version__
 from portalgen.cli import cli
-from tests.bundles import set_cell
+from tests.bundles import TABLES, set_cell, write_small_bundle
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -135,3 +138,25 @@ def test_init_inside_a_git_checkout_keeps_the_secret_out_of_it(tmp_path: Path) -
     run("init", str(tmp_path / "office"))
     lines = (tmp_path / "office" / ".gitignore").read_text().splitlines()
     assert lines[0] == "*.log" and lines.count("/secret.key") == 1
+
+
+def test_check_totals_every_currency_and_drops_none(
+    tmp_path: Path, time_machine: TimeMachineFixture
+) -> None:
+    """An invoice in US dollars is neither left out of the amounts nor added to euros."""
+    time_machine.move_to(datetime(2026, 7, 15, 12, tzinfo=UTC), tick=False)
+    tables = copy.deepcopy(TABLES)
+    tables["invoices"][1]["currency"] = "USD"  # F2026-002, 1020.00, due 2026-07-01, unpaid
+    write_small_bundle(tmp_path / "export", tables)
+    run("init", str(tmp_path))
+    code, out, err = run(
+        "--config", str(tmp_path / "config.yaml"), "check", str(tmp_path / "export")
+    )
+    assert code == 0, err
+    assert re.search(r"^Invoiced +121,00\xa0€ · 1\.020,00\xa0US\$$", out, re.M), out
+    assert re.search(
+        r"^Outstanding +0,00\xa0€  \(overdue 0,00\xa0€\) · "
+        r"1\.020,00\xa0US\$  \(overdue 1\.020,00\xa0US\$\)$",
+        out,
+        re.M,
+    ), out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from portalgen.ledger import (
     customer_balance,
+    invoice_dues,
     invoice_status,
     quote_status,
     statement,
@@ -73,6 +75,60 @@ def test_a_late_receipt_makes_the_invoice_overdue() -> None:
         receipt("R2", "F1", "50.00", TODAY + timedelta(days=30)),
     ]
     assert invoice_status(inv, receipts, TODAY) == "overdue"
+
+
+def test_with_receipts_each_receipt_is_the_unit() -> None:
+    """The invoice's own due date has passed, but only one receipt has: only that receipt
+    is overdue, and the page can say what is due next."""
+    inv = invoice("F1", "300.00", date(2026, 4, 1), due=date(2026, 5, 1))
+    receipts = [
+        receipt("R1", "F1", "100.00", date(2026, 5, 1), paid=date(2026, 5, 1)),
+        receipt("R2", "F1", "100.00", TODAY - timedelta(days=5)),
+        receipt("R3", "F1", "100.00", TODAY + timedelta(days=7)),
+    ]
+    dues = invoice_dues(inv, receipts, TODAY)
+    assert dues.status == "overdue"
+    assert dues.outstanding == Money(Decimal("200.00"), EUR)
+    assert dues.overdue == Money(Decimal("100.00"), EUR)
+    assert dues.next_due is not None
+    assert (dues.next_due.number, dues.next_due.due_date) == ("R3", TODAY + timedelta(days=7))
+    assert dues.due_date == TODAY - timedelta(days=5)  # the earliest unpaid receipt
+    # Once R2 is paid nothing is overdue, though the invoice's own due date has passed.
+    receipts[1] = receipt("R2", "F1", "100.00", TODAY - timedelta(days=5), paid=TODAY)
+    dues = invoice_dues(inv, receipts, TODAY)
+    assert (dues.status, dues.overdue.amount) == ("partially_paid", Decimal("0.00"))
+    assert dues.due_date == TODAY + timedelta(days=7)
+
+
+def test_a_receipt_is_overdue_only_once_its_day_has_passed() -> None:
+    inv = invoice("F1", "100.00", date(2026, 4, 1), due=date(2026, 5, 1))
+    inv = replace(inv, payment_method="direct_debit")
+    charge = receipt("R1", "F1", "100.00", TODAY)
+    assert invoice_dues(inv, [charge], TODAY).status == "unpaid"  # charged today
+    late = invoice_dues(inv, [charge], TODAY + timedelta(days=1))
+    assert (late.status, late.overdue.amount, late.direct_debit) == (
+        "overdue",
+        Decimal("100.00"),
+        True,
+    )
+
+
+def test_the_part_no_receipt_covers_falls_due_with_the_invoice() -> None:
+    inv = invoice("F1", "300.00", date(2026, 4, 1), due=TODAY - timedelta(days=1))
+    receipts = [receipt("R1", "F1", "100.00", TODAY + timedelta(days=30))]
+    dues = invoice_dues(inv, receipts, TODAY)
+    assert (dues.status, dues.overdue.amount) == ("overdue", Decimal("200.00"))
+    assert dues.outstanding.amount == Decimal("300.00")
+
+
+def test_overdue_never_exceeds_what_is_owed() -> None:
+    inv = invoice("F1", "100.00", date(2026, 4, 1))
+    receipts = [  # receipts adding up to more than the invoice (a data error upstream)
+        receipt("R1", "F1", "80.00", TODAY - timedelta(days=3), paid=TODAY - timedelta(days=3)),
+        receipt("R2", "F1", "80.00", TODAY - timedelta(days=2)),
+    ]
+    dues = invoice_dues(inv, receipts, TODAY)
+    assert (dues.outstanding.amount, dues.overdue.amount) == (Decimal("20.00"), Decimal("20.00"))
 
 
 def test_quote_expires_unless_decided() -> None:

@@ -160,3 +160,68 @@ def test_shipped_order_date_decides_whether_it_is_new() -> None:
     result = plan(items, baseline=TODAY)
     assert ids(result.send) == []
     assert ("order:PED2026-001:shipped", "baseline") in result.settle
+
+
+def instalment(number: str, amount: str, due: date, paid: date | None = None) -> Payment:
+    return Payment(
+        number=number,
+        invoice="F2026/007",
+        customer_code="T0001",
+        amount=Money(Decimal(amount), "EUR"),
+        due_date=due,
+        paid_date=paid,
+    )
+
+
+def test_each_receipt_is_reminded_of_by_its_own_due_date() -> None:
+    data = small_customer()
+    receipts = (
+        instalment("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1)),
+        instalment("R-2", "250.00", date(2026, 6, 5)),
+        instalment("R-3", "243.82", date(2026, 7, 10)),
+    )
+    data = dataclasses.replace(data, payments=receipts)  # the invoice itself is due 19 June
+    found = {i.id: i for i in reminders(data, date(2026, 7, 7))}
+    assert sorted(found) == ["reminder:F2026/007:R-2:30", "reminder:F2026/007:R-3:-3"]
+    late, coming = found["reminder:F2026/007:R-2:30"], found["reminder:F2026/007:R-3:-3"]
+    assert (late.view["receipt"], late.view["outstanding"], late.view["days"]) == (
+        "R-2",
+        Money(Decimal("250.00"), "EUR"),
+        -32,
+    )
+    assert (coming.view["outstanding"], coming.view["due"]) == (
+        Money(Decimal("243.82"), "EUR"),
+        date(2026, 7, 10),
+    )
+    # The invoice's own due date has passed, yet no reminder speaks for the whole invoice.
+    assert not [i for i in found if i.count(":") == 2]
+
+
+def test_a_reminder_says_what_a_direct_debit_will_charge_and_when() -> None:
+    from portalgen.mail.sentences import Sentences
+    from portalgen.render.i18n import translations
+
+    data = small_customer()
+    invoice = dataclasses.replace(data.invoices[0], payment_method="direct_debit")
+    data = dataclasses.replace(data, invoices=(invoice,))
+    (coming,) = reminders(data, DUE - timedelta(days=3))
+    (late,) = reminders(data, DUE + timedelta(days=7))
+    sentences = Sentences(
+        translations("es"),  # type: ignore[arg-type]
+        money=lambda m: f"{m.amount} {m.currency}",
+        day=lambda d: d.isoformat(),
+        company="X",
+        new_link_url="https://portal.example/link",
+    )
+    assert sentences.reminder(coming.view) == (
+        "Cargaremos 493.82 EUR de la factura F2026/007 en su cuenta bancaria por "
+        "domiciliación el 2026-06-19; no tiene que hacer nada."
+    )
+    assert sentences.reminder(late.view) == (
+        "La factura F2026/007, con 493.82 EUR pendientes de pago, venció el 2026-06-19, "
+        "hace 7 días."
+    )
+    receipt = {**late.view, "receipt": "R-2", "direct_debit": False}
+    assert sentences.reminder(receipt) == (
+        "El recibo R-2 de la factura F2026/007, por 493.82 EUR, venció el 2026-06-19, hace 7 días."
+    )

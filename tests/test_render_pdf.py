@@ -87,10 +87,14 @@ def test_invoice_qr_codes_decode_to_the_exact_url_and_payment(
         "&numserie=F2026%2F007&fecha=20-05-2026&importe=1493.82"
     )
     epc = [c for c in codes if c.startswith("BCD")]
+    # 1.000,00 € of the 1.493,82 € are paid: the printed code asks for the rest, as the
+    # page's does (a customer scanning the PDF must not pay twice).
     assert epc == [
         "BCD\n002\n2\nSCT\nCAIXESBBXXX\nSuministros y Servicios Levante, S.L.\n"
-        "ES9121000418450200051332\nEUR1493.82\n\n\nF2026/007"
+        "ES9121000418450200051332\nEUR493.82\n\n\nF2026/007"
     ]
+    text = " ".join(pdf_text(small_files["invoices/F2026-007.pdf"]).split())
+    assert "Escanee para pagar 493,82 € por transferencia" in text
 
 
 def test_invoice_page_epc_asks_for_what_is_still_owed(
@@ -166,10 +170,12 @@ def test_statement_pdf_and_csv(small_files: dict[str, bytes]) -> None:
     assert "Extracto de cuenta" in text and "Movimientos hasta el" in text
     assert "1.493,82 €" in text and "1.000,00 €" in text and "493,82 €" in text
     csv_text = small_files["payments/statement.csv"].decode("utf-8-sig").splitlines()
-    assert csv_text[0] == "Fecha;Movimiento;Referencia;Factura;Cargo;Pago;Saldo;Moneda"
+    assert csv_text[0] == (
+        "Fecha;Movimiento;Referencia;Factura;Cargo;Pago;Saldo;Moneda;Vencimiento;Vencido"
+    )
     assert csv_text[1:] == [
-        "2026-05-20;Factura;F2026/007;F2026/007;1493,82;0,00;1493,82;EUR",
-        "2026-06-01;Pago;R-1;F2026/007;0,00;1000,00;493,82;EUR",
+        "2026-05-20;Factura;F2026/007;F2026/007;1493,82;0,00;1493,82;EUR;2026-06-19;0,00",
+        "2026-06-01;Pago;R-1;F2026/007;0,00;1000,00;493,82;EUR;;",
     ]
 
 

@@ -222,8 +222,13 @@ def _summary_text(s: ExportSummary, settings: Settings) -> str:
             counted(Counter(paid=s.payments_paid, pending=s.payments_pending), ("paid", "pending")),
         ),
         ("Shared documents", f"{s.shared_documents}"),
-        ("Invoiced", money(s.invoiced)),
-        ("Outstanding", f"{money(s.balance.outstanding)}  (overdue {money(s.balance.overdue)})"),
+        ("Invoiced", " · ".join(money(m) for m in s.invoiced.values())),
+        (
+            "Outstanding",
+            " · ".join(
+                f"{money(b.outstanding)}  (overdue {money(b.overdue)})" for b in s.balances.values()
+            ),
+        ),
     ]
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)

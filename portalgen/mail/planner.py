@@ -8,6 +8,8 @@
 - ``payment:<number>``            a payment received
 - ``reminder:<number>:<day>``     an unpaid invoice coming due or overdue, ``day`` being the
                                   step of ``mail.reminders`` (-3, 0, 7, 30...) it is at
+- ``reminder:<number>:<receipt>:<day>``  the same for one receipt of an invoice paid in
+                                  receipts: each receipt is reminded of by its own due date
 
 `plan_contact` compares them with what the contact was already told and decides what
 goes into tonight's message. An item is only announced once its page is in the
@@ -22,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from portalgen.ledger import due_date, outstanding, payments_by_invoice, quote_is_open
-from portalgen.model import AnyDocument, CustomerData, QuoteStatus
+from portalgen.ledger import Instalment, InvoiceDues, dues_by_invoice, quote_is_open
+from portalgen.model import AnyDocument, CustomerData, Invoice, QuoteStatus
 
 ItemKind = Literal["reminder", "quote", "invoice", "order", "payment"]
 KIND_ORDER: tuple[ItemKind, ...] = ("reminder", "quote", "invoice", "order", "payment")
@@ -85,28 +87,50 @@ def _quote_items(
 
 
 def _invoice_items(data: CustomerData, today: date, schedule: tuple[int, ...]) -> Iterator[Item]:
-    receipts = payments_by_invoice(data.payments)
+    dues = dues_by_invoice(data, today)
     for invoice in data.invoices:
         if invoice.issue_date > today:
             continue
-        mine = receipts.get(invoice.number, ())
-        due = due_date(invoice, mine)
-        rest = outstanding(invoice, mine, today)
+        mine = dues[invoice.number]
         view = {
             "number": invoice.number,
             "issued": invoice.issue_date,
             "total": invoice.totals.total,
-            "due": due,
-            "outstanding": rest,
+            "due": mine.due_date,
+            "outstanding": mine.outstanding,
             "corrective": invoice.is_corrective,
         }
         page = _page(invoice)
         yield Item(f"invoice:{invoice.number}", "invoice", invoice.issue_date, page, view)
-        step = _reminder_step(due, today, schedule) if not rest.is_zero() else None
-        if due is not None and step is not None:
-            reminder = {**view, "days": (due - today).days}
-            when = due + timedelta(days=step)
-            yield Item(f"reminder:{invoice.number}:{step}", "reminder", when, page, reminder)
+        for instalment in mine.unpaid:
+            yield from _reminder(invoice, mine, instalment, view, today, schedule)
+
+
+def _reminder(
+    invoice: Invoice,
+    dues: InvoiceDues,
+    instalment: Instalment,
+    view: Mapping[str, Any],
+    today: date,
+    schedule: tuple[int, ...],
+) -> Iterator[Item]:
+    """The reminder of one unpaid instalment (a receipt, or the invoice) at its step."""
+    due = instalment.due_date
+    step = _reminder_step(due, today, schedule)
+    if due is None or step is None:
+        return
+    owed = min(instalment.amount, dues.outstanding, key=lambda m: m.amount)
+    reminder = {
+        **view,
+        "due": due,
+        "outstanding": owed,
+        "receipt": instalment.number,
+        "direct_debit": instalment.direct_debit,
+        "days": (due - today).days,
+    }
+    key = f"{invoice.number}:{instalment.number}" if instalment.number else invoice.number
+    when = due + timedelta(days=step)
+    yield Item(f"reminder:{key}:{step}", "reminder", when, _page(invoice), reminder)
 
 
 def _order_items(data: CustomerData) -> Iterator[Item]:

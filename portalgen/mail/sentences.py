@@ -59,10 +59,19 @@ class Sentences:
         days = int(r["days"])
         values = {
             "number": r["number"],
+            "receipt": r.get("receipt", ""),
             "amount": self.money(r["outstanding"]),
             "date": self.day(r["due"]),
             "num": abs(days),
         }
+        if r.get("direct_debit") and days >= 0:
+            text = self.gettext(
+                "We will charge %(amount)s for invoice %(number)s to your bank account by "
+                "direct debit on %(date)s; you need not do anything."
+            )
+            return text % values
+        if values["receipt"]:
+            return self.receipt_reminder(days, values)
         if days > 0:
             return (
                 self.ngettext(
@@ -87,6 +96,30 @@ class Sentences:
             )
             % values
         )
+
+    def receipt_reminder(self, days: int, values: Mapping[str, Any]) -> str:
+        """A reminder of one receipt of an invoice paid in receipts."""
+        if days > 0:
+            text = self.ngettext(
+                "Receipt %(receipt)s of invoice %(number)s, for %(amount)s, is due tomorrow, "
+                "%(date)s.",
+                "Receipt %(receipt)s of invoice %(number)s, for %(amount)s, is due in %(num)d "
+                "days, on %(date)s.",
+                days,
+            )
+        elif days == 0:
+            text = self.gettext(
+                "Receipt %(receipt)s of invoice %(number)s, for %(amount)s, is due today."
+            )
+        else:
+            text = self.ngettext(
+                "Receipt %(receipt)s of invoice %(number)s, for %(amount)s, was due yesterday, "
+                "%(date)s.",
+                "Receipt %(receipt)s of invoice %(number)s, for %(amount)s, was due on "
+                "%(date)s, %(num)d days ago.",
+                -days,
+            )
+        return text % values
 
     def quote(self, q: Mapping[str, Any]) -> str:
         values = {

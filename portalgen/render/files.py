@@ -30,6 +30,8 @@ CSV_HEADERS = (
     _("Payment"),
     _("Balance"),
     _("Currency"),
+    _("Due date"),
+    _("Overdue"),
 )
 CSV_KINDS = {"invoice": _("Invoice"), "payment": _("Payment")}
 
@@ -59,6 +61,8 @@ def statement_csv(statements: Sequence[View], locale: str, gettext: Callable[[st
                     number(e["credit"].amount),
                     number(e["balance"].amount),
                     block["currency"],
+                    e["due_date"].isoformat() if e["due_date"] else "",
+                    number(e["overdue"].amount) if e["overdue"] is not None else "",
                 ]
             )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -15,10 +15,12 @@ from typing import Any
 
 from portalgen.config import Settings
 from portalgen.ledger import (
-    customer_balance,
-    due_date,
-    invoice_status,
-    outstanding,
+    Balance,
+    Instalment,
+    InvoiceDues,
+    StatementEntry,
+    balances,
+    dues_by_invoice,
     payments_by_invoice,
     quote_is_open,
     quote_status,
@@ -34,9 +36,8 @@ from portalgen.model import (
     Payment,
     Quote,
     QuoteStatus,
-    sum_money,
 )
-from portalgen.render.qr import epc_qr, verifactu_qr
+from portalgen.render.qr import EpcQr, epc_qr, verifactu_qr
 from portalgen.totals import document_taxes
 
 View = dict[str, Any]
@@ -80,6 +81,7 @@ class Facts:
     def __post_init__(self) -> None:
         self._balances: list[View] | None = None
         self.receipts = payments_by_invoice(self.data.payments)
+        self.dues = dues_by_invoice(self.data, self.today)
         sections = self.settings.portal.sections
         self.enabled = {kind for kind, name in SECTION.items() if getattr(sections, name)}
         self.numbers = {
@@ -95,6 +97,9 @@ class Facts:
     def invoice_receipts(self, invoice: Invoice) -> tuple[Payment, ...]:
         return self.receipts.get(invoice.number, ())
 
+    def invoice_dues(self, invoice: Invoice) -> InvoiceDues:
+        return self.dues[invoice.number]
+
     def link(self, kind: DocumentKind, number: str) -> View:
         """A reference to another document: linked when its page exists in this portal."""
         doc = self.numbers.get((kind, number))
@@ -106,7 +111,7 @@ class Facts:
         if isinstance(doc, Order):
             return doc.status
         if isinstance(doc, Invoice):
-            return invoice_status(doc, self.invoice_receipts(doc), self.today)
+            return self.invoice_dues(doc).status
         return "delivered"
 
     def row(self, doc: AnyDocument) -> View:
@@ -129,9 +134,10 @@ class Facts:
             row["valid_until"] = doc.valid_until
             row["open"] = quote_is_open(doc, self.today, self.decided.get(doc.number))
         elif isinstance(doc, Invoice):
-            receipts = self.invoice_receipts(doc)
-            row["due_date"] = due_date(doc, receipts)
-            row["outstanding"] = outstanding(doc, receipts, self.today)
+            dues = self.invoice_dues(doc)
+            row["due_date"] = dues.due_date
+            row["outstanding"] = dues.outstanding
+            row["overdue"] = dues.overdue
             row["corrective"] = doc.is_corrective
         elif isinstance(doc, Order):
             row["expected"] = doc.expected_delivery_date
@@ -146,10 +152,18 @@ class Facts:
         if self._balances is not None:
             return self._balances
         out = []
+        found = balances(self.data.invoices, self.dues)
         for currency in self.currencies:
-            balance = customer_balance(self.data, currency, self.today)
+            zero = Money.zero(currency)
+            balance = found.get(currency, Balance(zero, zero))
             if currency == self.settings.currency or not balance.outstanding.is_zero():
-                out.append({"outstanding": balance.outstanding, "overdue": balance.overdue})
+                out.append(
+                    {
+                        "currency": currency,
+                        "outstanding": balance.outstanding,
+                        "overdue": balance.overdue,
+                    }
+                )
         self._balances = out
         return out
 
@@ -221,48 +235,63 @@ def document_details(facts: Facts, doc: AnyDocument, for_pdf: bool) -> View:
 
 
 def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
-    qr = verifactu_qr(invoice.verifactu_qr_url)
+    """An invoice's facts. The PDF shows the invoice as issued, and its scan-to-pay code
+    asks for what is still owed, as the page's does (its render key holds the amount)."""
     receipts = facts.invoice_receipts(invoice)
+    dues = facts.invoice_dues(invoice)
+    epc = scan_to_pay(facts, invoice, dues)
     view: View = {
-        "due_date": invoice.due_date or due_date(invoice, receipts),
+        "due_date": invoice.due_date or (receipts[0].due_date if receipts else None),
         "payment_terms": invoice.payment_terms,
         "payment_method": invoice.payment_method,
         "corrects": facts.link("invoice", invoice.corrects) if invoice.corrects else None,
         "order": facts.link("order", invoice.order) if invoice.order else None,
         "delivery_notes": [facts.link("delivery_note", n) for n in invoice.delivery_notes],
-        "verifactu": qr,
+        "verifactu": verifactu_qr(invoice.verifactu_qr_url),
         "pay_terms": facts.settings.payments.terms,
         "iban": facts.settings.payments.iban,
+        "epc": epc,
+        "epc_amount": dues.outstanding if epc else None,
     }
-    # A direct debit is charged to the customer's account: inviting a transfer too would
-    # invite paying twice.
-    by_transfer = invoice.payment_method != "direct_debit"
     if for_pdf:
-        total = invoice.totals.total
-        payable = by_transfer and total.amount > 0
-        view["epc"] = epc_qr(facts.settings, total, invoice.number) if payable else None
         return view
-    rest = outstanding(invoice, receipts, facts.today)
-    status = invoice_status(invoice, receipts, facts.today)
-    view["status"] = status
-    view["outstanding"] = rest
-    view["receipts"] = [
+    late = [i for i in dues.unpaid if i.overdue]
+    view.update(
         {
-            "number": p.number,
-            "due_date": p.due_date,
-            "paid_date": p.paid_date
-            if p.paid_date is not None and p.paid_date <= facts.today
-            else None,
-            "amount": p.amount,
+            "status": dues.status,
+            "outstanding": dues.outstanding,
+            "overdue": dues.overdue,
+            "overdue_since": late[0].due_date if late else None,
+            "next_due": dues.next_due,
+            "instalments": len(dues.instalments),
+            "receipts": [receipt_view(i) for i in dues.instalments if i.number],
+            "by_transfer": not dues.direct_debit,
+            "customer_iban": facts.data.customer.iban,
+            "pay_online": pay_online_url(facts, invoice, dues.outstanding)
+            if not dues.outstanding.is_zero()
+            else "",
         }
-        for p in receipts
-    ]
-    unpaid = status != "paid" and rest.amount > 0
-    view["by_transfer"] = by_transfer
-    view["customer_iban"] = facts.data.customer.iban
-    view["epc"] = epc_qr(facts.settings, rest, invoice.number) if unpaid and by_transfer else None
-    view["pay_online"] = pay_online_url(facts, invoice, rest) if unpaid else ""
+    )
     return view
+
+
+def receipt_view(instalment: Instalment) -> View:
+    return {
+        "number": instalment.number,
+        "due_date": instalment.due_date,
+        "paid_date": instalment.paid_date,
+        "amount": instalment.amount,
+        "overdue": instalment.overdue,
+    }
+
+
+def scan_to_pay(facts: Facts, invoice: Invoice, dues: InvoiceDues) -> EpcQr | None:
+    """The EPC transfer code for what is still owed. None when nothing is owed, and for a
+    direct debit: it is charged to the customer's account, and a transfer too would be
+    paying twice."""
+    if dues.direct_debit or dues.outstanding.is_zero():
+        return None
+    return epc_qr(facts.settings, dues.outstanding, invoice.number)
 
 
 def pay_online_url(facts: Facts, invoice: Invoice, amount: Money) -> str:
@@ -301,21 +330,22 @@ def order_timeline(order: Order) -> list[View]:
 
 def payments_view(facts: Facts) -> View:
     receipts = sorted(facts.data.payments, key=lambda p: (p.due_date, p.number), reverse=True)
-    invoices = {i.number: i for i in facts.data.invoices}
+    instalments = {
+        (number, i.number): i for number, dues in facts.dues.items() for i in dues.instalments
+    }
     rows = []
     for p in receipts:
-        paid = p.paid_date is not None and p.paid_date <= facts.today
-        invoice = invoices.get(p.invoice)
+        instalment = instalments.get((p.invoice, p.number))
         rows.append(
             {
                 "number": p.number,
                 "invoice": facts.link("invoice", p.invoice)
-                if invoice
+                if instalment
                 else {"number": p.invoice, "path": None},
                 "amount": p.amount,
                 "due_date": p.due_date,
-                "paid_date": p.paid_date if paid else None,
-                "overdue": not paid and p.due_date < facts.today,
+                "paid_date": instalment.paid_date if instalment else None,
+                "overdue": instalment.overdue if instalment else False,
                 "method": p.method,
             }
         )
@@ -323,37 +353,38 @@ def payments_view(facts: Facts) -> View:
         "receipts": rows,
         "balances": facts.balances(),
         "statements": statement_view(facts),
-        "pending_total": [
-            sum_money(
-                (
-                    p.amount
-                    for p in facts.data.payments
-                    if p.amount.currency == c and not (p.paid_date and p.paid_date <= facts.today)
-                ),
-                c,
-            )
-            for c in facts.currencies
-        ],
     }
 
 
 def statement_view(facts: Facts) -> list[View]:
-    """The account statement per currency (one for almost every customer)."""
+    """The account statement per currency (one for almost every customer): the movements
+    with the running balance, each invoice with its due date and overdue amount today."""
     out = []
+    found = balances(facts.data.invoices, facts.dues)
     for currency in facts.currencies:
         entries = statement(facts.data, currency, facts.today)
         if entries or currency == facts.settings.currency:
+            zero = Money.zero(currency)
             out.append(
                 {
                     "currency": currency,
-                    "entries": [
-                        {**vars(e), "link": facts.link("invoice", e.invoice)} for e in entries
-                    ],
-                    "balance": entries[-1].balance if entries else Money.zero(currency),
+                    "entries": [statement_entry(facts, e) for e in entries],
+                    "balance": entries[-1].balance if entries else zero,
+                    "overdue": found.get(currency, Balance(zero, zero)).overdue,
                     "until": entries[-1].when if entries else None,
                 }
             )
     return out
+
+
+def statement_entry(facts: Facts, entry: StatementEntry) -> View:
+    dues = facts.dues.get(entry.invoice) if entry.kind == "invoice" else None
+    return {
+        **vars(entry),
+        "link": facts.link("invoice", entry.invoice),
+        "due_date": dues.due_date if dues is not None and entry.debit.amount > 0 else None,
+        "overdue": dues.overdue if dues is not None else None,
+    }
 
 
 def shared_view(facts: Facts) -> View:
