@@ -8,6 +8,12 @@ with HTML comments and the gate fills them when it serves a page (docs/portal.md
   and decision forms: replaced by the fragment ``_live/quote-accepted.html`` or
   ``_live/quote-rejected.html`` when a decision exists, with ``{date}`` and ``{name}``
   filled in (``{name}`` HTML-escaped by the gate).
+- ``<!--pg:open:quote:<slug>-->…<!--/pg:open-->`` around what is true only while the quote
+  awaits a decision (the quote page's "waiting for your decision" notice, the quote's row
+  among the home page's quotes awaiting a decision): removed once a decision exists.
+- ``<!--pg:awaiting:<slug> <slug>…-->…<!--/pg:awaiting-->`` around the home page's list of
+  quotes awaiting a decision: replaced by ``_live/no-open-quotes.html`` once every quote
+  in it is decided.
 - ``<!--pg:comments:<portal path>-->`` where a document's comment thread goes.
 
 This module must stay tiny and import nothing heavy: the gate imports it.
@@ -16,6 +22,7 @@ This module must stay tiny and import nothing heavy: the gate imports it.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 
 CSRF = "<!--pg:csrf-->"
 CSRF_FIELD = "csrf_token"  # the hidden input's name the gate writes in place of CSRF
@@ -24,6 +31,9 @@ LIVE_END = "<!--/pg:live-->"
 LIVE_ACCEPTED = "_live/quote-accepted.html"
 LIVE_REJECTED = "_live/quote-rejected.html"
 LIVE_FRAGMENTS = {"accepted": LIVE_ACCEPTED, "rejected": LIVE_REJECTED}
+LIVE_NO_OPEN = "_live/no-open-quotes.html"  # "No quote is waiting for your decision."
+OPEN_END = "<!--/pg:open-->"
+AWAITING_END = "<!--/pg:awaiting-->"
 DATE_PLACEHOLDER = "{date}"  # dd/mm/yyyy
 NAME_PLACEHOLDER = "{name}"  # HTML-escaped by the gate
 
@@ -43,10 +53,24 @@ DOCUMENT_PAGE = re.compile(r"^(quotes|orders|delivery-notes|invoices)/(?!index\.
 # A slug is `model.slugify_number`'s output; a portal path has no "-->" in it either.
 LIVE_RE = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->(.*?)<!--/pg:live-->", re.DOTALL)
 COMMENTS_RE = re.compile(r"<!--pg:comments:([^>]*?)-->")
+OPEN_RE = re.compile(r"<!--pg:open:quote:([A-Za-z0-9._-]+)-->(.*?)<!--/pg:open-->", re.DOTALL)
+AWAITING_RE = re.compile(
+    r"<!--pg:awaiting:([A-Za-z0-9._ -]*)-->(.*?)<!--/pg:awaiting-->", re.DOTALL
+)
+# Where a page shows a quote whose display follows its decision.
+QUOTE_SLOT_RE = re.compile(r"<!--pg:(?:live|open):quote:([A-Za-z0-9._-]+)-->")
 
 
 def live_start(slug: str) -> str:
     return f"<!--pg:live:quote:{slug}-->"
+
+
+def open_start(slug: str) -> str:
+    return f"<!--pg:open:quote:{slug}-->"
+
+
+def awaiting_start(slugs: Iterable[str]) -> str:
+    return f"<!--pg:awaiting:{' '.join(slugs)}-->"
 
 
 def comments(portal_path: str) -> str:
@@ -60,3 +84,17 @@ def fill_live(html: str, decisions: dict[str, str]) -> str:
     for the gate and the tests; regions without a decision keep their default content.
     """
     return LIVE_RE.sub(lambda m: decisions.get(m.group(1), m.group(0)), html)
+
+
+def fill_decided(html: str, decided: Collection[str], none_open: str | None) -> str:
+    """Drop what is true only while a quote awaits a decision, for the `decided` slugs:
+    their open regions, and each awaiting list whose quotes are all decided, which
+    becomes `none_open` (kept as it is when that fragment is missing)."""
+
+    def awaiting(m: re.Match[str]) -> str:
+        if none_open is not None and set(m.group(1).split()) <= set(decided):
+            return none_open
+        return m.group(0)
+
+    html = AWAITING_RE.sub(awaiting, html)
+    return OPEN_RE.sub(lambda m: "" if m.group(1) in decided else m.group(0), html)

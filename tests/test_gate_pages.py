@@ -58,5 +58,18 @@ def test_pages_are_the_fillers_output_before_and_after_comments_and_decisions(
     write_decision(gate_world, "P2026A-00017", "accepted", "Ana")
     gate_world.gate.threads._listings.clear()  # as after the listings' few seconds
     served = client.get(f"/portal/{page}").get_data(as_text=True)
-    assert "¿Y el &lt;b&gt;IVA&lt;/b&gt;?" in served and "Aceptado el" in served
+    assert "¿Y el &lt;b&gt;IVA&lt;/b&gt;?" in served and "badge-accepted" in served
     check_served(gate_world, client)
+
+
+def test_a_list_of_quotes_awaiting_a_decision_empties_only_when_all_are_decided() -> None:
+    from portalgen import slots
+
+    rows = "".join(f"{slots.open_start(s)}<tr>{s}</tr>{slots.OPEN_END}" for s in ("P-1", "P-2"))
+    html = f"{slots.awaiting_start(['P-1', 'P-2'])}<table>{rows}</table>{slots.AWAITING_END}"
+    none = '<p class="empty">none</p>'
+    one = slots.fill_decided(html, {"P-1"}, none)
+    assert "<tr>P-1</tr>" not in one and "<tr>P-2</tr>" in one and none not in one
+    assert slots.fill_decided(html, {"P-1", "P-2"}, none) == none
+    # A portal published before the fragment existed keeps its list, less the decided rows.
+    assert "<table>" in slots.fill_decided(html, {"P-1", "P-2"}, None)

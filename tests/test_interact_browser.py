@@ -57,6 +57,8 @@ def test_accept_a_quote_see_it_everywhere_and_be_told_the_second_time(
 
         second_tab = context.new_page()  # the same quote, open in another tab
         second_tab.goto(quote_url)
+        waiting = "Este presupuesto espera su decisión"
+        expect(page.locator("main")).to_contain_text(waiting)
 
         accept = page.locator("form.form-accept")
         accept.get_by_label("Su nombre (opcional)").fill("Ana López")
@@ -65,6 +67,9 @@ def test_accept_a_quote_see_it_everywhere_and_be_told_the_second_time(
         page.wait_for_url(f"{quote_url}#decision")
         decision = page.locator("#decision")
         expect(decision).to_contain_text("Aceptado el 15/06/2026 por Ana López")
+        # Said once, and nothing on the page says the quote still awaits a decision.
+        expect(decision).to_have_text("Su decisión Aceptado el 15/06/2026 por Ana López")
+        expect(page.locator("main")).not_to_contain_text(waiting)
         expect(page.locator("form.form-accept")).to_have_count(0)
         expect(page.locator(".comment-thread")).to_contain_text("Adelante con el pedido, gracias.")
         page.reload()
@@ -75,10 +80,14 @@ def test_accept_a_quote_see_it_everywhere_and_be_told_the_second_time(
         expect(row).to_contain_text("Aceptado el 15/06/2026 por Ana López")
         nav.get_by_role("link", name="Inicio").click()
         page.wait_for_url(f"{served}/portal/index.html")
-        rows = page.locator("tr", has_text=PENDING)  # awaiting a decision, latest documents
-        expect(rows).to_have_count(2)
-        for n in range(2):
-            expect(rows.nth(n)).to_contain_text("Aceptado el 15/06/2026 por Ana López")
+        # No longer among the quotes awaiting a decision (it was the only one)...
+        awaiting = page.locator("section", has=page.locator("#quotes-title"))
+        expect(awaiting.locator("tr", has_text=PENDING)).to_have_count(0)
+        expect(awaiting).to_contain_text("No hay ningún presupuesto pendiente de su decisión.")
+        # ... and accepted among the latest documents.
+        rows = page.locator("tr", has_text=PENDING)
+        expect(rows).to_have_count(1)
+        expect(rows).to_contain_text("Aceptado el 15/06/2026 por Ana López")
 
         stale = second_tab.locator("form.form-accept")
         stale.get_by_role("button", name=f"Aceptar el presupuesto {PENDING}").click()

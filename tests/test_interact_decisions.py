@@ -81,6 +81,58 @@ def test_accepting_a_pending_quote_records_it_once_and_shows_it_everywhere(
     assert "Aceptado el 15/06/2026 por Ana López" in page_text(client, "/portal/")
 
 
+def test_every_page_that_shows_a_decided_quote_agrees_at_once(
+    june_world_any: GateWorld,
+) -> None:
+    """Before the next publish: the quote page no longer says it awaits a decision, the
+    home page no longer lists it as awaiting one, and each status is said once."""
+    world = june_world_any
+    client = signed_in(world)
+    waiting = "Este presupuesto espera su decisión"
+    awaiting = "//section[h2[@id='quotes-title']]"
+    home = lxml_html.fromstring(client.get("/portal/").get_data(as_text=True))
+    assert [text_of(a) for a in home.xpath(f"{awaiting}//tbody//th/a")] == [PENDING]
+    assert waiting in page_text(client, f"/portal/quotes/{PENDING}.html")
+
+    assert decide(client, PENDING, "accept", name="Ana López").status_code == 303
+    quote = lxml_html.fromstring(client.get(f"/portal/quotes/{PENDING}.html").get_data())
+    assert waiting not in text_of(quote)
+    (decision,) = quote.xpath("//section[@id='decision']")
+    assert text_of(decision) == "Su decisión Aceptado el 15/06/2026 por Ana López"
+    home = lxml_html.fromstring(client.get("/portal/").get_data(as_text=True))
+    (section,) = home.xpath(awaiting)
+    assert not section.xpath(".//table")
+    assert text_of(section) == (
+        "Presupuestos pendientes de su decisión No hay ningún presupuesto pendiente de su decisión."
+    )
+    (latest,) = [r for r in home.xpath("//tbody/tr") if PENDING in text_of(r)]
+    assert "Aceptado el 15/06/2026 por Ana López" in text_of(latest)
+    quotes = lxml_html.fromstring(client.get("/portal/quotes/").get_data(as_text=True))
+    (row,) = [r for r in quotes.xpath("//tbody/tr") if PENDING in text_of(r)]
+    assert text_of(row.xpath("td[@data-label='Estado']")[0]) == (
+        "Aceptado el 15/06/2026 por Ana López"
+    )
+
+
+def test_a_rejection_is_signed_with_the_name_given(june_world_any: GateWorld) -> None:
+    world = june_world_any
+    client = signed_in(world, "C00008")  # an English portal
+    form = lxml_html.fromstring(client.get(f"/portal/quotes/{PENDING_EN}.html").get_data())
+    (label,) = form.xpath("//form[contains(@class,'form-reject')]//label[@for='reject-name']")
+    assert text_of(label) == "Your name (optional)"
+    assert form.xpath("//form[contains(@class,'form-reject')]//input[@id='reject-name']/@name") == [
+        "name"  # the field the gate reads
+    ]
+    response = decide(client, PENDING_EN, "reject", reason="Too expensive", name="John Smith")
+    assert response.status_code == 303
+    record = read_decision(world.storage, world.key("C00008"), PENDING_EN)
+    assert record is not None and record.name == "John Smith"
+    (decision,) = lxml_html.fromstring(
+        client.get(f"/portal/quotes/{PENDING_EN}.html").get_data()
+    ).xpath("//section[@id='decision']")
+    assert text_of(decision) == "Your decision Rejected on 15/06/2026 by John Smith"
+
+
 def test_a_second_decision_is_told_the_first_one_and_records_nothing(
     june_world_any: GateWorld,
 ) -> None:

@@ -213,7 +213,11 @@ def test_every_relative_link_resolves(built_portals: Path) -> None:
                         seen.add(path)
                         queue.append(path)
         pages = {p.relative_to(root).as_posix() for p in root.rglob("*.html")}
-        assert pages - seen == {"_live/quote-accepted.html", "_live/quote-rejected.html"}
+        assert pages - seen == {
+            "_live/quote-accepted.html",
+            "_live/quote-rejected.html",
+            "_live/no-open-quotes.html",
+        }
 
 
 def test_no_third_party_assets_or_inline_code(built_portals: Path) -> None:

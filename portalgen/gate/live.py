@@ -25,7 +25,6 @@ from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, Visit
 
-LIVE_START = re.compile(r"<!--pg:live:quote:([A-Za-z0-9._-]+)-->")
 # Where a published page changes per request: a CSRF slot (group 1 None) or a comment
 # thread (group 1: the thread's portal path), as fill_csrf and fill_comments find them.
 SLOT_RE = re.compile(f"{re.escape(slots.CSRF)}|{slots.COMMENTS_RE.pattern}")
@@ -77,15 +76,20 @@ def fragment(gate: Gate, visit: Visit, path: str) -> str | None:
 def quote_slots(html: str) -> frozenset[str]:
     """The quotes whose live slots a page has. Pages come from the gate's page cache
     as the same string each time, so a page is searched once, not on every request."""
-    return frozenset(LIVE_START.findall(html))
+    return frozenset(slots.QUOTE_SLOT_RE.findall(html))
 
 
 def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
+    """Every place the page shows a decided quote, as decided: its status (the live
+    fragments), and nothing left that says it awaits a decision (slots.fill_decided)."""
     slugs = quote_slots(html)
     if not slugs:
         return html
     decided = load_decisions(gate, visit.customer_key, slugs)
     visit.manifest_cache["decisions"] = decided  # the quote page's thread shows its comment
+    if not decided:
+        return html
+    html = slots.fill_decided(html, decided, fragment(gate, visit, slots.LIVE_NO_OPEN))
     filled: dict[str, str] = {}
     for slug, decision in decided.items():
         template = fragment(gate, visit, slots.LIVE_FRAGMENTS[decision.decision])
@@ -96,7 +100,7 @@ def fill_quotes(gate: Gate, visit: Visit, html: str) -> str:
         filled[slug] = template.replace(slots.DATE_PLACEHOLDER, day).replace(
             slots.NAME_PLACEHOLDER, escape(name)
         )
-    return slots.fill_live(html, filled) if filled else html
+    return slots.fill_live(html, filled)
 
 
 def csrf_field(visit: Visit) -> str:
@@ -115,7 +119,7 @@ class PublishedPage:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.quotes = "<!--pg:live:quote:" in text
+        self.quotes = slots.QUOTE_SLOT_RE.search(text) is not None
         pieces: list[tuple[bytes, str | None]] = []
         start = 0
         for match in SLOT_RE.finditer(text):

@@ -123,6 +123,10 @@ def _site_globals(settings: Settings, theme: Theme) -> dict[str, Any]:
         "csrf_slot": Markup(slots.CSRF),  # noqa: S704
         "live_end": Markup(slots.LIVE_END),  # noqa: S704
         "live_start": lambda slug: Markup(slots.live_start(slug)),  # noqa: S704
+        "open_start": lambda slug: Markup(slots.open_start(slug)),  # noqa: S704
+        "open_end": Markup(slots.OPEN_END),  # noqa: S704
+        "awaiting_start": lambda slugs: Markup(slots.awaiting_start(slugs)),  # noqa: S704
+        "awaiting_end": Markup(slots.AWAITING_END),  # noqa: S704
         "comments_slot": lambda path: Markup(slots.comments(path)),  # noqa: S704
         "slots": slots,
     }

@@ -37,7 +37,7 @@ from portalgen.render.views import (
     pdf_path,
     shared_view,
 )
-from portalgen.slots import LIVE_FRAGMENTS, QUOTES_INDEX
+from portalgen.slots import LIVE_FRAGMENTS, LIVE_NO_OPEN, QUOTES_INDEX
 
 HTML = "text/html; charset=utf-8"
 PDF = "application/pdf"
@@ -198,6 +198,7 @@ class PortalPlanner:
         if kind == "quote":
             for status, path in LIVE_FRAGMENTS.items():
                 self.page(path, "pages/live.html", {"status": status})
+            self.page(LIVE_NO_OPEN, "pages/live.html", {"status": "none-open"})
             self.quote_index()
 
     def quote_index(self) -> None:
