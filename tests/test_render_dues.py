@@ -57,7 +57,7 @@ def figures(files: dict[str, PlannedFile], path: str) -> dict[str, str]:
         text_of(f.xpath(".//*[@class='figure-label']")[0]): text_of(
             f.xpath(".//*[@class='figure-value']")[0]
         )
-        for f in root.xpath("//div[contains(@class,'figure')]")
+        for f in root.xpath("//div[contains(concat(' ', @class, ' '), ' figure ')]")
     }
 
 
@@ -185,3 +185,47 @@ def test_a_paid_invoice_carries_no_scan_to_pay_code(demo_dir: Path, tmp_path: Pa
     files = plan(demo_dir, paid)
     assert epc_amounts(files, tmp_path) == ([], [])
     assert "Escanee" not in pdf_text(files[f"{INVOICE}.pdf"].render())
+
+
+def test_every_currency_has_its_own_balance_and_statement(demo_dir: Path) -> None:
+    """An invoice in US dollars is neither dropped nor added to euros: the home page, the
+    payments page and the statement give each currency its own figures."""
+    data = small_customer()
+    dollars = replace(
+        data.invoices[0],
+        number="F2026/008",
+        currency="USD",
+        due_date=date(2026, 6, 1),
+        lines=tuple(replace(line) for line in data.invoices[0].lines),
+        totals=replace(
+            data.invoices[0].totals,
+            **{
+                name: Money(getattr(data.invoices[0].totals, name).amount, "USD")
+                for name in ("base", "tax", "surcharge", "withholding", "total")
+            },
+        ),
+        verifactu_qr_url="",
+    )
+    files = plan(demo_dir, replace(data, invoices=(*data.invoices, dollars)))
+    for path in ("index.html", "payments/index.html"):
+        root = page(files, path)
+        shown = [
+            (
+                text_of(f.xpath(".//*[@class='figure-label']")[0]),
+                text_of(f.xpath(".//*[@class='figure-value']")[0]),
+            )
+            for f in root.xpath("//div[contains(concat(' ', @class, ' '), ' figure ')]")
+        ]
+        assert shown == [
+            ("Pendiente", "493,82 €"),
+            ("Vencido", "0,00 €"),
+            ("Pendiente", "1.493,82 US$"),
+            ("Vencido", "1.493,82 US$"),
+        ], path
+    csv_rows = files["payments/statement.csv"].render().decode("utf-8-sig").splitlines()
+    assert csv_rows[-1] == (
+        "2026-05-20;Factura;F2026/008;F2026/008;1493,82;0,00;1493,82;USD;2026-06-01;1493,82"
+    )
+    statement = " ".join(pdf_text(files["payments/statement.pdf"].render()).split())
+    assert "Extracto de cuenta (EUR)" in statement and "Extracto de cuenta (USD)" in statement
+    assert "Saldo pendiente 1.493,82 US$ Vencido 1.493,82 US$" in statement
