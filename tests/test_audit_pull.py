@@ -16,17 +16,24 @@ from typing import Any
 from click.testing import CliRunner
 
 from portalgen.audit import AuditLog, StorageAuditSink, new_event
+from portalgen.audit.anchor import Anchor
 from portalgen.audit.pull import pull_events
 from portalgen.cli import cli
-from portalgen.storage import Storage, open_storage
+from portalgen.storage import LocalStorage, Storage, open_storage
 from tests.storage_backends import settings_for
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+SECRET = "pull-test-secret-" + "x" * 32
+ENV = {"PORTALGEN_SECRET": SECRET}
+
+
+def anchored(storage: Storage, path: Path) -> AuditLog:
+    return AuditLog(path, Anchor(storage, [SECRET]))
 
 
 def store_events(storage: Storage, count: int, start: datetime) -> list[str]:
     """Store events as gates do (several at once); returns their ids, oldest first."""
-    sink = StorageAuditSink(storage)
+    sink = StorageAuditSink(storage, [SECRET])
     events = [
         new_event(
             "document.viewed",
@@ -43,7 +50,7 @@ def store_events(storage: Storage, count: int, start: datetime) -> list[str]:
 
 
 def test_pull_twice_adds_each_event_once_in_order(storage: Storage, tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.jsonl")
+    log = anchored(storage, tmp_path / "audit.jsonl")
     first = store_events(storage, 30, NOW - timedelta(days=3))
     assert pull_events(storage, log, now=NOW).added == 30
     assert pull_events(storage, log, now=NOW).added == 0
@@ -61,7 +68,7 @@ def test_an_unreadable_event_is_reported_and_skipped(storage: Storage, tmp_path:
     store_events(storage, 3, NOW - timedelta(hours=1))
     bad_id = new_event("document.viewed", "C1", now=NOW - timedelta(hours=2)).id
     storage.put(f"_events/2026/06/15/{bad_id}.json", b"not json", "application/json")
-    result = pull_events(storage, AuditLog(tmp_path / "audit.jsonl"), now=NOW)
+    result = pull_events(storage, anchored(storage, tmp_path / "audit.jsonl"), now=NOW)
     assert result.added == 3
     assert result.unreadable == [f"_events/2026/06/15/{bad_id}.json"]
 
@@ -81,7 +88,7 @@ def test_killed_midway_then_rerun_adds_each_event_once(
     storage = open_storage(settings_for(s3_storage_config, tmp_path))
     ids = store_events(storage, 600, datetime.now(UTC) - timedelta(hours=2))
     log_path = tmp_path / "audit.jsonl"
-    env = {**os.environ, **s3_server.env}
+    env = {**os.environ, **s3_server.env, **ENV}
     process = subprocess.Popen(
         [sys.executable, "-m", "portalgen", "--config", str(path), "audit", "pull"],
         env=env,
@@ -97,7 +104,7 @@ def test_killed_midway_then_rerun_adds_each_event_once(
     process.wait()
     partial = len(list(AuditLog(log_path).events()))
     assert 0 < partial < 600, "the pull was not interrupted midway"
-    result = CliRunner().invoke(cli, ["--config", str(path), "audit", "pull"])
+    result = CliRunner().invoke(cli, ["--config", str(path), "audit", "pull"], env=ENV)
     assert result.exit_code == 0, result.output
     assert f"Added {600 - partial} new event(s)" in result.stdout
     assert [e.id for e in AuditLog(log_path).events()] == ids
@@ -106,7 +113,7 @@ def test_killed_midway_then_rerun_adds_each_event_once(
 
 def test_verify_export_and_tail_commands(tmp_path: Path) -> None:
     path = config(tmp_path, {"url": str(tmp_path / "site")})
-    log = AuditLog(tmp_path / "audit.jsonl")
+    log = anchored(LocalStorage(tmp_path / "site"), tmp_path / "audit.jsonl")
     log.append(
         new_event(
             "quote.accepted",
@@ -128,9 +135,9 @@ def test_verify_export_and_tail_commands(tmp_path: Path) -> None:
             now=NOW + timedelta(days=1),
         )
     )
-    runner = CliRunner()
+    runner = CliRunner(env=ENV)
     ok = runner.invoke(cli, ["--config", str(path), "audit", "verify"])
-    assert ok.exit_code == 0 and "3 line(s), the chain is intact" in ok.stdout
+    assert ok.exit_code == 0 and "3 line(s), the chain is intact and anchored" in ok.stdout
 
     exported = runner.invoke(cli, ["--config", str(path), "audit", "export"]).stdout.splitlines()
     assert [row.split(",")[1] for row in exported[1:]] == ["quote.accepted", "comment.added"]

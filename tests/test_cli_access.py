@@ -348,3 +348,14 @@ def test_access_list_shows_one_line_per_customer_whatever_the_codes_hold(
     lines = listing.output.splitlines()
     assert len(lines) == 3  # the header and one line per customer
     assert lines[2].startswith("C00009\\nC00002  yes ")
+
+
+def test_drop_old_keeps_the_audit_checkpoint_verifiable(fresh_demo: Path) -> None:
+    """grant anchors the audit log with the only secret; after a rotation nothing was
+    appended, so the checkpoint is still signed with the secret drop-old removes."""
+    run(fresh_demo, "grant", "C00001", "--no-publish", "--export", str(fresh_demo))
+    assert run(fresh_demo, "secret", "rotate").exit_code == 0
+    assert run(fresh_demo, "secret", "drop-old", "--yes").exit_code == 0
+    verified = run(fresh_demo, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert "the chain is intact and anchored" in verified.output

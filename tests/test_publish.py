@@ -447,7 +447,9 @@ def test_publish_pulls_the_gates_events_first_on_s3(s3_site: Site) -> None:
     event = new_event(
         "document.viewed", "C00001", contact="a@x.example", document="index.html", now=earlier
     )
-    StorageAuditSink(site.storage).record(event)
+    from portalgen.secret import load_secrets
+
+    StorageAuditSink(site.storage, load_secrets(site.settings.secret_file)).record(event)
     report = site.publish()
     assert report.events is not None and report.events.added == 1
     assert event.id in AuditLog(site.settings.audit.path).ids()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from portalgen.audit.anchor import open_audit_log
 from portalgen.audit.events import ACTION_TYPES, AuditEvent
 from portalgen.audit.log import AuditLog
 from portalgen.audit.pull import PullResult, pull_events
@@ -49,7 +50,7 @@ def follow_up(
     now = now or datetime.now(UTC)
     # Built first: a bad webhook setting stops us before anything is pulled.
     webhook = webhook_from_settings(settings, storage, environ, attempts=CATCH_UP_ATTEMPTS)
-    report = FollowUpReport(pull_events(storage, AuditLog(settings.audit.path), now=now))
+    report = FollowUpReport(pull_events(storage, open_audit_log(settings, storage), now=now))
     report.recovered, report.webhook = _settle(settings, storage, webhook, now)
     return report
 
@@ -73,7 +74,7 @@ def _settle(
 ) -> tuple[int, DeliveryReport | None]:
     from portalgen.interact.recover import recover_decision_events
 
-    log = AuditLog(settings.audit.path)
+    log = open_audit_log(settings, storage)
     known, actions = _read_log(log)  # one pass over a log that only grows
     recovered = recover_decision_events(storage, log, known, now=now)
     if webhook is None:

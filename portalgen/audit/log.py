@@ -2,7 +2,9 @@
 
 Each line is the event's JSON plus ``prev`` (the previous line's hash) and ``hash``
 (SHA-256 over ``prev`` and the event's canonical JSON). Editing, deleting, inserting or
-reordering a line breaks the chain at that line, which `verify` reports.
+reordering a line breaks the chain at that line, which `verify` reports. Cutting the end
+or rewriting the whole file with fresh hashes leaves a valid chain: the checkpoint in
+storage (anchor.py), advanced by every append, catches those (`verify_anchored`).
 
 Appends take an exclusive file lock (many gate processes and threads may write at once),
 write one whole line with a single write, and fsync before releasing the lock. A line
@@ -18,11 +20,14 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
 from portalgen.audit.events import AuditEvent
+
+if TYPE_CHECKING:
+    from portalgen.audit.anchor import Anchor
 
 GENESIS = "0" * 64
 
@@ -37,14 +42,27 @@ def chain_hash(prev: str, event: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    line: int  # 1-based line number in the file
+    line: int  # 1-based line number in the file (0: the problem is not one line's)
     reason: str
 
 
+@dataclass(frozen=True)
+class LineEnd:
+    """Where a complete line ends: its number, the byte after its newline, its hash."""
+
+    line: int
+    size: int
+    hash: str
+
+
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    """The log at `path`; with an `anchor`, every append also advances the checkpoint
+    (production writers always pass one; a log without is read-only in spirit)."""
+
+    def __init__(self, path: Path, anchor: Anchor | None = None) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock")
+        self.anchor = anchor
+        self.lock = FileLock(str(path) + ".lock")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -57,33 +75,41 @@ class AuditLog:
         if not events:
             return 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            prev = self._repair_and_last_hash()
+        with self.lock:
+            size, prev = self._repair_and_end()
+            before = (size, prev)
             chunk = bytearray()
             for event in events:
                 record = event.to_dict()
                 digest = chain_hash(prev, record)
                 chunk += canonical({**record, "prev": prev, "hash": digest}) + b"\n"
                 prev = digest
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            try:
-                view = memoryview(bytes(chunk))
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            self._write(bytes(chunk))
+            if self.anchor is not None:
+                from portalgen.audit.anchored import advance
+
+                advance(self, before, len(events), (size + len(chunk), prev))
         return len(events)
 
-    def _repair_and_last_hash(self) -> str:
-        """The last complete line's hash, cutting off an incomplete last line if any."""
+    def _write(self, data: bytes) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _repair_and_end(self) -> tuple[int, str]:
+        """(size, last complete line's hash), cutting off an incomplete last line if any."""
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
-            return GENESIS
+            return 0, GENESIS
         if size == 0:
-            return GENESIS
+            return 0, GENESIS
         with self.path.open("rb+") as fh:
             tail = b""
             position = size
@@ -98,10 +124,11 @@ class AuditLog:
                 fh.flush()
                 os.fsync(fh.fileno())
                 tail = tail[:cut]
+                size = position + cut
             lines = tail.rstrip(b"\n").split(b"\n")
             if not lines or not lines[-1]:
-                return GENESIS
-            return str(json.loads(lines[-1])["hash"])
+                return size, GENESIS
+            return size, str(json.loads(lines[-1])["hash"])
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -125,27 +152,50 @@ class AuditLog:
 
     def verify(self) -> tuple[int, ChainBreak | None]:
         """Check the chain: (lines checked, the first break or None)."""
-        prev = GENESIS
         count = 0
+        for end in self.walk():
+            if isinstance(end, ChainBreak):
+                return end.line, end
+            count = end.line
+        return count, None
+
+    def walk(
+        self, start: LineEnd | None = None, limit: int | None = None
+    ) -> Iterator[LineEnd | ChainBreak]:
+        """Each complete line's end, checking the chain as it goes (from `start`, a line
+        end already checked, up to byte `limit`); a ChainBreak ends it."""
+        prev, number, offset = (start.hash, start.line, start.size) if start else (GENESIS, 0, 0)
         try:
             fh = self.path.open("rb")
         except FileNotFoundError:
-            return 0, None
+            return
         with fh:
-            for number, raw in enumerate(fh, start=1):
-                count = number
-                try:
-                    record = json.loads(raw)
-                    claimed_prev, claimed_hash = record.pop("prev"), record.pop("hash")
-                except (ValueError, KeyError, AttributeError):
-                    return count, ChainBreak(number, "the line is not an audit record")
-                if claimed_prev != prev:
-                    return count, ChainBreak(
-                        number,
-                        "the line does not follow the one before it "
-                        "(a line was deleted, inserted or moved here)",
-                    )
-                if chain_hash(prev, record) != claimed_hash:
-                    return count, ChainBreak(number, "the line was changed after it was written")
-                prev = claimed_hash
-        return count, None
+            fh.seek(offset)
+            for raw in fh:
+                if not raw.endswith(b"\n") or (limit is not None and offset + len(raw) > limit):
+                    return  # an incomplete last line was never acknowledged
+                number, offset = number + 1, offset + len(raw)
+                problem = _check_line(raw, prev, number)
+                if isinstance(problem, ChainBreak):
+                    yield problem
+                    return
+                prev = problem
+                yield LineEnd(number, offset, prev)
+
+
+def _check_line(raw: bytes, prev: str, number: int) -> str | ChainBreak:
+    """The line's hash if it follows `prev` and is unchanged, else what is wrong."""
+    try:
+        record = json.loads(raw)
+        claimed_prev, claimed_hash = record.pop("prev"), record.pop("hash")
+    except (ValueError, KeyError, AttributeError):
+        return ChainBreak(number, "the line is not an audit record")
+    if claimed_prev != prev:
+        return ChainBreak(
+            number,
+            "the line does not follow the one before it "
+            "(a line was deleted, inserted or moved here)",
+        )
+    if chain_hash(prev, record) != claimed_hash:
+        return ChainBreak(number, "the line was changed after it was written")
+    return str(claimed_hash)

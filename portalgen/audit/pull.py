@@ -5,19 +5,25 @@ already in the log is skipped, and events are appended in small fsync'd batches,
 killed pull leaves a valid log holding a prefix of the new events and the next pull adds
 the rest. Events younger than `settle` are left for the next pull, so one still being
 written by a gate at this moment cannot end up out of order.
+
+An object whose MAC does not verify under the active secrets (none, a wrong one, or one
+signed with a secret dropped since) is refused: it is not added, and it is reported
+(`refused`) at every pull until someone removes it. An object that is not an event at
+all is `unreadable`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from portalgen.audit.anchor import mac_matches
 from portalgen.audit.events import AuditEvent, event_time
 from portalgen.audit.log import AuditLog
-from portalgen.audit.sinks import EVENTS_PREFIX
+from portalgen.audit.sinks import EVENT_MAC, EVENTS_PREFIX
 
 if TYPE_CHECKING:
     from portalgen.storage import Storage
@@ -31,6 +37,7 @@ class PullResult:
     already_present: int = 0
     waiting: int = 0  # too recent; the next pull takes them
     unreadable: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # MAC missing or wrong: not the gate's
 
 
 def pull_events(
@@ -41,6 +48,10 @@ def pull_events(
     settle: timedelta = timedelta(seconds=30),
     lookback: timedelta = timedelta(days=2),
 ) -> PullResult:
+    """Needs an anchored log (`open_audit_log`): its secrets check each event's MAC."""
+    if log.anchor is None:
+        raise ValueError("audit pull needs an anchored audit log")
+    secrets = log.anchor.secrets
     now = now or datetime.now(UTC)
     known = log.ids()
     since = event_time(max(known)) - lookback if known else None
@@ -59,9 +70,9 @@ def pull_events(
         if created > now - settle:
             result.waiting += 1
             continue
-        event = _read_event(storage, key, event_id)
-        if event is None:
-            result.unreadable.append(key)
+        event = _read_event(storage, key, event_id, secrets)
+        if not isinstance(event, AuditEvent):
+            (result.refused if event == REFUSED else result.unreadable).append(key)
             continue
         pending.append(event)
         if len(pending) >= BATCH:
@@ -102,12 +113,22 @@ def _event_keys(storage: Storage, since: datetime | None, now: datetime) -> Iter
         day += timedelta(days=1)
 
 
-def _read_event(storage: Storage, key: str, event_id: str) -> AuditEvent | None:
+REFUSED = "refused"
+
+
+def _read_event(
+    storage: Storage, key: str, event_id: str, secrets: Sequence[str]
+) -> AuditEvent | str | None:
+    """The event; REFUSED if its MAC does not verify; None if it is not an event."""
     body = storage.get(key)
     if body is None:
         return None
     try:
-        event = AuditEvent.from_dict(json.loads(body))
-    except (ValueError, KeyError, TypeError):
+        raw = json.loads(body)
+        claimed = raw.pop("mac", None)
+        event = AuditEvent.from_dict(raw)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    return event if event.id == event_id else None
+    if event.id != event_id:
+        return None
+    return event if mac_matches(secrets, EVENT_MAC, event.to_dict(), claimed) else REFUSED

@@ -2,7 +2,10 @@
 
 S3 has no append, so on S3 each event is its own object `_events/YYYY/MM/DD/<ulid>.json`
 (created if absent: an event is never overwritten), and `portalgen audit pull` merges
-them into the staff's audit.jsonl.
+them into the staff's audit.jsonl. Each object carries ``mac``, the event's MAC under a
+key derived from the newest signing secret: `audit pull` refuses an object without a
+valid one, so whoever can write to the bucket but does not hold the secret cannot add
+events to the log.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from portalgen.audit.anchor import SecretSource, mac
 from portalgen.audit.events import AuditEvent, event_time
 from portalgen.audit.log import AuditLog
 
@@ -54,10 +58,16 @@ def event_key(event_id: str) -> str:
     return f"{EVENTS_PREFIX}{when:%Y/%m/%d}/{event_id}.json"
 
 
+EVENT_MAC = "audit-event"  # the purpose the MAC's key is derived for
+
+
 class StorageAuditSink:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, secrets: Sequence[str] | SecretSource) -> None:
         self.storage = storage
+        self._secrets: SecretSource = secrets if callable(secrets) else lambda: tuple(secrets)
 
     def record(self, event: AuditEvent) -> None:
-        body = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True).encode()
+        record = event.to_dict()
+        record["mac"] = mac(self._secrets()[-1], EVENT_MAC, event.to_dict())
+        body = json.dumps(record, ensure_ascii=False, sort_keys=True).encode()
         self.storage.put_if_absent(event_key(event.id), body, "application/json")

@@ -33,17 +33,18 @@ CODE_ADVICE = (
 def open_service(settings: Settings, storage: Storage | None = None) -> AccessService:
     from portalgen.access.grants import AccessService
     from portalgen.access.tokens import TokenSigner
-    from portalgen.audit.log import AuditLog
+    from portalgen.audit.anchor import open_audit_log
     from portalgen.audit.sinks import LocalAuditSink
     from portalgen.secret import load_secrets
     from portalgen.storage import open_storage
 
+    storage = storage or open_storage(settings)
     return AccessService(
-        storage or open_storage(settings),
+        storage,
         TokenSigner(load_secrets(settings.secret_file)),
         base_url=settings.gate.base_url,
         link_max_age=settings.gate.link_max_age,
-        audit=LocalAuditSink(AuditLog(settings.audit.path)),
+        audit=LocalAuditSink(open_audit_log(settings, storage)),
     )
 
 
@@ -422,10 +423,21 @@ def drop_old(state: CliState, yes: bool) -> None:
             f"Links signed with the {len(values) - 1} older secret(s) will stop working. Continue?",
             abort=True,
         )
+    _resign_audit_checkpoint(settings, values)
     _write(settings, [values[-1]])
     click.echo(
         f"Dropped {len(values) - 1} older secret(s); {settings.secret_file} keeps the newest."
     )
+
+
+def _resign_audit_checkpoint(settings: Settings, values: tuple[str, ...]) -> None:
+    """The audit log's checkpoint, signed with the newest secret before the others go."""
+    from portalgen.audit.anchor import Anchor, resign_checkpoint
+    from portalgen.audit.log import AuditLog
+    from portalgen.storage import open_storage
+
+    log = AuditLog(settings.audit.path, Anchor(open_storage(settings), values))
+    resign_checkpoint(log, values[-1])
 
 
 def _file_secrets(settings: Settings) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from portalgen.cli.types import DATE
 from portalgen.config import Settings
 from portalgen.errors import PortalgenError
 from portalgen.storage import open_storage
+from portalgen.textsafe import escape_controls
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -31,7 +32,8 @@ def pull(state: CliState) -> None:
 
     Safe to run any number of times, and after an interruption: each event is added once.
     Also sends the webhook (audit.webhook_url) the recent decisions and comments it has
-    not received yet.
+    not received yet. An event object whose MAC does not verify (not written by the
+    gate) is refused and named; the exit status is then 1.
     """
     settings = state.settings()
     report = follow_up(settings, open_storage(settings))
@@ -41,6 +43,13 @@ def pull(state: CliState) -> None:
         state.info(f"{result.waiting} event(s) from the last seconds are left for the next pull.")
     for key in result.unreadable:
         click.secho(f"warning: could not read {key}; it was skipped", err=True, fg="yellow")
+    for key in result.refused:
+        click.secho(
+            f"refused {key}: its MAC does not verify, so the gate did not write it (or wrote "
+            "it with a secret since dropped); it was not added",
+            err=True,
+            fg="red",
+        )
     if report.recovered:
         click.echo(f"Recovered {report.recovered} quote decision event(s) a gate had not written.")
     if report.webhook is not None:
@@ -54,6 +63,10 @@ def pull(state: CliState) -> None:
                 err=True,
                 fg="yellow",
             )
+    if result.refused:
+        raise click.ClickException(
+            f"{len(result.refused)} event object(s) refused; see docs/security.md"
+        )
 
 
 def warn_unpulled(settings: Settings) -> None:
@@ -81,12 +94,21 @@ def warn_unpulled(settings: Settings) -> None:
 @audit.command()
 @pass_state
 def verify(state: CliState) -> None:
-    """Check that no line of the audit log was changed, deleted, inserted or moved."""
-    path = state.settings().audit.path
-    count, problem = AuditLog(path).verify()
+    """Check that no line of the audit log was changed, deleted, inserted or moved, and
+    that the log still ends where its checkpoint in storage says (no cut, no rewrite)."""
+    from portalgen.audit.anchor import open_audit_log
+    from portalgen.audit.anchored import verify_anchored
+
+    settings = state.settings()
+    path = settings.audit.path
+    verdict = verify_anchored(open_audit_log(settings, open_storage(settings)))
+    for note in verdict.notes:
+        click.secho(f"note: {escape_controls(note)}", err=True, fg="yellow")
+    problem = verdict.problem
     if problem is not None:
-        raise click.ClickException(f"{path}, line {problem.line}: {problem.reason}")
-    click.echo(f"{path}: {count} line(s), the chain is intact.")
+        where = f"{path}, line {problem.line}" if problem.line else str(path)
+        raise click.ClickException(f"{where}: {problem.reason}")
+    click.echo(f"{path}: {verdict.lines} line(s), the chain is intact and anchored.")
 
 
 def _filters(since: date | None, types: tuple[str, ...], customers: tuple[str, ...]) -> EventFilter:

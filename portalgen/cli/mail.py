@@ -98,7 +98,7 @@ def run_notify(
 ) -> NotifyReport:
     """The digests and the staff notices still owed (after pulling the gate's events,
     unless the caller — `publish --notify` — has just `pulled` them)."""
-    from portalgen.audit.log import AuditLog
+    from portalgen.audit.anchor import open_audit_log
     from portalgen.audit.pull import pull_events
     from portalgen.cli.access import open_service
     from portalgen.mail.links import service_link_maker
@@ -106,7 +106,7 @@ def run_notify(
     from portalgen.storage import LocalStorage, open_storage
 
     storage = open_storage(settings)
-    log = AuditLog(settings.audit.path)
+    log = open_audit_log(settings, storage)
     if not (dry_run or pulled or isinstance(storage, LocalStorage)):  # a local gate writes it
         pull_events(storage, log)
     mailer = mailer or open_mailer_for(settings, dry_run=dry_run)

@@ -44,15 +44,19 @@ class LazyAuditSink:
         return self._sink
 
 
-def default_audit_sink(settings: Settings, storage: Storage) -> AuditSink:
-    """A local folder: the staff's audit.jsonl directly. S3: one object per event."""
+def default_audit_sink(
+    settings: Settings, storage: Storage, secrets: Callable[[], Sequence[str]]
+) -> AuditSink:
+    """A local folder: the staff's audit.jsonl directly (its checkpoint advanced with
+    each append). S3: one object per event, MACed. Both with the gate's `secrets`."""
+    from portalgen.audit.anchor import Anchor
     from portalgen.audit.log import AuditLog
     from portalgen.audit.sinks import LocalAuditSink, StorageAuditSink
     from portalgen.storage import LocalStorage
 
     if isinstance(storage, LocalStorage):
-        return LocalAuditSink(AuditLog(settings.audit.path))
-    return StorageAuditSink(storage)
+        return LocalAuditSink(AuditLog(settings.audit.path, Anchor(storage, secrets)))
+    return StorageAuditSink(storage, secrets)
 
 
 def branding_of(settings: Settings) -> Branding:
@@ -104,9 +108,16 @@ def create_app(
             return load_secrets(secret_file)
 
     chosen_storage = storage
-    sink: AuditSink = audit or LazyAuditSink(lambda: default_audit_sink(settings, chosen_storage))
+    built: list[Gate] = []  # the sink opens at the first event, the gate exists by then
+
+    def gate_secrets() -> Sequence[str]:
+        return built[0].signer.secrets  # what the gate verifies with, reloaded as it does
+
+    sink: AuditSink = audit or LazyAuditSink(
+        lambda: default_audit_sink(settings, chosen_storage, gate_secrets)
+    )
     sink = with_side_work(settings, storage, sink, notify_staff, background, environ)
-    return Gate(
+    gate = Gate(
         storage,
         secrets,
         gate=settings.gate,
@@ -116,6 +127,8 @@ def create_app(
         clock=clock,
         background=background,
     )
+    built.append(gate)
+    return gate
 
 
 def with_side_work(

@@ -118,6 +118,7 @@ class PublishReport:
                 "already_present": events.already_present,
                 "waiting": events.waiting,
                 "unreadable": len(events.unreadable),
+                "refused": len(events.refused),
             },
             "events_recovered": self.events_recovered,
             "errors": [{"customer": o.code, "reason": o.reason} for o in self.failed],

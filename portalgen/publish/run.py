@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from portalgen.access.registry import AccessRegistry
-from portalgen.audit.log import AuditLog
+from portalgen.audit.anchor import open_audit_log
 from portalgen.audit.pull import PullResult, pull_events
 from portalgen.config import Settings
 from portalgen.errors import PortalgenError
@@ -72,7 +72,7 @@ def pull_audit_events(settings: Settings, storage: Storage) -> PullResult | None
     (A local gate appends to audit.jsonl itself: nothing to pull.)"""
     if not isinstance(storage, S3Storage):
         return None
-    return pull_events(storage, AuditLog(settings.audit.path))
+    return pull_events(storage, open_audit_log(settings, storage))
 
 
 def settle_audit(settings: Settings, storage: Storage, report: PublishReport) -> None:
@@ -117,6 +117,8 @@ def publish_export(
     registry = AccessRegistry(storage, workers=settings.publish.upload_threads)
     state = read_state(settings, storage, registry, export, scope(only, shard), dry_run)
     report.events = state.events
+    for key in state.events.refused if state.events is not None else ():
+        report.warnings.append(f"audit pull refused {key}: its MAC does not verify")
     loader = load_entries(registry, 2 * settings.publish.upload_threads)
     selection = select_customers(export, state.view, loader, only, shard, state.customers)
     report.without_access = len(selection.without_access)

@@ -1,0 +1,166 @@
+"""The audit log checked against its checkpoint (anchor.py): what `audit verify` runs,
+and how an append moves the checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from portalgen.audit.anchor import (
+    CHECKPOINT_KEY,
+    Anchor,
+    Checkpoint,
+    CheckpointError,
+    now_text,
+)
+from portalgen.audit.log import GENESIS, ChainBreak, LineEnd
+
+if TYPE_CHECKING:
+    from portalgen.audit.log import AuditLog
+
+
+@dataclass(frozen=True)
+class Verdict:
+    lines: int  # complete lines checked
+    problem: ChainBreak | None
+    notes: list[str] = field(default_factory=list)  # what staff should know either way
+
+
+def advance(log: AuditLog, before: tuple[int, str], count: int, after: tuple[int, str]) -> None:
+    """Move the checkpoint over `count` lines just appended (under the log's lock):
+    `before` and `after` are the file's (size, last hash) around the append."""
+    anchor = _anchor_of(log)
+    try:
+        checkpoint = anchor.read()
+    except CheckpointError:
+        return  # an append never replaces a checkpoint it cannot trust: verify reports it
+    if checkpoint is None:
+        lines = _count_lines(log, before[0])
+        anchor.write(Checkpoint(lines + count, *after, since_line=lines, since=now_text()))
+    elif (checkpoint.size, checkpoint.head) == before:
+        anchor.write(checkpoint.advanced(checkpoint.lines + count, *after))
+    else:
+        late = _lines_after(log, checkpoint, before[0])
+        if late is None:
+            return  # the file no longer holds the anchored line: verify reports it
+        last = checkpoint.lines + late
+        moved = checkpoint.advanced(last + count, *after)
+        anchor.write(moved.with_late(checkpoint.lines + 1, last, now_text()))
+
+
+def _anchor_of(log: AuditLog) -> Anchor:
+    if log.anchor is None:
+        raise ValueError("this audit log has no anchor")
+    return log.anchor
+
+
+def _count_lines(log: AuditLog, size: int) -> int:
+    count, left = 0, size
+    try:
+        with log.path.open("rb") as fh:
+            while left > 0:
+                block = fh.read(min(1 << 20, left))
+                if not block:
+                    break
+                count, left = count + block.count(b"\n"), left - len(block)
+    except FileNotFoundError:
+        return 0
+    return count
+
+
+def _lines_after(log: AuditLog, checkpoint: Checkpoint, size: int) -> int | None:
+    """How many intact lines follow the anchored line up to `size` (None if they do
+    not follow it). The lines before are not read here: verify walks the whole file."""
+    if checkpoint.size >= size:
+        return None
+    last = LineEnd(checkpoint.lines, checkpoint.size, checkpoint.head)
+    for end in log.walk(last, limit=size):
+        if isinstance(end, ChainBreak):
+            return None
+        last = end
+    return last.line - checkpoint.lines if last.size == size else None
+
+
+def verify_anchored(log: AuditLog, now: datetime | None = None) -> Verdict:
+    """The chain of the whole file, then the file against the checkpoint (see anchor.py
+    for what each outcome means)."""
+    anchor = _anchor_of(log)
+    with log.lock:  # a moment only: a consistent (checkpoint, size) pair
+        size = log.path.stat().st_size if log.path.exists() else 0
+        try:
+            checkpoint, trouble = anchor.read(), ""
+        except CheckpointError as error:
+            checkpoint, trouble = None, str(error)
+    wanted = checkpoint.lines if checkpoint else -1
+    last = at_checkpoint = LineEnd(0, 0, GENESIS)
+    for end in log.walk(limit=size):
+        if isinstance(end, ChainBreak):
+            return Verdict(end.line, end)
+        last = end
+        if end.line == wanted:
+            at_checkpoint = end
+    if trouble:
+        return Verdict(last.line, ChainBreak(0, trouble))
+    if checkpoint is None:
+        return _first_anchor(log, anchor, last, size, now)
+    return Verdict(last.line, _against(checkpoint, last, at_checkpoint), _notes(checkpoint))
+
+
+def _against(checkpoint: Checkpoint, last: LineEnd, at: LineEnd) -> ChainBreak | None:
+    anchored = checkpoint.lines
+    if last.line < anchored:
+        return ChainBreak(
+            last.line,
+            f"the log ends here, but the checkpoint anchors {anchored} line(s): the last "
+            f"{anchored - last.line} line(s) were removed (or the file was emptied or replaced)",
+        )
+    if (at.line, at.size, at.hash) != (anchored, checkpoint.size, checkpoint.head):
+        return ChainBreak(
+            anchored,
+            "this is not the line the checkpoint anchors: the log was rewritten up to here",
+        )
+    if last.line > anchored:
+        return ChainBreak(
+            anchored + 1,
+            f"lines {anchored + 1}-{last.line} come after the checkpoint: a writer stopped "
+            "before anchoring them, or someone added them; read them (the next append "
+            "anchors them, and verify then lists them as anchored late)",
+        )
+    return None
+
+
+def _notes(checkpoint: Checkpoint) -> list[str]:
+    notes = [f"anchored since line {checkpoint.since_line} ({checkpoint.since})"]
+    notes += [
+        f"lines {first}-{last} were anchored late ({when}): a writer had stopped before "
+        "anchoring them, or someone added them"
+        for first, last, when in checkpoint.late
+    ]
+    return notes
+
+
+def _first_anchor(
+    log: AuditLog, anchor: Anchor, last: LineEnd, size: int, now: datetime | None
+) -> Verdict:
+    """No checkpoint: anchor the log as checked (unless a writer did meanwhile)."""
+    if last.line == 0:
+        return Verdict(0, None)
+    with log.lock:
+        current = log.path.stat().st_size if log.path.exists() else 0
+        try:
+            existing = anchor.read()
+        except CheckpointError:
+            existing = None
+        if existing is None and current == size and last.size == size:
+            anchor.write(
+                Checkpoint(
+                    last.line, last.size, last.hash, since_line=last.line, since=now_text(now)
+                )
+            )
+    note = (
+        f"there was no checkpoint ({CHECKPOINT_KEY} in storage): the {last.line} line(s) "
+        "are anchored from now on. This is expected on the first verify after upgrading; "
+        "otherwise someone deleted the checkpoint"
+    )
+    return Verdict(last.line, None, [note])
