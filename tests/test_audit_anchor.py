@@ -17,6 +17,7 @@ from portalgen.audit.anchored import verify_anchored
 from portalgen.audit.events import AuditEvent
 from portalgen.audit.log import GENESIS, canonical, chain_hash
 from portalgen.audit.pull import pull_events
+from portalgen.audit.sinks import event_key
 from portalgen.cli import cli
 from portalgen.config import load_settings
 from portalgen.gate.factory import default_audit_sink
@@ -26,14 +27,14 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 OLD, NEW = "old-secret-" + "o" * 32, "new-secret-" + "n" * 32
 
 
-def event(i: int, text: str = "") -> AuditEvent:
+def event(i: int, text: str = "", at: datetime = NOW - timedelta(hours=1)) -> AuditEvent:
     return new_event(
         "comment.added",
         "C00001",
         contact="compras@cliente.example",
         document="invoices/F1.html",
         data={"comment": text or f"comentario {i}"},
-        now=NOW - timedelta(hours=1) + timedelta(seconds=i),
+        now=at + timedelta(seconds=i),
     )
 
 
@@ -182,18 +183,20 @@ def test_pull_refuses_event_objects_without_the_gates_mac(storage: Storage, tmp_
     assert verify_anchored(log).problem is None
 
 
+@pytest.mark.realclock  # audit pull takes events older than its settle time, by the real clock
 def test_audit_pull_and_verify_commands_report_what_they_find(
     storage: Storage, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
     if storage.__class__.__name__ == "LocalStorage":
         config = {"url": str(tmp_path / "root")}
     else:
         config = request.getfixturevalue("s3_storage_config")
     path = tmp_path / "config.yaml"
     path.write_text(json.dumps({"storage": config, "audit": {"path": "audit.jsonl"}}))
-    StorageAuditSink(storage, [NEW]).record(event(1))
-    bad = event(2)
-    bad_key = f"_events/2026/06/15/{bad.id}.json"
+    StorageAuditSink(storage, [NEW]).record(event(1, at=hour_ago))
+    bad = event(2, at=hour_ago)
+    bad_key = event_key(bad.id)
     storage.put(bad_key, json.dumps(bad.to_dict()).encode(), "application/json")
     runner = CliRunner(env={"PORTALGEN_SECRET": NEW})
     pulled = runner.invoke(cli, ["--config", str(path), "audit", "pull"])

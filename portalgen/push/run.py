@@ -132,10 +132,10 @@ def push_facturascripts(
 
 def _pull(settings: Settings, storage: Storage) -> None:
     """Bring the gate's recent events into the audit log (payments are read from it)."""
-    from portalgen.audit.log import AuditLog
+    from portalgen.audit.anchor import open_audit_log
     from portalgen.audit.pull import pull_events
 
-    pull_events(storage, AuditLog(settings.audit.path))
+    pull_events(storage, open_audit_log(settings, storage))
 
 
 def _items(settings: Settings, storage: Storage) -> Iterator[Item]:
@@ -231,8 +231,8 @@ class _Pusher:
             self.emit(outcome)
 
     def _event(self, kind: str, item: Item, data: dict[str, Any]) -> None:
+        from portalgen.audit.anchor import open_audit_log
         from portalgen.audit.events import new_event
-        from portalgen.audit.log import AuditLog
 
         data = {"item": item.label, "reference": item.reference, **data}
         event = new_event(
@@ -243,4 +243,4 @@ class _Pusher:
             data=data,
             now=self.clock(),
         )
-        AuditLog(self.settings.audit.path).append(event)
+        open_audit_log(self.settings, self.storage).append(event)
