@@ -176,7 +176,8 @@ def test_export_tail_and_access_list_say_what_is_not_pulled_yet(
         assert note in result.stderr, command
     exported = runner.invoke(cli, ["--config", str(path), "audit", "export"], env=s3_server.env)
     assert exported.stdout.count("\n") == 1  # the header only: nothing pulled yet
-    pulled = runner.invoke(cli, ["--config", str(path), "audit", "pull"], env=s3_server.env)
+    signed = {**s3_server.env, **ENV}  # the secret the events were MACed with
+    pulled = runner.invoke(cli, ["--config", str(path), "audit", "pull"], env=signed)
     assert "Added 3 new event(s)" in pulled.stdout
     tail = runner.invoke(cli, ["--config", str(path), "audit", "tail"], env=s3_server.env)
     assert tail.stderr == "" and len(tail.stdout.splitlines()) == 3
