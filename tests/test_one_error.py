@@ -118,3 +118,17 @@ def test_strict_turns_warnings_not_notes_into_errors(tmp_path: Path) -> None:
         load_export(write_small_bundle(tmp_path, bad), LoadOptions(today=TODAY, strict=True))
     assert [p.severity for p in info.value.problems] == ["error", "note"]
     assert info.value.summary == "the export has 1 error"
+
+
+def test_a_broken_lines_header_is_one_error_and_one_note(tmp_path: Path) -> None:
+    export_dir = write_small_bundle(tmp_path)
+    path = export_dir / "invoice_lines.csv"
+    path.write_text(path.read_text().replace("unit_price", "price", 1))
+    found = problems(export_dir)
+    assert found == [
+        "invoice_lines.csv, header, field 'unit_price': this required column is missing",
+        "warning: invoice_lines.csv, header, field 'price': unknown column, ignored; "
+        "did you mean 'unit_price'?",
+        "note: invoices.csv, rows 2, 3: the totals of 2 documents were not compared with "
+        "their lines because of the error in invoice_lines.csv, header",
+    ]

@@ -422,7 +422,9 @@ def _documents(
             continue
         currency = v["currency"] or options.currency
         parsed_lines = lines.get(v["number"])
-        if parsed_lines is None and schema.LINE_TABLES[kind].name not in log.broken_tables:
+        if schema.LINE_TABLES[kind].name in log.broken_tables:
+            log.unreadable(f"{kind} lines", v["number"], Origin(line_file, "header"))
+        elif parsed_lines is None:
             where = f" in {line_file}" if record.origin.file.endswith(".csv") else ""
             log.error(record.origin, "number", f"the document has no lines{where}")
         # Still build it, so what refers to it (payments, corrections) is not reported too.

@@ -35,10 +35,8 @@ class ProblemLog:
     # Records that could not be read, by (what, key) — ("invoice", "F2026-004"),
     # ("customer", "C1"), ("invoice lines", "F2026-004") — with where the error is.
     broken: dict[tuple[str, str], Origin] = field(default_factory=dict)
-    # What was not checked because of a broken record: (what, key) -> (noun, origin) each.
-    skipped: dict[tuple[str, str], list[tuple[str, Origin]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    # What was not checked because of a broken record: (what, key, noun, origin) each.
+    skipped: list[tuple[str, str, str, Origin]] = field(default_factory=list)
 
     def error(self, origin: Origin, field_name: str, message: str) -> None:
         self.problems.append(
@@ -71,18 +69,25 @@ class ProblemLog:
 
     def skip(self, what: str, key: str, noun: str, origin: Origin) -> None:
         """`noun` at `origin` refers to the unreadable `what` `key`: it is not checked."""
-        self.skipped[what, key].append((noun, origin))
+        self.skipped.append((what, key, noun, origin))
 
     def note_skipped(self) -> None:
-        """One note per unreadable record and file, right after the error it follows from."""
-        for (what, key), skipped in self.skipped.items():
+        """One note per error, kind of check and file, right after the error it follows from.
+
+        Totals are grouped by error alone: a header that breaks a whole lines table leaves
+        every document's totals unchecked, which is one note, not one per document."""
+        groups: dict[tuple[Origin, str, str, str, str], list[Origin]] = defaultdict(list)
+        for what, key, noun, origin in self.skipped:
             root = self.broken[what, key]
-            groups: dict[tuple[str, str], list[Origin]] = defaultdict(list)
-            for noun, origin in skipped:
-                groups[noun, origin.file].append(origin)
-            notes = [_note(what, key, noun, origins, root) for (noun, _), origins in groups.items()]
+            if noun == "totals":
+                what = key = ""
+            groups[root, noun, origin.file, what, key].append(origin)
+        notes: dict[Origin, list[Problem]] = defaultdict(list)
+        for (root, noun, _, what, key), origins in groups.items():
+            notes[root].append(_note(what, key, noun, origins, root))
+        for root, following in notes.items():
             at = _after(self.problems, root)
-            self.problems[at:at] = notes
+            self.problems[at:at] = following
         self.skipped.clear()
 
     @property
@@ -97,18 +102,28 @@ class ProblemLog:
 def _note(what: str, key: str, noun: str, origins: list[Origin], root: Origin) -> Problem:
     where = ", ".join(p for p in (root.file, root.location) if p)
     because = f"because of the error in {where}"
-    locations = [o.location for o in origins if o.location]
-    if noun == "totals":
+    count = len(origins)
+    if noun == "totals" and count == 1:
         message = f"the totals were not compared with the lines {because}"
+    elif noun == "totals":
+        message = f"the totals of {count} documents were not compared with their lines {because}"
     else:
-        count = len(origins)
         nouns = noun if count == 1 else NOUNS.get(noun, noun)
         of = f"{what.replace('_', ' ')} {key!r}"
         message = f"{count} {nouns} of {of} not checked against it {because}"
-    location = ", ".join(dict.fromkeys(locations))
-    if len(locations) > 1 and all(loc.startswith("row ") for loc in locations):
-        location = "rows " + ", ".join(dict.fromkeys(loc[4:] for loc in locations))
-    return Problem(origins[0].file, location, "", message, severity="note")
+    return Problem(origins[0].file, _locations(origins), "", message, severity="note")
+
+
+def _locations(origins: list[Origin], shown: int = 10) -> str:
+    """``row 3`` or ``rows 2, 3, 5`` (the first ten, then how many more)."""
+    locations = list(dict.fromkeys(o.location for o in origins if o.location))
+    rows = len(locations) > 1 and all(loc.startswith("row ") for loc in locations)
+    if rows:
+        locations = [loc[4:] for loc in locations]
+    text = ", ".join(locations[:shown])
+    if len(locations) > shown:
+        text += f" and {len(locations) - shown} more"
+    return f"rows {text}" if rows else text
 
 
 def _after(problems: list[Problem], root: Origin) -> int:
