@@ -215,6 +215,20 @@ def test_pdf_fetcher_serves_theme_files_only(render_context: RenderContext, tmp_
             fetcher.fetch(url)
 
 
+def test_a_pdf_reads_only_theme_files_its_render_key_holds(demo_dir: Path, tmp_path: Path) -> None:
+    """The logo's folder is readable for the logo alone: a file beside it is not in the
+    render key, so a PDF using it would not be re-rendered when it changes."""
+    brand = tmp_path / "brand"
+    brand.mkdir()
+    Image.new("RGB", (40, 20), "navy").save(brand / "logo.png")
+    Image.new("RGB", (40, 20), "red").save(brand / "banner.png")
+    settings = render_settings(demo_dir, company={"logo": str(brand / "logo.png")})
+    fetcher = build_context(settings, today=TODAY).pdf_engine().fetcher
+    assert fetcher.fetch((brand / "logo.png").as_uri()).read() == (brand / "logo.png").read_bytes()
+    with pytest.raises(ValueError, match="not a file of the theme"):
+        fetcher.fetch((brand / "banner.png").as_uri())
+
+
 def test_the_logo_shows_and_a_missing_one_is_reported(demo_dir: Path, tmp_path: Path) -> None:
     logo = tmp_path / "logo.png"
     Image.new("RGB", (40, 20), "navy").save(logo)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
@@ -36,11 +36,17 @@ PDF_UA_XMP = (
 
 
 class ThemeFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves ``file:`` URLs inside the theme's folders; refuses everything else."""
+    """Serves ``file:`` URLs inside the theme's folders; refuses everything else.
 
-    def __init__(self, roots: tuple[Path, ...]) -> None:
+    Given `files` (the theme's static files and logo, whose content is in every render
+    key), it serves only those: a file a PDF could read without it being in the key could
+    change the PDF while its key stays the same, and the old PDF would stay published.
+    """
+
+    def __init__(self, roots: tuple[Path, ...], files: Iterable[Path] | None = None) -> None:
         super().__init__(allowed_protocols=("file", "data"), fail_on_errors=False)
         self.roots = tuple(root.resolve() for root in roots)
+        self.files = None if files is None else frozenset(p.resolve() for p in files)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         if url.startswith("data:"):  # QR codes are inline images: no file, no network
@@ -53,7 +59,8 @@ class ThemeFetcher(URLFetcher):  # type: ignore[misc]
         if parts.scheme != "file":
             raise ValueError(f"portalgen PDFs only use theme files, not {parts.scheme}: URLs")
         path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+        inside = any(path.is_relative_to(root) for root in self.roots)
+        if not inside or not path.is_file() or (self.files is not None and path not in self.files):
             raise ValueError(f"not a file of the theme: {path}")
         return URLFetcherResponse(url, path.read_bytes())
 
@@ -83,7 +90,8 @@ class PdfEngine:
     def __init__(self, context: RenderContext) -> None:
         self.context = context
         self.fonts = FontConfiguration()
-        self.fetcher = ThemeFetcher(context.theme.static_dirs)
+        theme = context.theme
+        self.fetcher = ThemeFetcher(theme.static_dirs, theme.static.values())
         self.base_url = context.theme.static_dirs[-1].resolve().as_uri() + "/"
         self.image_cache: dict[str, Any] = {}
         self._css: dict[str, CSS] = {}
