@@ -196,3 +196,17 @@ def test_the_tax_method_is_read_from_the_settings(tmp_path: Path) -> None:
     (warning,) = [w for w in result.warnings if "FacturaScripts' rules" in w.message]
     # Price-adjusted: ten times round(1.234 × 1.21) − round(1.234) = 10 × 0.26.
     assert "totaliva 2.60" in warning.message and "(price-adjusted tax method)" in warning.message
+
+
+def test_an_untaxed_line_without_a_reason_is_a_warning(tmp_path: Path) -> None:
+    folder = write_json(tmp_path / "x")
+
+    def drop_reason(rows: list[dict[str, Any]]) -> None:
+        next(r for r in rows if r["excepcioniva"] == "ES_20")["excepcioniva"] = None
+
+    rewrite(folder, "lineafacturaclientes", drop_reason)
+    result = load_export(folder, LoadOptions(today=TODAY))
+    (warning,) = [w for w in result.warnings if "0 % VAT" in w.message]
+    assert warning.message.startswith("F2026A9: lines at 0 % VAT with no excepcioniva")
+    (vat,) = invoices(result.export)["F2026A9"].taxes
+    assert vat.exemptions == ()

@@ -149,6 +149,13 @@ def document_amounts(
             "document's totals",
         )
         taxes = fs_calc.fit(taxes, stored)
+    if any(g.kind == "vat" and not g.rate and g.base.amount and not g.exemptions for g in taxes):
+        log.warning(
+            origin,
+            "operacion",
+            f"{row.get('codigo')}: lines at 0 % VAT with no excepcioniva and no operacion: "
+            "the page and PDF cannot say why they are not taxed",
+        )
     return Amounts(_totals(row, stored, computed, currency), taxes)
 
 
