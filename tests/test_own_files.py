@@ -118,3 +118,27 @@ def test_an_original_pdf_that_links_elsewhere_is_refused(export: Path) -> None:
     assert "is a link to a file outside pdf/invoices" in problems["pdf/invoices/F2026-001.pdf"]
     assert "hard links" in problems["pdf/invoices/F2026-002.pdf"]
     assert "(document F2026-002)" in problems["pdf/invoices/F2026-002.pdf"]
+
+
+def test_facturascripts_attachments_follow_the_same_rules(tmp_path: Path) -> None:
+    from tests.fs_fixture import write_json
+
+    folder = write_json(tmp_path / "fs")
+    contract = folder / "MyFiles/2026/01/contrato-mantenimiento.pdf"
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF-1.7 a file of the machine")
+    contract.unlink()
+    os.link(outside, contract)
+    records = json.loads((folder / "attachedfiles.json").read_text())
+    photos = next(r for r in records if r["path"].endswith("fotos-pintura.pdf"))
+    photos["filename"] = "fotos\npintura.pdf"
+    (folder / "attachedfiles.json").write_text(json.dumps(records))
+    with pytest.raises(InputError) as caught:
+        load_export(folder, OPTIONS)
+    found = {(p.field, p.message.split(";")[0]) for p in caught.value.problems}
+    assert (
+        "path",
+        "the file has 2 hard links and 1 of them are outside the export folder: "
+        "it may be another file's content",
+    ) in found
+    assert ("filename", "the file name holds control characters (U+000A LINE FEED)") in found

@@ -11,7 +11,8 @@ export folder so the paths resolve there.
   customer: ``<document code>/<file name>`` for a document, ``<file name>`` for a
   customer.
 - A file missing from the export is a warning (not published); a path that leads out
-  of the export folder is an error.
+  of the export folder, a file with a hard link outside it, and a file name with a
+  control character are errors (own_files.py says why).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from datetime import date
 from pathlib import Path
 
 from portalgen.load.fs_tables import Row
+from portalgen.load.own_files import OwnFiles
 from portalgen.load.problems import ProblemLog
 from portalgen.model import Customer, SharedDocument, slugify_number
+from portalgen.textsafe import control_characters
 
 DOCUMENT_MODELS = ("PresupuestoCliente", "PedidoCliente", "AlbaranCliente", "FacturaCliente")
 
@@ -42,6 +45,7 @@ def attach_files(
     shared: list[SharedDocument] = []
     names: set[tuple[str, str]] = set()
     root = base.resolve()
+    own = OwnFiles(base, "the export folder")
     for rel in tables["attached_files_rel"]:
         model = rel.get("model", "")
         file = files.get(rel.get("idfile"))
@@ -53,7 +57,7 @@ def attach_files(
             continue  # a file of something the portal does not show (a product, a supplier)
         customer, code = owner
         path = _locate(file, base, root, log)
-        if path is None:
+        if path is None or _refused(file, path, own, log):
             continue
         filename = Path(str(file.get("filename") or path.name)).name or path.name
         content_type = file.get("mimetype") or mimetypes.guess_type(filename)[0] or ""
@@ -107,6 +111,24 @@ def _locate(file: Row, base: Path, root: Path, log: ProblemLog) -> Path | None:
         log.warning(file.origin, "path", f"{relative} is not in the export folder; not published")
         return None
     return path
+
+
+def _refused(file: Row, path: Path, own: OwnFiles, log: ProblemLog) -> bool:
+    """Whether the file is refused (an error said why): a hard link to a file outside
+    the export, or a name with control characters (in the file or the record)."""
+    problem = own.refusal(path)
+    if problem is not None:
+        log.error(file.origin, "path", problem)
+        return True
+    bad = control_characters(str(file.get("filename") or ""))
+    if bad:
+        log.error(
+            file.origin,
+            "filename",
+            f"the file name holds control characters ({', '.join(bad)}); such a name "
+            "cannot be opened in the portal: rename the file",
+        )
+    return bool(bad)
 
 
 def _names_document(filename: str, code: str) -> bool:

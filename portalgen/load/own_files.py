@@ -48,7 +48,8 @@ class OwnFiles:
         self.folder = folder
         self.label = label
         self.root = folder.resolve()
-        self._names = _count_names(folder, recursive)
+        self._recursive = recursive
+        self._names: Counter[FileId] | None = None  # counted when a file has hard links
 
     def refusal(self, path: Path) -> str | None:
         """Why `path` (inside the folder) may not be published, or None."""
@@ -68,6 +69,10 @@ class OwnFiles:
         info = real.stat()
         if not stat.S_ISREG(info.st_mode):
             return "not a regular file (a device, a pipe or a socket); it is not published"
+        if info.st_nlink == 1:
+            return None
+        if self._names is None:
+            self._names = _count_names(self.folder, self._recursive)
         inside = self._names[(info.st_dev, info.st_ino)]
         if info.st_nlink > inside:
             return (
