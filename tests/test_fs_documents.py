@@ -210,3 +210,27 @@ def test_an_untaxed_line_without_a_reason_is_a_warning(tmp_path: Path) -> None:
     assert warning.message.startswith("F2026A9: lines at 0 % VAT with no excepcioniva")
     (vat,) = invoices(result.export)["F2026A9"].taxes
     assert vat.exemptions == ()
+
+
+def test_withholding_rows_that_cannot_add_up_are_a_warning(tmp_path: Path) -> None:
+    # Calculator.php rounds totalirpf once over every line; rows per IRPF rate rounded
+    # apart can miss it by a cent: 0.0045 + 0.0049 is 0.01, but each row rounds to 0.00.
+    folder = write_json(tmp_path / "x")
+
+    def two_rates(rows: list[dict[str, Any]]) -> None:
+        f9 = [r for r in rows if r["idfactura"] == 9]
+        f9[0].update(cantidad=1.0, pvpunitario=0.03, pvpsindto=0.03, pvptotal=0.03, irpf=15.0)
+        extra = dict(f9[0], idlinea=999, pvpunitario=0.07, pvpsindto=0.07, pvptotal=0.07)
+        rows.append(extra | {"irpf": 7.0})
+
+    def totals(rows: list[dict[str, Any]]) -> None:
+        f9 = next(r for r in rows if r["codigo"] == "F2026A9")
+        f9.update(neto=0.1, netosindto=0.1, totalirpf=0.01, total=0.09)
+
+    rewrite(folder, "lineafacturaclientes", two_rates)
+    rewrite(folder, "facturaclientes", totals)
+    result = load_export(folder, LoadOptions(today=TODAY))
+    assert not [w for w in result.warnings if "FacturaScripts' rules" in w.message]
+    (warning,) = [w for w in result.warnings if "rows per rate" in w.message]
+    assert warning.field == "totalirpf" and "add up to totalirpf 0.00" in warning.message
+    assert invoices(result.export)["F2026A9"].totals.withholding.amount == Decimal("0.01")

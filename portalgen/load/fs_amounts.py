@@ -149,6 +149,15 @@ def document_amounts(
             "document's totals",
         )
         taxes = fs_calc.fit(taxes, stored)
+    rows = fs_calc.unbalanced(taxes, stored)
+    if rows:
+        found = ", ".join(f"{c} {v}" for c, v in rows.items())
+        log.warning(
+            origin,
+            next(iter(rows)),
+            f"{row.get('codigo')}: the breakdown's rows per rate add up to {found}, not "
+            "the document's total (each rate rounded apart): the totals show the document's",
+        )
     if any(g.kind == "vat" and not g.rate and g.base.amount and not g.exemptions for g in taxes):
         log.warning(
             origin,

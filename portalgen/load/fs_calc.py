@@ -249,3 +249,13 @@ def fit(groups: tuple[TaxGroup, ...], stored: dict[str, Decimal]) -> tuple[TaxGr
             )
         out.append(group)
     return tuple(out)
+
+
+def unbalanced(groups: tuple[TaxGroup, ...], stored: dict[str, Decimal]) -> dict[str, Decimal]:
+    """The stored tax columns that the rows of their kind do not add up to (rounding
+    per rate can differ by a cent where FacturaScripts rounds once, as for IRPF)."""
+    column = {"vat": "totaliva", "surcharge": "totalrecargo", "withholding": "totalirpf"}
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for group in groups:
+        sums[column[group.kind]] += group.amount.amount
+    return {c: v for c, v in sums.items() if v != stored.get(c, ZERO)}
