@@ -8,7 +8,11 @@ can run `portalgen` against it in this process or in a subprocess.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,3 +152,31 @@ def fs_world(fs_published: Path, tmp_path: Path, api: tuple[str, FakeApi]) -> It
     url, state = api
     write_config(folder, url)
     yield FsWorld(folder, url, state)
+
+
+def push_process(world: FsWorld) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "FACTURASCRIPTS_API_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "portalgen", "--config", str(world.config)]
+    command += ["push", "facturascripts", "--url", world.url]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def kill_when(world: FsWorld, method: str, *, after_write: bool = False) -> None:
+    """Run `portalgen push` in a real process and SIGKILL it when the stand-in holds its
+    `method` request on the quote (before answering; or, `after_write`, once saved)."""
+    held = world.api.hold(method, "presupuestoclientes", after_write=after_write)
+    process = push_process(world)
+    try:
+        assert held.arrived.wait(60), process.communicate(timeout=5)
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL
+    finally:
+        held.release.set()
+        world.api.holds.remove(held)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        if process.stderr is not None:
+            process.stderr.close()

@@ -8,11 +8,7 @@ published from the stand-in's own records (tests/push_fixtures.py).
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +18,6 @@ import time_machine
 from portalgen.audit.log import AuditLog
 from portalgen.interact.decisions import read_decision
 from portalgen.push.records import read_record
-from tests.fs_api import TOKEN
 from tests.interact_fixtures import (
     decide,
     form_fields,
@@ -31,7 +26,7 @@ from tests.interact_fixtures import (
     http_sign_in,
     serving,
 )
-from tests.push_fixtures import QUOTE, FsWorld
+from tests.push_fixtures import QUOTE, FsWorld, kill_when
 
 
 def push_record(world: FsWorld, slug: str = QUOTE) -> Any:
@@ -89,34 +84,6 @@ def accept(world: FsWorld, slug: str = QUOTE, action: str = "accept", **fields: 
     """Decide in the portal through the real gate (in process), CSRF token and all."""
     response = decide(world.client(), slug, action, **fields)
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
-
-
-def push_process(world: FsWorld) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FACTURASCRIPTS_API_TOKEN": TOKEN}
-    command = [sys.executable, "-m", "portalgen", "--config", str(world.config)]
-    command += ["push", "facturascripts", "--url", world.url]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def kill_when(world: FsWorld, method: str, *, after_write: bool = False) -> None:
-    """Run `portalgen push` in a real process and SIGKILL it when the stand-in holds its
-    `method` request on the quote (before answering; or, `after_write`, once saved)."""
-    held = world.api.hold(method, "presupuestoclientes", after_write=after_write)
-    process = push_process(world)
-    try:
-        assert held.arrived.wait(60), process.communicate(timeout=5)
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(30) == -signal.SIGKILL
-    finally:
-        held.release.set()
-        world.api.holds.remove(held)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def test_a_push_killed_before_its_request_is_pushed_once_by_the_next(fs_world: FsWorld) -> None:

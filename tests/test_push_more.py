@@ -152,3 +152,14 @@ def test_a_push_failing_after_publish_is_a_warning(fs_world: FsWorld, june: None
     result = publish(fs_world, "--json", token=None)
     assert "warning: push: set the environment variable FACTURASCRIPTS_API_TOKEN" in result.stderr
     assert result.exit_code == 0
+
+
+def test_check_stops_asking_staff_to_enter_a_pushed_decision(fs_world: FsWorld) -> None:
+    decide(fs_world.client(), QUOTE, "accept", name="Pedro")
+    check = ["--config", str(fs_world.config), "check"]
+    with time_machine.travel(datetime(2026, 6, 15, 12, 0, tzinfo=UTC)):
+        before = CliRunner().invoke(cli, check)
+        assert f"quote {QUOTE} (1): accepted in the portal" in before.output, before.output
+        assert "Pushed 1" in fs_world.push().output
+        after = CliRunner().invoke(cli, check)
+    assert f"quote {QUOTE} (1)" not in after.output, after.output

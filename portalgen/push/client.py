@@ -27,13 +27,14 @@ USER_AGENT = "portalgen-push"
 
 class PushError(PortalgenError):
     """A request that failed: unreachable server, refused key, 4xx/5xx, a record gone.
-    `landed_maybe` is True when the request may have reached the server (a timeout or a
-    5xx after sending a write): the next run reads the record back before writing."""
+    A write that fails may still have landed (a timeout, a 5xx): the next run reads the
+    record back before writing again. `fatal`: no request can succeed (the server cannot
+    be reached, the key is refused)."""
 
-    def __init__(self, message: str, *, status: int = 0, landed_maybe: bool = False) -> None:
+    def __init__(self, message: str, *, status: int = 0, fatal: bool = False) -> None:
         super().__init__(message)
         self.status = status
-        self.landed_maybe = landed_maybe
+        self.fatal = fatal
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class FacturaScriptsApi:
         data = self._send(request)
         saved = data.get("data") if isinstance(data, dict) else None
         if not isinstance(saved, dict):
-            raise PushError(f"{request.url}: the answer has no saved record", landed_maybe=True)
+            raise PushError(f"{request.url}: the answer has no saved record")
         return saved
 
     def _url(self, resource: str, record_id: str) -> str:
@@ -119,33 +120,27 @@ class FacturaScriptsApi:
         raw = urllib.request.Request(  # noqa: S310 - api_root checked the scheme
             request.url, data=body, headers=headers, method=request.method
         )
-        writes = request.method != "GET"
         try:
             with urllib.request.urlopen(raw, timeout=self.timeout) as response:  # noqa: S310
                 payload = response.read()
         except urllib.error.HTTPError as exc:
             raise _http_error(request, exc) from None
         except TimeoutError:
-            raise PushError(
-                f"{request.url}: no answer within {self.timeout:.0f} s", landed_maybe=writes
-            ) from None
+            raise PushError(f"{request.url}: no answer within {self.timeout:.0f} s") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            sent = writes and not isinstance(reason, ConnectionRefusedError)
-            raise PushError(f"cannot reach {request.url}: {reason}", landed_maybe=sent) from None
+            raise PushError(f"cannot reach {request.url}: {reason}", fatal=True) from None
         try:
             return json.loads(payload)
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise PushError(
-                f"{request.url}: expected JSON, found something else", landed_maybe=writes
-            ) from None
+            raise PushError(f"{request.url}: expected JSON, found something else") from None
 
 
 def _http_error(request: Request, exc: urllib.error.HTTPError) -> PushError:
     message = _api_message(exc)
     if exc.code == 401:
         text = "the API refused the key (HTTP 401{}); check FACTURASCRIPTS_API_TOKEN"
-        return PushError(f"{request.url}: " + text.format(message), status=401)
+        return PushError(f"{request.url}: " + text.format(message), status=401, fatal=True)
     if exc.code == 403:
         return PushError(
             f"{request.url}: the API key may not {request.method} this resource "
@@ -156,11 +151,9 @@ def _http_error(request: Request, exc: urllib.error.HTTPError) -> PushError:
         return PushError(
             f"{request.url}: no such record in FacturaScripts (HTTP 404{message})", status=404
         )
-    landed = request.method != "GET" and exc.code >= 500
     return PushError(
         f"{request.url}: FacturaScripts answered HTTP {exc.code}{message}",
         status=exc.code,
-        landed_maybe=landed,
     )
 
 

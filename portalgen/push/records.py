@@ -97,7 +97,6 @@ class Claim:
 
     key: str
     version: str
-    recovering: bool  # taken over from a failed or abandoned attempt: read back first
 
 
 def record_key(kind: str, *parts: str) -> str:
@@ -122,7 +121,7 @@ def claim(storage: Storage, key: str, item: str, now: datetime) -> tuple[Claim |
     found = storage.get_with_version(key)
     if found is None:
         if storage.put_if_absent(key, mine, "application/json"):
-            return _claimed(storage, key, mine, False)
+            return _claimed(storage, key, mine)
         return None, "another push claimed it just now"
     raw, version = found
     record = _parse(raw)
@@ -131,15 +130,15 @@ def claim(storage: Storage, key: str, item: str, now: datetime) -> tuple[Claim |
     if record is not None and record.state == "sending" and not record.abandoned(now):
         return None, f"another push has been sending it since {record.ts} ({record.host})"
     if storage.put_if_version(key, mine, "application/json", version):
-        return _claimed(storage, key, mine, True)
+        return _claimed(storage, key, mine)
     return None, "another push claimed it just now"
 
 
-def _claimed(storage: Storage, key: str, mine: bytes, recovering: bool) -> tuple[Claim | None, str]:
+def _claimed(storage: Storage, key: str, mine: bytes) -> tuple[Claim | None, str]:
     found = storage.get_with_version(key)
     if found is None or found[0] != mine:
         return None, "another push claimed it just now"
-    return Claim(key, found[1], recovering), ""
+    return Claim(key, found[1]), ""
 
 
 def finish(

@@ -169,7 +169,7 @@ class _Pusher:
         except PushError as exc:
             finish(self.storage, claimed, "failed", item.label, self.clock(), str(exc))
             self._add(Outcome("failed", item.kind, item.label, item.customer, str(exc)))
-            if exc.status == 401 or (exc.status == 0 and "cannot reach" in str(exc)):
+            if exc.fatal:
                 self.report.error = str(exc)
                 raise _Stop from None
             return None
