@@ -32,6 +32,8 @@ answers the calls portalgen makes the way FacturaScripts does, as read in its so
   cloned, a doctransformations row per line), in the new document's default state.
 - Saving a receipt (Core/Model/ReciboCliente.php::test): ``fechapago`` is cleared when
   not paid and set to today when paid without one.
+- ``observaciones`` is stored trimmed with ``< > " '`` as HTML entities (Core/Tools.php::
+  noHtml, called by BusinessDocument::test, ReciboCliente::test, Cliente::test).
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ class FakeApi:
             if not values:
                 return 400, {"error": "no-data-received-form"}
             changed = {k: (None if v == "null" else v) for k, v in values.items()}
+            if changed.get("observaciones") is not None:
+                changed["observaciones"] = no_html(changed["observaciones"])
             problem = self._save(resource, row, changed)
             if problem:
                 return 400, {"error": f"record-save-error - {problem}", "data": _public(row)}
@@ -224,6 +228,13 @@ class FakeApi:
                     "cantidad": line.get("cantidad"),
                 }
             )
+
+
+def no_html(text: str) -> str:
+    """Core/Tools.php::noHtml, which the models' test() apply to observaciones."""
+    for char, entity in (("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        text = text.replace(char, entity)
+    return text.strip()
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

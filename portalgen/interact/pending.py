@@ -3,7 +3,8 @@
 A customer accepts a quote in the portal; the export still says "pending" until staff
 enter the decision in the invoicing program. `portalgen check` lists such quotes (and
 any quote the export and the portal disagree on) so staff update the program; the
-portal keeps showing the customer's decision meanwhile.
+portal keeps showing the customer's decision meanwhile. A decision `portalgen push`
+already wrote into FacturaScripts is left out.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def unsynced_decisions(export: Export, storage: Storage) -> list[UnsyncedDecisio
         if key is None or quote.slug not in decided.get(key, ()):
             continue
         record = read_decision(storage, key, quote.slug)
-        if record is None or record.decision == quote.status:
+        if record is None or record.decision == quote.status or _pushed(storage, key, quote.slug):
             continue
         who = record.name or record.contact
         found.append(
@@ -72,3 +73,12 @@ def unsynced_decisions(export: Export, storage: Storage) -> list[UnsyncedDecisio
             )
         )
     return found
+
+
+def _pushed(storage: Storage, customer_key: str, slug: str) -> bool:
+    """`portalgen push` wrote the decision into the invoicing program: the export shows
+    it after the next fetch, nothing for staff to enter."""
+    from portalgen.push.records import read_record, record_key
+
+    record = read_record(storage, record_key("decisions", customer_key, slug))
+    return record is not None and record.state == "done"

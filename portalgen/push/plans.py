@@ -101,8 +101,8 @@ class DecisionItem:
         if reason:
             return Plan(resource, record_id, skip=reason)
         who = self.record.name or self.record.contact
-        if self.record.name:
-            who = f"{self.record.name} <{self.record.contact}>"
+        if self.record.name:  # no <...>: FacturaScripts stores notes with < > as entities
+            who = f"{self.record.name} ({self.record.contact})"
         note = ctx.notes.decision(
             self.record.decision, self.record.when, who, self.record.comment, self.reference
         )
