@@ -26,7 +26,7 @@ from tests.interact_fixtures import (
     http_sign_in,
     serving,
 )
-from tests.push_fixtures import QUOTE, FsWorld, kill_when
+from tests.push_fixtures import QUOTE, FsWorld, kill_when, push_process
 
 
 def push_record(world: FsWorld, slug: str = QUOTE) -> Any:
@@ -260,3 +260,26 @@ def test_a_rejection_sets_the_configured_rejected_state(fs_world: FsWorld) -> No
     assert quote["idestado"] == 3 and fs_world.api.created("PedidoCliente") == []
     assert "Presupuesto rechazado en el portal" in quote["observaciones"]
     assert "Motivo: Demasiado caro" in quote["observaciones"]
+
+
+def test_two_pushes_at_once_write_a_decision_once(fs_world: FsWorld) -> None:
+    """Two processes (as two staff machines would): while the first holds its claim and
+    is reading the quote back, the second leaves the decision alone."""
+    accept(fs_world)
+    held = fs_world.api.hold("GET", "presupuestoclientes")
+    process = push_process(fs_world)
+    try:
+        assert held.arrived.wait(60)
+        second = fs_world.push()
+        assert second.exit_code == 0, second.output
+        assert "another push has been sending it since" in second.output
+        assert "Pushed 0" in second.output
+        held.release.set()
+        out, _ = process.communicate(timeout=60)
+    finally:
+        held.release.set()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0 and b"Pushed 1, skipped 0, failed 0." in out
+    assert len(quote_writes(fs_world)) == 1 and len(fs_world.api.created("PedidoCliente")) == 1
