@@ -114,6 +114,11 @@ def _check_positive(value: int) -> None:
         raise ValueError(f"expected a number of at least 1, found {value}")
 
 
+def _check_not_negative(value: int) -> None:
+    if value < 0:
+        raise ValueError(f"expected a number of at least 0, found {value}")
+
+
 def _check_storage_url(value: str) -> None:
     if value.startswith("s3://"):
         if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", value):
@@ -219,6 +224,9 @@ class GateSettings:
     session_max_age: timedelta = timedelta(days=7)
     link_resend_interval: timedelta = timedelta(minutes=10)
     presigned_url_expiry: timedelta = timedelta(seconds=60)
+    # Proxies in front of the gate whose X-Forwarded-For is trusted (0: none, the header
+    # is ignored). The client's address keys the rate limits and the audit's ip_hash.
+    trusted_proxies: int = field(default=0, metadata=check(_check_not_negative))
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from portalgen.access.tokens import (
     TokenError,
     TokenExpired,
     TokenSigner,
-    contact_id,
+    legacy_contact_id,
     link_url,
 )
 from tests.gate_fixtures import ManualClock
 
 OLD = "old-secret-" + "o" * 40
 NEW = "new-secret-" + "n" * 40
-CLAIMS = LinkClaims("0" * 32, contact_id("Compras@Taller.example"), 3)
+CLAIMS = LinkClaims("0" * 32, TokenSigner([NEW]).contact_id("Compras@Taller.example"), 3)
 
 
 def test_a_link_round_trips_and_hides_the_email() -> None:
@@ -28,7 +28,7 @@ def test_a_link_round_trips_and_hides_the_email() -> None:
     claims, _ = signer.read_link(token)
     assert claims == CLAIMS
     assert "taller" not in token.lower()  # the address never appears in a URL
-    assert contact_id("compras@taller.example") == CLAIMS.contact
+    assert signer.is_contact("compras@taller.example", CLAIMS.contact)
     assert link_url("https://portal.example/", token) == f"https://portal.example/l/{token}"
 
 
@@ -103,3 +103,23 @@ def test_macs_verify_under_every_active_secret() -> None:
     assert rotated.check_mac("csrf.session", "sid", mac)
     assert not rotated.check_mac("csrf.flow", "sid", mac)  # another purpose
     assert not rotated.check_mac("csrf.session", "other", mac)
+
+
+def test_contact_ids_are_keyed_so_a_guessed_address_cannot_be_checked_offline() -> None:
+    """Issue 13: tokens carried sha256(email)[:16], so anyone holding a link or cookie
+    could confirm a guessed address. The id is now an HMAC under a key derived from the
+    secret: without the secret, the id says nothing about the address."""
+    import hashlib
+
+    email = "compras@taller.example"
+    old, new = TokenSigner([OLD]), TokenSigner([OLD, NEW])
+    cid = new.contact_id(email)
+    assert hashlib.sha256(email.encode()).hexdigest()[:16] not in cid
+    assert cid != old.contact_id(email) != TokenSigner(["x" * 40]).contact_id(email)
+    assert new.is_contact(email, cid) and new.is_contact(email, old.contact_id(email))
+    assert not new.is_contact("otra@taller.example", cid)
+    assert not TokenSigner([NEW + "x"]).is_contact(email, cid)  # the secret dropped: no match
+    # Links emailed before keyed ids keep working until their max age...
+    assert new.is_contact(email, legacy_contact_id(email))
+    # ...and no new token carries the unkeyed id.
+    assert legacy_contact_id(email) not in new.link_token(LinkClaims("0" * 32, cid, 1))

@@ -8,10 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from portalgen.access.tokens import FLOW, SESSION, LinkClaims, TokenSigner, contact_id, link_url
+from portalgen.access.tokens import FLOW, SESSION, LinkClaims, TokenSigner, link_url
 from portalgen.audit.log import AuditLog
 from portalgen.gate.security import FLOW_COOKIE, SESSION_COOKIE
 from tests.gate_fixtures import BASE_URL, GateWorld, csrf_of, with_code
+
+
+def contact_id(world: GateWorld, email: str) -> str:
+    return TokenSigner(world.secrets).contact_id(email)
 
 
 def audit_types(world: GateWorld) -> list[str]:
@@ -78,7 +82,9 @@ def test_a_damaged_link_gets_a_clear_400(gate_world: GateWorld, damage) -> None:
 
 def test_a_link_signed_with_another_secret_is_refused(gate_world: GateWorld) -> None:
     claims = LinkClaims(
-        gate_world.key("C00007"), contact_id(gate_world.grants["C00007"].links[0].email), 1
+        gate_world.key("C00007"),
+        contact_id(gate_world, gate_world.grants["C00007"].links[0].email),
+        1,
     )
     forged = TokenSigner(["attacker-secret-" + "a" * 40]).link_token(claims)
     assert_friendly(gate_world.client().get(f"/l/{forged}"), 400)
@@ -90,7 +96,7 @@ def test_a_token_of_another_purpose_is_not_a_link(gate_world: GateWorld, purpose
     contact = entry.contacts[0]
     payload = {
         "k": entry.customer_key,
-        "c": contact_id(contact.email),
+        "c": contact_id(gate_world, contact.email),
         "g": contact.generation,
         "s": "x",
         "o": 0,
@@ -183,7 +189,7 @@ def test_a_forged_or_foreign_session_cookie_is_refused(gate_world: GateWorld) ->
     entry = gate_world.grants["C00007"].entry
     payload = {
         "k": entry.customer_key,
-        "c": contact_id(entry.contacts[0].email),
+        "c": contact_id(gate_world, entry.contacts[0].email),
         "g": 1,
         "s": "x",
         "o": 0,
@@ -488,7 +494,7 @@ def test_a_rotated_secret_reaches_a_running_gate(gate_world: GateWorld) -> None:
     new = "rotated-secret-" + "r" * 40
     secrets.append(new)  # `portalgen secret rotate` while the gate runs
     entry = gate_world.grants["C00007"].entry
-    claims = LinkClaims(entry.customer_key, contact_id(entry.contacts[0].email), 1)
+    claims = LinkClaims(entry.customer_key, contact_id(gate_world, entry.contacts[0].email), 1)
     token = TokenSigner(secrets).link_token(claims)
     gate_world.clock.advance(61)
     assert gate_world.client(gate).get(link_url(BASE_URL, token)).status_code == 200

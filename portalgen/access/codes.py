@@ -2,9 +2,11 @@
 
 Only an argon2 hash is stored (in the registry entry). Codes staff generate are
 temporary: the customer must replace them at the first sign-in. Wrong codes are
-counted in the registry; every `attempts` wrong codes in a row lock the customer out,
-for `lockout`, doubling with each lockout in a row (capped at a day), so guessing is
-hopeless even from many machines at once. A right code resets the count.
+counted in the registry per contact: every `attempts` wrong codes in a row through one
+contact's link lock that contact out, for `lockout`, doubling with each lockout in a row
+(capped at a day), so guessing is hopeless even from many machines at once; the other
+contacts keep signing in. A customer-wide ceiling only slows: past it, each wrong code
+makes every contact wait a minute. A right code resets the counts.
 
 The functions that decide are pure (entry in, entry out); the gate applies them with
 `AccessRegistry.update`, a compare-and-swap, so concurrent attempts are all counted.
@@ -18,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from portalgen.access.entry import AccessCode, RegistryEntry
+from portalgen.access.entry import NO_ATTEMPTS, AccessCode, AttemptState, RegistryEntry
 from portalgen.errors import AccessError
 
 if TYPE_CHECKING:
@@ -30,6 +32,8 @@ GENERATED_LENGTH = 8  # 27^8 ≈ 2.8e11 codes
 MIN_LENGTH = 8  # for codes customers or staff choose
 MAX_LENGTH = 128
 MAX_LOCKOUT = timedelta(days=1)
+CEILING_FACTOR = 4  # the customer-wide ceiling: 4 contacts' worth of wrong codes in a row
+CEILING_SLOWDOWN = timedelta(minutes=1)
 _hasher: PasswordHasher | None = None
 
 
@@ -102,40 +106,66 @@ class CodeCheck:
     newly_locked: bool = False  # this attempt started a lockout
 
 
-def locked_until(entry: RegistryEntry, now: datetime) -> datetime | None:
+def locked_until(entry: RegistryEntry, now: datetime, email: str) -> datetime | None:
+    """Until when a code typed through `email`'s link is refused: the contact's own
+    lockout, or the customer-wide slow-down, whichever ends later; None if neither."""
     code = entry.access_code
-    if code is None or code.locked_until is None or code.locked_until <= now:
+    if code is None:
         return None
-    return code.locked_until
+    times = [code.attempts_of(email).locked_until, code.locked_until]
+    later = max((t for t in times if t is not None and t > now), default=None)
+    return later
+
+
+def contact_locked(entry: RegistryEntry, now: datetime, email: str) -> bool:
+    """Whether `email`'s own lockout is on (the customer-wide slow-down aside)."""
+    code = entry.access_code
+    until = None if code is None else code.attempts_of(email).locked_until
+    return until is not None and until > now
+
+
+def ceiling(attempts: int) -> int:
+    """Wrong codes in a row, through any of a customer's contacts, after which every
+    further wrong code slows the whole customer down by CEILING_SLOWDOWN."""
+    return attempts * CEILING_FACTOR
 
 
 def record_attempt(
     entry: RegistryEntry,
+    email: str,
     correct: bool,
     now: datetime,
     *,
     attempts: int,
     lockout: timedelta,
 ) -> RegistryEntry:
-    """The entry after one attempt (pure: for `AccessRegistry.update`).
+    """The entry after one attempt through `email`'s link (pure: for `AccessRegistry.update`).
 
     A locked entry does not change (the attempt was not even checked). A right code
-    clears the count; a wrong one counts, and every `attempts`-th wrong one in a row
-    locks the customer out for `lockout` × 2^(lockouts so far), at most a day.
+    clears the counts; a wrong one counts for the contact and for the customer. Every
+    `attempts`-th wrong one in a row of a contact locks that contact out for `lockout`
+    × 2^(lockouts so far), at most a day: one contact cannot lock the others out. Past
+    `ceiling(attempts)` wrong codes in a row across contacts, each further one makes
+    every contact wait CEILING_SLOWDOWN: many contacts' links do not multiply guesses.
     """
     code = entry.access_code
-    if code is None or locked_until(entry, now) is not None:
+    if code is None or locked_until(entry, now, email) is not None:
         return entry
+    mine = code.attempts_of(email)
     if correct:
-        if code.failed_attempts == 0 and code.locked_until is None:
+        if code.failed_attempts == 0 and code.locked_until is None and mine == NO_ATTEMPTS:
             return entry
-        changed = replace(code, failed_attempts=0, locked_until=None)
+        others = {e: a for e, a in code.contacts.items() if e != email}
+        changed = replace(code, failed_attempts=0, locked_until=None, contacts=others)
     else:
-        failed = code.failed_attempts + 1
-        until = code.locked_until
+        failed = mine.failed_attempts + 1
+        until = mine.locked_until
         if failed % attempts == 0:
             until = now + min(lockout * 2 ** (failed // attempts - 1), MAX_LOCKOUT)
-        changed = replace(code, failed_attempts=failed, locked_until=until)
+        total = code.failed_attempts + 1
+        slowed = now + CEILING_SLOWDOWN if total >= ceiling(attempts) else code.locked_until
+        contacts = {**code.contacts, email: AttemptState(failed, until)}
+        changed = replace(code, failed_attempts=total, locked_until=slowed, contacts=contacts)
     return replace(entry, access_code=changed, updated_at=now)
 
 

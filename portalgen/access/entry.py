@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_ENDED_SESSIONS = 32  # per contact; past this, signing out ends all their sessions
+
+
 @dataclass(frozen=True)
 class Contact:
     email: str  # normalized (lowercase)
@@ -52,6 +56,34 @@ class Contact:
     generation: int = 1
     enabled: bool = True
     revoked_at: datetime | None = None
+    # Sessions ended on the server: every session started before `sessions_after` ("sign
+    # out everywhere"), and the sessions signed out one by one (session id → until when
+    # it could have lasted; forgotten after that).
+    sessions_after: datetime | None = None
+    ended_sessions: Mapping[str, datetime] = field(default_factory=dict)
+
+    def session_ended(self, sid: str, started: float) -> bool:
+        """Whether the session `sid`, started at `started` (epoch seconds), was ended."""
+        after = self.sessions_after
+        if after is not None and started < after.timestamp():
+            return True
+        return sid in self.ended_sessions
+
+    def signed_out(self, sid: str, until: datetime, now: datetime) -> Contact:
+        """This contact with session `sid` ended (it could have lasted until `until`)."""
+        ended = {s: u for s, u in self.ended_sessions.items() if u > now}
+        ended[sid] = until
+        if len(ended) > MAX_ENDED_SESSIONS:  # bounded: end them all instead
+            return replace(self, sessions_after=now, ended_sessions={})
+        return replace(self, ended_sessions=ended)
+
+
+@dataclass(frozen=True)
+class AttemptState:
+    """Wrong access codes typed through one contact's link."""
+
+    failed_attempts: int = 0  # in a row
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +93,17 @@ class AccessCode:
     hash: str  # an argon2 hash, never the code
     set_at: datetime
     must_change: bool = True  # a temporary code staff gave out
+    # Customer-wide: wrong codes in a row through any contact, and until when every
+    # attempt is slowed down once they passed the ceiling (codes.py)
     failed_attempts: int = 0
     locked_until: datetime | None = None
+    contacts: Mapping[str, AttemptState] = field(default_factory=dict)  # by contact email
+
+    def attempts_of(self, email: str) -> AttemptState:
+        return self.contacts.get(email, NO_ATTEMPTS)
+
+
+NO_ATTEMPTS = AttemptState()
 
 
 @dataclass(frozen=True)
@@ -135,6 +176,22 @@ class RegistryEntry:
         others = [c for c in self.contacts if c.email != address]
         return self._changed(now, contacts=tuple(sorted([*others, added], key=_by_email)))
 
+    def signed_out(
+        self, email: str, now: datetime, *, sid: str | None = None, until: datetime | None = None
+    ) -> RegistryEntry:
+        """End one session of a contact (`sid`, which could last `until`), or every
+        session they have now ("sign out everywhere"); links keep working."""
+        address = normalize_email(email)
+        self._require({address})
+
+        def ended(c: Contact) -> Contact:
+            if sid is not None and until is not None:
+                return c.signed_out(sid, until, now)
+            return replace(c, sessions_after=now, ended_sessions={})
+
+        contacts = tuple(ended(c) if c.email == address else c for c in self.contacts)
+        return self._changed(now, contacts=contacts)
+
     def without_contact(self, email: str, now: datetime) -> RegistryEntry:
         """Cut one contact off: disabled and a new generation; the others keep working."""
         address = normalize_email(email)
@@ -180,15 +237,7 @@ def entry_to_json(entry: RegistryEntry) -> bytes:
         "customer": entry.customer,
         "customer_key": entry.customer_key,
         "enabled": entry.enabled,
-        "contacts": {
-            c.email: {
-                "generation": c.generation,
-                "enabled": c.enabled,
-                "created_at": _time(c.created_at),
-                "revoked_at": _time(c.revoked_at),
-            }
-            for c in entry.contacts
-        },
+        "contacts": {c.email: _contact_to_json(c) for c in entry.contacts},
         "access_code": None if entry.access_code is None else _code_to_json(entry.access_code),
         "link_max_age": (
             None if entry.link_max_age is None else int(entry.link_max_age.total_seconds())
@@ -234,6 +283,8 @@ def _entry(raw: dict[str, Any]) -> RegistryEntry:
             enabled=_bool(c["enabled"]),
             created_at=_parse(c["created_at"]),
             revoked_at=_parse_optional(c.get("revoked_at")),
+            sessions_after=_parse_optional(c.get("sessions_after")),
+            ended_sessions={str(k): _parse(v) for k, v in c.get("ended_sessions", {}).items()},
         )
         for email, c in sorted(raw["contacts"].items())
     )
@@ -254,14 +305,34 @@ def _entry(raw: dict[str, Any]) -> RegistryEntry:
     )
 
 
+def _contact_to_json(c: Contact) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "generation": c.generation,
+        "enabled": c.enabled,
+        "created_at": _time(c.created_at),
+        "revoked_at": _time(c.revoked_at),
+    }
+    if c.sessions_after is not None:
+        data["sessions_after"] = _time(c.sessions_after)
+    if c.ended_sessions:
+        data["ended_sessions"] = {k: _time(v) for k, v in sorted(c.ended_sessions.items())}
+    return data
+
+
 def _code_to_json(code: AccessCode) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "hash": code.hash,
         "must_change": code.must_change,
         "failed_attempts": code.failed_attempts,
         "locked_until": _time(code.locked_until),
         "set_at": _time(code.set_at),
     }
+    if code.contacts:
+        data["contacts"] = {
+            email: {"failed_attempts": a.failed_attempts, "locked_until": _time(a.locked_until)}
+            for email, a in sorted(code.contacts.items())
+        }
+    return data
 
 
 def _code_from_json(raw: dict[str, Any]) -> AccessCode:
@@ -271,6 +342,13 @@ def _code_from_json(raw: dict[str, Any]) -> AccessCode:
         failed_attempts=_int(raw["failed_attempts"]),
         locked_until=_parse_optional(raw.get("locked_until")),
         set_at=_parse(raw["set_at"]),
+        contacts={
+            str(email): AttemptState(
+                failed_attempts=_int(a["failed_attempts"]),
+                locked_until=_parse_optional(a.get("locked_until")),
+            )
+            for email, a in raw.get("contacts", {}).items()
+        },
     )
 
 

@@ -17,7 +17,7 @@ from portalgen.access import lookup
 from portalgen.access.codes import code_problem, generate_code, new_access_code, with_code
 from portalgen.access.entry import RegistryEntry, normalize_email, utc_now
 from portalgen.access.registry import AccessRegistry
-from portalgen.access.tokens import LinkClaims, TokenSigner, contact_id, link_url
+from portalgen.access.tokens import LinkClaims, TokenSigner, link_url
 from portalgen.errors import AccessError
 
 if TYPE_CHECKING:
@@ -166,6 +166,22 @@ class AccessService:
             return ""
         return (manifest.language or "") if manifest is not None else ""
 
+    def sign_out(self, customer: str, *, email: str | None = None) -> AccessResult:
+        """End every session a contact (or each contact) has now, on every device: the
+        gate refuses them at their next request. Their links keep working."""
+        entry = self._require(customer)
+        now = self.clock()
+        targets = [normalize_email(email)] if email else [c.email for c in entry.contacts]
+
+        def change(current: RegistryEntry) -> RegistryEntry:
+            for address in targets:
+                current = current.signed_out(address, now)
+            return current
+
+        entry = self.registry.update(entry.customer_key, change)
+        self._record("access.signed_out", entry, {"contacts": targets})
+        return AccessResult(entry)
+
     def delete_portal(self, customer_key: str) -> int:
         """Delete everything under ``portals/<customer_key>/``; the manifest first, so a
         reader never finds a manifest whose files are gone. Publish's markers go before
@@ -213,7 +229,9 @@ class AccessService:
         contact = entry.contact(email)
         if contact is None or not contact.enabled or not entry.enabled:
             raise AccessError(f"{email} has no access to the portal of {entry.customer}")
-        claims = LinkClaims(entry.customer_key, contact_id(contact.email), contact.generation)
+        claims = LinkClaims(
+            entry.customer_key, self.signer.contact_id(contact.email), contact.generation
+        )
         expires = self.clock() + self.max_age(entry)
         return ContactLink(
             contact.email, link_url(self.base_url, self.signer.link_token(claims)), expires

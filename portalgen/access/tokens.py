@@ -6,7 +6,8 @@ Every active secret verifies; the newest (last) signs, so the secret can be rota
 while links already sent keep working until their own max age.
 
 Payloads are small and use short keys: ``k`` the customer_key, ``c`` the contact's id
-(a hash of the email: addresses never appear in URLs or cookies), ``g`` the contact's
+(a keyed hash of the email: addresses never appear in URLs or cookies, and without the
+secret a guessed address cannot be checked against a token), ``g`` the contact's
 generation. Whether a token is still good (customer enabled, generation current, not
 older than the customer's link max age) is decided against the registry by the caller;
 this module only proves who made the token and when.
@@ -42,16 +43,23 @@ class TokenExpired(TokenError):
     """A genuine token that is older than it may be."""
 
 
-@functools.lru_cache(maxsize=4096)  # the gate looks a session's contact up on every request
-def contact_id(email: str) -> str:
-    """A short, stable id for a contact's email, used in tokens instead of the address."""
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
+CONTACT_ID = "contact-id"  # the derived key of contact ids
+CONTACT_ID_LENGTH = 32  # hex digits (128 bits); the unkeyed ids before them had 16
+LEGACY_ID_LENGTH = 16
+
+
+@functools.lru_cache(maxsize=4096)
+def legacy_contact_id(email: str) -> str:
+    """The unkeyed id tokens carried before keyed ids (``sha256(email)[:16]``): still
+    accepted in tokens made before, which all end at their max age (link max age,
+    session max age); never put in a new token."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:LEGACY_ID_LENGTH]
 
 
 @dataclass(frozen=True)
 class LinkClaims:
     customer_key: str
-    contact: str  # contact_id(email)
+    contact: str  # TokenSigner.contact_id(email)
     generation: int
 
     def to_payload(self) -> dict[str, Any]:
@@ -79,6 +87,7 @@ class TokenSigner:
         self.secrets = tuple(secrets)
         self.clock = clock
         self._derived: dict[tuple[str, str], bytes] = {}  # (purpose, secret) → key
+        self._ids: dict[tuple[str, str], str] = {}  # (email, secret) → contact id
         signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": self._timestamp})
         self._serializers = {
             purpose: URLSafeTimedSerializer(list(self.secrets), salt=purpose, signer=signer)
@@ -105,6 +114,32 @@ class TokenSigner:
         if max_age is not None and self.clock() - when > max_age:
             raise TokenExpired("the token has expired")
         return payload, when
+
+    # -- contact ids ----------------------------------------------------------------------------
+
+    def contact_id(self, email: str, secret: str | None = None) -> str:
+        """A contact's id in tokens: an HMAC of the address under a key derived from a
+        secret (the newest by default). Only the gate can tell whose a token is."""
+        base = secret if secret is not None else self.secrets[-1]
+        found = self._ids.get((email, base))
+        if found is None:
+            key = self.derived_key(CONTACT_ID, base)
+            address = email.strip().lower().encode("utf-8")
+            found = hmac.new(key, address, hashlib.sha256).hexdigest()[:CONTACT_ID_LENGTH]
+            if len(self._ids) >= 4096:
+                self._ids.clear()
+            self._ids[(email, base)] = found
+        return found
+
+    def is_contact(self, email: str, contact: str) -> bool:
+        """Whether the id `contact` from a token is `email`'s: keyed under any active
+        secret, or the unkeyed id of tokens made before keyed ids."""
+        if len(contact) == LEGACY_ID_LENGTH:
+            return hmac.compare_digest(legacy_contact_id(email), contact)
+        return any(
+            hmac.compare_digest(self.contact_id(email, secret), contact)
+            for secret in reversed(self.secrets)
+        )
 
     # -- links --------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ EVENT_TYPES = (
     "session.ended",
     "code.failed",
     "code.locked",
+    "code.slowed",
     "code.changed",
     "link.requested",
     "access.granted",
@@ -36,6 +37,7 @@ EVENT_TYPES = (
     "payment.received",  # an online payment (docs/facturascripts.md: its data)
     "push.sent",  # `portalgen push` wrote a decision, comment or payment into the program
     "push.skipped",  # ... or did not: the record changed there (data: reason)
+    "access.signed_out",
 )
 
 # Events staff act on (feed back into the invoicing program, notify by webhook/email).

@@ -80,6 +80,7 @@ _VERBS = {
     "session.ended": "logged out",
     "code.failed": "typed a wrong access code",
     "code.locked": "was locked out after wrong access codes",
+    "code.slowed": "made every contact wait: too many wrong access codes for this customer",
     "code.changed": "changed the access code",
     "link.requested": "asked for a new link",
     "access.granted": "was granted access",
@@ -88,6 +89,7 @@ _VERBS = {
     "payment.received": "paid online",
     "push.sent": "pushed to the invoicing program",
     "push.skipped": "not pushed to the invoicing program",
+    "access.signed_out": "was signed out everywhere",
 }
 
 

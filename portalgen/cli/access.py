@@ -262,6 +262,24 @@ def revoke(state: CliState, customer: str, contact: str | None) -> None:
     del result
 
 
+@cli.command("sign-out")
+@click.argument("customer", metavar="CODE")
+@click.option(
+    "--contact", metavar="EMAIL", help="Only this contact (default: every contact of CODE)."
+)
+@pass_state
+def sign_out(state: CliState, customer: str, contact: str | None) -> None:
+    """Sign a contact out everywhere: every session they have now ends at its next click.
+
+    For a lost phone or a shared computer left signed in. Their links keep working
+    (to stop those too, use `portalgen reset` or `portalgen revoke`).
+    """
+    settings = state.settings()
+    result = open_service(settings).sign_out(customer, email=contact)
+    who = contact or ", ".join(c.email for c in result.entry.contacts) or "nobody"
+    click.echo(f"{customer}: signed out everywhere: {who}; their links keep working.")
+
+
 @cli.command()
 @click.argument("customer", metavar="CODE")
 @click.option(

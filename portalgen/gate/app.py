@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -27,11 +27,11 @@ from werkzeug.wrappers import Request, Response
 
 from portalgen.access.entry import Contact, RegistryEntry, entry_from_json, is_customer_key
 from portalgen.access.registry import AccessRegistry, entry_key
-from portalgen.access.tokens import SESSION, TokenSigner, contact_id
+from portalgen.access.tokens import SESSION, TokenSigner
 from portalgen.gate import errors, security
 from portalgen.gate.memory import BlobCache
 from portalgen.gate.ratelimit import RateLimiter
-from portalgen.gate.recorder import BatchWriter, ViewRecorder
+from portalgen.gate.recorder import BatchWriter, SideTasks, ViewRecorder
 from portalgen.gate.threads import CommentThreads
 
 if TYPE_CHECKING:
@@ -132,9 +132,13 @@ class Gate:
         self.limiter = RateLimiter(clock)
         self.base_url = gate.base_url.rstrip("/")
         self.base_origin = security.origin_of(self.base_url)
+        self.base_path = urlsplit(self.base_url).path.rstrip("/")  # "" at the origin's root
         self.https = self.base_url.startswith("https://")
         self.secure = security.secure_cookies(self.base_url)
-        self.cookie_path = urlsplit(self.base_url).path.rstrip("/") + "/"
+        self.cookies = security.cookie_names(self.base_url)
+        self.cookie_path = self.base_path + "/"
+        # gate.trusted_proxies: the client's address from X-Forwarded-For, that many hops back
+        self._proxied = _proxy_fix(self._serve, gate.trusted_proxies)
         self.routes = list(routes if routes is not None else ROUTES)
         # GETs under /portal/ skip werkzeug's routing when the routes are the standard ones
         self._portal_view = PORTAL_VIEW if routes is None else None
@@ -156,10 +160,18 @@ class Gate:
         self.views = ViewRecorder(
             BatchWriter(audit, background=background) if audit is not None else None, clock
         )
+        self.later = SideTasks(background=background)  # work done after answering
 
     # -- WSGI -----------------------------------------------------------------------------------
 
     def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if self._proxied is not None:
+            return self._proxied(environ, start_response)  # type: ignore[no-any-return]
+        return self._serve(environ, start_response)
+
+    def _serve(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         # populate_request=False: no environ["werkzeug.request"], so no reference cycle
@@ -216,9 +228,19 @@ class Gate:
     def _http_exception(self, request: GateRequest, exc: HTTPException) -> Response:
         code = exc.code or 500
         if 300 <= code < 400:  # routing redirects (a missing trailing slash)
-            return exc.get_response(request.environ)
+            return self._routing_redirect(request, exc, code)
         mapped = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.TooLarge}
         return self.refusal(request, mapped.get(code, errors.BadRequest)(str(exc.description)))
+
+    def _routing_redirect(self, request: GateRequest, exc: HTTPException, code: int) -> Response:
+        """werkzeug's redirect, to the same path on the gate's base_url: werkzeug builds
+        its URL from the Host header, which whoever sends the request chooses."""
+        target = urlsplit(getattr(exc, "new_url", "") or "")
+        path = target.path.removeprefix(request.script_root)
+        location = self.base_url + "/" + path.lstrip("/")
+        if target.query:
+            location += "?" + target.query
+        return Response("", status=code, headers={"Location": location})
 
     def refusal(self, request: GateRequest, exc: errors.GateError) -> Response:
         """The one place a refusal becomes a page: friendly, translated, right status."""
@@ -260,13 +282,13 @@ class Gate:
     def _finish(self, request: GateRequest, response: Response) -> None:
         if request.clear_session:
             security.delete_cookie(
-                response, security.SESSION_COOKIE, path=self.cookie_path, secure=self.secure
+                response, self.cookies.session, path=self.cookie_path, secure=self.secure
             )
         elif request.set_session is not None:
             token = self.signer.sign(SESSION, request.set_session.payload())
             security.set_cookie(
                 response,
-                security.SESSION_COOKIE,
+                self.cookies.session,
                 token,
                 path=self.cookie_path,
                 secure=self.secure,
@@ -286,12 +308,16 @@ class Gate:
             cache=self.session_cache,
             idle=self.settings.session_idle.total_seconds(),
             max_age=self.settings.session_max_age.total_seconds(),
+            name=self.cookies.session,
         )
         entry, contact = self.check_access(
             session.customer_key, session.contact, session.generation
         )
+        if contact.session_ended(session.sid, session.started):  # logout, sign out everywhere
+            raise errors.SessionExpired("session ended on the server", clear_session=True)
         if self.clock() - session.signed_at > security.REFRESH_AFTER:
-            request.set_session = session  # sliding expiry: signed again with a new timestamp
+            # sliding expiry: signed again with a new timestamp (and the newest secret's id)
+            request.set_session = replace(session, contact=self.signer.contact_id(contact.email))
         csrf = self._csrf.get(session.sid)
         if csrf is None:
             csrf = security.csrf_token(self.signer, session)
@@ -302,12 +328,26 @@ class Gate:
         request.visit = visit
         return visit
 
+    def verify(self, purpose: str, token: str, max_age: float | None = None) -> tuple[Any, float]:
+        """A token's payload and signing time, verified by the secrets as they are now:
+        every verification first reads the secrets again if they were read over
+        SECRETS_TTL seconds ago, so a link signed with a secret that `portalgen secret
+        drop-old` removed stops working within 5 minutes even on a gate that saw no
+        signed-in request since (a clock reading per token; a read every 5 minutes)."""
+        self.maybe_reload_secrets(SECRETS_TTL)
+        return self.signer.verify(purpose, token, max_age)
+
+    def read_flow(self, request: GateRequest) -> dict[str, Any] | None:
+        """The sign-in flow cookie's payload, or None (missing, too old, not ours)."""
+        self.maybe_reload_secrets(SECRETS_TTL)
+        return security.read_flow(self.signer, request.cookies.get(self.cookies.flow))
+
     def check_access(
         self, customer_key: str, contact: str, generation: int
     ) -> tuple[RegistryEntry, Contact]:
         """The entry and contact if a token for them is still good; AccessEnded if not."""
         entry = self.load_entry(customer_key)
-        found = None if entry is None else _contact_by_id(entry, contact)
+        found = None if entry is None else self._contact_by_id(entry, contact)
         if entry is None or found is None or not entry.allows(found.email, generation):
             language = None if entry is None else self.language_of(entry)
             raise errors.AccessEnded(
@@ -346,12 +386,32 @@ class Gate:
             return manifest.language
         return entry.language or None
 
+    def _contact_by_id(self, entry: RegistryEntry, contact: str) -> Contact | None:
+        is_contact = self.signer.is_contact
+        return next((c for c in entry.contacts if is_contact(c.email, contact)), None)
+
     def start_session(self, request: GateRequest, entry: RegistryEntry, contact: Contact) -> None:
         session = security.new_session(
-            entry.customer_key, contact_id(contact.email), contact.generation, self.clock()
+            entry.customer_key,
+            self.signer.contact_id(contact.email),
+            contact.generation,
+            self.clock(),
         )
         request.set_session = session
         self.record(request, "session.started", entry, contact.email)
+
+    def end_session(self, visit: Visit) -> None:
+        """Logout: the session ends on the server, so a copy of its cookie dies too (the
+        registry entry every request reads anyway remembers it until it would have
+        expired)."""
+        session = visit.session
+        until = datetime.fromtimestamp(
+            session.started + self.settings.session_max_age.total_seconds(), UTC
+        )
+        email, now = visit.contact.email, self.now()
+        self.registry.update(
+            visit.customer_key, lambda e: e.signed_out(email, now, sid=session.sid, until=until)
+        )
 
     def check_post(self, request: GateRequest, visit: Visit) -> None:
         """Session POSTs: same origin and the session's CSRF token."""
@@ -452,8 +512,9 @@ class Gate:
         from portalgen.gate.recorder import settle_side_work
 
         writer = self.views.writer
+        done = self.later.flush(timeout)
         written = True if writer is None else writer.flush(timeout)
-        return settle_side_work(self.audit, timeout) and written
+        return settle_side_work(self.audit, timeout) and written and done
 
     # -- secrets --------------------------------------------------------------------------------
 
@@ -497,7 +558,8 @@ class Gate:
         return Response(body, status=status, content_type="text/html; charset=utf-8")
 
     def redirect(self, request: GateRequest, route: str) -> Response:
-        location = f"{request.script_root}/{route.lstrip('/')}"
+        """A 303 to one of the gate's routes, under base_url's path (never from Host)."""
+        location = f"{self.base_path}/{route.lstrip('/')}"
         return Response("", status=303, headers={"Location": location})
 
     def now(self) -> datetime:
@@ -533,8 +595,14 @@ def _plain_answer(response: Response, environ: dict[str, Any]) -> list[tuple[str
     return headers
 
 
-def _contact_by_id(entry: RegistryEntry, contact: str) -> Contact | None:
-    return next((c for c in entry.contacts if contact_id(c.email) == contact), None)
+def _proxy_fix(app: Callable[..., Iterable[bytes]], hops: int) -> Callable[..., Any] | None:
+    """werkzeug's ProxyFix trusting `hops` proxies' X-Forwarded-For (None for 0: the
+    header is ignored, as anyone can send it)."""
+    if hops <= 0:
+        return None
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(app, x_for=hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)
 
 
 def _safe_path(request: Request) -> str:

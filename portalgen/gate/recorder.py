@@ -176,3 +176,69 @@ class ViewRecorder:
         if page:
             return "document.viewed" if DOCUMENT_PAGE.match(path) else None
         return None if path.startswith("static/") else "document.downloaded"
+
+
+class SideTasks:
+    """Work a request starts and its answer must not wait for (or reveal by its time):
+    sending a requested link. One thread runs the tasks in order, after the answer is
+    on its way; with `background` False (AWS Lambda) they run at once, in the request.
+    A task that fails is logged, never raised."""
+
+    def __init__(self, *, background: bool = True) -> None:
+        self.background = background
+        self._queue: deque[Callable[[], object]] = deque()
+        self._busy = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, task: Callable[[], object]) -> None:
+        if not self.background:
+            _run_task(task)
+            return
+        with self._cond:
+            if len(self._queue) >= MAX_TASKS:
+                log.error("gate: side task queue full, a task was dropped")
+                return
+            self._queue.append(task)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="portalgen-side-tasks", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._cond.wait(IDLE_EXIT)
+                if not self._queue:
+                    self._thread = None
+                    return
+                task = self._queue.popleft()
+                self._busy = True
+            _run_task(task)
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every task handed over has run; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+
+MAX_TASKS = 1000
+
+
+def _run_task(task: Callable[[], object]) -> None:
+    try:
+        task()
+    except Exception:
+        log.exception("gate: a side task failed")

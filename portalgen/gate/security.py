@@ -1,18 +1,23 @@
 """Sessions, the sign-in flow, CSRF and Origin checks, and the headers on every response.
 
 Two signed cookies, both HttpOnly, SameSite=Lax, Secure unless the gate runs on plain
-http://localhost:
+http://localhost, and named with the ``__Host-`` prefix when the gate is at the root of
+an https origin (the browser then refuses them from a subdomain or over http):
 
 - ``pg_session``: the session, ``{k, c, g, s, o}`` (customer_key, contact id,
   generation, a random session id, the start time). Its signature's timestamp slides:
   the gate signs it again (at most once a minute) while the customer is active, and it
   dies after ``gate.session_idle`` without a visit or ``gate.session_max_age`` after it
-  began. Every request checks it against the registry.
-- ``pg_flow``: the steps before a session, ``{n, k?, c?, g?, step?}``; ``n`` is a random
-  nonce whose MAC is the CSRF token of the sign-in forms (double submit).
+  began. Every request checks it against the registry entry it reads anyway: the
+  contact's generation, and whether the session was ended there (logout, "sign out
+  everywhere"), so a copy of the cookie dies with the session.
+- ``pg_flow``: the steps before a session, ``{n, k?, c?, g?, step?, h?}``; ``n`` is a
+  random nonce whose MAC is the CSRF token of the sign-in forms (double submit); ``h``
+  binds the "choose your code" step to the temporary code it was issued for.
 
 CSRF tokens are MACs of the session id (or flow nonce) under a key derived from the
-secret; POSTs also need a same-origin ``Sec-Fetch-Site`` or ``Origin``.
+secret; POSTs also need a same-origin ``Sec-Fetch-Site`` or an ``Origin`` that is
+the gate's configured base_url (never the request's Host header).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
 
 SESSION_COOKIE = "pg_session"
 FLOW_COOKIE = "pg_flow"
+HOST_PREFIX = "__Host-"
 FLOW_MAX_AGE = 30 * 60  # the sign-in steps must be done within half an hour
 REFRESH_AFTER = 60  # seconds before a session cookie is signed again
 CSRF_SESSION = "csrf.session"
@@ -56,6 +62,21 @@ CSP = "; ".join(
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class CookieNames:
+    session: str = SESSION_COOKIE
+    flow: str = FLOW_COOKIE
+
+
+def cookie_names(base_url: str) -> CookieNames:
+    """``__Host-`` names at the root of an https origin (Secure, Path=/, no Domain: a
+    subdomain or a plain-http page cannot set or overwrite them); plain names otherwise."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.path.rstrip("/") == "":
+        return CookieNames(HOST_PREFIX + SESSION_COOKIE, HOST_PREFIX + FLOW_COOKIE)
+    return CookieNames()
 
 
 def secure_cookies(base_url: str) -> bool:
@@ -94,13 +115,14 @@ def read_session(
     idle: float,
     max_age: float,
     cache: dict[str, SessionData] | None = None,
+    name: str = SESSION_COOKIE,
 ) -> SessionData:
     """The request's session; NoSession without a cookie, SessionExpired when it is too
     old or not ours (a forged cookie is treated like an expired one).
 
     `cache` remembers cookies whose signature was verified (the same bytes always verify
     the same way, with the same signer); their age is checked every time."""
-    raw = session_cookie(request)
+    raw = session_cookie(request, name)
     if not raw:
         raise NoSession("no session cookie")
     data = cache.get(raw) if cache is not None else None
@@ -129,25 +151,28 @@ def read_session(
     return data
 
 
-_cookie_headers: dict[str, str | None] = {}
+_cookie_headers: dict[str, dict[str, str | None]] = {}  # cookie name → header → value
 
 
-def session_cookie(request: Request) -> str | None:
+def session_cookie(request: Request, name: str = SESSION_COOKIE) -> str | None:
     """The session cookie's value, as werkzeug parses the Cookie header. A browser sends
     the same header on every request until a cookie changes: each header is parsed
     once per process (up to CACHE_SIZE headers of at most 4 KiB)."""
     header = request.environ.get("HTTP_COOKIE")
     if not header:
         return None
+    headers = _cookie_headers.get(name)
+    if headers is None:
+        headers = _cookie_headers[name] = {}
     try:
-        return _cookie_headers[header]
+        return headers[header]
     except KeyError:
         pass
-    value = request.cookies.get(SESSION_COOKIE)
+    value = request.cookies.get(name)
     if len(header) <= 4096:
-        if len(_cookie_headers) >= CACHE_SIZE:
-            _cookie_headers.clear()
-        _cookie_headers[header] = value
+        if len(headers) >= CACHE_SIZE:
+            headers.clear()
+        headers[header] = value
     return value
 
 
@@ -159,8 +184,8 @@ def flow_csrf(signer: TokenSigner, flow: dict[str, Any]) -> str:
     return signer.mac(CSRF_FLOW, str(flow.get("n", "")))
 
 
-def read_flow(signer: TokenSigner, request: Request) -> dict[str, Any] | None:
-    raw = request.cookies.get(FLOW_COOKIE)
+def read_flow(signer: TokenSigner, raw: str | None) -> dict[str, Any] | None:
+    """The flow cookie `raw`'s payload, or None (missing, too old, not ours)."""
     if not raw:
         return None
     try:
@@ -178,7 +203,8 @@ def check_origin(request: Request, base_origin: str) -> None:
     """Refuse a POST another site made the browser send.
 
     Browsers send ``Sec-Fetch-Site``; when they do, it decides. Otherwise a present
-    ``Origin`` must be the gate's (its base_url, or the address the request was sent to).
+    ``Origin`` must be the gate's base_url's (never derived from the Host header, which
+    whoever sends the request chooses).
     Browsers send ``Origin: null`` for POSTs from pages with ``Referrer-Policy:
     no-referrer``, which the portal uses — with Sec-Fetch-Site beside it. Requests with
     neither header come from programs, not from a browser tricked by another site.
@@ -191,8 +217,7 @@ def check_origin(request: Request, base_origin: str) -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return
-    allowed = {base_origin, origin_of(request.host_url)}
-    if origin.strip().lower() not in allowed:
+    if origin.strip().lower() != base_origin:
         raise Forbidden(f"Origin: {origin[:80]}")
 
 

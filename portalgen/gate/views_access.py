@@ -14,15 +14,17 @@ from werkzeug.wrappers import Response
 
 from portalgen.access import lookup
 from portalgen.access.codes import (
+    ceiling,
     code_problem,
+    contact_locked,
     locked_until,
     new_access_code,
     record_attempt,
     verify_code,
     with_code,
 )
-from portalgen.access.entry import Contact, RegistryEntry, normalize_email
-from portalgen.access.tokens import FLOW, LinkClaims, TokenError, TokenExpired, contact_id, link_url
+from portalgen.access.entry import AccessCode, Contact, RegistryEntry, normalize_email
+from portalgen.access.tokens import FLOW, LINK, LinkClaims, TokenError, TokenExpired, link_url
 from portalgen.errors import AccessError
 from portalgen.gate import errors, pages, security
 from portalgen.gate.i18n import LANGUAGES
@@ -34,6 +36,7 @@ log = logging.getLogger("portalgen.gate")
 CSS = Path(__file__).resolve().parent / "static" / "gate.css"
 LINK_REQUESTS_PER_ADDRESS = (5, 15 * 60)  # per client address: 5 in 15 minutes
 CODE_TRIES_PER_ADDRESS = (30, 15 * 60)
+CHANGE_FLOW = "flow.change"  # the MAC binding a "choose your code" flow to its temporary code
 
 
 def home(gate: Gate, request: GateRequest) -> Response:
@@ -81,13 +84,14 @@ def read_link(gate: Gate, token: str) -> tuple[RegistryEntry, Contact]:
 
 def _verify_link(gate: Gate, token: str) -> tuple[LinkClaims, float]:
     try:
-        return gate.signer.read_link(token)
+        payload, signed_at = gate.verify(LINK, token)
     except TokenExpired:
         raise
     except TokenError:
-        if gate.maybe_reload_secrets():  # signed with a secret added since we started?
-            return gate.signer.read_link(token)
-        raise
+        if not gate.maybe_reload_secrets():  # signed with a secret added since we started?
+            raise
+        payload, signed_at = gate.verify(LINK, token)
+    return LinkClaims.from_payload(payload), signed_at
 
 
 def open_link(gate: Gate, request: GateRequest, token: str) -> Response:
@@ -96,7 +100,7 @@ def open_link(gate: Gate, request: GateRequest, token: str) -> Response:
     entry, contact = read_link(gate, token)
     language = _language(gate, entry)
     if request.method == "GET":
-        flow = security.read_flow(gate.signer, request) or security.new_flow()
+        flow = read_flow(gate, request) or security.new_flow()
         action = f"{request.script_root}/l/{token}"
         page = pages.open_link(
             gate.page_context(request, language), action, security.flow_csrf(gate.signer, flow)
@@ -107,7 +111,10 @@ def open_link(gate: Gate, request: GateRequest, token: str) -> Response:
     _check_flow_post(gate, request)
     if entry.access_code is not None:
         flow = security.new_flow(
-            k=entry.customer_key, c=contact_id(contact.email), g=contact.generation, step="code"
+            k=entry.customer_key,
+            c=gate.signer.contact_id(contact.email),
+            g=contact.generation,
+            step="code",
         )
         response = gate.redirect(request, "code")
         _set_flow(gate, response, flow)
@@ -120,9 +127,7 @@ def _signed_in(
 ) -> Response:
     gate.start_session(request, entry, contact)
     response = gate.redirect(request, "portal/")
-    security.delete_cookie(
-        response, security.FLOW_COOKIE, path=gate.cookie_path, secure=gate.secure
-    )
+    security.delete_cookie(response, gate.cookies.flow, path=gate.cookie_path, secure=gate.secure)
     return response
 
 
@@ -130,13 +135,13 @@ def _signed_in(
 
 
 def code(gate: Gate, request: GateRequest) -> Response:
-    flow = security.read_flow(gate.signer, request)
+    flow = read_flow(gate, request)
     if flow is None or flow.get("step") != "code":
         raise errors.NoSession("no link opened before the code form")
     entry, contact = _flow_access(gate, flow)
     if entry.access_code is None:  # staff removed the code meanwhile
         return _signed_in(gate, request, entry, contact)
-    _refuse_if_locked(gate, entry)
+    _refuse_if_locked(gate, entry, contact)
     page = gate.page_context(request, _language(gate, entry))
     csrf = security.flow_csrf(gate.signer, flow)
     if request.method == "GET":
@@ -151,35 +156,67 @@ def code(gate: Gate, request: GateRequest) -> Response:
     assert updated.access_code is not None
     if updated.access_code.must_change:
         response = gate.redirect(request, "code/change")
-        _set_flow(gate, response, {**flow, "step": "change"})
+        _set_flow(gate, response, change_flow(gate, flow, updated.access_code))
         return response
     return _signed_in(gate, request, updated, contact)
+
+
+def change_flow(gate: Gate, flow: dict[str, Any], code: AccessCode) -> dict[str, Any]:
+    """The flow that lets the customer choose their code: a new nonce, bound to the
+    temporary code just typed (a MAC of its stored hash), see `_change_access`."""
+    values = {k: flow[k] for k in ("k", "c", "g")}
+    return security.new_flow(**values, step="change", h=gate.signer.mac(CHANGE_FLOW, code.hash))
+
+
+def _change_access(gate: Gate, flow: dict[str, Any]) -> tuple[RegistryEntry, Contact]:
+    """The entry and contact of a "choose your code" flow while it is still good: the
+    temporary code it was issued for is still the one to replace, and nobody typed a
+    wrong code through the contact's link since (a lockout ends it too). Once the code
+    is changed (or staff give a new one) the flow is dead: it works once."""
+    entry, contact = _flow_access(gate, flow)
+    code, tag = entry.access_code, flow.get("h")
+    if (
+        code is None
+        or not code.must_change
+        or not isinstance(tag, str)
+        or not gate.signer.check_mac(CHANGE_FLOW, code.hash, tag)
+        or code.attempts_of(contact.email).failed_attempts
+        or contact_locked(entry, gate.now(), contact.email)
+    ):
+        raise errors.NoSession("the sign-in flow's temporary code is no longer current")
+    return entry, contact
 
 
 def _count_attempt(
     gate: Gate, request: GateRequest, entry: RegistryEntry, contact: Contact, correct: bool
 ) -> RegistryEntry:
-    """Record the attempt in the registry (compare-and-swap); LockedOut if it is locked."""
+    """Record the attempt in the registry (compare-and-swap); LockedOut if it is locked.
+    A lockout of the contact and the customer-wide slow-down are told to staff in
+    the audit log (``code.locked``, ``code.slowed``)."""
     now = gate.now()
     settings = gate.settings
+    email = contact.email
     updated = gate.registry.update(
         entry.customer_key,
         lambda e: record_attempt(
-            e, correct, now, attempts=settings.code_attempts, lockout=settings.code_lockout
+            e, email, correct, now, attempts=settings.code_attempts, lockout=settings.code_lockout
         ),
     )
-    if not correct:
-        gate.record(request, "code.failed", entry, contact.email)
-    if locked_until(updated, now) is not None:
-        if not correct:
-            data = {"attempts": updated.access_code.failed_attempts if updated.access_code else 0}
-            gate.record(request, "code.locked", entry, contact.email, data=data)
-        _refuse_if_locked(gate, updated)
+    if not correct and updated.access_code is not None:
+        code = updated.access_code
+        gate.record(request, "code.failed", entry, email)
+        if contact_locked(updated, now, email) and not contact_locked(entry, now, email):
+            data = {"attempts": code.attempts_of(email).failed_attempts}
+            gate.record(request, "code.locked", entry, email, data=data)
+        if code.failed_attempts == ceiling(settings.code_attempts):
+            data = {"attempts": code.failed_attempts, "contacts": len(code.contacts)}
+            gate.record(request, "code.slowed", entry, email, data=data)
+    _refuse_if_locked(gate, updated, contact)
     return updated
 
 
-def _refuse_if_locked(gate: Gate, entry: RegistryEntry) -> None:
-    until = locked_until(entry, gate.now())
+def _refuse_if_locked(gate: Gate, entry: RegistryEntry, contact: Contact) -> None:
+    until = locked_until(entry, gate.now(), contact.email)
     if until is not None:
         seconds = max(1, int((until - gate.now()).total_seconds()))
         local = gate.local_time(until).strftime("%H:%M")
@@ -188,11 +225,11 @@ def _refuse_if_locked(gate: Gate, entry: RegistryEntry) -> None:
 
 def change_code(gate: Gate, request: GateRequest) -> Response:
     """Forced (a temporary code was just used) or by choice (signed in, with the current code)."""
-    flow = security.read_flow(gate.signer, request)
+    flow = read_flow(gate, request)
     forced = flow is not None and flow.get("step") == "change"
     if forced:
         assert flow is not None
-        entry, contact = _flow_access(gate, flow)
+        entry, contact = _change_access(gate, flow)
         csrf, purpose, nonce = security.flow_csrf(gate.signer, flow), security.CSRF_FLOW, flow["n"]
     else:
         visit = gate.require_visit(request)
@@ -209,11 +246,17 @@ def change_code(gate: Gate, request: GateRequest) -> Response:
     if error:
         return gate.html(pages.change_code_form(page, csrf, forced=forced, error=error), 400)
     new = new_access_code(request.form["new"], gate.now(), temporary=False)
+    replaced = entry.access_code.hash
     generation = contact.generation
-    gate.registry.update(
-        entry.customer_key,
-        lambda e: with_code(e, new, gate.now()) if e.allows(contact.email, generation) else e,
-    )
+
+    def change(e: RegistryEntry) -> RegistryEntry:
+        # only the code this form was shown for: two replays of one flow, one winner
+        same = e.access_code is not None and e.access_code.hash == replaced
+        return with_code(e, new, gate.now()) if same and e.allows(contact.email, generation) else e
+
+    updated = gate.registry.update(entry.customer_key, change)
+    if updated.access_code is None or updated.access_code.hash != new.hash:
+        raise errors.NoSession("the access code changed meanwhile")
     gate.record(request, "code.changed", entry, contact.email)
     if forced:
         return _signed_in(gate, request, entry, contact)
@@ -231,7 +274,7 @@ def _new_code_problem(
     _ = page._
     new, repeat = request.form.get("new", ""), request.form.get("repeat", "")
     if not forced:
-        _refuse_if_locked(gate, entry)
+        _refuse_if_locked(gate, entry, contact)
         _limit(gate, request, "code", CODE_TRIES_PER_ADDRESS)
         assert entry.access_code is not None
         correct = verify_code(entry.access_code.hash, request.form.get("current", ""))
@@ -259,7 +302,7 @@ def _flow_access(gate: Gate, flow: dict[str, Any]) -> tuple[RegistryEntry, Conta
 def request_link(gate: Gate, request: GateRequest) -> Response:
     """Same answer whether the address is known or not; rate-limited."""
     can_send = gate.send_link is not None
-    flow = security.read_flow(gate.signer, request) or security.new_flow()
+    flow = read_flow(gate, request) or security.new_flow()
     page = gate.page_context(request)
     if request.method == "GET" or not can_send:
         response = gate.html(pages.link_form(page, security.flow_csrf(gate.signer, flow), can_send))
@@ -272,11 +315,17 @@ def request_link(gate: Gate, request: GateRequest) -> Response:
     except AccessError:
         address = ""
     if address:
-        try:
-            deliver_link(gate, request, address)
-        except Exception:  # the answer must not tell; staff find it in the log
-            log.exception("gate: sending a new link failed")
+        # after answering (off the request's thread): a known address must not answer
+        # later than an unknown one, or the time would tell who is a customer
+        gate.later.submit(lambda: _deliver_quietly(gate, request, address))
     return gate.html(pages.link_sent(page))
+
+
+def _deliver_quietly(gate: Gate, request: GateRequest, address: str) -> None:
+    try:
+        deliver_link(gate, request, address)
+    except Exception:  # nobody waits for it; staff find it in the log
+        log.exception("gate: sending a new link failed")
 
 
 def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
@@ -294,7 +343,8 @@ def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
             if not lookup.claim_send(gate.storage, address, gate.now(), interval):
                 return 0
             claimed = True
-        claims = LinkClaims(entry.customer_key, contact_id(contact.email), contact.generation)
+        cid = gate.signer.contact_id(contact.email)
+        claims = LinkClaims(entry.customer_key, cid, contact.generation)
         gate.send_link(
             entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims))
         )
@@ -310,6 +360,7 @@ def logout(gate: Gate, request: GateRequest) -> Response:
         request.clear_session = True
         return gate.redirect(request, "signed-out")
     gate.check_post(request, visit)
+    gate.end_session(visit)
     gate.record(request, "session.ended", visit.entry, visit.contact.email)
     request.clear_session = True
     manifest = gate.manifest(visit)
@@ -320,9 +371,13 @@ def logout(gate: Gate, request: GateRequest) -> Response:
 # -- helpers ----------------------------------------------------------------------------------
 
 
+def read_flow(gate: Gate, request: GateRequest) -> dict[str, Any] | None:
+    return gate.read_flow(request)
+
+
 def _check_flow_post(gate: Gate, request: GateRequest) -> None:
     security.check_origin(request, gate.base_origin)
-    flow = security.read_flow(gate.signer, request)
+    flow = read_flow(gate, request)
     if flow is None:
         raise errors.Forbidden("no sign-in cookie (cookies off, or the page was open too long)")
     security.check_csrf(gate.signer, request, security.CSRF_FLOW, flow["n"])
@@ -331,7 +386,7 @@ def _check_flow_post(gate: Gate, request: GateRequest) -> None:
 def _set_flow(gate: Gate, response: Response, flow: dict[str, Any]) -> None:
     security.set_cookie(
         response,
-        security.FLOW_COOKIE,
+        gate.cookies.flow,
         gate.signer.sign(FLOW, flow),
         path=gate.cookie_path,
         secure=gate.secure,

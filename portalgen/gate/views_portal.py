@@ -44,7 +44,7 @@ def portal_path(path: str) -> str | None:
 
 def serve(gate: Gate, request: GateRequest, path: str = "") -> Response:
     visit = gate.require_visit(request)
-    return serve_file(gate, request, visit, path, f"{request.script_root}/portal")
+    return serve_file(gate, request, visit, path, f"{gate.base_path}/portal")
 
 
 def serve_file(

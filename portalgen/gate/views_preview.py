@@ -18,6 +18,7 @@ from portalgen.access.entry import Contact, RegistryEntry
 from portalgen.access.preview import PreviewClaims, read_preview
 from portalgen.access.tokens import TokenError, TokenExpired
 from portalgen.gate import errors, security
+from portalgen.gate.app import SECRETS_TTL
 from portalgen.gate.live import fill_page
 from portalgen.gate.views_portal import serve_file
 
@@ -36,7 +37,7 @@ MAIN = re.compile(r"<main\b[^>]*>")
 def serve(gate: Gate, request: GateRequest, token: str, path: str = "") -> Response:
     entry = read_preview_link(gate, token)
     visit = staff_visit(gate, entry)
-    root = f"{request.script_root}/s/{token}"
+    root = f"{gate.base_path}/s/{token}"
     return serve_file(gate, request, visit, path, root, fill=fill_read_only)
 
 
@@ -55,6 +56,7 @@ def read_preview_link(gate: Gate, token: str) -> RegistryEntry:
 
 
 def _verify(gate: Gate, token: str) -> PreviewClaims:
+    gate.maybe_reload_secrets(SECRETS_TTL)  # a dropped secret ends its previews within 5 min
     try:
         return read_preview(gate.signer, token)
     except TokenExpired:
