@@ -334,3 +334,46 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(gate_world: GateWorl
     client = GateClient(gate_world.make_gate(send_link=ignore))
     statuses = [ask_link(client, f"203.0.113.{i}") for i in range(6)]
     assert statuses == [200] * 5 + [429]  # anyone can send the header: it changes nothing
+
+
+# -- #5: bursts of comments and decisions -----------------------------------------------------
+
+
+def test_a_burst_of_comments_gets_a_friendly_429(june_world: GateWorld) -> None:
+    """Issue 13 (#5): 100 comments in 2.5 s were all taken (100 staff emails, objects,
+    audit lines). Now 10 per contact and 30 per customer in 10 minutes."""
+    from tests.interact_fixtures import comment, signed_in
+
+    world = june_world
+    client = signed_in(world)
+    page = "contact.html"
+    statuses = [comment(client, page, f"mensaje {n}").status_code for n in range(11)]
+    assert statuses == [303] * 10 + [429]
+    refused = comment(client, page, "uno más")
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "Traceback" not in body
+    assert "Espere unos minutos" in body  # C00007 reads Spanish
+    assert 'href="/portal/contact.html"' in body  # a way back to the page
+    assert int(refused.headers["Retry-After"]) > 0
+    assert audit_types(world).count("comment.added") == 10
+    world.clock.advance(10 * 60 + 1)
+    assert comment(client, page, "más tarde").status_code == 303
+
+
+def test_many_contacts_of_one_customer_share_a_ceiling(june_world: GateWorld) -> None:
+    from tests.interact_fixtures import comment
+
+    world = june_world
+    emails = [f"c{i}@cliente7.example" for i in range(4)]
+    links = {link.email: link.url for link in world.service.grant("C00007", emails).links}
+    clients = []
+    for email in emails:
+        client = world.client()
+        client.sign_in(links[email])
+        clients.append(client)
+    for client in clients[:3]:
+        assert {comment(client, "contact.html", "x").status_code for _ in range(10)} == {303}
+    assert comment(clients[3], "contact.html", "x").status_code == 429  # the customer's 31st
+    other = world.client()
+    other.sign_in(world.link("C00008"))
+    assert comment(other, "contact.html", "hello").status_code == 303  # other customers: fine

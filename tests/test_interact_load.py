@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 def test_twenty_concurrent_decisions_on_one_quote_give_one(june_world_any: GateWorld) -> None:
     world = june_world_any
     gate = world.make_gate(clock=JuneClock())
+    gate.actions_per_contact = (20, 60)  # the race is the test, not the rate limit
     with serving(gate, threads=20) as base:
         cookies = [http_sign_in(base, world.link("C00007")) for _ in range(4)]  # 4 devices
         pages = [http_get(base, f"/portal/quotes/{PENDING}.html", c)[1] for c in cookies]
@@ -78,6 +79,7 @@ DOCUMENTS = (
 def comment_worker(settings: Settings, secrets: tuple[str, ...], link: str, n: int) -> int:
     """One gate process: sign in, then post 500 comments; returns how many were taken."""
     gate = create_app(settings, secrets=secrets, clock=JuneClock())
+    gate.actions_per_contact = gate.actions_per_customer = (10**6, 60)  # storage under load
     client = GateClient(gate)
     client.sign_in(link)
     csrf = client.csrf()

@@ -30,7 +30,7 @@ from portalgen.access.registry import AccessRegistry, entry_key
 from portalgen.access.tokens import SESSION, TokenSigner
 from portalgen.gate import errors, security
 from portalgen.gate.memory import BlobCache
-from portalgen.gate.ratelimit import RateLimiter
+from portalgen.gate.ratelimit import ACTIONS_PER_CONTACT, ACTIONS_PER_CUSTOMER, RateLimiter
 from portalgen.gate.recorder import BatchWriter, SideTasks, ViewRecorder
 from portalgen.gate.threads import CommentThreads
 
@@ -130,6 +130,8 @@ class Gate:
         self.signer = self._new_signer()
         self.audit = audit
         self.limiter = RateLimiter(clock)
+        self.actions_per_contact = ACTIONS_PER_CONTACT  # decisions and comments
+        self.actions_per_customer = ACTIONS_PER_CUSTOMER
         self.base_url = gate.base_url.rstrip("/")
         self.base_origin = security.origin_of(self.base_url)
         self.base_path = urlsplit(self.base_url).path.rstrip("/")  # "" at the origin's root
@@ -273,7 +275,7 @@ class Gate:
             back=exc.back,
         )
         response = Response(html, status=exc.status, content_type="text/html; charset=utf-8")
-        if isinstance(exc, errors.TooManyRequests):
+        if isinstance(exc, errors.TooManyRequests | errors.TooManyActions):
             response.headers["Retry-After"] = str(exc.retry_after)
         if exc.clear_session:
             request.clear_session = True

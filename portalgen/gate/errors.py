@@ -108,6 +108,7 @@ class Refused(GateError):
         "reason-missing": 400,
         "comment-empty": 400,
         "too-long": 400,
+        "too-many-actions": 429,
     }
 
     def __init__(
@@ -124,3 +125,12 @@ class Refused(GateError):
         self.status = self.STATUS.get(kind, 400)
         self.params = dict(params or {})
         self.back = back
+
+
+class TooManyActions(Refused):
+    """Decisions and comments faster than a person makes them (a script, a stuck
+    button): refused with 429 until the window has room again."""
+
+    def __init__(self, detail: str, *, retry_after: int, back: str = "") -> None:
+        super().__init__("too-many-actions", detail, back=back)
+        self.retry_after = retry_after

@@ -259,6 +259,13 @@ def action_messages(
             _("That was too long"),
             _("You can write up to %(limit)s characters there. Shorten your text and try again."),
         ),
+        "too-many-actions": (
+            _("Please wait a few minutes"),
+            _(
+                "You have sent a lot in a short time, so we did not take this last one. "
+                "What you sent before has reached us. Please try again in a few minutes."
+            ),
+        ),
     }
     found = texts.get(kind)
     if found is None:

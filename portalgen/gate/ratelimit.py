@@ -13,6 +13,9 @@ from collections import deque
 from collections.abc import Callable
 
 MAX_KEYS = 10_000  # forget the oldest keys beyond this: memory stays bounded
+# Decisions and comments together: (hits, window in seconds), per contact and per customer
+ACTIONS_PER_CONTACT = (10, 10 * 60)
+ACTIONS_PER_CUSTOMER = (30, 10 * 60)
 
 
 class RateLimiter:

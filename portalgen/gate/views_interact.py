@@ -56,12 +56,29 @@ def decide(gate: Gate, request: GateRequest, slug: str, decision: str) -> Respon
     visit = gate.require_visit(request)
     gate.check_post(request, visit)
     page = f"quotes/{slug}.html"
+    limit_actions(gate, visit, page)
     try:
         take_decision(gate, request, visit, slug, decision)
     except ActionRefused as exc:
         back = "" if exc.kind == "quote-unknown" else page
         raise errors.Refused(exc.kind, str(exc), params=exc.params, back=back) from None
     return gate.redirect(request, f"portal/{page}#decision")
+
+
+def limit_actions(gate: Gate, visit: Visit, back: str) -> None:
+    """Refuse a decision or comment past the gate's `actions_per_contact` or
+    `actions_per_customer` (ratelimit.py):
+    each one is an audit event, a stored object and a staff email, so a burst (a
+    script) must not become a hundred of each. Counted in memory, per gate process."""
+    contact = f"action:{visit.customer_key}:{visit.contact.email}"
+    customer = f"action:{visit.customer_key}"
+    for key, (limit, window) in (
+        (contact, gate.actions_per_contact),
+        (customer, gate.actions_per_customer),
+    ):
+        if not gate.limiter.hit(key, limit, window):
+            log.warning("gate: %s of %s over the action limit", visit.contact.email, visit.customer)
+            raise errors.TooManyActions(f"{key} rate limit", retry_after=window, back=back)
 
 
 def take_decision(
@@ -176,6 +193,7 @@ def comment(gate: Gate, request: GateRequest) -> Response:
         text = parse_comment(request.form.get("comment", ""))
     except ActionRefused as exc:
         raise errors.Refused(exc.kind, str(exc), params=exc.params, back=back) from None
+    limit_actions(gate, visit, back)
     add_visit_comment(gate, request, visit, document, text)
     return gate.redirect(request, f"portal/{back}#comments")
 
