@@ -18,7 +18,7 @@ import pytest
 from portalgen.demo import demo_config_text
 from tests.gate_fixtures import GateWorld, with_code
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realclock]  # a subprocess gate: its own clock
 ROOT = Path(__file__).resolve().parent.parent
 
 
