@@ -245,3 +245,58 @@ def test_the_logo_shows_and_a_missing_one_is_reported(demo_dir: Path, tmp_path: 
     assert any("company.logo" in w for w in broken.warnings)
     paths = [f.path for f in plan_portal(small_customer(), broken)]
     assert not [p for p in paths if "logo" in p]
+
+
+def structure_mcids(reader: PdfReader) -> set[tuple[int, int]]:
+    """(page object number, MCID) of every marked content the structure tree reaches."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    found: set[tuple[int, int]] = set()
+    seen: set[int] = set()
+
+    def visit(node: object, page: int | None) -> None:
+        if isinstance(node, IndirectObject):
+            if node.idnum in seen:
+                return
+            seen.add(node.idnum)
+            node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for child in node:
+                visit(child, page)
+        elif isinstance(node, DictionaryObject):
+            here = node.get("/Pg")
+            page = here.idnum if isinstance(here, IndirectObject) else page
+            if "/MCID" in node:  # a marked-content reference
+                assert page is not None
+                found.add((page, int(node["/MCID"])))
+            elif "/K" in node:
+                visit(node["/K"], page)
+        elif isinstance(node, int) and page is not None:
+            found.add((page, int(node)))
+
+    visit(reader.trailer["/Root"]["/StructTreeRoot"]["/K"], None)
+    return found
+
+
+def test_the_legal_footer_and_page_numbers_are_tagged_and_legible(
+    small_files: dict[str, bytes],
+) -> None:
+    """Screen readers reach the footer and page numbers (in the structure tree, not
+    marked content left outside it), and the legal footer is above 6.5 pt."""
+    import re
+
+    reader = PdfReader(io.BytesIO(small_files["invoices/F2026-007.pdf"]))
+    reached = structure_mcids(reader)
+    sizes: list[tuple[str, float]] = []
+    for page in reader.pages:
+        number = page.indirect_reference.idnum  # type: ignore[union-attr]
+        marked = {int(m) for m in re.findall(rb"/MCID (\d+)", page.get_contents().get_data())}
+        assert marked and {(number, m) for m in marked} <= reached
+
+        def seen(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
+            if text.strip() and tm[5] * cm[3] + cm[5] < 40:  # the bottom margin
+                sizes.append((text.strip(), size * abs(tm[3]) * abs(cm[3])))
+
+        page.extract_text(visitor_text=seen)
+    assert any(text.startswith("Página 1") for text, _ in sizes)
+    assert len(sizes) >= 2 and all(round(size, 1) >= 7 for _, size in sizes), sizes

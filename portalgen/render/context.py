@@ -69,6 +69,10 @@ class RenderContext:
         if language not in self._envs:
             env = _make_env(self.theme, language, self.locale(language))
             env.globals.update(_site_globals(self.settings, self.theme))
+            # text from the export or the configuration is in the business's language:
+            # on a page in another language it carries its own lang (read in its voice)
+            business = self.settings.language
+            env.globals["business_lang"] = business if business != language else ""
             self._envs[language] = env
         return self._envs[language]
 

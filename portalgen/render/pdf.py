@@ -86,6 +86,25 @@ def weasyprint_warnings() -> Iterator[list[str]]:
         logger.removeHandler(collector)
 
 
+def include_margin_boxes(_document: Any, pdf: Any) -> None:
+    """Put the page margin boxes (the legal footer, the page numbers) into the structure
+    tree. WeasyPrint tags their content but leaves their elements out of it (each names
+    the document as its parent, which does not list it), so assistive technology never
+    reaches them; PDF 1.7 cannot mark them as artifacts in the tree. A finisher of
+    `write_pdf`: it runs on WeasyPrint's PDF objects before they are written."""
+    elements: list[Any] = [  # pydyf dictionaries (WeasyPrint's PDF objects)
+        obj
+        for obj in pdf.objects
+        if isinstance(obj, dict) and obj.get("Type") == "/StructElem" and "P" in obj
+    ]
+    by_reference: dict[bytes, Any] = {element.reference: element for element in elements}
+    for element in elements:  # the document's parent is the root, not a StructElem
+        parent = by_reference.get(element["P"])
+        if parent is None or element.reference in parent["K"]:
+            continue
+        parent["K"].append(element.reference)
+
+
 class PdfEngine:
     def __init__(self, context: RenderContext) -> None:
         self.context = context
@@ -123,6 +142,7 @@ class PdfEngine:
                     pdf_variant=PDF_VARIANT,
                     xmp_metadata=[BytesIO(PDF_UA_XMP)],
                     cache=self.image_cache,
+                    finisher=include_margin_boxes,
                 )
         except Exception as exc:  # WeasyPrint raises many kinds; report which document
             raise RenderError(f"WeasyPrint could not render a PDF: {exc}") from exc

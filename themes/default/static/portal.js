@@ -17,7 +17,10 @@
         row.hidden = !ok;
         if (ok) { shown += 1; }
       });
-      if (count) { count.textContent = shown + " / " + rows.length; }
+      if (count) {  // "1 of 8 invoices": the page's own words, in its language
+        count.textContent = (count.getAttribute("data-template") || "{shown} / {total}")
+          .replace("{shown}", String(shown)).replace("{total}", String(rows.length));
+      }
     }
     form.hidden = false;
     form.addEventListener("change", apply);
