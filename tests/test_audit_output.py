@@ -101,3 +101,37 @@ def test_escaping_is_reversible_and_says_what_is_there() -> None:
     assert escape_controls("a\\nb") == "a\\\\nb"  # a real backslash is not a newline
     assert escape_controls("a\nb\tc\x7f\x85\u2028") == "a\\nb\\tc\\x7f\\x85\\u2028"
     assert escape_controls("Ñandú ¿sí?") == "Ñandú ¿sí?"
+
+
+def rejection(reason: str, text: str) -> object:
+    return new_event(
+        "quote.rejected",
+        "C00001",
+        contact="compras@cliente.example",
+        document="quotes/P1.html",
+        data={"reason": reason, "comment": text, "name": "Ana"},
+        now=NOW,
+    )
+
+
+def test_audit_tail_shows_a_rejection_on_one_line_shortened_at_a_word(tmp_path: Path) -> None:
+    path = config(tmp_path)
+    reason = "El precio de la instalación supera nuestro presupuesto " * 3
+    text = "Gracias.\nLes llamaremos\nel lunes."
+    AuditLog(tmp_path / "audit.jsonl").append(rejection(reason, text))
+    code, out, _ = run(path, "audit", "tail")
+    assert code == 0
+    assert out.count("\n") == 1  # one line per event
+    line = out.rstrip("\n")
+    shown = line.split('reason "', 1)[1].split('"', 1)[0]
+    assert shown.endswith("…") and len(shown) <= 80
+    assert reason.startswith(shown[:-1] + " ")  # cut between two words, not inside one
+    assert line.endswith('comment "Gracias.\\nLes llamaremos\\nel lunes."')
+
+
+def test_audit_tail_says_staff_did_what_staff_did(tmp_path: Path) -> None:
+    path = config(tmp_path)
+    granted = new_event("access.granted", "C00021", contact="staff", data={}, now=NOW)
+    AuditLog(tmp_path / "audit.jsonl").append(granted)
+    _, out, _ = run(path, "audit", "tail")
+    assert out.split("  ", 1)[1] == "staff granted access to C00021\n"

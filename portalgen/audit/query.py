@@ -97,16 +97,55 @@ def describe(event: AuditEvent, zone: ZoneInfo) -> str:
     """``2026-06-15 10:32  C00042 compras@x.es accepted quote quotes/P2026A-00012.html``
 
     One line whatever the event holds: control characters (a newline in a comment) are
-    escaped, so no text a customer typed can pass for an event of its own."""
-    who = " ".join(p for p in (event.customer, event.contact) if p)
-    what = _VERBS.get(event.type, event.type)
-    line = f"{_local(event.when, zone)}  {who} {what}"
-    if event.document:
-        line += f" {event.document}"
-    text = event.data.get("comment") or event.data.get("text") or event.data.get("reason")
-    if text:
-        line += f': "{str(text)[:80]}"'
-    return escape_controls(line)
+    escaped, so no text a customer typed can pass for an event of its own, and a long
+    text is shortened at a word boundary with "…". Staff actions name staff as who did
+    them: ``staff granted access to C00021``."""
+    staff = _STAFF_VERBS.get(event.type) if event.contact == "staff" else None
+    if staff is not None:
+        what = staff.format(customer=event.customer, document=event.document or "a document")
+        line = f"{_local(event.when, zone)}  staff {what}"
+    else:
+        who = " ".join(p for p in (event.customer, event.contact) if p)
+        line = f"{_local(event.when, zone)}  {who} {_VERBS.get(event.type, event.type)}"
+        if event.document:
+            line += f" {event.document}"
+    return escape_controls(line) + _texts(event)
+
+
+# Staff actions (contact "staff"): what staff did, to which customer.
+_STAFF_VERBS = {
+    "access.granted": "granted access to {customer}",
+    "access.revoked": "revoked access of {customer}",
+    "access.reset": "sent a new link to {customer} (reset)",
+    "staff.viewed": "previewed {customer}'s {document}",
+    "push.sent": "pushed {customer}'s {document} to the invoicing program",
+    "push.skipped": "did not push {customer}'s {document} to the invoicing program",
+}
+TEXT_LIMIT = 80  # characters of a comment or reason `audit tail` shows
+
+
+def _texts(event: AuditEvent) -> str:
+    """``: "text"``, or ``: reason "...", comment "..."`` when there are several."""
+    texts = [
+        (key, str(event.data[key])) for key in ("reason", "comment", "text") if event.data.get(key)
+    ]
+    if not texts:
+        return ""
+    if len(texts) == 1:
+        return f': "{_shown(texts[0][1])}"'
+    return ": " + ", ".join(f'{key} "{_shown(text)}"' for key, text in texts)
+
+
+def _shown(text: str) -> str:
+    """`text` shortened to TEXT_LIMIT characters at a word boundary (with "…"), then
+    its control characters escaped."""
+    if len(text) > TEXT_LIMIT:
+        cut = text[: TEXT_LIMIT - 1]
+        space = max(cut.rfind(blank) for blank in " \n\t")
+        if space > TEXT_LIMIT // 2:
+            cut = cut[:space]
+        text = cut.rstrip() + "…"
+    return escape_controls(text)
 
 
 def _local(when: datetime, zone: ZoneInfo) -> str:
