@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,6 +66,20 @@ def test_human_summary_and_dry_run(local_site: Site) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Published 3 customers (3 changed, 0 unchanged)")
     assert "1 customer of the export has no portal access" in result.stdout
+
+
+def test_cron_sees_a_line_per_customer_but_not_in_json(local_site: Site) -> None:
+    progress = re.compile(r"^\[(\d)/3\] (C0000\d) done$", re.MULTILINE)
+    result = run(local_site, "--dry-run")  # CliRunner's stderr is no terminal, as in cron
+    assert result.exit_code == 0, result.output
+    lines = progress.findall(result.stderr)
+    assert [n for n, _ in lines] == ["1", "2", "3"]
+    assert sorted(code for _, code in lines) == ["C00001", "C00002", "C00003"]
+    as_json = run(local_site, "--dry-run", "--json")
+    assert json.loads(as_json.stdout)["dry_run"] is True  # stdout: the JSON alone
+    assert not progress.search(as_json.stderr)
+    quiet = run(local_site, "--dry-run", "-q")
+    assert quiet.exit_code == 0 and not progress.search(quiet.stderr)
 
 
 def test_one_customer_failing_does_not_stop_the_others(local_site: Site) -> None:

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+import click
+
 if TYPE_CHECKING:
     from portalgen.publish.report import PublishReport
 
@@ -14,10 +16,14 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr when it is a terminal (cron's logs get none)."""
-    if not enabled or not sys.stderr.isatty():
+def progress_bar(enabled: bool = True, lines: bool = True) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal; otherwise (cron's logs) one line
+    per customer done on stderr, unless `lines` is false (--json)."""
+    if not enabled:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield _progress_line if lines else None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -35,6 +41,11 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback | None]:
             bar.update(task, completed=done, total=total, description=code or "Publishing")
 
         yield update
+
+
+def _progress_line(code: str, done: int, total: int) -> None:
+    if code:  # (the first call, before any customer, has none)
+        click.echo(f"[{done}/{total}] {code} done", err=True)
 
 
 def human_size(size: int) -> str:

@@ -86,6 +86,7 @@ def build(
 )
 @click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines (as `portalgen -q`).")
 @click.option(
     "--notify",
     is_flag=True,
@@ -101,6 +102,7 @@ def publish(
     jobs: int | None,
     dry_run: bool,
     as_json: bool,
+    quiet: bool,
     notify: bool,
 ) -> None:
     """Render every granted customer's portal and put what changed into storage.
@@ -112,13 +114,15 @@ def publish(
     from portalgen.cli.mail import open_mailer_for
     from portalgen.publish import publish_export
 
+    if quiet:
+        state.verbosity = -1
     settings = state.settings()
     mailer = open_mailer_for(settings, dry_run=dry_run) if notify else None  # fail early
     paths, input_format = state.exports(exports, input_format)
     result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
-    with progress_bar(enabled=state.verbosity >= 0) as progress:
+    with progress_bar(enabled=state.verbosity >= 0, lines=not as_json) as progress:
         report = publish_export(
             settings,
             result.export,
