@@ -117,6 +117,7 @@ _STAFF_VERBS = {
     "access.granted": "granted access to {customer}",
     "access.revoked": "revoked access of {customer}",
     "access.reset": "sent a new link to {customer} (reset)",
+    "access.signed_out": "signed {customer} out everywhere",
     "staff.viewed": "previewed {customer}'s {document}",
     "push.sent": "pushed {customer}'s {document} to the invoicing program",
     "push.skipped": "did not push {customer}'s {document} to the invoicing program",
