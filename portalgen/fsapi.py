@@ -106,7 +106,7 @@ def _get(url: str, token: str, timeout: float) -> tuple[list[Any], int | None]:
             body = response.read()
             total_header = response.headers.get("X-Total-Count")
     except urllib.error.HTTPError as exc:
-        message = _api_message(exc)
+        message = api_message(exc)
         if exc.code == 401:
             raise FetchError(
                 f"{url.split('?')[0]}: the API refused the token (HTTP 401{message}); "
@@ -132,7 +132,9 @@ def _get(url: str, token: str, timeout: float) -> tuple[list[Any], int | None]:
     return data, total
 
 
-def _api_message(exc: urllib.error.HTTPError) -> str:
+def api_message(exc: urllib.error.HTTPError) -> str:
+    """What the API said in an error answer's JSON body, as ": <text>" on one line and cut
+    short so it fits an error message; "" when it said nothing readable."""
     try:
         data = json.loads(exc.read() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
@@ -142,7 +144,7 @@ def _api_message(exc: urllib.error.HTTPError) -> str:
     # {"error": ...} from a resource; {"status": "error", "message": ...} from the API's
     # own checks (a refused key, an unknown resource: Core/Error/*.php)
     text = data.get("error") or data.get("message")
-    return f": {text}" if text else ""
+    return f": {' '.join(str(text).split())[:300]}" if text else ""
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -121,14 +121,7 @@ class BatchWriter:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every event handed over is written; False on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._queue or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return _drained(self._cond, lambda: bool(self._queue or self._busy), timeout)
 
 
 def settle_side_work(sink: object, timeout: float = 10.0) -> bool:
@@ -224,17 +217,22 @@ class SideTasks:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every task handed over has run; False on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._queue or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return _drained(self._cond, lambda: bool(self._queue or self._busy), timeout)
 
 
 MAX_TASKS = 1000
+
+
+def _drained(cond: threading.Condition, pending: Callable[[], bool], timeout: float) -> bool:
+    """Wait on `cond` until nothing is `pending`; False when `timeout` runs out first."""
+    deadline = time.monotonic() + timeout
+    with cond:
+        while pending():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            cond.wait(left)
+    return True
 
 
 def _run_task(task: Callable[[], object]) -> None:

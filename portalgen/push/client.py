@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portalgen.errors import PortalgenError
-from portalgen.fsapi import api_root
+from portalgen.fsapi import api_message, api_root
 
 USER_AGENT = "portalgen-push"
 
@@ -137,7 +137,7 @@ class FacturaScriptsApi:
 
 
 def _http_error(request: Request, exc: urllib.error.HTTPError) -> PushError:
-    message = _api_message(exc)
+    message = api_message(exc)
     if exc.code == 401:
         text = "the API refused the key (HTTP 401{}); check FACTURASCRIPTS_API_TOKEN"
         return PushError(f"{request.url}: " + text.format(message), status=401, fatal=True)
@@ -155,14 +155,3 @@ def _http_error(request: Request, exc: urllib.error.HTTPError) -> PushError:
         f"{request.url}: FacturaScripts answered HTTP {exc.code}{message}",
         status=exc.code,
     )
-
-
-def _api_message(exc: urllib.error.HTTPError) -> str:
-    try:
-        data = json.loads(exc.read() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    text = data.get("error") or data.get("message")
-    return f": {' '.join(str(text).split())[:300]}" if text else ""
