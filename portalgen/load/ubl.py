@@ -53,6 +53,8 @@ EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
 ROOTS = {(INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")}
 PREFIXES = {INVOICE_NS: "", CREDIT_NOTE_NS: "", CAC: "cac", CBC: "cbc", EXT: "ext"}
 CREDIT_TYPE_CODES = {"381", "396", "532"}
+# xs:boolean's lexical space (read case-insensitively, as before: some senders write TRUE).
+XS_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
 
 class UblReader:
@@ -254,12 +256,15 @@ class _UblDocument:
         return line
 
     def _is_charge(self, item: Element) -> bool | None:
+        """The xs:boolean ChargeIndicator: ``true``/``1`` a charge, ``false``/``0`` an allowance."""
         indicator = self.xf.text(item, "cbc:ChargeIndicator", required=True).lower()
-        if indicator in ("true", "false"):
-            return indicator == "true"
+        if indicator in XS_BOOLEAN:
+            return XS_BOOLEAN[indicator]
         if indicator:
             self.xf.error(
-                item, f"expected true or false, found {indicator!r}", child="cbc:ChargeIndicator"
+                item,
+                f"expected true, false, 1 or 0, found {indicator!r}",
+                child="cbc:ChargeIndicator",
             )
         return None
 

@@ -66,6 +66,7 @@ def sniff_root(path: Path, limit: int = 4096) -> tuple[str, str] | None:
             head = fh.read(limit)
     except OSError:
         return None
+    head = _as_utf8(head)
     match = re.search(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]", _skip_prolog(head))
     if not match:
         return None
@@ -74,6 +75,28 @@ def sniff_root(path: Path, limit: int = 4096) -> tuple[str, str] | None:
     attr = b"xmlns:" + prefix if prefix else b"xmlns"
     ns = re.search(rb"\s" + re.escape(attr) + rb"\s*=\s*[\"']([^\"']*)[\"']", head[match.start() :])
     return (ns.group(1).decode("utf-8", "replace") if ns else "", local)
+
+
+# Byte-order marks, and the first two bytes of "<?" or "<" without one (XML 1.0, appendix F).
+_UTF16 = {
+    b"\xff\xfe": "utf-16-le",
+    b"\xfe\xff": "utf-16-be",
+    b"<\x00": "utf-16-le",
+    b"\x00<": "utf-16-be",
+}
+
+
+def _as_utf8(head: bytes) -> bytes:
+    """The start of a UTF-16 file (with or without a byte-order mark) as UTF-8 bytes.
+
+    lxml reads UTF-16 files whole; sniffing must see the root element in them too.
+    """
+    encoding = _UTF16.get(head[:2])
+    if encoding is None:
+        return head
+    body = head[2:] if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head
+    body = body[: len(body) // 2 * 2]  # a character cut in half at the read limit
+    return body.decode(encoding, "replace").encode("utf-8")
 
 
 def _skip_prolog(head: bytes) -> bytes:
