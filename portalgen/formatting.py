@@ -6,18 +6,36 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 from portalgen.model import Money
 
 
+def unsigned_zero(value: Decimal, places: int) -> Decimal:
+    """`value`, without its sign when it shows as zero at `places` decimals.
+
+    ``Decimal("-0.00")`` (a zero tax of a credit note: 0 × −1) would print as "−0,00 €";
+    an amount that shows as zero never carries a minus sign.
+    """
+    if value.is_signed() and round(value, places) == 0:
+        return value.copy_abs()
+    return value
+
+
 def format_money(money: Money, locale: str) -> str:
-    """``1.234,56 €`` in es_ES, ``€1,234.56`` in en_GB."""
-    return str(format_currency(money.amount, money.currency, locale=locale))
+    """``1.234,56 €`` in es_ES, ``€1,234.56`` in en_GB; never ``-0,00 €``."""
+    amount = unsigned_zero(money.amount, get_currency_precision(money.currency))
+    return str(format_currency(amount, money.currency, locale=locale))
 
 
 def format_number(value: Decimal, locale: str) -> str:
-    return str(format_decimal(value, locale=locale))
+    return str(format_decimal(unsigned_zero(value, 3), locale=locale))
+
+
+def format_quantity(value: Decimal, locale: str) -> str:
+    """A quantity with up to three decimals: ``1.234,5`` in es_ES; never ``-0``."""
+    value = unsigned_zero(value, 3).normalize()
+    return str(format_decimal(value, format="#,##0.###", locale=locale))
 
 
 def format_percent(value: Decimal, locale: str) -> str:
@@ -32,4 +50,4 @@ def format_date(value: date, locale: str, style: str = "medium") -> str:
 
 def plain_amount(money: Money) -> str:
     """Locale-free, for staff messages about the data: ``1234.56 EUR``."""
-    return f"{money.amount:.2f} {money.currency}"
+    return f"{unsigned_zero(money.amount, 2):.2f} {money.currency}"

@@ -166,9 +166,9 @@ def outstanding(invoice: Invoice, receipts: Iterable[Payment], today: date) -> M
 
 
 def dues_by_invoice(data: CustomerData, today: date) -> dict[str, InvoiceDues]:
-    """`invoice_dues` of each of the customer's invoices, by invoice number."""
+    """`invoice_dues` of each of the customer's invoices, by Invoice.key (its number)."""
     receipts = payments_by_invoice(data.payments)
-    return {i.number: invoice_dues(i, receipts.get(i.number, ()), today) for i in data.invoices}
+    return {i.key: invoice_dues(i, receipts.get(i.key, ()), today) for i in data.invoices}
 
 
 def balances(invoices: Iterable[Invoice], dues: Mapping[str, InvoiceDues]) -> dict[str, Balance]:
@@ -177,7 +177,7 @@ def balances(invoices: Iterable[Invoice], dues: Mapping[str, InvoiceDues]) -> di
     for invoice in invoices:
         zero = Money.zero(invoice.currency)
         before = out.get(invoice.currency, Balance(zero, zero))
-        mine = dues[invoice.number]
+        mine = dues[invoice.key]
         out[invoice.currency] = Balance(
             before.outstanding + mine.outstanding, before.overdue + mine.overdue
         )
@@ -215,7 +215,7 @@ def statement(data: CustomerData, currency: str, today: date) -> tuple[Statement
         if invoice.currency == currency:
             amount = invoice.totals.total
             debit, credit = (amount, zero) if amount.amount >= 0 else (zero, -amount)
-            events.append((invoice.issue_date, 0, invoice.number, invoice.number, debit, credit))
+            events.append((invoice.issue_date, 0, invoice.number, invoice.key, debit, credit))
     for p in data.payments:
         if p.paid_date is not None and p.paid_date <= today and p.amount.currency == currency:
             events.append((p.paid_date, 1, p.number, p.invoice, zero, p.amount))

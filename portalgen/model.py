@@ -37,6 +37,19 @@ ORDER_STATUSES: tuple[OrderStatus, ...] = (
 InvoiceStatus = Literal["unpaid", "partially_paid", "paid", "overdue"]
 INVOICE_STATUSES: tuple[InvoiceStatus, ...] = ("unpaid", "partially_paid", "paid", "overdue")
 
+# What an invoice is called on its page, in lists, PDFs and emails:
+# - "invoice": an invoice (es "Factura");
+# - "corrective_invoice": a corrective invoice that adds to what is owed (es "Factura
+#   rectificativa", en "Corrective invoice");
+# - "corrective_credit": a credit that corrects a named invoice (es "Factura
+#   rectificativa", the legal name of RD 1619/2012 art. 15; en "Credit note");
+# - "credit_note": a credit that names no invoice, e.g. a rebate (es "Abono", en "Credit
+#   note").
+InvoiceTitle = Literal["invoice", "corrective_invoice", "corrective_credit", "credit_note"]
+# Appended to a credit note's number in Invoice.key and to its slug (see Invoice.credit_note).
+CREDIT_NOTE_KEY = " (credit note)"
+CREDIT_NOTE_SLUG = ".credit-note"
+
 PaymentMethod = Literal["", "transfer", "direct_debit", "card", "cash", "cheque", "other"]
 PAYMENT_METHODS: tuple[PaymentMethod, ...] = (
     "",
@@ -178,12 +191,18 @@ class Line:
     tax_rate: Decimal = Decimal(0)  # IVA (or IGIC...) percent
     surcharge_rate: Decimal = Decimal(0)  # recargo de equivalencia percent
     withholding_rate: Decimal = Decimal(0)  # IRPF percent, subtracted from the total
-    unit: str = ""
+    unit: str = ""  # a UN/ECE Rec. 20/21 code (C62, HUR...) or the program's own word
     reference: str = ""  # the seller's article code
     # A disbursement (suplido): paid in the customer's name, outside VAT and withholding.
     disbursement: bool = False
     show_quantity: bool = True  # False: the invoice does not print the quantity
     show_price: bool = True  # False: nor the price, discount, taxes and amount
+    # The VAT category (UNCL 5305: S standard, Z zero, E exempt, AE reverse charge, K
+    # intra-community, G export, O not subject, L IGIC, M IPSI; "" when the source has
+    # none) and why the line bears no VAT, as the invoice states it (a text, or a
+    # VATEX code such as VATEX-EU-IC). The tax breakdown shows both per row.
+    tax_category: str = ""
+    tax_exemption: str = ""
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
@@ -204,7 +223,9 @@ class TaxGroup:
     """One row of the tax breakdown: e.g. IVA 21 % on a base of 1.000,00 € is 210,00 €.
 
     `exemptions` say why a group is not taxed (an exempt operation, a reverse charge):
-    FacturaScripts' codes such as ``ES_21`` (shown in legal wording) or a reason's text.
+    FacturaScripts' codes such as ``ES_21`` (shown in legal wording), an e-invoice's
+    VATEX code (``VATEX-EU-IC``) or a reason's text. `category` is the VAT category of
+    its lines (see Line.tax_category), named in the row.
     """
 
     kind: TaxKind
@@ -212,15 +233,18 @@ class TaxGroup:
     base: Money
     amount: Money
     exemptions: tuple[str, ...] = ()
+    category: str = ""
 
 
 @dataclass(frozen=True)
 class Totals:
     """A document's totals.
 
-    ``total = base + tax + surcharge - withholding + disbursements``. `subtotal` and
-    `discounts` are there when the document's own discounts (percent, applied in turn)
-    turn the sum of its lines (`subtotal`) into the taxable `base`.
+    ``total = base + tax + surcharge - withholding + disbursements + rounding``. `subtotal`
+    and `discounts` are there when the document's own discounts (percent, applied in turn)
+    turn the sum of its lines (`subtotal`) into the taxable `base`. `rounding` is what the
+    invoice adds to round its total (UBL's PayableRoundingAmount, e.g. to 5 cents for
+    cash); it is shown as a row of its own so the rows add up.
     """
 
     base: Money
@@ -231,6 +255,7 @@ class Totals:
     disbursements: Money | None = None  # suplidos, outside VAT
     subtotal: Money | None = None
     discounts: tuple[Decimal, ...] = ()
+    rounding: Money | None = None
 
     @classmethod
     def zero(cls, currency: str) -> Totals:
@@ -266,6 +291,11 @@ class Document:
     def slug(self) -> str:
         return slugify_number(self.number)
 
+    @property
+    def key(self) -> str:
+        """What identifies the document among those of its kind (Invoice: see there)."""
+        return self.number
+
 
 @dataclass(frozen=True, kw_only=True)
 class Quote(Document):
@@ -298,6 +328,12 @@ class Invoice(Document):
     kind: ClassVar[DocumentKind] = "invoice"
     due_date: date | None = None
     corrects: str = ""  # number of the invoice this corrective invoice / credit note amends
+    # The source says this is a corrective invoice (Facturae class OR/OC/CR/CC, UBL 384),
+    # even when it names no invoice it corrects.
+    corrective: bool = False
+    # A credit note as a document type of its own (UBL CreditNote, or type 381/396/532):
+    # numbered apart from invoices, so "CN-7" and the invoice "CN-7" are two documents.
+    credit_note: bool = False
     verifactu_qr_url: str = ""  # the QR URL the invoicing program registered with the AEAT
     payment_terms: str = ""
     payment_method: PaymentMethod = ""
@@ -306,7 +342,33 @@ class Invoice(Document):
 
     @property
     def is_corrective(self) -> bool:
-        return bool(self.corrects) or self.totals.total.amount < 0
+        return (
+            self.corrective
+            or self.credit_note
+            or bool(self.corrects)
+            or self.totals.total.amount < 0
+        )
+
+    @property
+    def title(self) -> InvoiceTitle:
+        """What the document is called (see InvoiceTitle)."""
+        if not self.is_corrective:
+            return "invoice"
+        if self.totals.total.amount >= 0 and not self.credit_note:
+            return "corrective_invoice"
+        return "corrective_credit" if self.corrects else "credit_note"
+
+    @property
+    def key(self) -> str:
+        """What identifies the invoice among invoices: its number; a credit note's number
+        is kept apart (receipts and links name this key)."""
+        return f"{self.number}{CREDIT_NOTE_KEY}" if self.credit_note else self.number
+
+    @property
+    def slug(self) -> str:
+        """A credit note's pages get their own name: an invoice may carry the same number."""
+        base = slugify_number(self.number)
+        return f"{base}{CREDIT_NOTE_SLUG}" if self.credit_note else base
 
 
 @dataclass(frozen=True, kw_only=True)

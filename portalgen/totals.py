@@ -34,29 +34,44 @@ def document_taxes(doc: AnyDocument) -> tuple[TaxGroup, ...]:
     return doc.taxes or tax_breakdown(doc.lines, doc.currency)
 
 
-def tax_breakdown(lines: Iterable[Line], currency: str) -> tuple[TaxGroup, ...]:
+def tax_breakdown(
+    lines: Iterable[Line], currency: str, *, by_category: bool = True
+) -> tuple[TaxGroup, ...]:
     """Group line bases by tax, surcharge and withholding rate (zero rates included for VAT).
 
-    Disbursements (suplidos) are outside every tax: they are in no group."""
-    bases: dict[tuple[TaxKind, Decimal], Decimal] = defaultdict(Decimal)
+    Disbursements (suplidos) are outside every tax: they are in no group. VAT rows are
+    also split by VAT category (an exempt and a reverse-charge row at 0 % are two rows)
+    and carry their lines' exemption reasons; `by_category=False` gives one row per rate,
+    as e-invoices declare their totals per rate."""
+    bases: dict[tuple[TaxKind, Decimal, str], Decimal] = defaultdict(Decimal)
+    reasons: dict[tuple[TaxKind, Decimal, str], dict[str, None]] = defaultdict(dict)
     for line in lines:
         if line.disbursement:
             continue
         net = line.net
-        bases["vat", _rate(line.tax_rate)] += net
+        vat: tuple[TaxKind, Decimal, str] = (
+            "vat",
+            _rate(line.tax_rate),
+            line.tax_category if by_category else "",
+        )
+        bases[vat] += net
+        if line.tax_exemption and by_category:
+            reasons[vat][line.tax_exemption] = None
         if line.surcharge_rate:
-            bases["surcharge", _rate(line.surcharge_rate)] += net
+            bases["surcharge", _rate(line.surcharge_rate), ""] += net
         if line.withholding_rate:
-            bases["withholding", _rate(line.withholding_rate)] += net
+            bases["withholding", _rate(line.withholding_rate), ""] += net
     order = {"vat": 0, "surcharge": 1, "withholding": 2}
     return tuple(
         TaxGroup(
-            kind,
-            rate,
+            key[0],
+            key[1],
             Money(round_money(base), currency),
-            Money(round_money(base * rate / 100), currency),
+            Money(round_money(base * key[1] / 100), currency),
+            tuple(reasons.get(key, ())),
+            key[2],
         )
-        for (kind, rate), base in sorted(bases.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+        for key, base in sorted(bases.items(), key=lambda kv: (order[kv[0][0]], *kv[0][1:]))
     )
 
 
@@ -95,8 +110,11 @@ def totals_mismatch(declared: Totals, lines: Iterable[Line]) -> list[tuple[str, 
     computed = compute_totals(lines, currency, groups)
     tolerance = Decimal("0.01") * max(1, len(groups))
     out = []
+    rounding = declared.rounding or Money.zero(currency)
     for name in ("base", "tax", "surcharge", "withholding", "total"):
         d, c = getattr(declared, name), getattr(computed, name)
+        if name == "total":
+            c = c + rounding
         if abs(d.amount - c.amount) > tolerance:
             out.append((name, d, c))
     return out

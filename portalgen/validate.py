@@ -97,12 +97,12 @@ def _unique_documents(docs: Sequence[AnyDocument], kind: str, log: ProblemLog) -
     by_number: dict[str, AnyDocument] = {}
     by_slug: dict[str, AnyDocument] = {}
     for doc in docs:
-        if doc.number in by_number:
+        if doc.key in by_number:
             log.error(
                 doc.origin,
                 "number",
                 f"{KIND_LABEL[kind]} number {doc.number!r} is used "
-                f"twice (first in {_where(by_number[doc.number].origin)})",
+                f"twice (first in {_where(by_number[doc.key].origin)})",
             )
             continue
         other = by_slug.get(doc.slug)
@@ -113,7 +113,7 @@ def _unique_documents(docs: Sequence[AnyDocument], kind: str, log: ProblemLog) -
                 f"{KIND_LABEL[kind]} numbers {other.number!r} and "
                 f"{doc.number!r} differ only in punctuation; they would share a web address",
             )
-        by_number[doc.number] = doc
+        by_number[doc.key] = doc
         by_slug[doc.slug] = doc
 
 
@@ -140,13 +140,14 @@ def _totals(doc: AnyDocument, log: ProblemLog) -> None:
 
 
 def _links(export: Export, numbers: dict[str, set[str]], log: ProblemLog, issued: Issued) -> None:
-    invoices_by_number = {i.number: i for i in export.invoices}
+    # A corrected invoice is named by its number: an invoice, else a credit note.
+    invoices_by_number = {i.number: i for i in sorted(export.invoices, key=_invoices_last)}
     for invoice in export.invoices:
         if invoice.corrects and not _refers(
             log, "invoice", invoice.corrects, "corrective invoice", invoice.origin
         ):
             target = invoices_by_number.get(invoice.corrects)
-            if target is None and invoice.number in issued.invoices:
+            if target is None and invoice.key in issued.invoices:
                 log.warning(
                     invoice.origin,
                     "corrects",
@@ -186,8 +187,12 @@ def _links(export: Export, numbers: dict[str, set[str]], log: ProblemLog, issued
             log.error(note.origin, "order", f"no order numbered {note.order!r}")
 
 
+def _invoices_last(invoice: Invoice) -> bool:
+    return not invoice.credit_note
+
+
 def _payments(export: Export, customers: set[str], log: ProblemLog) -> None:
-    invoices = {i.number: i for i in export.invoices}
+    invoices = {i.key: i for i in export.invoices}
     counts = Counter(p.number for p in export.payments)
     reported: set[str] = set()
     receipts_total: dict[str, Decimal] = defaultdict(Decimal)
@@ -223,7 +228,7 @@ def _payments(export: Export, customers: set[str], log: ProblemLog) -> None:
                 f"invoice {invoice.number!r} is in "
                 f"{invoice.currency}, the payment in {payment.amount.currency}",
             )
-        receipts_total[invoice.number] += payment.amount.amount
+        receipts_total[invoice.key] += payment.amount.amount
     for number, amount in receipts_total.items():
         invoice = invoices[number]
         total = invoice.totals.total.amount

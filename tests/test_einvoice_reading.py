@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - XML literals read better whole
 """What real senders' UBL and Facturae files carry, read as they mean it (issue 12).
 
 Each test starts from a real sample (tests/data/samples) and changes only what it is

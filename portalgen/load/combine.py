@@ -76,9 +76,9 @@ def combine_sources(sources: Sequence[Source], log: ProblemLog) -> tuple[Export,
                 doc = _renamed(doc, rename)
                 if _place(documents[part], doc, index, source, part, log):
                     if part == "invoices" and source.issued:
-                        issued_invoices.add(doc.number)
+                        issued_invoices.add(doc.key)
                 elif part == "invoices":
-                    dropped.add(doc.number)
+                    dropped.add(doc.key)
         for payment in source.export.payments:
             if payment.invoice not in dropped:
                 payments.append(_renamed(payment, rename))
@@ -141,7 +141,7 @@ class _Placed:
 
     def __init__(self) -> None:
         self.items: list[tuple[AnyDocument, int]] = []
-        self.first: dict[str, int] = {}  # number → position of its first record
+        self.first: dict[str, int] = {}  # key (number) → position of its first record
 
     def documents(self) -> tuple[AnyDocument, ...]:
         return tuple(doc for doc, _ in self.items)
@@ -156,9 +156,9 @@ def _place(
     log: ProblemLog,
 ) -> bool:
     """Add `doc` unless it duplicates one already placed; False when it was dropped."""
-    position = placed.first.get(doc.number)
+    position = placed.first.get(doc.key)
     if position is None:
-        placed.first[doc.number] = len(placed.items)
+        placed.first[doc.key] = len(placed.items)
         placed.items.append((doc, index))
         return True
     other, other_index = placed.items[position]

@@ -93,6 +93,7 @@ def priced_line(
     withholding_rate: Decimal = Decimal(0),
     unit: str = "",
     reference: str = "",
+    tax_category: str = "",
     origin: Origin,
 ) -> Line | None:
     """A model line whose net amount is exactly `net`, the amount the file states.
@@ -111,6 +112,7 @@ def priced_line(
         "withholding_rate": withholding_rate,
         "unit": unit,
         "reference": reference,
+        "tax_category": tax_category,
         "origin": origin,
     }
     line = Line(**base)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ See portalgen.load.facturae for the file around it and docs/readers.md for the m
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from portalgen.identifiers import format_iban, iban_problem
@@ -29,6 +29,47 @@ PAYMENT_MEANS: dict[str, PaymentMethod] = {
     "19": "card",
 }
 CORRECTIVE_CLASSES = {"OR", "OC", "CR", "CC"}
+# Facturae's UnitOfMeasure codes as UN/ECE Rec. 20/21 codes, which the portal shows in
+# words (05 "other" shows no unit; 27 six-packs has no code and stays as it is).
+FACTURAE_UNITS = {
+    "01": "C62",
+    "02": "HUR",
+    "03": "KGM",
+    "04": "LTR",
+    "05": "",
+    "06": "XBX",
+    "07": "XDS",
+    "08": "XBA",
+    "09": "XJY",
+    "10": "XBG",
+    "11": "XCO",
+    "12": "XBO",
+    "13": "XCI",
+    "14": "XCT",
+    "15": "CLT",
+    "16": "CMT",
+    "17": "XBI",
+    "18": "DZN",
+    "19": "XCS",
+    "20": "XDJ",
+    "21": "GRM",
+    "22": "KMT",
+    "23": "XCA",
+    "24": "XBH",
+    "25": "MTR",
+    "26": "MMT",
+    "28": "XPK",
+    "29": "PTN",
+    "30": "XRO",
+    "31": "XEN",
+    "32": "XTB",
+    "33": "MTQ",
+    "34": "SEC",
+    "35": "WTT",
+    "36": "KWH",
+}
+# SpecialTaxableEventCode → UNCL 5305 VAT category: 01 "sujeta y exenta", 02 "no sujeta".
+SPECIAL_TAXABLE_EVENTS = {"01": "E", "02": "O"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +125,7 @@ def read_invoice(
         xf.text(header, "Corrective/CorrectionMethodDescription"),
         xf.text(issue, "InvoiceDescription"),
         xf.text(el, "AdditionalData/InvoiceAdditionalInformation"),
+        *(xf.text(ref, ".") for ref in xf.findall(el, "LegalLiterals/LegalReference")),
     ]
     invoice = Invoice(
         number=number,
@@ -96,6 +138,7 @@ def read_invoice(
         reference=xf.text(issue, "ReceiverTransactionReference") or xf.text(issue, "FileReference"),
         notes="\n".join(n for n in notes if n),
         corrects=corrects,
+        corrective=xf.text(header, "InvoiceClass") in CORRECTIVE_CLASSES,
         payment_terms=terms,
         payment_method=method,
         origin=xf.origin(el, FIELDS),
@@ -192,15 +235,48 @@ def _lines(xf: XmlFile, el: Element, withheld_rates: set[Decimal]) -> tuple[Line
             withholding_rate=rate_key(withholding)
             if withholding is not None
             else default_withholding,
-            unit=xf.text(line, "UnitOfMeasure"),
+            unit=FACTURAE_UNITS.get(xf.text(line, "UnitOfMeasure"), xf.text(line, "UnitOfMeasure")),
             reference=xf.text(line, "ArticleCode"),
             origin=xf.origin(line, LINE_FIELDS),
         )
+        if made is not None:
+            made = _with_special_event(xf, line, made)
         if made is None:
             xf.error(line, "the line amount cannot follow from a zero price", child="GrossAmount")
             continue
         lines.append(made)
     return tuple(lines)
+
+
+def _with_special_event(xf: XmlFile, element: Element, line: Line) -> Line:
+    """The line's SpecialTaxableEvent: why it bears no tax (01 exempt, 02 not subject).
+
+    The codes become the UNCL 5305 categories the portal names (E, O), the reason is kept
+    as the invoice words it; a line at 0 % that does not say why is a warning.
+    """
+    event = xf.find(element, "SpecialTaxableEvent")
+    if event is None:
+        if line.tax_rate == 0:
+            xf.warning(
+                element,
+                "the line bears no tax and does not say why; the portal shows it without "
+                "an exemption reason",
+                child="SpecialTaxableEvent",
+            )
+        return line
+    code = xf.text(event, "SpecialTaxableEventCode")
+    category = SPECIAL_TAXABLE_EVENTS.get(code)
+    if category is None:
+        xf.warning(
+            event,
+            f"expected SpecialTaxableEventCode 01 or 02, found {code!r}",
+            child="SpecialTaxableEventCode",
+        )
+    return replace(
+        line,
+        tax_category=category or "",
+        tax_exemption=xf.text(event, "SpecialTaxableEventReason"),
+    )
 
 
 def _general_adjustments(

@@ -139,7 +139,7 @@ def check_breakdown(
     currency: str,
 ) -> None:
     """Each declared tax must be what the portal will show for that rate."""
-    groups = tax_breakdown(lines, currency)
+    groups = tax_breakdown(lines, currency, by_category=False)
     for kind, declared in (("vat", outputs), ("withholding", withheld)):
         computed = {g.rate: g for g in groups if g.kind == kind}
         by_rate: dict[Decimal, list[Tax]] = defaultdict(list)

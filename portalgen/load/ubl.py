@@ -12,7 +12,7 @@ corrects. Peppol has no place for withholdings (IRPF): UBL invoices never carry 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -53,6 +53,9 @@ EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
 ROOTS = {(INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")}
 PREFIXES = {INVOICE_NS: "", CREDIT_NOTE_NS: "", CAC: "cac", CBC: "cbc", EXT: "ext"}
 CREDIT_TYPE_CODES = {"381", "396", "532"}
+CORRECTIVE_TYPE_CODES = {"384"}  # UNTDID 1001 "corrected invoice"
+# VAT categories whose breakdown must say why no VAT is charged (EN 16931 BR-E-10 etc.).
+NEEDS_REASON = {"E", "AE", "K", "G", "O"}
 # xs:boolean's lexical space (read case-insensitively, as before: some senders write TRUE).
 XS_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
@@ -136,7 +139,8 @@ class _UblDocument:
         type_code = xf.text(
             root, "cbc:CreditNoteTypeCode" if self.is_credit_note else "cbc:InvoiceTypeCode"
         )
-        if self.is_credit_note or type_code in CREDIT_TYPE_CODES:
+        credit_note = self.is_credit_note or type_code in CREDIT_TYPE_CODES
+        if credit_note:
             self.sign = Decimal(-1)
         self.currency = xf.parse(root, "cbc:DocumentCurrencyCode", f.currency, required=True) or ""
         customer = read_customer(self.xf, self.root)
@@ -148,7 +152,7 @@ class _UblDocument:
         totals, prepaid = self._totals(lines, adjustments)
         if issue_date is None or customer is None or totals is None or not lines:
             return None
-        all_lines = (*lines, *adjustments)
+        all_lines = self._with_exemptions((*lines, *adjustments))
         self._check_tax_subtotals(all_lines)
         method, terms = payment_terms(self.xf, self.root)
         invoice = Invoice(
@@ -165,6 +169,8 @@ class _UblDocument:
             due_date=xf.date(root, "cbc:DueDate")
             or xf.date(root, "cac:PaymentMeans/cbc:PaymentDueDate"),
             corrects=xf.text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
+            corrective=type_code in CORRECTIVE_TYPE_CODES,
+            credit_note=credit_note,
             payment_terms=terms,
             payment_method=method,
             origin=xf.origin(root, FIELDS),
@@ -245,6 +251,7 @@ class _UblDocument:
             tax_rate=rate,
             unit=_attribute(xf.find(el, qty_tag), "unitCode"),
             reference=xf.text(el, "cac:Item/cac:SellersItemIdentification/cbc:ID"),
+            tax_category=xf.text(el, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID").upper(),
             origin=xf.origin(el, LINE_FIELDS),
         )
         if line is None:
@@ -295,15 +302,15 @@ class _UblDocument:
             reason = self.xf.text(el, "cbc:AllowanceChargeReason") or self.xf.text(
                 el, "cbc:AllowanceChargeReasonCode"
             )
-            result.append(
-                adjustment_line(
-                    reason or ("Charge" if is_charge else "Allowance"),
-                    (amount if is_charge else -amount) * self.sign,
-                    rate,
-                    "CHARGE" if is_charge else "ALLOWANCE",
-                    self.xf.origin(el, LINE_FIELDS),
-                )
+            line = adjustment_line(
+                reason or ("Charge" if is_charge else "Allowance"),
+                (amount if is_charge else -amount) * self.sign,
+                rate,
+                "CHARGE" if is_charge else "ALLOWANCE",
+                self.xf.origin(el, LINE_FIELDS),
             )
+            category = self.xf.text(el, "cac:TaxCategory/cbc:ID").upper()
+            result.append(replace(line, tax_category=category))
         return tuple(result)
 
     def _totals(
@@ -376,10 +383,6 @@ class _UblDocument:
                     child=path,
                 )
                 ok = False
-        if rounding:
-            xf.warning(
-                total, "a payable rounding is kept in the total", child="cbc:PayableRoundingAmount"
-            )
         if not ok:
             return None, prepaid
         zero = Money.zero(self.currency)
@@ -389,6 +392,7 @@ class _UblDocument:
             zero,
             zero,
             self._money(inclusive + rounding),
+            self._money(rounding) if rounding else None,
         ), prepaid
 
     def _money(self, amount: Decimal) -> Money:
@@ -421,12 +425,48 @@ class _UblDocument:
         self._amount(totals[0], "cbc:TaxAmount", required=True)  # reports the currency
         return None
 
+    def _with_exemptions(self, lines: tuple[Line, ...]) -> tuple[Line, ...]:
+        """Each line with the exemption reason (BT-120, else BT-121) of its VAT breakdown.
+
+        EN 16931 states the reason once per VAT category (cac:TaxSubtotal); the lines of
+        that category and rate carry it, so the portal's breakdown row shows it.
+        """
+        element = getattr(self, "_tax_element", None)
+        reasons: dict[tuple[Decimal, str], str] = {}
+        for sub in self.xf.findall(element, "cac:TaxSubtotal") if element is not None else ():
+            category = self.xf.find(sub, "cac:TaxCategory")
+            if category is None:
+                continue
+            rate = rate_key(self.xf.decimal(category, "cbc:Percent") or Decimal(0))
+            code = self.xf.text(category, "cbc:ID").upper()
+            reason = (
+                self.xf.text(category, "cbc:TaxExemptionReason")
+                or self.xf.text(category, "cbc:TaxExemptionReasonCode").upper()
+            )
+            if reason:
+                reasons[rate, code] = reason
+            elif code in NEEDS_REASON:
+                self.xf.warning(
+                    category,
+                    f"VAT category {code} should state its exemption reason; the portal "
+                    "shows the category's name as the reason",
+                    child="cbc:TaxExemptionReason",
+                )
+        return tuple(
+            replace(line, tax_exemption=reasons.get((line.tax_rate, line.tax_category), ""))
+            for line in lines
+        )
+
     def _check_tax_subtotals(self, lines: tuple[Line, ...]) -> None:
         """Each declared subtotal must be what the portal will show for that rate."""
         element = getattr(self, "_tax_element", None)
         if element is None:
             return
-        computed = {g.rate: g for g in tax_breakdown(lines, self.currency) if g.kind == "vat"}
+        computed = {
+            g.rate: g
+            for g in tax_breakdown(lines, self.currency, by_category=False)
+            if g.kind == "vat"
+        }
         declared: dict[Decimal, tuple[Decimal, Decimal, Element]] = {}
         for sub in self.xf.findall(element, "cac:TaxSubtotal"):
             rate = self._rate(sub, "cac:TaxCategory")

@@ -91,7 +91,7 @@ def _invoice_items(data: CustomerData, today: date, schedule: tuple[int, ...]) -
     for invoice in data.invoices:
         if invoice.issue_date > today:
             continue
-        mine = dues[invoice.number]
+        mine = dues[invoice.key]
         view = {
             "number": invoice.number,
             "issued": invoice.issue_date,
@@ -99,9 +99,10 @@ def _invoice_items(data: CustomerData, today: date, schedule: tuple[int, ...]) -
             "due": mine.due_date,
             "outstanding": mine.outstanding,
             "corrective": invoice.is_corrective,
+            "title": invoice.title,
         }
         page = _page(invoice)
-        yield Item(f"invoice:{invoice.number}", "invoice", invoice.issue_date, page, view)
+        yield Item(f"invoice:{invoice.key}", "invoice", invoice.issue_date, page, view)
         for instalment in mine.unpaid:
             yield from _reminder(invoice, mine, instalment, view, today, schedule)
 
@@ -128,7 +129,7 @@ def _reminder(
         "direct_debit": instalment.direct_debit,
         "days": (due - today).days,
     }
-    key = f"{invoice.number}:{instalment.number}" if instalment.number else invoice.number
+    key = f"{invoice.key}:{instalment.number}" if instalment.number else invoice.key
     when = due + timedelta(days=step)
     yield Item(f"reminder:{key}:{step}", "reminder", when, _page(invoice), reminder)
 

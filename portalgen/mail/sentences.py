@@ -30,6 +30,7 @@ class Sentences:
     ) -> None:
         self.gettext = catalog.gettext
         self.ngettext = catalog.ngettext
+        self.pgettext = catalog.pgettext
         self.money = money
         self.day = day
         self.company = company
@@ -145,8 +146,16 @@ class Sentences:
             "outstanding": self.money(i["outstanding"]),
         }
         unpaid = not i["outstanding"].is_zero()
-        if i["corrective"]:
+        title = i.get("title", "credit_note" if i["corrective"] else "invoice")
+        if title == "corrective_credit":
+            text = self.pgettext(
+                "credit that corrects a named invoice",
+                "Credit note %(number)s of %(date)s, for %(amount)s.",
+            )
+        elif title == "credit_note":
             text = self.gettext("Credit note %(number)s of %(date)s, for %(amount)s.")
+        elif title == "corrective_invoice":
+            text = self.gettext("Corrective invoice %(number)s of %(date)s, for %(amount)s.")
         elif not unpaid:
             text = self.gettext("Invoice %(number)s of %(date)s, for %(amount)s (already paid).")
         elif i["due"] is not None and i["due"] < today:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from portalgen.formatting import unsigned_zero
 from portalgen.render.views import View
 
 ZIP_EPOCH = date(1980, 1, 1)  # the earliest date a ZIP can store
@@ -47,7 +48,7 @@ def statement_csv(statements: Sequence[View], locale: str, gettext: Callable[[st
     writer.writerow([gettext(h) for h in CSV_HEADERS])
 
     def number(value: Decimal) -> str:
-        return str(format_decimal(value, format="0.00", locale=locale))
+        return str(format_decimal(unsigned_zero(value, 2), format="0.00", locale=locale))
 
     for block in statements:
         for e in block["entries"]:

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from portalgen.formatting import format_date, format_money, format_percent
+from portalgen.formatting import format_date, format_money, format_percent, format_quantity
 from portalgen.identifiers import format_iban, mask_iban
 from portalgen.model import Money
 
@@ -84,7 +84,7 @@ def make_filters(locale: str) -> dict[str, Callable[..., Any]]:
         return format_date(value, locale, style) if value is not None else ""
 
     def quantity(value: Decimal) -> str:
-        return str(format_decimal(value.normalize(), format="#,##0.###", locale=locale))
+        return format_quantity(value, locale)
 
     def percent(value: Decimal) -> str:
         return format_percent(value, locale)

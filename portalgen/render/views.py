@@ -85,7 +85,7 @@ class Facts:
         sections = self.settings.portal.sections
         self.enabled = {kind for kind, name in SECTION.items() if getattr(sections, name)}
         self.numbers = {
-            (doc.kind, doc.number): doc
+            (doc.kind, doc.key): doc
             for doc in self.data.all_documents()
             if doc.kind in self.enabled
         }
@@ -95,10 +95,10 @@ class Facts:
         )
 
     def invoice_receipts(self, invoice: Invoice) -> tuple[Payment, ...]:
-        return self.receipts.get(invoice.number, ())
+        return self.receipts.get(invoice.key, ())
 
     def invoice_dues(self, invoice: Invoice) -> InvoiceDues:
-        return self.dues[invoice.number]
+        return self.dues[invoice.key]
 
     def link(self, kind: DocumentKind, number: str) -> View:
         """A reference to another document: linked when its page exists in this portal."""
@@ -128,6 +128,7 @@ class Facts:
             "reference": doc.reference,
             "year": doc.issue_date.year,
             "corrective": False,
+            "title": doc.title if isinstance(doc, Invoice) else doc.kind,
             "open": False,
         }
         if isinstance(doc, Quote):
@@ -203,6 +204,7 @@ def document_body(doc: AnyDocument) -> View:
     """Lines, taxes and totals: shared by a document's page and its PDF."""
     return {
         "kind": doc.kind,
+        "title": doc.title if isinstance(doc, Invoice) else doc.kind,
         "number": doc.number,
         "slug": doc.slug,
         "series": doc.series,
