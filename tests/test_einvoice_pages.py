@@ -175,15 +175,21 @@ def test_an_invoice_and_a_credit_note_may_share_a_number(tmp_path: Path, demo_di
     assert invoice.number == credit.number == "7"
     assert not invoice.credit_note and credit.credit_note
     assert invoice.slug != credit.slug
-    files = render(
-        demo_dir,
-        export,
-        {f"invoices/{d.slug}.{ext}" for d in (invoice, credit) for ext in ("html", "pdf")},
-    )
+    pages = {f"invoices/{d.slug}.{ext}" for d in (invoice, credit) for ext in ("html", "pdf")}
+    files = render(demo_dir, export, {*pages, "payments/index.html", "payments/statement.csv"})
     assert heading(files[f"invoices/{invoice.slug}.html"]) == "Factura 7"
     assert heading(files[f"invoices/{credit.slug}.html"]) == "Factura rectificativa 7"
     credit_page = page_text(files[f"invoices/{credit.slug}.html"])
     assert format_money(credit.totals.total, "es_ES").replace("\u00a0", " ") in credit_page
+    # The account statement names and links each one as what it is.
+    statement = html.fromstring(files["payments/index.html"]).xpath("//tbody/tr/th[@scope='row']")
+    movements = {text_of(th): th.xpath(".//a/@href") for th in statement}
+    assert movements == {
+        "Factura 7": [f"../invoices/{invoice.slug}.html"],
+        "Factura rectificativa 7": [f"../invoices/{credit.slug}.html"],
+    }
+    csv_rows = files["payments/statement.csv"].decode("utf-8-sig").splitlines()[1:]
+    assert sorted(row.split(";")[3] for row in csv_rows) == ["7", "7"]  # the number as issued
 
 
 # -- VAT categories and exemption reasons ----------------------------------------------------
@@ -240,29 +246,67 @@ def test_the_vat_category_and_exemption_reason_are_shown(
         assert shown in pdf_words(files[pdf])
 
 
-def test_no_zero_rate_row_without_its_reason_facturae(tmp_path: Path, demo_dir: Path) -> None:
-    """Facturae says why a line bears no tax in SpecialTaxableEvent (01 exempt, 02 not subject)."""
+def facturae_with_a_zero_rated_line(event: str) -> str:
+    """The Facturae sample with its second line (202.00) at 0 %, followed by `event`."""
     text = FACTURAE.read_text()
-    export = read(tmp_path, FACTURAE)
-    zero = [line for i in export.invoices for line in i.lines if line.tax_rate == 0]
-    assert not zero  # the sample has none: make one
-    start = text.index("<InvoiceLine>")
-    end = text.index("</InvoiceLine>") + len("</InvoiceLine>")
-    line = text[start:end]
-    assert "<ArticleCode>" not in line
+    line = text[text.index("<ItemDescription>Additional Overtime") :]
+    line = line[: line.index("</InvoiceLine>")]
+    zero = line.replace("<TaxRate>21.0</TaxRate>", "<TaxRate>0.0</TaxRate>").replace(
+        "<TotalAmount>42.42</TotalAmount>", "<TotalAmount>0.00</TotalAmount>"
+    )
+    text = text.replace(line, zero + event)
+    text = replace_once(
+        text,
+        "<TotalAmount>4202.00</TotalAmount>\n\t\t\t\t\t</TaxableBase>\n\t\t\t\t\t<TaxAmount>\n\t\t\t\t\t\t<TotalAmount>882.42</TotalAmount>\n\t\t\t\t\t</TaxAmount>\n\t\t\t\t</Tax>",
+        "<TotalAmount>4000.00</TotalAmount></TaxableBase><TaxAmount><TotalAmount>840.00</TotalAmount></TaxAmount></Tax>"
+        "<Tax><TaxTypeCode>01</TaxTypeCode><TaxRate>0.0</TaxRate><TaxableBase><TotalAmount>202.00</TotalAmount></TaxableBase>"
+        "<TaxAmount><TotalAmount>0.00</TotalAmount></TaxAmount></Tax>",
+    )
+    text = replace_once(text, "<TotalTaxOutputs>882.42<", "<TotalTaxOutputs>840.00<")
+    text = text.replace("5084.42", "5042.00")
+    # The sample is signed; changed, its signature would be (rightly) reported broken.
+    return text[: text.index("<ds:Signature")] + text[text.index("</ds:Signature>") + 15 :]
+
+
+def test_no_zero_rate_row_without_its_reason_facturae(tmp_path: Path, demo_dir: Path) -> None:
+    """Facturae says why a line bears no tax in SpecialTaxableEvent (01 exempt, 02 not
+    subject); its LegalLiterals are shown with the invoice."""
     event = (
         "<SpecialTaxableEvent><SpecialTaxableEventCode>02</SpecialTaxableEventCode>"
         "<SpecialTaxableEventReason>Operación no sujeta (art. 7 LIVA)</SpecialTaxableEventReason>"
-        "</SpecialTaxableEvent></InvoiceLine>"
+        "</SpecialTaxableEvent>"
     )
-    with_event = line.replace("</InvoiceLine>", event)
+    literal = "Operación no sujeta al IVA por las reglas de localización"
+    text = facturae_with_a_zero_rated_line(event).replace(
+        "</PaymentDetails>",
+        f"</PaymentDetails><LegalLiterals><LegalReference>{literal}</LegalReference></LegalLiterals>",
+    )
     result = load_export(
-        write(tmp_path, "event.xml", text.replace(line, with_event)),
+        write(tmp_path, "event.xml", text), LoadOptions(today=TODAY, cache_dir=tmp_path / "c")
+    )
+    assert not result.warnings
+    (invoice,) = result.export.invoices
+    zero = invoice.lines[1]
+    assert (zero.tax_rate, zero.tax_category) == (Decimal(0), "O")
+    assert zero.tax_exemption == "Operación no sujeta (art. 7 LIVA)"
+    assert literal in invoice.notes
+    page, pdf = f"invoices/{invoice.slug}.html", f"invoices/{invoice.slug}.pdf"
+    files = render(demo_dir, result.export, {page, pdf})
+    rows = html.fromstring(files[page]).xpath("//table[contains(@class,'taxes')]//tbody/tr/th")
+    shown = "IVA 0 % · no sujeta a IVA: Operación no sujeta (art. 7 LIVA)"
+    assert [text_of(r).replace("\u00a0", " ") for r in rows] == [shown, "IVA 21 %"]
+    assert shown in pdf_words(files[pdf])
+    assert literal in page_text(files[page])
+
+
+def test_a_facturae_zero_rated_line_without_its_reason_is_a_warning(tmp_path: Path) -> None:
+    result = load_export(
+        write(tmp_path, "no-event.xml", facturae_with_a_zero_rated_line("")),
         LoadOptions(today=TODAY, cache_dir=tmp_path / "c"),
     )
-    (invoice,) = result.export.invoices
-    first = invoice.lines[0]
-    assert (first.tax_category, first.tax_exemption) == ("O", "Operación no sujeta (art. 7 LIVA)")
+    (warning,) = result.warnings
+    assert warning.location.endswith("InvoiceLine[2]/SpecialTaxableEvent")
+    assert "does not say why" in warning.message
 
 
 # -- units in words ----------------------------------------------------------------------------

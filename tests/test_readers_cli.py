@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from portalgen.cli import cli
 from portalgen.formatting import format_money
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import slugify_number
 from portalgen.tinypdf import tiny_pdf
 from tests.conftest import TODAY
 
@@ -80,10 +79,10 @@ def test_a_portal_built_from_the_samples_shows_their_invoices(config: Path, tmp_
     export = load_export(sources, LoadOptions(today=TODAY, cache_dir=tmp_path / "c")).export
     for invoice in export.invoices:
         portal = out / invoice.customer_code
-        page = (portal / "invoices" / f"{slugify_number(invoice.number)}.html").read_text()
+        page = (portal / "invoices" / f"{invoice.slug}.html").read_text()
         assert invoice.number in page
         assert format_money(invoice.totals.total, "es_ES") in page
-        pdf = (portal / "invoices" / f"{slugify_number(invoice.number)}.pdf").read_bytes()
+        pdf = (portal / "invoices" / f"{invoice.slug}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF-")
         if invoice.number == "CHARGE-001":
             assert pdf == original  # the embedded original is the invoice's PDF

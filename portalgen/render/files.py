@@ -57,7 +57,7 @@ def statement_csv(statements: Sequence[View], locale: str, gettext: Callable[[st
                     e["when"].isoformat(),
                     gettext(CSV_KINDS[e["kind"]]),
                     e["reference"],
-                    e["invoice"],
+                    e["link"]["number"],
                     number(e["debit"].amount),
                     number(e["credit"].amount),
                     number(e["balance"].amount),

@@ -100,10 +100,14 @@ class Facts:
     def invoice_dues(self, invoice: Invoice) -> InvoiceDues:
         return self.dues[invoice.key]
 
-    def link(self, kind: DocumentKind, number: str) -> View:
-        """A reference to another document: linked when its page exists in this portal."""
-        doc = self.numbers.get((kind, number))
-        return {"kind": kind, "number": number, "path": page_path(doc) if doc else None}
+    def link(self, kind: DocumentKind, key: str) -> View:
+        """A reference to another document (by its number, or Invoice.key): linked when its
+        page exists in this portal, with what it is called (model.InvoiceTitle)."""
+        doc = self.numbers.get((kind, key))
+        if doc is None:
+            return {"kind": kind, "title": kind, "number": key, "path": None}
+        title = doc.title if isinstance(doc, Invoice) else kind
+        return {"kind": kind, "title": title, "number": doc.number, "path": page_path(doc)}
 
     def status(self, doc: AnyDocument) -> str:
         if isinstance(doc, Quote):
