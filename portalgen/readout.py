@@ -132,7 +132,7 @@ def export_readout(
     }
     for kind in DOCUMENT_KINDS:
         out[SECTIONS[kind]] = [
-            document_readout(doc, receipts.get(doc.number, ()), today)
+            document_readout(doc, receipts.get(doc.key, ()), today)
             for doc in export.documents_of_kind(kind)
         ]
     out["payments"] = [payment_readout(p) for p in export.payments]

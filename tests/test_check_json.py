@@ -84,18 +84,28 @@ def test_the_small_bundle_as_read(config: Path, tmp_path: Path) -> None:
             "disbursement": False,
             "show_quantity": True,
             "show_price": True,
+            "tax_category": "",
+            "tax_exemption": "",
             "source": "invoice_lines.csv, row 3",
             "net": "1000.00",
         }
     ]
     assert rent["taxes"] == [
-        {"kind": "vat", "rate": "21", "base": "1000.00", "amount": "210.00", "exemptions": []},
+        {
+            "kind": "vat",
+            "rate": "21",
+            "base": "1000.00",
+            "amount": "210.00",
+            "exemptions": [],
+            "category": "",
+        },
         {
             "kind": "withholding",
             "rate": "19",
             "base": "1000.00",
             "amount": "190.00",
             "exemptions": [],
+            "category": "",
         },
     ]
     assert rent["totals"] == {
@@ -107,6 +117,7 @@ def test_the_small_bundle_as_read(config: Path, tmp_path: Path) -> None:
         "disbursements": None,
         "subtotal": None,
         "discounts": [],
+        "rounding": None,
     }
     assert (rent["status"], rent["outstanding"], rent["source"]) == (
         "unpaid",  # due on 1 July
