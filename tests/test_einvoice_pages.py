@@ -80,6 +80,17 @@ def page_text(content: bytes) -> str:
     return text_of(html.fromstring(content)).replace("\u00a0", " ")
 
 
+def tax_rows_and_notes(content: bytes) -> tuple[list[str], list[str]]:
+    """The tax breakdown's row labels, and the exemption notes printed under it."""
+    page = html.fromstring(content)
+    rows = page.xpath("//table[contains(@class,'taxes')]//tbody/tr/th")
+    notes = page.xpath("//p[@class='tax-exemption']")
+    return (
+        [text_of(r).replace("\u00a0", " ") for r in rows],
+        [text_of(n).replace("\u00a0", " ") for n in notes],
+    )
+
+
 def heading(content: bytes) -> str:
     return text_of(html.fromstring(content).xpath("//h1")[0])
 
@@ -241,8 +252,10 @@ def test_the_vat_category_and_exemption_reason_are_shown(
     page, pdf = f"invoices/{credit.slug}.html", f"invoices/{credit.slug}.pdf"
     for language, shown in (("es", shown_es), ("en", shown_en)):
         files = render(demo_dir, export, {page, pdf}, language)
-        rows = html.fromstring(files[page]).xpath("//table[contains(@class,'taxes')]//tbody/tr/th")
-        assert [text_of(r).replace("\u00a0", " ") for r in rows] == [shown]
+        rows, notes = tax_rows_and_notes(files[page])
+        # The row names the category; a note under the table gives the reason.
+        assert rows == [shown.split(": ")[0]]
+        assert notes == ([shown] if ": " in shown else [])
         assert shown in pdf_words(files[pdf])
 
 
@@ -292,9 +305,10 @@ def test_no_zero_rate_row_without_its_reason_facturae(tmp_path: Path, demo_dir: 
     assert literal in invoice.notes
     page, pdf = f"invoices/{invoice.slug}.html", f"invoices/{invoice.slug}.pdf"
     files = render(demo_dir, result.export, {page, pdf})
-    rows = html.fromstring(files[page]).xpath("//table[contains(@class,'taxes')]//tbody/tr/th")
+    rows, notes = tax_rows_and_notes(files[page])
     shown = "IVA 0 % · no sujeta a IVA: Operación no sujeta (art. 7 LIVA)"
-    assert [text_of(r).replace("\u00a0", " ") for r in rows] == [shown, "IVA 21 %"]
+    assert rows == ["IVA 0 % · no sujeta a IVA", "IVA 21 %"]
+    assert notes == [shown]
     assert shown in pdf_words(files[pdf])
     assert literal in page_text(files[page])
 

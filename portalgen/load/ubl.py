@@ -392,7 +392,7 @@ class _UblDocument:
             zero,
             zero,
             self._money(inclusive + rounding),
-            self._money(rounding) if rounding else None,
+            rounding=self._money(rounding) if rounding else None,
         ), prepaid
 
     def _money(self, amount: Decimal) -> Money:
