@@ -21,6 +21,7 @@ from portalgen.mail.planner import customer_items
 from portalgen.mail.sentences import Sentences
 from portalgen.model import Export, Money
 from portalgen.render import build_context, plan_portal
+from portalgen.render.filters import make_filters
 from portalgen.render.i18n import translations
 from tests.conftest import TODAY
 from tests.render_fixtures import render_settings, text_of
@@ -431,4 +432,9 @@ def test_amounts_never_print_as_negative_zero(tmp_path: Path, demo_dir: Path) ->
         assert "-0,00" not in content and "−0,00" not in content
         assert "0,00 €" in content
     assert format_money(Money(Decimal("-0.00"), "EUR"), "en_GB") == "€0.00"
+    # A withholding is printed as subtracted; a credit note's (negative) one gives back.
+    subtracted = make_filters("es_ES")["subtracted"]
+    assert subtracted(Money(Decimal("15.00"), "EUR")) == "\u221215,00\u00a0€"
+    assert subtracted(Money(Decimal("-15.00"), "EUR")) == "15,00\u00a0€"
+    assert subtracted(Money(Decimal("-0.00"), "EUR")) == "0,00\u00a0€"
     assert format_money(Money(Decimal("-0.004"), "EUR"), "es_ES") == "0,00\u00a0€"

@@ -77,6 +77,13 @@ def make_filters(locale: str) -> dict[str, Callable[..., Any]]:
     def money(value: Money) -> str:
         return _money(value.amount, value.currency, locale)
 
+    def subtracted(value: Money) -> str:
+        """An amount taken off the total (a withholding): ``−15,00 €``; a negative one, as
+        on a credit note, gives back: ``15,00 €`` (never ``−-15,00 €``)."""
+        if value.amount > 0:
+            return "\u2212" + money(value)
+        return money(-value)
+
     def amount(value: Decimal, currency: str) -> str:
         return _money(value, currency, locale)
 
@@ -92,6 +99,7 @@ def make_filters(locale: str) -> dict[str, Callable[..., Any]]:
     return {
         "money": money,
         "amount": amount,
+        "subtracted": subtracted,
         "date": day,
         "quantity": quantity,
         "percent": percent,
