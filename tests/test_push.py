@@ -262,6 +262,7 @@ def test_a_rejection_sets_the_configured_rejected_state(fs_world: FsWorld) -> No
     assert "Motivo: Demasiado caro" in quote["observaciones"]
 
 
+@pytest.mark.realclock  # the first push is a subprocess: its claim is dated by the real clock
 def test_two_pushes_at_once_write_a_decision_once(fs_world: FsWorld) -> None:
     """Two processes (as two staff machines would): while the first holds its claim and
     is reading the quote back, the second leaves the decision alone."""
