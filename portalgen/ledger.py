@@ -68,6 +68,11 @@ class InvoiceDues:
             return ()
         return tuple(i for i in self.instalments if not i.is_paid)
 
+    def owed(self, instalment: Instalment) -> Money:
+        """What is still asked for `instalment`: its amount, never more than the invoice's
+        outstanding (a part payment not tied to a receipt lowers the last ones)."""
+        return min(instalment.amount, self.outstanding, key=lambda m: m.amount)
+
     @property
     def next_due(self) -> Instalment | None:
         """The next unpaid instalment whose due date has not passed: what is due next."""

@@ -100,7 +100,7 @@ def open_link(gate: Gate, request: GateRequest, token: str) -> Response:
     entry, contact = read_link(gate, token)
     language = _language(gate, entry)
     if request.method == "GET":
-        flow = read_flow(gate, request) or security.new_flow()
+        flow = gate.read_flow(request) or security.new_flow()
         action = f"{request.script_root}/l/{token}"
         page = pages.open_link(
             gate.page_context(request, language), action, security.flow_csrf(gate.signer, flow)
@@ -135,7 +135,7 @@ def _signed_in(
 
 
 def code(gate: Gate, request: GateRequest) -> Response:
-    flow = read_flow(gate, request)
+    flow = gate.read_flow(request)
     if flow is None or flow.get("step") != "code":
         raise errors.NoSession("no link opened before the code form")
     entry, contact = _flow_access(gate, flow)
@@ -225,7 +225,7 @@ def _refuse_if_locked(gate: Gate, entry: RegistryEntry, contact: Contact) -> Non
 
 def change_code(gate: Gate, request: GateRequest) -> Response:
     """Forced (a temporary code was just used) or by choice (signed in, with the current code)."""
-    flow = read_flow(gate, request)
+    flow = gate.read_flow(request)
     forced = flow is not None and flow.get("step") == "change"
     if forced:
         assert flow is not None
@@ -302,7 +302,7 @@ def _flow_access(gate: Gate, flow: dict[str, Any]) -> tuple[RegistryEntry, Conta
 def request_link(gate: Gate, request: GateRequest) -> Response:
     """Same answer whether the address is known or not; rate-limited."""
     can_send = gate.send_link is not None
-    flow = read_flow(gate, request) or security.new_flow()
+    flow = gate.read_flow(request) or security.new_flow()
     page = gate.page_context(request)
     if request.method == "GET" or not can_send:
         response = gate.html(pages.link_form(page, security.flow_csrf(gate.signer, flow), can_send))
@@ -371,13 +371,9 @@ def logout(gate: Gate, request: GateRequest) -> Response:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def read_flow(gate: Gate, request: GateRequest) -> dict[str, Any] | None:
-    return gate.read_flow(request)
-
-
 def _check_flow_post(gate: Gate, request: GateRequest) -> None:
     security.check_origin(request, gate.base_origin)
-    flow = read_flow(gate, request)
+    flow = gate.read_flow(request)
     if flow is None:
         raise errors.Forbidden("no sign-in cookie (cookies off, or the page was open too long)")
     security.check_csrf(gate.signer, request, security.CSRF_FLOW, flow["n"])

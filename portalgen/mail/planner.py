@@ -120,11 +120,10 @@ def _reminder(
     step = _reminder_step(due, today, schedule)
     if due is None or step is None:
         return
-    owed = min(instalment.amount, dues.outstanding, key=lambda m: m.amount)
     reminder = {
         **view,
         "due": due,
-        "outstanding": owed,
+        "outstanding": dues.owed(instalment),
         "receipt": instalment.number,
         "direct_debit": instalment.direct_debit,
         "days": (due - today).days,

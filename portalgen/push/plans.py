@@ -16,6 +16,7 @@ from typing import Any
 
 from portalgen.interact.comments import CommentRecord
 from portalgen.interact.decisions import DecisionRecord
+from portalgen.model import round_money
 from portalgen.push.client import FacturaScriptsApi, PushError
 from portalgen.push.notes import NoteWriter, append, marker
 from portalgen.push.states import QuoteStates
@@ -58,7 +59,7 @@ class Context:
 def cents(value: Any) -> Decimal | None:
     """A FacturaScripts amount (a double in JSON) or a published one, to the cent."""
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return round_money(Decimal(str(value)))
     except (InvalidOperation, ValueError):
         return None
 

@@ -247,7 +247,10 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
     dues = facts.invoice_dues(invoice)
     epc = scan_to_pay(facts, invoice, dues)
     view: View = {
-        "due_date": invoice.due_date or (receipts[0].due_date if receipts else None),
+        # the PDF keeps the due date as issued; the page shows what the list shows
+        "due_date": (invoice.due_date or (receipts[0].due_date if receipts else None))
+        if for_pdf
+        else dues.due_date,
         "payment_terms": invoice.payment_terms,
         "payment_method": invoice.payment_method,
         "corrects": facts.link("invoice", invoice.corrects) if invoice.corrects else None,
@@ -269,6 +272,7 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
             "overdue": dues.overdue,
             "overdue_since": late[0].due_date if late else None,
             "next_due": dues.next_due,
+            "next_due_amount": dues.owed(dues.next_due) if dues.next_due else None,
             "instalments": len(dues.instalments),
             "receipts": [receipt_view(i) for i in dues.instalments if i.number],
             "by_transfer": not dues.direct_debit,
