@@ -6,7 +6,10 @@ and shared between pytest-xdist workers through a folder guarded by a file lock.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -157,3 +160,34 @@ def weasyprint_clean(render_context: RenderContext) -> Iterator[None]:
     before = len(render_context.render_warnings)
     yield
     assert render_context.render_warnings[before:] == []
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def built_portals_server(built_portals: Path) -> Iterator[str]:
+    """The built portals over HTTP on a free port, for the browser tests."""
+    handler = functools.partial(QuietHandler, directory=str(built_portals))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def t0001_receipt(number: str, amount: str, due: date, paid: date | None = None) -> Payment:
+    """A receipt (instalment) of invoice F2026/007 of customer T0001."""
+    return Payment(
+        number=number,
+        invoice="F2026/007",
+        customer_code="T0001",
+        amount=Money(Decimal(amount), "EUR"),
+        due_date=due,
+        paid_date=paid,
+    )

@@ -321,7 +321,13 @@ def test_behind_trusted_proxies_each_client_has_its_own_rate_limit(gate_world: G
     from portalgen.gate import create_app
 
     settings = gate_settings(gate_world, trusted_proxies=1)
-    gate = create_app(settings, gate_world.storage, secrets=gate_world.secrets, send_link=ignore)
+    gate = create_app(
+        settings,
+        gate_world.storage,
+        secrets=gate_world.secrets,
+        send_link=ignore,
+        clock=gate_world.clock,
+    )
     client = GateClient(gate)
     assert [ask_link(client, "203.0.113.7") for _ in range(6)] == [200] * 5 + [429]
     # another customer behind the same proxy (same REMOTE_ADDR): a bucket of their own

@@ -9,7 +9,7 @@ from decimal import Decimal
 from portalgen.mail.planner import customer_items, plan_contact
 from portalgen.model import Money, Order, Payment
 from tests.conftest import TODAY
-from tests.render_fixtures import small_customer
+from tests.render_fixtures import small_customer, t0001_receipt
 
 SCHEDULE = (-3, 0, 7, 30)
 DUE = date(2026, 6, 19)  # the small customer's invoice F2026/007, 493.82 € still to pay
@@ -162,23 +162,12 @@ def test_shipped_order_date_decides_whether_it_is_new() -> None:
     assert ("order:PED2026-001:shipped", "baseline") in result.settle
 
 
-def instalment(number: str, amount: str, due: date, paid: date | None = None) -> Payment:
-    return Payment(
-        number=number,
-        invoice="F2026/007",
-        customer_code="T0001",
-        amount=Money(Decimal(amount), "EUR"),
-        due_date=due,
-        paid_date=paid,
-    )
-
-
 def test_each_receipt_is_reminded_of_by_its_own_due_date() -> None:
     data = small_customer()
     receipts = (
-        instalment("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1)),
-        instalment("R-2", "250.00", date(2026, 6, 5)),
-        instalment("R-3", "243.82", date(2026, 7, 10)),
+        t0001_receipt("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1)),
+        t0001_receipt("R-2", "250.00", date(2026, 6, 5)),
+        t0001_receipt("R-3", "243.82", date(2026, 7, 10)),
     )
     data = dataclasses.replace(data, payments=receipts)  # the invoice itself is due 19 June
     found = {i.id: i for i in reminders(data, date(2026, 7, 7))}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from lxml import html as lxml_html
@@ -18,21 +17,10 @@ from portalgen.model import CustomerData, Money, Payment
 from portalgen.plan import PlannedFile
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY
-from tests.render_fixtures import render_settings, small_customer, text_of
+from tests.render_fixtures import render_settings, small_customer, t0001_receipt, text_of
 from tests.test_render_pdf import decode_qr_codes, pdf_text
 
 INVOICE = "invoices/F2026-007"
-
-
-def receipt(number: str, amount: str, due: date, paid: date | None = None) -> Payment:
-    return Payment(
-        number=number,
-        invoice="F2026/007",
-        customer_code="T0001",
-        amount=Money(Decimal(amount), "EUR"),
-        due_date=due,
-        paid_date=paid,
-    )
 
 
 def customer(method: str, *receipts: Payment) -> CustomerData:
@@ -66,9 +54,9 @@ def facts(root: lxml_html.HtmlElement) -> dict[str, str]:
 
 
 INSTALMENTS = (
-    receipt("R-1", "500.00", date(2026, 5, 20), paid=date(2026, 5, 20)),
-    receipt("R-2", "500.00", date(2026, 6, 10)),  # five days late on TODAY (15 June)
-    receipt("R-3", "493.82", date(2026, 7, 10)),  # not due yet
+    t0001_receipt("R-1", "500.00", date(2026, 5, 20), paid=date(2026, 5, 20)),
+    t0001_receipt("R-2", "500.00", date(2026, 6, 10)),  # five days late on TODAY (15 June)
+    t0001_receipt("R-3", "493.82", date(2026, 7, 10)),  # not due yet
 )
 
 
@@ -116,8 +104,8 @@ def test_a_direct_debit_says_what_will_be_charged_and_when(demo_dir: Path, tmp_p
     nothing is overdue, and the page says what will be charged and when."""
     data = customer(
         "direct_debit",
-        receipt("R-1", "500.00", date(2026, 5, 20), paid=date(2026, 5, 20)),
-        receipt("R-2", "993.82", date(2026, 6, 22)),
+        t0001_receipt("R-1", "500.00", date(2026, 5, 20), paid=date(2026, 5, 20)),
+        t0001_receipt("R-2", "993.82", date(2026, 6, 22)),
     )
     files = plan(demo_dir, data)
     assert figures(files, "index.html") == {"Pendiente": "993,82 €", "Vencido": "0,00 €"}
@@ -167,7 +155,7 @@ def epc_amounts(files: dict[str, PlannedFile], tmp_path: Path) -> tuple[list[str
 
 
 def test_the_pdf_and_the_page_ask_for_what_is_still_owed(demo_dir: Path, tmp_path: Path) -> None:
-    paid_part = receipt("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1))
+    paid_part = t0001_receipt("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1))
     before = plan(demo_dir, customer("transfer"))
     assert epc_amounts(before, tmp_path) == (["EUR1493.82"], ["EUR1493.82"])
     after = plan(demo_dir, customer("transfer", paid_part))
@@ -179,8 +167,8 @@ def test_the_pdf_and_the_page_ask_for_what_is_still_owed(demo_dir: Path, tmp_pat
 def test_a_paid_invoice_carries_no_scan_to_pay_code(demo_dir: Path, tmp_path: Path) -> None:
     paid = customer(
         "transfer",
-        receipt("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1)),
-        receipt("R-2", "493.82", date(2026, 6, 19), paid=date(2026, 6, 14)),
+        t0001_receipt("R-1", "1000.00", date(2026, 6, 1), paid=date(2026, 6, 1)),
+        t0001_receipt("R-2", "493.82", date(2026, 6, 19), paid=date(2026, 6, 14)),
     )
     files = plan(demo_dir, paid)
     assert epc_amounts(files, tmp_path) == ([], [])

@@ -4,33 +4,18 @@ header's focus ring stands out, and printing keeps numbers whole."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.test_render_a11y import QuietHandler
-
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(built_portals: Path) -> Iterator[str]:
-    """The built portals over HTTP (as tests/test_render_a11y.py serves them)."""
-    handler = functools.partial(QuietHandler, directory=str(built_portals))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def server(built_portals_server: str) -> str:
+    return built_portals_server
 
 
 def invoice_with_both_qrs(root: Path) -> str:
