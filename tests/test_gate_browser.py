@@ -4,17 +4,16 @@ change come first. The gate runs under waitress, as `portalgen serve` runs it.""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
-from waitress.server import create_server
 
 from portalgen.gate import Gate
 from tests.gate_fixtures import BASE_URL, GateWorld, with_code
+from tests.interact_fixtures import serving
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +24,8 @@ def served(gate_world: GateWorld) -> Iterator[str]:
     import time
 
     gate: Gate = gate_world.make_gate(clock=time.time)
-    server = create_server(gate, host="127.0.0.1", port=0, threads=4, ident="portalgen")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(gate, threads=4) as url:
+        yield url
 
 
 def at(served: str, link: str) -> str:
