@@ -42,13 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from portalgen.access.grants import AccessService
+from portalgen.access.secret import create_secret_file, load_secrets
 from portalgen.access.tokens import TokenSigner
 from portalgen.config import load_settings
 from portalgen.demo import demo_config_text, generate_demo
 from portalgen.gate import create_app
 from portalgen.load import LoadOptions, load_export
 from portalgen.publish.manifest import write_portal
-from portalgen.secret import create_secret_file, load_secrets
 from portalgen.storage import LocalStorage
 
 TODAY = date(2026, 6, 15)

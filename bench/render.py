@@ -27,8 +27,8 @@ from weasyprint import CSS, HTML
 
 from portalgen.config import load_settings
 from portalgen.demo import demo_config_text, generate_demo
+from portalgen.domain.model import CustomerData
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import CustomerData
 from portalgen.plan import PlannedFile
 from portalgen.render import build_context, plan_portal
 from portalgen.render.context import RenderContext

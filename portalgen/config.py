@@ -5,7 +5,7 @@ loader walks them, so an unknown key or a bad value is an error naming the key
 (``gate.link_max_age: expected a duration like 30d or 12h, found 'soon'``).
 config.example.yaml documents every key; a test keeps the two in step.
 
-Secrets never live here: see portalgen.secret.
+Secrets never live here: see portalgen.access.secret.
 """
 
 from __future__ import annotations
@@ -86,14 +86,14 @@ def _check_timezone(value: str) -> None:
 
 
 def _check_iban(value: str) -> None:
-    from portalgen.identifiers import iban_problem
+    from portalgen.domain.identifiers import iban_problem
 
     if value and (problem := iban_problem(value)):
         raise ValueError(problem)
 
 
 def _check_tax_id(value: str) -> None:
-    from portalgen.identifiers import tax_id_problem
+    from portalgen.domain.identifiers import tax_id_problem
 
     if value and (problem := tax_id_problem(value)):
         raise ValueError(problem)

@@ -70,8 +70,8 @@ def load_demo(directory: Path, settings: Settings | None = None) -> LoadResult:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo export (8 customers) with config.yaml and secret. Treat as read-only."""
+    from portalgen.access.secret import create_secret_file
     from portalgen.demo import demo_config_text
-    from portalgen.secret import create_secret_file
 
     directory = tmp_path_factory.mktemp("demo")
     generate_demo(directory, customers=8, seed=7, today=TODAY)

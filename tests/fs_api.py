@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from portalgen.load.fs_tables import RESOURCES
+from portalgen.load.facturascripts.tables import RESOURCES
 from tests.fs_fixture import api_rows
 
 TOKEN = "test-api-key-123"

@@ -5,7 +5,7 @@ The rows follow the table definitions documented in ../shared/FORMATS.md §1.2 (
 names, types, NULLs), with money and quantities as doubles (including the binary noise
 a double carries) and totals computed in doubles the way FacturaScripts does
 (Core/Lib/Calculator.php, accumulate and getSubtotals; PHP's round), independently of
-portalgen's decimal re-expression of the same rules (portalgen/load/fs_calc.py). The same
+portalgen's decimal re-expression of the same rules (portalgen/load/facturascripts/calc.py). The same
 rows are written as API JSON (``<resource>.json``, ``d-m-Y`` dates) and as a CSV dump
 (``<table>.csv``, ISO dates, ``t``/``f`` booleans, empty NULLs), and served by a small
 API server for `portalgen fetch` (tests/test_fetch.py).
@@ -21,8 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from portalgen.load.fs_tables import RESOURCES
-from portalgen.tinypdf import tiny_pdf
+from portalgen.demo.tinypdf import tiny_pdf
+from portalgen.load.facturascripts.tables import RESOURCES
 
 # Columns per table, as documented (FORMATS.md §1.2). Rows may leave any of them NULL.
 HEADER_COLUMNS = (

@@ -21,11 +21,11 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from portalgen.access.grants import AccessResult, AccessService, CodeRequest
+from portalgen.access.secret import load_secrets
 from portalgen.access.tokens import TokenSigner
 from portalgen.config import Settings
 from portalgen.gate import Gate, create_app
 from portalgen.publish.manifest import write_portal
-from portalgen.secret import load_secrets
 from portalgen.storage import Storage, open_storage
 from tests.conftest import demo_settings, load_demo
 from tests.render_fixtures import BUILT_CUSTOMERS

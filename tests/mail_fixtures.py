@@ -21,8 +21,8 @@ from typing import Any
 from portalgen.access.entry import RegistryEntry
 from portalgen.access.registry import AccessRegistry
 from portalgen.config import Settings
+from portalgen.domain.model import Export
 from portalgen.mail.links import PortalLink
-from portalgen.model import Export
 from portalgen.publish.manifest import write_portal
 from portalgen.storage import Storage, open_storage
 from tests.conftest import TODAY, demo_settings, load_demo

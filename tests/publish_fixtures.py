@@ -37,7 +37,7 @@ GRANTED = ("C00001", "C00002", "C00003")  # C00004 has no portal access
 
 @pytest.fixture(scope="session")
 def publish_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from portalgen.secret import create_secret_file
+    from portalgen.access.secret import create_secret_file
 
     directory = tmp_path_factory.mktemp("publish-demo")
     generate_demo(directory, customers=4, seed=5, today=TODAY, originals=True)

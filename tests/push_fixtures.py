@@ -22,13 +22,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from portalgen.access.grants import AccessService
+from portalgen.access.secret import create_secret_file, load_secrets
 from portalgen.access.tokens import TokenSigner
 from portalgen.cli import cli
 from portalgen.config import Settings, load_settings
 from portalgen.gate import Gate, create_app
 from portalgen.load import LoadOptions, load_export
 from portalgen.publish import publish_export
-from portalgen.secret import create_secret_file, load_secrets
 from portalgen.storage import Storage, open_storage
 from tests.conftest import TODAY
 from tests.fs_api import TOKEN, FakeApi

@@ -20,7 +20,7 @@ from filelock import FileLock
 from lxml import html as lxml_html
 
 from portalgen.config import Settings
-from portalgen.model import (
+from portalgen.domain.model import (
     Address,
     Customer,
     CustomerData,
@@ -90,7 +90,7 @@ def line(description: str, quantity: str, price: str, tax: str = "21", **extra: 
 
 def small_customer(name: str = "Taller Pérez S.L.", **changes: object) -> CustomerData:
     """One customer with a quote, an order in progress, an unpaid invoice and a receipt."""
-    from portalgen.totals import compute_totals
+    from portalgen.domain.totals import compute_totals
 
     lines = (line("Tornillos M8 <caja>", "2", "617.28"), line("Montaje", "1", "0.00"))
     totals = compute_totals(lines, "EUR")

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
+from portalgen.domain.model import Money
+from portalgen.domain.verifactu import parse_qr_url
 from portalgen.errors import InputError
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import Money
 from portalgen.render import build_context, plan_portal
-from portalgen.verifactu import parse_qr_url
 from tests.bundles import CUSTOMERS, write_small_bundle
 from tests.conftest import TODAY
 from tests.render_fixtures import render_settings

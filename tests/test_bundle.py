@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from portalgen.domain.model import Money
 from portalgen.errors import InputError, Problem
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import Money
 from tests.bundles import (
     TABLES,
     set_cell,

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from lxml import html as lxml_html
 
 from portalgen.cli import cli
+from portalgen.cli.readout import plain
 from portalgen.load import LoadOptions, load_export
-from portalgen.readout import plain
 from portalgen.render import build_context, plan_portal
 from tests.bundles import small_bundle_json, write_small_bundle
 from tests.conftest import TODAY

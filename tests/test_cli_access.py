@@ -17,10 +17,10 @@ from click.testing import CliRunner, Result
 
 from portalgen.access.codes import verify_code
 from portalgen.access.registry import AccessRegistry
+from portalgen.access.secret import load_secrets
 from portalgen.access.tokens import TokenError, TokenSigner
 from portalgen.audit.log import AuditLog
 from portalgen.cli import cli
-from portalgen.secret import load_secrets
 from portalgen.storage import LocalStorage
 
 LINK = re.compile(r"http://127\.0\.0\.1:8000/l/(\S+)")

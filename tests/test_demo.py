@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from portalgen.demo import generate_demo
-from portalgen.ledger import invoice_status, payments_by_invoice, quote_status
+from portalgen.domain.ledger import invoice_status, payments_by_invoice, quote_status
 from portalgen.load import LoadOptions, load_export
 
 TODAY = date(2026, 6, 15)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from portalgen.demo.tinypdf import tiny_pdf
 from portalgen.errors import InputError, Problem
 from portalgen.load import LoadOptions, load_export
-from portalgen.tinypdf import tiny_pdf
 from tests.conftest import TODAY
 
 SAMPLES = Path(__file__).parent / "data" / "samples"

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from portalgen.formatting import format_money
+from portalgen.domain.formatting import format_money
+from portalgen.domain.model import Export, Money
 from portalgen.load import LoadOptions, load_export
 from portalgen.mail.planner import customer_items
 from portalgen.mail.sentences import Sentences
-from portalgen.model import Export, Money
 from portalgen.render import build_context, plan_portal
 from portalgen.render.filters import make_filters
 from portalgen.render.i18n import translations

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from portalgen.domain.model import Export
 from portalgen.load import LoadOptions, detect_format, load_export
-from portalgen.model import Export
 from tests.conftest import TODAY
 
 SAMPLES = Path(__file__).parent / "data" / "samples"

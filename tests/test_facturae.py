@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from portalgen.domain.totals import tax_breakdown
 from portalgen.errors import InputError
 from portalgen.load import LoadOptions, load_export
-from portalgen.totals import tax_breakdown
 from tests.conftest import TODAY
 
 SAMPLE = (

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from portalgen.domain.ledger import invoice_status, payments_by_invoice, quote_status
+from portalgen.domain.model import NO_ORIGIN, Money
 from portalgen.errors import InputError
-from portalgen.ledger import invoice_status, payments_by_invoice, quote_status
 from portalgen.load import LoadOptions, LoadResult, load_export
-from portalgen.model import NO_ORIGIN, Money
 from tests.conftest import TODAY
 from tests.fs_fixture import fixture_tables, write_csv, write_json
 

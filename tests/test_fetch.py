@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from portalgen.cli import cli
 from portalgen.load import LoadOptions, load_export
-from portalgen.load.fs_tables import RESOURCES
+from portalgen.load.facturascripts.tables import RESOURCES
 from tests.conftest import TODAY
 from tests.fs_api import TOKEN, FakeApi
 from tests.fs_fixture import api_rows, write_files, write_json

@@ -1,4 +1,4 @@
-"""FacturaScripts' arithmetic, rule by rule (portalgen/load/fs_calc.py).
+"""FacturaScripts' arithmetic, rule by rule (portalgen/load/facturascripts/calc.py).
 
 Each case names the FacturaScripts source it mirrors (NeoRazorX/facturascripts at
 defd68f4, the commit /work/shared/FORMATS.md was read from). Where FacturaScripts' own
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from portalgen.load.fs_calc import CLASSIC, PRICE_ADJUSTED, FsLine, calculate
-from portalgen.load.fs_states import order_status, quote_status
+from portalgen.load.facturascripts.calc import CLASSIC, PRICE_ADJUSTED, FsLine, calculate
+from portalgen.load.facturascripts.states import order_status, quote_status
 
 
 def line(qty: str, price: str, iva: str = "21", **extra: object) -> FsLine:

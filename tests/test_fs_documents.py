@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from portalgen.formatting import format_money
+from portalgen.domain.formatting import format_money
+from portalgen.domain.model import Export, Invoice, Money
 from portalgen.load import LoadOptions, LoadResult, load_export
-from portalgen.model import Export, Invoice, Money
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY
 from tests.fs_fixture import fixture_tables, write_csv, write_json

@@ -177,8 +177,8 @@ def test_staff_sign_a_contact_out_everywhere(gate_world_any: GateWorld) -> None:
 
 
 def test_sign_out_everywhere_from_the_command_line(fresh_demo: Path, time_machine: Any) -> None:
+    from portalgen.access.secret import load_secrets
     from portalgen.gate import create_app
-    from portalgen.secret import load_secrets
     from tests.conftest import demo_settings
     from tests.test_cli_access import LINK, run
 

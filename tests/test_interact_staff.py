@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from portalgen.access.grants import AccessService
+from portalgen.access.secret import load_secrets
 from portalgen.access.tokens import TokenSigner
 from portalgen.audit.events import new_event
 from portalgen.audit.followup import follow_up
 from portalgen.audit.log import AuditLog
 from portalgen.cli import cli
 from portalgen.interact.decisions import DecisionRecord, store_decision
-from portalgen.secret import load_secrets
 from portalgen.storage import LocalStorage
 from tests.conftest import demo_settings
 from tests.interact_fixtures import PENDING, WEBHOOK_SECRET, WebhookReceiver, run_receiver

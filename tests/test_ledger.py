@@ -6,15 +6,15 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from portalgen.ledger import (
+from portalgen.domain.ledger import (
     customer_balance,
     invoice_dues,
     invoice_status,
     quote_status,
     statement,
 )
-from portalgen.model import Customer, CustomerData, Invoice, Line, Money, Payment, Quote
-from portalgen.totals import compute_totals, tax_breakdown, totals_mismatch
+from portalgen.domain.model import Customer, CustomerData, Invoice, Line, Money, Payment, Quote
+from portalgen.domain.totals import compute_totals, tax_breakdown, totals_mismatch
 
 TODAY = date(2026, 6, 15)
 EUR = "EUR"

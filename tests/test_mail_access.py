@@ -13,13 +13,13 @@ from click.testing import CliRunner, Result
 from lxml import html as lxml_html
 
 from portalgen.access.registry import AccessRegistry
+from portalgen.access.secret import load_secrets
 from portalgen.audit.events import new_event
 from portalgen.audit.log import AuditLog
 from portalgen.cli import cli
 from portalgen.gate import create_app
 from portalgen.gate.factory import configured_link_sender, configured_staff_notifier
 from portalgen.mail.staff import StaffNoticeSink
-from portalgen.secret import load_secrets
 from portalgen.storage import LocalStorage
 from tests.conftest import demo_settings
 from tests.gate_fixtures import GateClient, csrf_of, publish_folder

@@ -208,8 +208,8 @@ def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tupl
     from decimal import Decimal
     from types import SimpleNamespace
 
+    from portalgen.domain.model import Money
     from portalgen.mail.planner import Item, digest_sections
-    from portalgen.model import Money
 
     day = NOW.date()
     total = Money(Decimal("121.00"), "EUR")

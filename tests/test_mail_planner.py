@@ -6,8 +6,8 @@ import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
+from portalgen.domain.model import Money, Order, Payment
 from portalgen.mail.planner import customer_items, plan_contact
-from portalgen.model import Money, Order, Payment
 from tests.conftest import TODAY
 from tests.render_fixtures import small_customer, t0001_receipt
 

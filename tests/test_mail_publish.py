@@ -14,10 +14,10 @@ import yaml
 from click.testing import CliRunner, Result
 
 from portalgen.access.registry import AccessRegistry
+from portalgen.access.secret import load_secrets
 from portalgen.cli import cli
 from portalgen.demo import demo_config_text
 from portalgen.gate import create_app
-from portalgen.secret import load_secrets
 from portalgen.storage import LocalStorage
 from tests.gate_fixtures import GateClient
 from tests.mail_fixtures import body_html, body_text

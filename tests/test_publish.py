@@ -447,7 +447,7 @@ def test_publish_pulls_the_gates_events_first_on_s3(s3_site: Site) -> None:
     event = new_event(
         "document.viewed", "C00001", contact="a@x.example", document="index.html", now=earlier
     )
-    from portalgen.secret import load_secrets
+    from portalgen.access.secret import load_secrets
 
     StorageAuditSink(site.storage, load_secrets(site.settings.secret_file)).record(event)
     report = site.publish()

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from portalgen.cli import cli
-from portalgen.formatting import format_money
+from portalgen.demo.tinypdf import tiny_pdf
+from portalgen.domain.formatting import format_money
 from portalgen.load import LoadOptions, load_export
-from portalgen.tinypdf import tiny_pdf
 from tests.conftest import TODAY
 
 SAMPLES = Path(__file__).parent / "data" / "samples"

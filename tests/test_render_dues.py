@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-from portalgen.model import CustomerData, Money, Payment
+from portalgen.domain.model import CustomerData, Money, Payment
 from portalgen.plan import PlannedFile
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY

@@ -65,7 +65,7 @@ def test_a_customer_sees_only_their_own_documents(built_portals: Path, export) -
 
 
 def test_invoice_list_shows_amounts_statuses_and_due_dates(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
-    from portalgen.ledger import invoice_status, payments_by_invoice
+    from portalgen.domain.ledger import invoice_status, payments_by_invoice
     from tests.conftest import TODAY
 
     page = parse(built_portals / "C00007" / "invoices/index.html")
@@ -142,7 +142,7 @@ def test_open_quote_page_has_terms_then_decision_forms(built_portals: Path, expo
 
 
 def test_closed_quotes_have_no_decision_forms(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
-    from portalgen.ledger import quote_is_open
+    from portalgen.domain.ledger import quote_is_open
     from tests.conftest import TODAY
 
     for quote in export.customer_data("C00007").quotes:

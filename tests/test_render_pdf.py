@@ -133,7 +133,7 @@ def test_verifactu_legend_only_for_verifactu_systems(demo_dir: Path, tmp_path: P
 
 
 def test_no_epc_code_without_iban_or_for_other_currencies(demo_dir: Path) -> None:
-    from portalgen.model import Money
+    from portalgen.domain.model import Money
     from portalgen.render.qr import epc_qr
 
     with_iban = render_settings(demo_dir)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portalgen.model import CustomerData, Money, Totals
+from portalgen.domain.model import CustomerData, Money, Totals
 from portalgen.plan import PlannedFile
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY, load_demo

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import html
 
-from portalgen.model import SharedDocument
+from portalgen.domain.model import SharedDocument
 from portalgen.render import build_context, plan_portal
 from portalgen.render.build import safe_join
 from tests.conftest import TODAY

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lxml import html
 
-from portalgen.model import CustomerData
+from portalgen.domain.model import CustomerData
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY
 from tests.render_fixtures import render_settings, small_customer, text_of

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from portalgen.ledger import outstanding, payments_by_invoice
+from portalgen.domain.ledger import outstanding, payments_by_invoice
+from portalgen.domain.model import Export, Invoice
+from portalgen.domain.totals import tax_breakdown
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import Export, Invoice
-from portalgen.totals import tax_breakdown
 from tests.conftest import TODAY
 
 SAMPLES = Path(__file__).parent / "data" / "samples"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from portalgen.access.secret import create_secret_file, load_secrets, write_secrets
 from portalgen.errors import ConfigError
-from portalgen.secret import create_secret_file, load_secrets, write_secrets
 
 
 def test_created_private_and_not_overwritten(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from portalgen.verifactu import QrUrlError, parse_qr_url
+from portalgen.domain.verifactu import QrUrlError, parse_qr_url
 
 AEAT_TEST = "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR?nif=89890001K&numserie=12345678%26G33&fecha=01-01-2024&importe=241.4"
 AEAT_PROD = "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR?nif=89890001K&numserie=12345678-G33&fecha=01-09-2024&importe=241.4"

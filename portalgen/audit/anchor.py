@@ -141,8 +141,8 @@ def now_text(now: datetime | None = None) -> str:
 def open_audit_log(settings: Settings, storage: Storage) -> AuditLog:
     """The configured audit.jsonl, anchored in `storage` with the configured secrets:
     what every staff command that writes to the log (or pulls into it) uses."""
+    from portalgen.access.secret import load_secrets
     from portalgen.audit.log import AuditLog
-    from portalgen.secret import load_secrets
 
     secret_file = settings.secret_file
     return AuditLog(settings.audit.path, Anchor(storage, lambda: load_secrets(secret_file)))

@@ -18,7 +18,7 @@ from portalgen.config import Settings, format_duration
 
 if TYPE_CHECKING:
     from portalgen.access.grants import AccessResult, AccessService, CodeRequest
-    from portalgen.model import Export
+    from portalgen.domain.model import Export
     from portalgen.storage import Storage
 
 pass_state = click.make_pass_decorator(CliState)
@@ -32,10 +32,10 @@ CODE_ADVICE = (
 
 def open_service(settings: Settings, storage: Storage | None = None) -> AccessService:
     from portalgen.access.grants import AccessService
+    from portalgen.access.secret import load_secrets
     from portalgen.access.tokens import TokenSigner
     from portalgen.audit.anchor import open_audit_log
     from portalgen.audit.sinks import LocalAuditSink
-    from portalgen.secret import load_secrets
     from portalgen.storage import open_storage
 
     storage = storage or open_storage(settings)
@@ -410,7 +410,7 @@ def secret() -> None:
 @pass_state
 def rotate(state: CliState) -> None:
     """Add a new signing secret: new links use it, links already sent keep working."""
-    from portalgen.secret import new_secret
+    from portalgen.access.secret import new_secret
 
     settings = state.settings()
     values = _file_secrets(settings)
@@ -461,7 +461,7 @@ def _resign_audit_checkpoint(settings: Settings, values: tuple[str, ...]) -> Non
 def _file_secrets(settings: Settings) -> tuple[str, ...]:
     import os
 
-    from portalgen.secret import SECRET_ENV, load_secrets
+    from portalgen.access.secret import SECRET_ENV, load_secrets
 
     if os.environ.get(SECRET_ENV, "").strip():
         raise click.ClickException(
@@ -471,6 +471,6 @@ def _file_secrets(settings: Settings) -> tuple[str, ...]:
 
 
 def _write(settings: Settings, values: list[str]) -> None:
-    from portalgen.secret import write_secrets
+    from portalgen.access.secret import write_secrets
 
     write_secrets(settings.secret_file, values)

@@ -11,18 +11,18 @@ from typing import Any
 
 import click
 
+from portalgen.access.secret import create_secret_file
 from portalgen.cli import CliState, cli
+from portalgen.cli.readout import export_readout, failed_readout
+from portalgen.cli.summary import ExportSummary, summarize
 from portalgen.cli.types import DATE, format_option
 from portalgen.config import Settings, load_settings
 from portalgen.demo import demo_config_text, generate_demo
+from portalgen.domain.formatting import format_money
+from portalgen.domain.model import ORDER_STATUSES, QUOTE_STATUSES, Export, Money
 from portalgen.errors import InputError, PortalgenError
-from portalgen.formatting import format_money
 from portalgen.load import LoadOptions, load_export
-from portalgen.model import ORDER_STATUSES, QUOTE_STATUSES, Export, Money
-from portalgen.readout import export_readout, failed_readout
 from portalgen.resources import example_config
-from portalgen.secret import create_secret_file
-from portalgen.summary import ExportSummary, summarize
 
 pass_state = click.make_pass_decorator(CliState)
 

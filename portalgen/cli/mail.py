@@ -15,10 +15,10 @@ from portalgen.cli.types import format_option
 if TYPE_CHECKING:
     from portalgen.access.entry import RegistryEntry
     from portalgen.config import Settings
+    from portalgen.domain.model import Customer, Export
     from portalgen.mail.links import LinkLike, Reason
     from portalgen.mail.mailer import Mailer
     from portalgen.mail.notify import NotifyReport
-    from portalgen.model import Customer, Export
     from portalgen.storage import Storage
 
 pass_state = click.make_pass_decorator(CliState)

@@ -15,9 +15,9 @@ from portalgen.load import LoadOptions, load_export
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
+    from portalgen.domain.model import Export
     from portalgen.mail.mailer import Mailer
     from portalgen.mail.notify import NotifyReport
-    from portalgen.model import Export
     from portalgen.publish.inputs import Shard
     from portalgen.publish.report import PublishReport
 

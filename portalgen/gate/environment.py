@@ -40,7 +40,7 @@ def settings_from_environment(environ: Mapping[str, str]) -> Settings:
 
 
 def split_secrets(text: str, where: str) -> tuple[str, ...]:
-    from portalgen.secret import MIN_LENGTH
+    from portalgen.access.secret import MIN_LENGTH
 
     values = tuple(v for v in re.split(r"[\s,]+", text) if v and not v.startswith("#"))
     if not values or any(len(v) < MIN_LENGTH for v in values):

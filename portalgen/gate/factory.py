@@ -100,7 +100,7 @@ def create_app(
 
         storage = open_storage(settings)
     if secrets is None:
-        from portalgen.secret import load_secrets
+        from portalgen.access.secret import load_secrets
 
         secret_file = settings.secret_file
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from portalgen.interact.decisions import DECISIONS_PREFIX, read_decision
 
 if TYPE_CHECKING:
-    from portalgen.model import Export
+    from portalgen.domain.model import Export
     from portalgen.storage import Storage
 
 

@@ -12,16 +12,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from portalgen.domain.model import Export
 from portalgen.errors import InputError, Problem
 from portalgen.load.bundle import BundleReader
 from portalgen.load.combine import Source, combine_sources
 from portalgen.load.facturae import FacturaeReader
-from portalgen.load.facturascripts import FacturaScriptsReader
+from portalgen.load.facturascripts.reader import FacturaScriptsReader
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
 from portalgen.load.ubl import UblReader
-from portalgen.model import Export
-from portalgen.validate import validate_export
+from portalgen.load.validate import validate_export
 
 
 class Reader(Protocol):

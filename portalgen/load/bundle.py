@@ -21,12 +21,7 @@ from typing import Any
 
 import yaml
 
-from portalgen.load import schema
-from portalgen.load.fields import FieldError
-from portalgen.load.options import LoadOptions
-from portalgen.load.own_files import IGNORED_FILES, OwnFiles, read_shared_documents
-from portalgen.load.problems import ProblemLog
-from portalgen.model import (
+from portalgen.domain.model import (
     Address,
     Customer,
     DeliveryNote,
@@ -43,7 +38,12 @@ from portalgen.model import (
     Totals,
     slugify_number,
 )
-from portalgen.totals import compute_totals
+from portalgen.domain.totals import compute_totals
+from portalgen.load import schema
+from portalgen.load.fields import FieldError
+from portalgen.load.options import LoadOptions
+from portalgen.load.own_files import IGNORED_FILES, OwnFiles, read_shared_documents
+from portalgen.load.problems import ProblemLog
 
 JSON_NAMES = ("export.json", "export.yaml", "export.yml")
 DOCUMENT_CLASSES: dict[DocumentKind, type[Document]] = {

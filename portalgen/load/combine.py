@@ -24,15 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from portalgen.load.einvoice import tax_key
-from portalgen.load.problems import ProblemLog
-from portalgen.model import (
+from portalgen.domain.model import (
     AnyDocument,
     Customer,
     Export,
     Origin,
     Payment,
 )
+from portalgen.load.einvoice import tax_key
+from portalgen.load.problems import ProblemLog
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from babel.core import get_global
 
-from portalgen.identifiers import compact
-from portalgen.model import Customer, Line, Origin, round_money
+from portalgen.domain.identifiers import compact
+from portalgen.domain.model import Customer, Line, Origin, round_money
 
 IGNORED = {".ds_store", "thumbs.db", "desktop.ini"}
 

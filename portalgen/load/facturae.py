@@ -19,7 +19,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from portalgen.identifiers import format_iban, iban_problem
+from portalgen.domain.identifiers import format_iban, iban_problem
+from portalgen.domain.model import Address, Customer, Export, Invoice, Origin, Payment
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     country_alpha2,
@@ -34,7 +35,6 @@ from portalgen.load.problems import ProblemLog
 from portalgen.load.signature import SignatureCheck, check_signature
 from portalgen.load.xmlsafe import Element, NotXml, XmlFile, local_name, namespace, parse_xml
 from portalgen.load.xmlsafe import sniff_root as _sniff
-from portalgen.model import Address, Customer, Export, Invoice, Origin, Payment
 
 NAMESPACES = {
     "http://www.facturae.es/Facturae/2009/v3.2/Facturae": "3.2",

@@ -9,13 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from portalgen.identifiers import format_iban, iban_problem
+from portalgen.domain.identifiers import format_iban, iban_problem
+from portalgen.domain.model import Invoice, Line, Money, Payment, PaymentMethod, Totals, round_money
 from portalgen.load import fields as f
 from portalgen.load.einvoice import adjustment_line, plain, priced_line, rate_key, sum_of
 from portalgen.load.facturae_totals import CENT, Tax, check_breakdown, check_totals
 from portalgen.load.options import LoadOptions
 from portalgen.load.xmlsafe import Element, XmlFile
-from portalgen.model import Invoice, Line, Money, Payment, PaymentMethod, Totals, round_money
 
 # TaxTypeCode values read as the invoice's VAT-like tax; others cannot be shown correctly.
 OUTPUT_TAXES = {"01": "IVA", "02": "IPSI", "03": "IGIC"}

@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from portalgen.domain.model import Line, Money, Totals
+from portalgen.domain.totals import tax_breakdown
 from portalgen.load.einvoice import plain, sum_of
 from portalgen.load.xmlsafe import Element, XmlFile
-from portalgen.model import Line, Money, Totals
-from portalgen.totals import tax_breakdown
 
 CENT = Decimal("0.01")
 

@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from portalgen.domain.model import Origin, SharedDocument
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Origin, SharedDocument
 from portalgen.textsafe import control_characters
 
 IGNORED_FILES = {".ds_store", "thumbs.db", "desktop.ini"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from portalgen.domain.model import Origin
 from portalgen.errors import Problem
-from portalgen.model import Origin
 
 # What a note counts: singular and plural.
 NOUNS = {

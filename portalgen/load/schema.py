@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from portalgen.domain.model import ORDER_STATUSES, PAYMENT_METHODS, QUOTE_STATUSES, DocumentKind
 from portalgen.load import fields as f
-from portalgen.model import ORDER_STATUSES, PAYMENT_METHODS, QUOTE_STATUSES, DocumentKind
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,17 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from portalgen.domain.model import (
+    Customer,
+    Export,
+    Invoice,
+    Line,
+    Money,
+    Origin,
+    Payment,
+    Totals,
+)
+from portalgen.domain.totals import tax_breakdown
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     adjustment_line,
@@ -33,17 +44,6 @@ from portalgen.load.problems import ProblemLog
 from portalgen.load.ubl_parts import check_supplier, original_pdf, payment_terms, read_customer
 from portalgen.load.xmlsafe import Element, NotXml, XmlFile, local_name, namespace, parse_xml
 from portalgen.load.xmlsafe import sniff_root as _sniff
-from portalgen.model import (
-    Customer,
-    Export,
-    Invoice,
-    Line,
-    Money,
-    Origin,
-    Payment,
-    Totals,
-)
-from portalgen.totals import tax_breakdown
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"

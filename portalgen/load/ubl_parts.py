@@ -7,11 +7,11 @@ import binascii
 import re
 from pathlib import Path
 
-from portalgen.identifiers import format_iban
+from portalgen.domain.identifiers import format_iban
+from portalgen.domain.model import Address, Customer, PaymentMethod
 from portalgen.load import fields as f
 from portalgen.load.einvoice import store_original_pdf, tax_key
 from portalgen.load.xmlsafe import Element, XmlFile
-from portalgen.model import Address, Customer, PaymentMethod
 
 # UNCL 4461 payment means codes.
 PAYMENT_MEANS: dict[str, PaymentMethod] = {

@@ -17,9 +17,9 @@ from typing import Any
 
 from lxml import etree
 
+from portalgen.domain.model import Origin
 from portalgen.load import fields as f
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Origin
 
 MAX_XML_BYTES = 50 * 1024 * 1024  # an e-invoice with an embedded PDF is a few MB at most
 

@@ -16,10 +16,10 @@ from typing import Literal, Protocol
 
 from portalgen.access.entry import RegistryEntry
 from portalgen.config import Settings
+from portalgen.domain.model import Customer
 from portalgen.errors import MailError, PortalgenError
 from portalgen.mail.mailer import Mailer
 from portalgen.mail.message import make_address
-from portalgen.model import Customer
 from portalgen.storage import Storage
 
 Reason = Literal["invitation", "reset", "link", "requested"]

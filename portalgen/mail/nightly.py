@@ -13,11 +13,11 @@ from datetime import date, datetime
 
 from portalgen.audit.events import AuditEvent
 from portalgen.config import Settings
+from portalgen.domain.model import Export
 from portalgen.mail.links import LinkMaker
 from portalgen.mail.mailer import Mailer
 from portalgen.mail.notify import NotifyReport, notify_customers
 from portalgen.mail.staff import CustomerInfo, StaffNotifier, send_staff_backlog
-from portalgen.model import Export
 from portalgen.storage import Storage
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from portalgen.access.entry import RegistryEntry
 from portalgen.access.registry import AccessRegistry
 from portalgen.config import Settings
+from portalgen.domain.model import CustomerData, Export, slugify_number
 from portalgen.errors import AccessError, MailError, PortalgenError, StorageError
 from portalgen.mail.links import LinkMaker
 from portalgen.mail.mailer import Mailer
@@ -32,7 +33,6 @@ from portalgen.mail.message import make_address
 from portalgen.mail.planner import ContactPlan, Item, customer_items, digest_sections, plan_contact
 from portalgen.mail.senders import MessageRefused, ServerUnavailable
 from portalgen.mail.state import NotifyState, StateStore
-from portalgen.model import CustomerData, Export, slugify_number
 from portalgen.publish.manifest import load_manifest
 from portalgen.storage import Storage
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from portalgen.ledger import Instalment, InvoiceDues, dues_by_invoice, quote_is_open
-from portalgen.model import AnyDocument, CustomerData, Invoice, QuoteStatus
+from portalgen.domain.ledger import Instalment, InvoiceDues, dues_by_invoice, quote_is_open
+from portalgen.domain.model import AnyDocument, CustomerData, Invoice, QuoteStatus
 
 ItemKind = Literal["reminder", "quote", "invoice", "order", "payment"]
 KIND_ORDER: tuple[ItemKind, ...] = ("reminder", "quote", "invoice", "order", "payment")

@@ -29,10 +29,10 @@ from jinja2 import (
 )
 
 from portalgen.config import Settings
-from portalgen.formatting import format_date, format_money
+from portalgen.domain.formatting import format_date, format_money
+from portalgen.domain.model import Money
 from portalgen.mail.message import Content, InlineImage
 from portalgen.mail.sentences import Sentences
-from portalgen.model import Money
 from portalgen.render.i18n import locale_for, translations
 from portalgen.render.theme import load_theme
 

@@ -166,8 +166,8 @@ def staff_preview_url(settings: Settings, storage: Storage, event: AuditEvent) -
     be made (the customer revoked, no secret here)."""
     from portalgen.access.preview import preview_token, preview_url
     from portalgen.access.registry import AccessRegistry
+    from portalgen.access.secret import load_secrets
     from portalgen.access.tokens import TokenSigner
-    from portalgen.secret import load_secrets
 
     try:
         entry = AccessRegistry(storage).find(event.customer)

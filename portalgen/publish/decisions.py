@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from portalgen.domain.model import QuoteStatus, slugify_number
 from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
-from portalgen.model import QuoteStatus, slugify_number
 
 if TYPE_CHECKING:
     from portalgen.storage import Storage

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from portalgen.model import CustomerData, Line, Money, Totals
+from portalgen.domain.model import CustomerData, Line, Money, Totals
 
 
 @dataclass(frozen=True)

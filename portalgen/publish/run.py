@@ -26,8 +26,8 @@ from portalgen.access.registry import AccessRegistry
 from portalgen.audit.anchor import open_audit_log
 from portalgen.audit.pull import PullResult, pull_events
 from portalgen.config import Settings
+from portalgen.domain.model import CustomerData, Export
 from portalgen.errors import PortalgenError
-from portalgen.model import CustomerData, Export
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.commit import (
     AccessLost,

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from portalgen.access.entry import RegistryEntry, is_customer_key
 from portalgen.access.registry import PREFIX as ACCESS_PREFIX
 from portalgen.access.registry import AccessRegistry
+from portalgen.domain.model import CustomerData, Export
 from portalgen.errors import PublishError
-from portalgen.model import CustomerData, Export
 from portalgen.publish.inputs import Shard
 from portalgen.publish.markers import Marker, entry_stamps, list_markers, trusted
 from portalgen.storage import Storage

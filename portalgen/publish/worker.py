@@ -22,7 +22,7 @@ from datetime import date
 from typing import Literal
 
 from portalgen.config import Settings
-from portalgen.model import CustomerData, QuoteStatus
+from portalgen.domain.model import CustomerData, QuoteStatus
 from portalgen.plan import PlannedFile
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.manifest import blob_key

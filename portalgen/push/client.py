@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portalgen.errors import PortalgenError
-from portalgen.fsapi import api_message, api_root
+from portalgen.load.facturascripts.api import api_message, api_root
 
 USER_AGENT = "portalgen-push"
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from portalgen.domain.model import round_money
 from portalgen.interact.comments import CommentRecord
 from portalgen.interact.decisions import DecisionRecord
-from portalgen.model import round_money
 from portalgen.push.client import FacturaScriptsApi, PushError
 from portalgen.push.notes import NoteWriter, append, marker
 from portalgen.push.states import QuoteStates

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from portalgen.domain.model import Export
 from portalgen.errors import RenderError
-from portalgen.model import Export
 from portalgen.render.context import RenderContext
 from portalgen.render.portal import plan_portal
 

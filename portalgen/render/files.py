@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
-from portalgen.formatting import unsigned_zero
+from portalgen.domain.formatting import unsigned_zero
 from portalgen.render.views import View
 
 ZIP_EPOCH = date(1980, 1, 1)  # the earliest date a ZIP can store

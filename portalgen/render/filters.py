@@ -14,9 +14,9 @@ from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from portalgen.formatting import format_date, format_money, format_percent, format_quantity
-from portalgen.identifiers import format_iban, mask_iban
-from portalgen.model import Money
+from portalgen.domain.formatting import format_date, format_money, format_percent, format_quantity
+from portalgen.domain.identifiers import format_iban, mask_iban
+from portalgen.domain.model import Money
 
 
 @functools.lru_cache(maxsize=65536)

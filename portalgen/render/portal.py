@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from portalgen.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
+from portalgen.domain.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
 from portalgen.plan import PlannedFile, file_sha256, fingerprint
 from portalgen.render.context import RenderContext
 from portalgen.render.files import ZIP_EPOCH, statement_csv, zip_archive

@@ -1,7 +1,7 @@
 """QR codes with segno: the VERI*FACTU "QR tributario" and the SEPA (EPC) scan-to-pay code.
 
 portalgen never invents a VERI*FACTU QR: it reproduces the URL the invoicing program
-registered (checked by portalgen.verifactu). Symbols are inline SVG (vector in PDFs, no
+registered (checked by portalgen.domain.verifactu). Symbols are inline SVG (vector in PDFs, no
 extra file or data: URL in pages), sized in millimetres.
 """
 
@@ -16,9 +16,9 @@ import segno.helpers
 from markupsafe import Markup, escape
 
 from portalgen.config import Settings
-from portalgen.identifiers import compact
-from portalgen.model import Money
-from portalgen.verifactu import parse_qr_url
+from portalgen.domain.identifiers import compact
+from portalgen.domain.model import Money
+from portalgen.domain.verifactu import parse_qr_url
 
 VERIFACTU_SYMBOL_MM = 32  # the symbol itself, quiet zone excluded (AEAT: 30-40 mm)
 EPC_SYMBOL_MM = 34

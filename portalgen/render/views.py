@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from portalgen.config import Settings
-from portalgen.ledger import (
+from portalgen.domain.ledger import (
     Balance,
     Instalment,
     InvoiceDues,
@@ -26,7 +26,7 @@ from portalgen.ledger import (
     quote_status,
     statement,
 )
-from portalgen.model import (
+from portalgen.domain.model import (
     AnyDocument,
     CustomerData,
     DocumentKind,
@@ -37,8 +37,8 @@ from portalgen.model import (
     Quote,
     QuoteStatus,
 )
+from portalgen.domain.totals import document_taxes
 from portalgen.render.qr import EpcQr, epc_qr, verifactu_qr
-from portalgen.totals import document_taxes
 
 View = dict[str, Any]
 

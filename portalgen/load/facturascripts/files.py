@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from portalgen.load.fs_tables import Row
+from portalgen.domain.model import Customer, SharedDocument, slugify_number
+from portalgen.load.facturascripts.tables import Row
 from portalgen.load.own_files import OwnFiles
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Customer, SharedDocument, slugify_number
 from portalgen.textsafe import control_characters
 
 DOCUMENT_MODELS = ("PresupuestoCliente", "PedidoCliente", "AlbaranCliente", "FacturaCliente")

@@ -2,7 +2,7 @@
 
 The stored header columns (``neto``, ``totalsuplidos``, ``totaliva``, ``totalrecargo``,
 ``totalirpf``, ``total``) are what the customer was invoiced: the portal shows them. The
-breakdown rows come from the lines by FacturaScripts' own rules (portalgen.load.fs_calc),
+breakdown rows come from the lines by FacturaScripts' own rules (`calc`),
 with the ``taxcalculationmethod`` setting, else the other method when that one matches
 (a document keeps the totals of the method in force when it was saved). When no method
 gives the stored totals, the stored totals still win and a warning says so.
@@ -14,11 +14,11 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from portalgen.load import fs_calc
-from portalgen.load.fs_calc import FsLine
-from portalgen.load.fs_tables import Row
+from portalgen.domain.model import Line, Money, Origin, TaxGroup, Totals
+from portalgen.load.facturascripts import calc
+from portalgen.load.facturascripts.calc import FsLine
+from portalgen.load.facturascripts.tables import Row
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Line, Money, Origin, TaxGroup, Totals
 
 ZERO = Decimal(0)
 CENTS = Decimal("0.00")
@@ -61,9 +61,9 @@ def tax_method(settings: list[Row], log: ProblemLog) -> str:
             log.warning(row.origin, "properties", "not JSON: the classic tax method is assumed")
             continue
         method = properties.get("taxcalculationmethod") if isinstance(properties, dict) else None
-        if method in fs_calc.METHODS:
+        if method in calc.METHODS:
             return str(method)
-    return fs_calc.CLASSIC
+    return calc.CLASSIC
 
 
 def fixed_value_taxes(impuestos: list[Row]) -> frozenset[str]:
@@ -138,7 +138,7 @@ def document_amounts(
     d1, d2 = row.get("dtopor1", ZERO), row.get("dtopor2", ZERO)
     computed = _matching(lines, d1, d2, currency, method, stored)
     taxes = computed.groups
-    wrong = fs_calc.differences(computed, stored)
+    wrong = calc.differences(computed, stored)
     if wrong:
         found = ", ".join(f"{c} {v}" for c, v in wrong.items())
         log.warning(
@@ -148,8 +148,8 @@ def document_amounts(
             f"({method} tax method), not what the document says: the portal shows the "
             "document's totals",
         )
-        taxes = fs_calc.fit(taxes, stored)
-    rows = fs_calc.unbalanced(taxes, stored)
+        taxes = calc.fit(taxes, stored)
+    rows = calc.unbalanced(taxes, stored)
     if rows:
         found = ", ".join(f"{c} {v}" for c, v in rows.items())
         log.warning(
@@ -175,22 +175,20 @@ def _matching(
     currency: str,
     method: str,
     stored: dict[str, Decimal],
-) -> fs_calc.FsTotals:
+) -> calc.FsTotals:
     """The calculation by `method`, else by the other method if only that one matches."""
-    first = fs_calc.calculate(lines, d1, d2, currency, method)
-    if not fs_calc.differences(first, stored):
+    first = calc.calculate(lines, d1, d2, currency, method)
+    if not calc.differences(first, stored):
         return first
-    for other in fs_calc.METHODS:
+    for other in calc.METHODS:
         if other != method:
-            second = fs_calc.calculate(lines, d1, d2, currency, other)
-            if not fs_calc.differences(second, stored):
+            second = calc.calculate(lines, d1, d2, currency, other)
+            if not calc.differences(second, stored):
                 return second
     return first
 
 
-def _totals(
-    row: Row, stored: dict[str, Decimal], computed: fs_calc.FsTotals, currency: str
-) -> Totals:
+def _totals(row: Row, stored: dict[str, Decimal], computed: calc.FsTotals, currency: str) -> Totals:
     def money(value: Decimal) -> Money:
         return Money(value, currency)
 

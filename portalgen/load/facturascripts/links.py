@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from portalgen.load.fs_tables import Row
+from portalgen.load.facturascripts.tables import Row
 
 
 class DocumentLinks:

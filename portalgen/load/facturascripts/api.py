@@ -4,7 +4,7 @@
 after page until a page comes back shorter than the limit (or, when the server sends
 ``X-Total-Count``, until that many rows have arrived). Each resource is saved as
 ``<resource>.json`` (a JSON array of rows, exactly as the API returns them), which is
-the API form portalgen.load.facturascripts reads.
+the API form portalgen.load.facturascripts.reader reads.
 
 Every resource is downloaded before any file is written, so a failure half-way leaves
 the folder as it was (files are then replaced one by one, each atomically).
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from portalgen.errors import FetchError
-from portalgen.load.fs_tables import RESOURCES
+from portalgen.load.facturascripts.tables import RESOURCES
 
 # Without these there is nothing to publish; the others may be missing on a server
 # (an older version, a key without access to them) and are skipped with a note.

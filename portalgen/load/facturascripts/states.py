@@ -28,7 +28,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from portalgen.model import OrderStatus, PaymentMethod, QuoteStatus
+from portalgen.domain.model import OrderStatus, PaymentMethod, QuoteStatus
 
 EXPIRED_STATE = 23  # Core/Data/Lang/ES/estados_documentos.csv: PresupuestoCliente "Caducado"
 

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from portalgen.model import Money, TaxGroup, round_money
+from portalgen.domain.model import Money, TaxGroup, round_money
 
 CLASSIC = "classic"
 PRICE_ADJUSTED = "price-adjusted"

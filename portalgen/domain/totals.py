@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from portalgen.model import AnyDocument, Line, Money, TaxGroup, TaxKind, Totals, round_money
+from portalgen.domain.model import AnyDocument, Line, Money, TaxGroup, TaxKind, Totals, round_money
 
 __all__ = [
     "TaxGroup",

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from portalgen.ledger import Balance, balances, dues_by_invoice, quote_status
-from portalgen.model import Export, Money
+from portalgen.domain.ledger import Balance, balances, dues_by_invoice, quote_status
+from portalgen.domain.model import Export, Money
 
 
 @dataclass(frozen=True)

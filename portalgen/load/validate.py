@@ -11,14 +11,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from portalgen.formatting import plain_amount
-from portalgen.identifiers import compact, iban_problem, tax_id_problem
+from portalgen.domain.formatting import plain_amount
+from portalgen.domain.identifiers import compact, iban_problem, tax_id_problem
+from portalgen.domain.model import DOCUMENT_KINDS, AnyDocument, Export, Invoice, Origin
+from portalgen.domain.totals import totals_mismatch
+from portalgen.domain.verifactu import QrUrlError, parse_qr_url
 from portalgen.load.combine import Issued
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
-from portalgen.model import DOCUMENT_KINDS, AnyDocument, Export, Invoice, Origin
-from portalgen.totals import totals_mismatch
-from portalgen.verifactu import QrUrlError, parse_qr_url
 
 KIND_LABEL = {
     "quote": "quote",

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from portalgen.model import (
+from portalgen.domain.model import (
     CustomerData,
     Invoice,
     InvoiceStatus,

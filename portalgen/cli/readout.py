@@ -17,9 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from portalgen.errors import Problem
-from portalgen.ledger import invoice_status, outstanding, payments_by_invoice, quote_status
-from portalgen.model import (
+from portalgen.domain.ledger import invoice_status, outstanding, payments_by_invoice, quote_status
+from portalgen.domain.model import (
     DOCUMENT_KINDS,
     AnyDocument,
     Export,
@@ -30,6 +29,7 @@ from portalgen.model import (
     Payment,
     Quote,
 )
+from portalgen.errors import Problem
 from portalgen.render.views import document_body
 
 READOUT_VERSION = 1

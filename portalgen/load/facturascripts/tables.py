@@ -30,9 +30,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from portalgen.domain.model import Origin, round_money
 from portalgen.load import fields as f
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Origin, round_money
 
 # table → API resource name (FORMATS.md §1.3, from APIModel::pluralize).
 RESOURCES = {

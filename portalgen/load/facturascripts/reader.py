@@ -1,18 +1,18 @@
 """FacturaScripts exports: the REST API's JSON or a CSV dump per table, in one folder.
 
-portalgen.load.fs_tables reads the rows; this module turns them into the model.
+portalgen.load.facturascripts.tables reads the rows; this module turns them into the model.
 docs/readers.md has every column mapping; in short:
 
 - ``clientes`` (+ the billing contact in ``contactos`` for the address) → customers.
 - ``presupuestoscli`` / ``pedidoscli`` / ``albaranescli`` / ``facturascli`` with their
   line tables → quotes, orders, delivery notes, invoices, numbered by ``codigo``; totals
-  as stored, with the breakdown FacturaScripts' rules give (portalgen.load.fs_amounts).
-- ``estados_documentos`` → quote and order statuses (portalgen.load.fs_states).
+  as stored, with the breakdown FacturaScripts' rules give (portalgen.load.facturascripts.amounts).
+- ``estados_documentos`` → quote and order statuses (portalgen.load.facturascripts.states).
 - ``recibospagoscli`` (+ ``pagoscli`` for the paid date) → receipts, from which invoice
   statuses follow.
 - ``doctransformations`` → quote → order → delivery note → invoice links.
 - ``attached_files`` + ``attached_files_rel`` → original PDFs and shared documents
-  (portalgen.load.fs_files).
+  (portalgen.load.facturascripts.files).
 """
 
 from __future__ import annotations
@@ -22,23 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from portalgen.load import fields as f
-from portalgen.load import schema
-from portalgen.load.fs_amounts import (
-    calc_line,
-    document_amounts,
-    fixed_value_taxes,
-    read_line,
-    tax_method,
-)
-from portalgen.load.fs_customers import read_customers
-from portalgen.load.fs_files import attach_files
-from portalgen.load.fs_links import DocumentLinks
-from portalgen.load.fs_states import order_status, payment_method, quote_status
-from portalgen.load.fs_tables import RESOURCES, Row, find_table_file, parse_column, read_table
-from portalgen.load.options import LoadOptions
-from portalgen.load.problems import ProblemLog
-from portalgen.model import (
+from portalgen.domain.model import (
     DeliveryNote,
     Document,
     DocumentKind,
@@ -50,6 +34,28 @@ from portalgen.model import (
     Payment,
     Quote,
 )
+from portalgen.load import fields as f
+from portalgen.load import schema
+from portalgen.load.facturascripts.amounts import (
+    calc_line,
+    document_amounts,
+    fixed_value_taxes,
+    read_line,
+    tax_method,
+)
+from portalgen.load.facturascripts.customers import read_customers
+from portalgen.load.facturascripts.files import attach_files
+from portalgen.load.facturascripts.links import DocumentLinks
+from portalgen.load.facturascripts.states import order_status, payment_method, quote_status
+from portalgen.load.facturascripts.tables import (
+    RESOURCES,
+    Row,
+    find_table_file,
+    parse_column,
+    read_table,
+)
+from portalgen.load.options import LoadOptions
+from portalgen.load.problems import ProblemLog
 
 # kind → (header table, lines table, primary key, model class name in doctransformations)
 KINDS: dict[DocumentKind, tuple[str, str, str, str]] = {

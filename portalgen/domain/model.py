@@ -33,7 +33,7 @@ ORDER_STATUSES: tuple[OrderStatus, ...] = (
 )
 
 # Invoice statuses are never read from an export: they follow from payments and dates
-# (see portalgen.ledger.invoice_status).
+# (see portalgen.domain.ledger.invoice_status).
 InvoiceStatus = Literal["unpaid", "partially_paid", "paid", "overdue"]
 INVOICE_STATUSES: tuple[InvoiceStatus, ...] = ("unpaid", "partially_paid", "paid", "overdue")
 
@@ -283,7 +283,7 @@ class Document:
     # idfactura...), so `portalgen push` can write back to it; "" when the export has none.
     source_id: str = ""
     # The tax breakdown as the invoicing program computed it; empty: computed from the
-    # lines (portalgen.totals.document_taxes).
+    # lines (portalgen.domain.totals.document_taxes).
     taxes: tuple[TaxGroup, ...] = ()
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 

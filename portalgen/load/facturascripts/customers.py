@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from portalgen.domain.model import Address, Customer, Origin
 from portalgen.load import fields as f
 from portalgen.load import schema
 from portalgen.load.einvoice import country_alpha2
-from portalgen.load.fs_tables import Row, parse_column
+from portalgen.load.facturascripts.tables import Row, parse_column
 from portalgen.load.problems import ProblemLog
-from portalgen.model import Address, Customer, Origin
 
 CUSTOMER_FIELDS = {"code": "codcliente", "name": "razonsocial", "tax_id": "cifnif"}
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
-from portalgen.model import Money
+from portalgen.domain.model import Money
 
 
 def unsigned_zero(value: Decimal, places: int) -> Decimal:

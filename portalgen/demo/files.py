@@ -1,0 +1,214 @@
+"""Writing the demo: the native CSV bundle, shared documents and stand-in original PDFs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from portalgen.demo.company import COMPANY_CIF, QR_TEST_ENDPOINT
+from portalgen.demo.documents import Doc
+from portalgen.demo.tinypdf import tiny_pdf
+from portalgen.domain.model import slugify_number
+from portalgen.domain.totals import compute_totals
+
+_SHARED = [
+    ("Contrato de suministro {year}.pdf", "Contrato de suministro"),
+    ("Certificado de calidad ISO 9001.pdf", "Certificado de calidad ISO 9001"),
+    ("Fichas técnicas/Ficha de seguridad detergente.pdf", "Ficha de datos de seguridad"),
+    ("Tarifa de precios {year}.pdf", "Tarifa de precios"),
+]
+
+
+_DOC_COLUMNS = [
+    "number",
+    "series",
+    "customer",
+    "issue_date",
+    "currency",
+    "reference",
+    "notes",
+    "base",
+    "tax",
+    "surcharge",
+    "withholding",
+    "total",
+]
+_KIND_COLUMNS = {
+    "quote": ["status", "valid_until", "terms"],
+    "order": ["status", "expected_delivery_date", "shipped_date", "delivered_date", "quote"],
+    "delivery_note": ["delivery_date", "order"],
+    "invoice": [
+        "due_date",
+        "corrects",
+        "verifactu_qr_url",
+        "payment_terms",
+        "payment_method",
+        "order",
+        "delivery_notes",
+    ],
+}
+_LINE_COLUMNS = [
+    "document",
+    "position",
+    "reference",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "discount",
+    "tax_rate",
+    "surcharge_rate",
+    "withholding_rate",
+]
+TABLES = {
+    "quote": "quotes",
+    "order": "orders",
+    "delivery_note": "delivery_notes",
+    "invoice": "invoices",
+}
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return (
+            format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        )
+    return "" if value is None else str(value)
+
+
+def write_bundle(
+    out: Path, people: list[dict[str, Any]], docs: list[Doc], payments: list[dict[str, Any]]
+) -> None:
+    customer_columns = [
+        "code",
+        "name",
+        "trade_name",
+        "tax_id",
+        "emails",
+        "language",
+        "street",
+        "postal_code",
+        "city",
+        "province",
+        "country",
+        "phone",
+        "iban",
+        "account_manager",
+        "notify",
+    ]
+    _write_csv(out / "customers.csv", customer_columns, people)
+    for kind, table in TABLES.items():
+        rows, line_rows = [], []
+        for doc in sorted((d for d in docs if d.kind == kind), key=lambda d: d.number):
+            totals = compute_totals(doc.lines, "EUR")
+            row = {
+                "number": doc.number,
+                "series": doc.extra.get("series", ""),
+                "customer": doc.customer,
+                "issue_date": doc.issue,
+                "currency": "EUR",
+                "base": f"{totals.base.amount:.2f}",
+                "tax": f"{totals.tax.amount:.2f}",
+                "surcharge": f"{totals.surcharge.amount:.2f}",
+                "withholding": f"{totals.withholding.amount:.2f}",
+                "total": f"{totals.total.amount:.2f}",
+                **{k: v for k, v in doc.extra.items() if k in _KIND_COLUMNS[kind]},
+            }
+            for name, target in doc.links.items():
+                column = {"delivery_note": "delivery_notes"}.get(name, name)
+                row[column] = target.number
+            if kind == "invoice":
+                row["verifactu_qr_url"] = _qr_url(doc.number, doc.issue, totals.total.amount)
+                if "corrects" in doc.links:
+                    row["notes"] = "Factura rectificativa por devolución de mercancía."
+            rows.append({k: _plain(v) for k, v in row.items()})
+            for position, line in enumerate(doc.lines, start=1):
+                line_rows.append(
+                    {
+                        "document": doc.number,
+                        "position": position,
+                        "reference": line.reference,
+                        "description": line.description,
+                        "quantity": _plain(line.quantity),
+                        "unit": line.unit,
+                        "unit_price": f"{line.unit_price:.2f}",
+                        "discount": _plain(line.discount),
+                        "tax_rate": _plain(line.tax_rate),
+                        "surcharge_rate": _plain(line.surcharge_rate),
+                        "withholding_rate": _plain(line.withholding_rate),
+                    }
+                )
+        _write_csv(out / f"{table}.csv", _DOC_COLUMNS + _KIND_COLUMNS[kind], rows)
+        _write_csv(out / f"{kind}_lines.csv", _LINE_COLUMNS, line_rows)
+    _write_csv(
+        out / "payments.csv",
+        ["number", "invoice", "customer", "amount", "due_date", "paid_date", "method"],
+        payments,
+    )
+
+
+def _qr_url(number: str, issued: date, total: Decimal) -> str:
+    query = urlencode(
+        {
+            "nif": COMPANY_CIF,
+            "numserie": number,
+            "fecha": f"{issued:%d-%m-%Y}",
+            "importe": f"{total:.2f}",
+        }
+    )
+    return f"{QR_TEST_ENDPOINT}?{query}"
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def write_shared(rng: random.Random, out: Path, people: list[dict[str, Any]], today: date) -> None:
+    for person in people:
+        if rng.random() >= 0.2:
+            continue
+        for template, title in rng.sample(_SHARED, k=rng.randint(1, 3)):
+            name = template.format(year=today.year)
+            path = out / "documents" / person["code"] / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            modified = today - timedelta(days=rng.randint(1, 200))
+            path.write_bytes(
+                tiny_pdf(
+                    title,
+                    [
+                        person["name"],
+                        f"{modified:%d/%m/%Y}",
+                        "Suministros y Servicios Levante, S.L.",
+                    ],
+                )
+            )
+            stamp = datetime.combine(modified, time(12)).timestamp()
+            os.utime(path, (stamp, stamp))
+
+
+def write_originals(out: Path, docs: list[Doc]) -> None:
+    """Stand-ins for the invoicing program's own PDFs (`portalgen demo --originals`)."""
+    for doc in docs:
+        folder = out / "pdf" / TABLES[doc.kind]
+        folder.mkdir(parents=True, exist_ok=True)
+        totals = compute_totals(doc.lines, "EUR")
+        body = [
+            f"Cliente {doc.customer}",
+            f"Fecha {doc.issue:%d/%m/%Y}",
+            *(f"{line.quantity} x {line.description}" for line in doc.lines),
+            f"Total {totals.total.amount:.2f} EUR",
+        ]
+        (folder / f"{slugify_number(doc.number)}.pdf").write_bytes(tiny_pdf(doc.number, body))
