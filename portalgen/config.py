@@ -203,6 +203,23 @@ class VerifactuSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """The company's seal: every PDF portalgen renders is sealed (PAdES) when set."""
+
+    certificate: Path | None = None  # PKCS#12 (.p12/.pfx): the seal or representative certificate
+    password_env: str = "PORTALGEN_SEAL_PASSWORD"  # noqa: S105 - a variable name
+    timestamp_url: str = field(default="", metadata=check(_check_optional_url))
+    originals: bool = False  # also seal the invoicing program's own PDFs
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    """How long `/verify` recognises a document once it is no longer published."""
+
+    retention: timedelta = timedelta(days=2190)  # six years (Código de Comercio, art. 30)
+
+
+@dataclass(frozen=True)
 class StorageSettings:
     url: str = field(default="site", metadata=check(_check_storage_url))
     endpoint_url: str = field(default="", metadata=check(_check_optional_url))
@@ -316,6 +333,8 @@ class Settings:
     portal: PortalSettings = PortalSettings()
     payments: PaymentSettings = PaymentSettings()
     verifactu: VerifactuSettings = VerifactuSettings()
+    signing: SigningSettings = SigningSettings()
+    verify: VerifySettings = VerifySettings()
     storage: StorageSettings = StorageSettings()
     gate: GateSettings = GateSettings()
     publish: PublishSettings = PublishSettings()

@@ -104,4 +104,5 @@ pytest_plugins = [
     "tests.browser_fixtures",
     "tests.fs_api",
     "tests.push_fixtures",
+    "tests.seal_fixtures",
 ]

@@ -7,7 +7,8 @@ files), and the part of every render key that does not depend on the customer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+import os
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from portalgen.render.theme import Theme, contrast_warnings, load_theme
 
 if TYPE_CHECKING:
     from portalgen.render.pdf import PdfEngine
+    from portalgen.render.seal import Sealer
 
 
 def settings_fingerprint(settings: Settings) -> str:
@@ -58,6 +60,8 @@ class RenderContext:
     # PDFs from here, so changing one invoice does not re-render every other PDF.
     fetch: Callable[[str], bytes | None] | None = field(default=None, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # per-run derived data
+    # The company's seal (signing:), or None: every PDF rendered is sealed with it.
+    sealer: Sealer | None = field(default=None, repr=False)
     _envs: dict[str, Environment] = field(default_factory=dict, repr=False)
     _pdf: PdfEngine | None = field(default=None, repr=False)
 
@@ -85,6 +89,16 @@ class RenderContext:
 
     def key(self, *parts: Any) -> str:
         return fingerprint(self.base_key, *parts)
+
+    def seal(self, pdf: bytes, language: str) -> bytes:
+        """`pdf` sealed with the company's certificate when `signing:` is configured,
+        else unchanged. Every PDF portalgen renders goes through here."""
+        if self.sealer is None:
+            return pdf
+        gettext = translations(language).gettext
+        company = self.settings.company.display_legal_name
+        label = gettext("Electronic seal of %(company)s") % {"company": company}
+        return self.sealer.seal(pdf, label)
 
 
 def _make_env(theme: Theme, language: str, locale: str) -> Environment:
@@ -140,11 +154,27 @@ def build_context(
     settings: Settings,
     today: date | None = None,
     digests: MutableMapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> RenderContext:
-    """The context for rendering every customer's portal in this run."""
+    """The context for rendering every customer's portal in this run.
+
+    With `signing.certificate` set, the seal is loaded here (its password from `environ`,
+    by default the process's environment), so a wrong password stops the run before
+    anything is rendered; its certificate's fingerprint is part of every render key.
+    """
     theme = load_theme(settings)
+    sealer = None
+    if settings.signing.certificate is not None:
+        from portalgen.render.seal import load_sealer
+
+        sealer = load_sealer(settings.signing, os.environ if environ is None else environ)
+    seal = (sealer.fingerprint, settings.signing.timestamp_url) if sealer else None
     base_key = fingerprint(
-        __version__, settings_fingerprint(settings), theme.fingerprint, catalogs_fingerprint()
+        __version__,
+        settings_fingerprint(settings),
+        theme.fingerprint,
+        catalogs_fingerprint(),
+        *([seal] if seal else []),
     )
     return RenderContext(
         settings=settings,
@@ -153,4 +183,5 @@ def build_context(
         base_key=base_key,
         warnings=(*theme.problems, *contrast_warnings(settings)),
         digests={} if digests is None else digests,
+        sealer=sealer,
     )

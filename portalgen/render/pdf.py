@@ -147,5 +147,6 @@ class PdfEngine:
         except Exception as exc:  # WeasyPrint raises many kinds; report which document
             raise RenderError(f"WeasyPrint could not render a PDF: {exc}") from exc
         self.context.render_warnings.extend(warnings)
-        assert isinstance(pdf, bytes)
-        return pdf
+        if not isinstance(pdf, bytes):
+            raise RenderError("WeasyPrint returned no PDF")
+        return self.context.seal(pdf, language)

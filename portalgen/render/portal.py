@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from portalgen.errors import RenderError
 from portalgen.domain.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
 from portalgen.plan import PlannedFile, file_sha256, fingerprint
 from portalgen.render.context import RenderContext
@@ -132,13 +133,29 @@ class PortalPlanner:
         path = pdf_path(doc)
         original = doc.original_pdf
         if self.ctx.settings.portal.pdf == "original" and original is not None:
-            source = original
-            planned = self.add(path, PDF, fingerprint("original", source), source.read_bytes)
+            planned = self.original_pdf(path, original)
         else:
             view = {"doc": self.body(doc), **document_details(self.facts, doc, for_pdf=True)}
             planned = self.rendered_pdf(path, PDF_TEMPLATES[doc.kind], view)
         self.pdfs[path] = planned
         return planned
+
+    def original_pdf(self, path: str, source: Path) -> PlannedFile:
+        """The invoicing program's own PDF: published as it is, unless `signing.originals`
+        asks for it to be sealed too (a seal added to someone else's PDF would claim what
+        the company did not sign, so it is the business's explicit choice)."""
+        sealer = self.ctx.sealer if self.ctx.settings.signing.originals else None
+        if sealer is None:
+            return self.add(path, PDF, fingerprint("original", source), source.read_bytes)
+        key = self.ctx.key("sealed original", source)
+
+        def render() -> bytes:
+            try:
+                return self.ctx.seal(source.read_bytes(), self.language)
+            except RenderError as exc:
+                raise RenderError(f"{source}: {exc}") from exc
+
+        return self.add(path, PDF, key, render)
 
     def rendered_pdf(self, path: str, name: str, view: View) -> PlannedFile:
         key = self.view_key("pdf", name, "", view)

@@ -1,0 +1,203 @@
+"""Sealing PDFs with the company's certificate (PAdES B-B, or B-T with a time-stamp).
+
+`load_sealer` reads `signing:` once per process: the PKCS#12 file, its password from the
+environment variable `signing.password_env`. `Sealer.seal` adds an invisible signature
+field and the CMS signature (pyHanko) as an incremental update: the original revision,
+with its PDF/A-3 identification, output intent and structure tree, stays byte for byte
+as it was, so the signature covers exactly what was rendered. The signature's widget is
+tagged (a Form element in the structure tree, with an alternate name), as PDF/UA asks of
+every widget, and the document's metadata is left alone (pyHanko would rewrite the XMP
+packet, dropping the PDF/UA identification and disagreeing with the Info dictionary,
+which PDF/A forbids).
+
+The certificate's SHA-256 is `Sealer.fingerprint`; it is part of every render key, so a
+new certificate re-seals every PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Mapping
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.utils import CryptographyDeprecationWarning
+
+from portalgen.config import SigningSettings
+from portalgen.errors import ConfigError, RenderError
+
+with warnings.catch_warnings():  # pyHanko imports the deprecated DSA module of cryptography
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+FIELD = "Seal"
+
+
+class _SealSigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, with the private key parsed once: pyHanko parses it
+    again for every signature (twice per PDF), which costs more than the signing."""
+
+    def __init__(self, key: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), hash_algorithm)
+        if mechanism == "ecdsa" and isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(hash_algorithm))
+        signature: bytes = super().sign_raw(data, digest_algorithm)
+        return signature
+
+
+class _KeepMetadata(IncrementalPdfFileWriter):
+    """An incremental update that leaves the Info dictionary and the XMP packet as they
+    are (see the module's docstring)."""
+
+    def _update_meta(self) -> None:
+        return None
+
+
+class Sealer:
+    def __init__(self, signer: signers.SimpleSigner, fingerprint: str, timestamp_url: str) -> None:
+        self.signer = signer
+        self.fingerprint = fingerprint  # SHA-256 of the certificate (DER), hex
+        self.timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
+        certificate = signer.signing_cert
+        self.subject = certificate.subject.human_friendly if certificate is not None else ""
+
+    def seal(self, pdf: bytes, label: str = "") -> bytes:
+        """`pdf` with the company's seal added; `label` names the signature for assistive
+        technology (its alternate name, e.g. "Electronic seal of Mi Empresa")."""
+        try:
+            writer = _KeepMetadata(BytesIO(pdf), strict=False)
+            fields.append_signature_field(writer, fields.SigFieldSpec(FIELD, box=None))
+            _tag_widget(writer, label or self.subject)
+            meta = signers.PdfSignatureMetadata(
+                field_name=FIELD,
+                subfilter=fields.SigSeedSubFilter.PADES,
+                md_algorithm="sha256",
+            )
+            signer = signers.PdfSigner(meta, signer=self.signer, timestamper=self.timestamper)
+            out = signer.sign_pdf(writer)
+        except Exception as exc:  # pyHanko and the time-stamping service raise many kinds
+            raise RenderError(f"cannot seal the PDF: {exc}") from exc
+        sealed: bytes = out.getvalue()
+        return sealed
+
+
+def _tag_widget(writer: Any, label: str) -> None:
+    """Put the signature's widget in the structure tree: a Form element under the
+    document element, pointing at the widget (OBJR), registered in the parent tree."""
+    root = writer.root
+    form = root["/AcroForm"]
+    widget_ref = next(ref for ref in form.raw_get("/Fields") if ref.get_object()["/T"] == FIELD)
+    widget = widget_ref.get_object()
+    widget["/TU"] = generic.TextStringObject(label)
+    if "/StructTreeRoot" not in root:
+        return  # an original from the invoicing program may have no structure to keep
+    tree = root["/StructTreeRoot"]
+    parent_tree = tree["/ParentTree"]
+    nums = parent_tree.get("/Nums")
+    top = tree["/K"]
+    document = top[0] if isinstance(top, generic.ArrayObject) else top
+    document_ref = top.raw_get(0) if isinstance(top, generic.ArrayObject) else tree.raw_get("/K")
+    if nums is None or "/K" not in document:
+        return  # a parent tree split in /Kids, or an empty tree: not ours, left as it is
+    used = (int(nums[i]) for i in range(0, len(nums), 2))
+    key = int(tree.get("/ParentTreeNextKey", max(used, default=-1) + 1))
+    element = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/StructElem"),
+            generic.pdf_name("/S"): generic.pdf_name("/Form"),
+            generic.pdf_name("/P"): document_ref,
+            generic.pdf_name("/Alt"): generic.TextStringObject(label),
+            generic.pdf_name("/K"): generic.DictionaryObject(
+                {
+                    generic.pdf_name("/Type"): generic.pdf_name("/OBJR"),
+                    generic.pdf_name("/Obj"): widget_ref,
+                    generic.pdf_name("/Pg"): widget.raw_get("/P"),
+                }
+            ),
+        }
+    )
+    element_ref = writer.add_object(element)
+    children = document["/K"]
+    if not isinstance(children, generic.ArrayObject):
+        document["/K"] = children = generic.ArrayObject([document.raw_get("/K")])
+    children.append(element_ref)
+    widget["/StructParent"] = generic.NumberObject(key)
+    nums.extend([generic.NumberObject(key), element_ref])
+    tree["/ParentTreeNextKey"] = generic.NumberObject(key + 1)
+    for container in (widget_ref, document_ref):
+        writer.mark_update(container)
+    writer.update_container(tree)
+    writer.update_container(parent_tree)
+
+
+def load_sealer(settings: SigningSettings, environ: Mapping[str, str]) -> Sealer | None:
+    """The sealer for `signing:`, or None when no certificate is configured. Every
+    problem is a ConfigError naming the key: a missing file, an unset password, a
+    wrong password, a file without a private key."""
+    path = settings.certificate
+    if path is None:
+        return None
+    password = environ.get(settings.password_env, "")
+    if not password:
+        raise ConfigError(
+            f"signing.certificate is set but the environment variable {settings.password_env} "
+            "(signing.password_env) holding its password is empty"
+        )
+    key, certificate, others = _read_pkcs12(path, password.encode())
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    store = SimpleCertificateStore()
+    store.register_multiple(
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in others
+    )
+    key_info = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    signer = _SealSigner(
+        key,
+        signing_cert=asn1_x509.Certificate.load(der),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_info),
+        cert_registry=store,
+    )
+    return Sealer(signer, hashlib.sha256(der).hexdigest(), settings.timestamp_url)
+
+
+def _read_pkcs12(path: Path, password: bytes) -> tuple[Any, Any, list[Any]]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"signing.certificate: no such file: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"signing.certificate: cannot read {path}: {exc.strerror}") from None
+    try:
+        key, certificate, others = pkcs12.load_key_and_certificates(data, password)
+    except ValueError:
+        raise ConfigError(
+            f"signing.certificate: cannot open {path}: the password is wrong or the file is "
+            "not a PKCS#12 (.p12/.pfx) certificate"
+        ) from None
+    if key is None or certificate is None:
+        raise ConfigError(
+            f"signing.certificate: {path} holds no private key and certificate to seal with"
+        )
+    return key, certificate, list(others)
