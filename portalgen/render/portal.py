@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from portalgen.errors import RenderError
 from portalgen.domain.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
+from portalgen.errors import RenderError
 from portalgen.plan import PlannedFile, file_sha256, fingerprint
 from portalgen.render.context import RenderContext
 from portalgen.render.files import ZIP_EPOCH, statement_csv, zip_archive
