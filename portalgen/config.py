@@ -70,12 +70,10 @@ def _check_locale(value: str) -> None:
 
 
 def _check_currency(value: str) -> None:
-    from portalgen.load.fields import FieldError, currency
+    from portalgen.domain.formatting import is_currency_code
 
-    try:
-        currency(value)
-    except FieldError as exc:
-        raise ValueError(str(exc)) from None
+    if not is_currency_code(value.upper()):
+        raise ValueError(f"expected an ISO 4217 currency code like EUR, found {value!r}")
 
 
 def _check_timezone(value: str) -> None:

@@ -30,8 +30,6 @@ from typing import TYPE_CHECKING, Any
 from portalgen.errors import PortalgenError
 
 if TYPE_CHECKING:
-    from portalgen.audit.log import AuditLog
-    from portalgen.config import Settings
     from portalgen.storage import Storage
 
 CHECKPOINT_KEY = "_audit/checkpoint.json"
@@ -136,30 +134,3 @@ def _from_body(body: dict[str, Any]) -> Checkpoint:
 
 def now_text(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def open_audit_log(settings: Settings, storage: Storage) -> AuditLog:
-    """The configured audit.jsonl, anchored in `storage` with the configured secrets:
-    what every staff command that writes to the log (or pulls into it) uses."""
-    from portalgen.access.secret import load_secrets
-    from portalgen.audit.log import AuditLog
-
-    secret_file = settings.secret_file
-    return AuditLog(settings.audit.path, Anchor(storage, lambda: load_secrets(secret_file)))
-
-
-def resign_checkpoint(log: AuditLog, newest: str) -> bool:
-    """Sign the checkpoint again with `newest` if it verifies now (`secret drop-old`
-    does it before dropping the older secrets); False if there was nothing to re-sign."""
-    anchor = log.anchor
-    if anchor is None:
-        return False
-    with log.lock:  # no append moves it meanwhile
-        try:
-            checkpoint = anchor.read()
-        except CheckpointError:
-            return False
-        if checkpoint is None:
-            return False
-        Anchor(anchor.storage, [newest]).write(checkpoint)
-    return True

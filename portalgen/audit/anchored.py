@@ -1,5 +1,5 @@
 """The audit log checked against its checkpoint (anchor.py): what `audit verify` runs,
-and how an append moves the checkpoint."""
+and the anchored log every staff command opens (an append moves the checkpoint: log.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from portalgen.audit.anchor import (
     CheckpointError,
     now_text,
 )
-from portalgen.audit.log import GENESIS, ChainBreak, LineEnd
+from portalgen.audit.log import GENESIS, AuditLog, ChainBreak, LineEnd
 
 if TYPE_CHECKING:
-    from portalgen.audit.log import AuditLog
+    from portalgen.config import Settings
+    from portalgen.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -27,65 +28,12 @@ class Verdict:
     notes: list[str] = field(default_factory=list)  # what staff should know either way
 
 
-def advance(log: AuditLog, before: tuple[int, str], count: int, after: tuple[int, str]) -> None:
-    """Move the checkpoint over `count` lines just appended (under the log's lock):
-    `before` and `after` are the file's (size, last hash) around the append."""
-    anchor = _anchor_of(log)
-    try:
-        checkpoint = anchor.read()
-    except CheckpointError:
-        return  # an append never replaces a checkpoint it cannot trust: verify reports it
-    if checkpoint is None:
-        lines = _count_lines(log, before[0])
-        anchor.write(Checkpoint(lines + count, *after, since_line=lines, since=now_text()))
-    elif (checkpoint.size, checkpoint.head) == before:
-        anchor.write(checkpoint.advanced(checkpoint.lines + count, *after))
-    else:
-        late = _lines_after(log, checkpoint, before[0])
-        if late is None:
-            return  # the file no longer holds the anchored line: verify reports it
-        last = checkpoint.lines + late
-        moved = checkpoint.advanced(last + count, *after)
-        anchor.write(moved.with_late(checkpoint.lines + 1, last, now_text()))
-
-
-def _anchor_of(log: AuditLog) -> Anchor:
-    if log.anchor is None:
-        raise ValueError("this audit log has no anchor")
-    return log.anchor
-
-
-def _count_lines(log: AuditLog, size: int) -> int:
-    count, left = 0, size
-    try:
-        with log.path.open("rb") as fh:
-            while left > 0:
-                block = fh.read(min(1 << 20, left))
-                if not block:
-                    break
-                count, left = count + block.count(b"\n"), left - len(block)
-    except FileNotFoundError:
-        return 0
-    return count
-
-
-def _lines_after(log: AuditLog, checkpoint: Checkpoint, size: int) -> int | None:
-    """How many intact lines follow the anchored line up to `size` (None if they do
-    not follow it). The lines before are not read here: verify walks the whole file."""
-    if checkpoint.size >= size:
-        return None
-    last = LineEnd(checkpoint.lines, checkpoint.size, checkpoint.head)
-    for end in log.walk(last, limit=size):
-        if isinstance(end, ChainBreak):
-            return None
-        last = end
-    return last.line - checkpoint.lines if last.size == size else None
-
-
 def verify_anchored(log: AuditLog, now: datetime | None = None) -> Verdict:
     """The chain of the whole file, then the file against the checkpoint (see anchor.py
     for what each outcome means)."""
-    anchor = _anchor_of(log)
+    anchor = log.anchor
+    if anchor is None:
+        raise ValueError("this audit log has no anchor")
     with log.lock:  # a moment only: a consistent (checkpoint, size) pair
         size = log.path.stat().st_size if log.path.exists() else 0
         try:
@@ -164,3 +112,29 @@ def _first_anchor(
         "otherwise someone deleted the checkpoint"
     )
     return Verdict(last.line, None, [note])
+
+
+def open_audit_log(settings: Settings, storage: Storage) -> AuditLog:
+    """The configured audit.jsonl, anchored in `storage` with the configured secrets:
+    what every staff command that writes to the log (or pulls into it) uses."""
+    from portalgen.access.secret import load_secrets
+
+    secret_file = settings.secret_file
+    return AuditLog(settings.audit.path, Anchor(storage, lambda: load_secrets(secret_file)))
+
+
+def resign_checkpoint(log: AuditLog, newest: str) -> bool:
+    """Sign the checkpoint again with `newest` if it verifies now (`secret drop-old`
+    does it before dropping the older secrets); False if there was nothing to re-sign."""
+    anchor = log.anchor
+    if anchor is None:
+        return False
+    with log.lock:  # no append moves it meanwhile
+        try:
+            checkpoint = anchor.read()
+        except CheckpointError:
+            return False
+        if checkpoint is None:
+            return False
+        Anchor(anchor.storage, [newest]).write(checkpoint)
+    return True

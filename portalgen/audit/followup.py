@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from portalgen.audit.anchor import open_audit_log
+from portalgen.audit.anchored import open_audit_log
 from portalgen.audit.events import ACTION_TYPES, AuditEvent
 from portalgen.audit.log import AuditLog
 from portalgen.audit.pull import PullResult, pull_events

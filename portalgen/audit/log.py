@@ -20,14 +20,12 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from filelock import FileLock
 
+from portalgen.audit.anchor import Anchor, Checkpoint, CheckpointError, now_text
 from portalgen.audit.events import AuditEvent
-
-if TYPE_CHECKING:
-    from portalgen.audit.anchor import Anchor
 
 GENESIS = "0" * 64
 
@@ -86,10 +84,30 @@ class AuditLog:
                 prev = digest
             self._write(bytes(chunk))
             if self.anchor is not None:
-                from portalgen.audit.anchored import advance
-
-                advance(self, before, len(events), (size + len(chunk), prev))
+                self._advance_anchor(self.anchor, before, len(events), (size + len(chunk), prev))
         return len(events)
+
+    def _advance_anchor(
+        self, anchor: Anchor, before: tuple[int, str], count: int, after: tuple[int, str]
+    ) -> None:
+        """Move the checkpoint over `count` lines just appended (under the log's lock):
+        `before` and `after` are the file's (size, last hash) around the append."""
+        try:
+            checkpoint = anchor.read()
+        except CheckpointError:
+            return  # an append never replaces a checkpoint it cannot trust: verify reports it
+        if checkpoint is None:
+            lines = _count_lines(self.path, before[0])
+            anchor.write(Checkpoint(lines + count, *after, since_line=lines, since=now_text()))
+        elif (checkpoint.size, checkpoint.head) == before:
+            anchor.write(checkpoint.advanced(checkpoint.lines + count, *after))
+        else:
+            late = _lines_after(self, checkpoint, before[0])
+            if late is None:
+                return  # the file no longer holds the anchored line: verify reports it
+            last = checkpoint.lines + late
+            moved = checkpoint.advanced(last + count, *after)
+            anchor.write(moved.with_late(checkpoint.lines + 1, last, now_text()))
 
     def _write(self, data: bytes) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -199,3 +217,30 @@ def _check_line(raw: bytes, prev: str, number: int) -> str | ChainBreak:
     if chain_hash(prev, record) != claimed_hash:
         return ChainBreak(number, "the line was changed after it was written")
     return str(claimed_hash)
+
+
+def _count_lines(path: Path, size: int) -> int:
+    count, left = 0, size
+    try:
+        with path.open("rb") as fh:
+            while left > 0:
+                block = fh.read(min(1 << 20, left))
+                if not block:
+                    break
+                count, left = count + block.count(b"\n"), left - len(block)
+    except FileNotFoundError:
+        return 0
+    return count
+
+
+def _lines_after(log: AuditLog, checkpoint: Checkpoint, size: int) -> int | None:
+    """How many intact lines follow the anchored line up to `size` (None if they do
+    not follow it). The lines before are not read here: verify walks the whole file."""
+    if checkpoint.size >= size:
+        return None
+    last = LineEnd(checkpoint.lines, checkpoint.size, checkpoint.head)
+    for end in log.walk(last, limit=size):
+        if isinstance(end, ChainBreak):
+            return None
+        last = end
+    return last.line - checkpoint.lines if last.size == size else None

@@ -1,131 +1,17 @@
 """The `portalgen` command: parses options, calls the library, prints the result.
 
-Commands live in the modules of this package, one per area (data, site, access, ...);
-this module holds the group, the shared state and the one place where library errors
-become one-line messages (tracebacks only with --debug).
+Commands live in the modules of this package, one per area (data, site, access, ...), and
+add themselves to the group defined in `group`; importing them here registers them.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from portalgen.cli import access, audit, data, fetch, mail, push, serve, site
+from portalgen.cli.group import CliState, cli
 
-import click
-
-from portalgen import __version__
-from portalgen.config import CONFIG_ENV, Settings, load_settings
-from portalgen.errors import InputError, PortalgenError
-
-
-@dataclass
-class CliState:
-    config_path: Path | None
-    verbosity: int = 0
-    debug: bool = False
-    _settings: Settings | None = field(default=None, repr=False)
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            path = self.config_path
-            if path is None and Path("config.yaml").is_file():
-                path = Path("config.yaml")
-            self._settings = load_settings(path)
-        return self._settings
-
-    def exports(
-        self, given: tuple[Path, ...], input_format: str | None
-    ) -> tuple[list[Path], str | None]:
-        """The export paths and format from the command line, else from the configuration."""
-        settings = self.settings()
-        if given:
-            return list(given), input_format
-        if settings.export.path is None:
-            raise click.UsageError(
-                "say which export to read (EXPORT), or set export.path in the configuration"
-            )
-        return [settings.export.path], input_format or settings.export.format or None
-
-    def info(self, message: str) -> None:
-        """Progress and advice: hidden by -q."""
-        if self.verbosity >= 0:
-            click.echo(message, err=True)
-
-
-PROBLEM_COLOURS = {"error": None, "warning": "yellow", "note": "cyan"}
-# What each command that reads an export does not do when the export has errors.
-REFUSED = {
-    "build": "nothing was written",
-    "publish": "nothing was published",
-    "grant": "nobody was granted access",
-    "notify": "no email was sent",
-}
-
-
-class PortalgenGroup(click.Group):
-    """Turns PortalgenError into a clean message and exit status 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except PortalgenError as exc:
-            state = ctx.find_object(CliState)
-            if state is not None and state.debug:
-                raise
-            if isinstance(exc, InputError):
-                for problem in exc.problems:
-                    click.secho(
-                        str(problem),
-                        err=True,
-                        fg=PROBLEM_COLOURS[problem.severity],
-                    )
-                refused = REFUSED.get(ctx.invoked_subcommand or "")
-                summary = f"{exc.summary}; {refused}" if refused else exc.summary
-                raise click.ClickException(summary) from None
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=PortalgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="portalgen")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=CONFIG_ENV,
-    help="Configuration file (default: ./config.yaml if present, else built-in defaults).",
-)
-@click.option("-v", "--verbose", count=True, help="Say more (repeat for more).")
-@click.option("-q", "--quiet", is_flag=True, help="Only print errors and results.")
-@click.option("--debug", is_flag=True, help="Show tracebacks (for bug reports).")
-@click.pass_context
-def cli(
-    ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool, debug: bool
-) -> None:
-    """portalgen: a private, branded portal for every customer.
-
-    Typical night: `portalgen publish EXPORT`. Day to day: `portalgen grant`,
-    `portalgen revoke`, `portalgen reset`. Start with `portalgen demo` to try it.
-    """
-    verbosity = -1 if quiet else verbose
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    ctx.obj = CliState(config_path=config_path, verbosity=verbosity, debug=debug)
+__all__ = ["CliState", "cli", "main"]
+_COMMAND_MODULES = (access, audit, data, fetch, mail, push, serve, site)
 
 
 def main() -> None:
     cli(prog_name="portalgen")
-
-
-# Register the commands (each module adds its own to `cli`).
-from portalgen.cli import data  # noqa: E402,F401,I001
-from portalgen.cli import fetch  # noqa: E402,F401
-from portalgen.cli import site  # noqa: E402,F401
-from portalgen.cli import audit  # noqa: E402,F401
-from portalgen.cli import access  # noqa: E402,F401
-from portalgen.cli import serve  # noqa: E402,F401
-from portalgen.cli import mail  # noqa: E402,F401
-from portalgen.cli import push  # noqa: E402,F401

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from portalgen.cli import CliState, cli
-from portalgen.cli.mail import email_links, fail_if_not_emailed, open_mailer_for, send_option
+from portalgen.cli.group import CliState, cli
+from portalgen.cli.mail import email_links, fail_if_not_emailed, send_option
+from portalgen.cli.services import open_mailer_for, open_service
 from portalgen.cli.types import DURATION, format_option
 from portalgen.config import Settings, format_duration
 
 if TYPE_CHECKING:
-    from portalgen.access.grants import AccessResult, AccessService, CodeRequest
+    from portalgen.access.grants import AccessResult, CodeRequest
     from portalgen.domain.model import Export
-    from portalgen.storage import Storage
 
 pass_state = click.make_pass_decorator(CliState)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,24 +28,6 @@ CODE_ADVICE = (
     "Give the access code to the customer by phone or by message, never in the same "
     "email as the link. They choose their own code when they first sign in."
 )
-
-
-def open_service(settings: Settings, storage: Storage | None = None) -> AccessService:
-    from portalgen.access.grants import AccessService
-    from portalgen.access.secret import load_secrets
-    from portalgen.access.tokens import TokenSigner
-    from portalgen.audit.anchor import open_audit_log
-    from portalgen.audit.sinks import LocalAuditSink
-    from portalgen.storage import open_storage
-
-    storage = storage or open_storage(settings)
-    return AccessService(
-        storage,
-        TokenSigner(load_secrets(settings.secret_file)),
-        base_url=settings.gate.base_url,
-        link_max_age=settings.gate.link_max_age,
-        audit=LocalAuditSink(open_audit_log(settings, storage)),
-    )
 
 
 def _when(value: datetime | None, settings: Settings, with_time: bool = False) -> str:
@@ -450,7 +432,8 @@ def drop_old(state: CliState, yes: bool) -> None:
 
 def _resign_audit_checkpoint(settings: Settings, values: tuple[str, ...]) -> None:
     """The audit log's checkpoint, signed with the newest secret before the others go."""
-    from portalgen.audit.anchor import Anchor, resign_checkpoint
+    from portalgen.audit.anchor import Anchor
+    from portalgen.audit.anchored import resign_checkpoint
     from portalgen.audit.log import AuditLog
     from portalgen.storage import open_storage
 

@@ -10,7 +10,7 @@ import click
 from portalgen.audit import AuditLog
 from portalgen.audit.followup import follow_up
 from portalgen.audit.query import EventFilter, describe, export_csv, export_json, select
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
 from portalgen.cli.types import DATE
 from portalgen.config import Settings
 from portalgen.errors import PortalgenError
@@ -96,8 +96,7 @@ def warn_unpulled(settings: Settings) -> None:
 def verify(state: CliState) -> None:
     """Check that no line of the audit log was changed, deleted, inserted or moved, and
     that the log still ends where its checkpoint in storage says (no cut, no rewrite)."""
-    from portalgen.audit.anchor import open_audit_log
-    from portalgen.audit.anchored import verify_anchored
+    from portalgen.audit.anchored import open_audit_log, verify_anchored
 
     settings = state.settings()
     path = settings.audit.path

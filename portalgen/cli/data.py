@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from portalgen.access.secret import create_secret_file
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
 from portalgen.cli.readout import export_readout, failed_readout
 from portalgen.cli.summary import ExportSummary, summarize
 from portalgen.cli.types import DATE, format_option

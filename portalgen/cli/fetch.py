@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
 from portalgen.load.facturascripts.api import FetchedResource, fetch_facturascripts
 
 pass_state = click.make_pass_decorator(CliState)

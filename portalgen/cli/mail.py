@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
+from portalgen.cli.services import open_mailer_for, open_service
 from portalgen.cli.types import format_option
 
 if TYPE_CHECKING:
@@ -27,13 +28,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def send_option(help: str) -> Callable[[F], F]:
     return click.option("--send", is_flag=True, help=help)
-
-
-def open_mailer_for(settings: Settings, *, dry_run: bool = False) -> Mailer:
-    """The configured mailer; checked before any work, so a command fails early."""
-    from portalgen.mail.mailer import open_mailer
-
-    return open_mailer(settings, dry_run=dry_run)
 
 
 def email_links(
@@ -98,9 +92,8 @@ def run_notify(
 ) -> NotifyReport:
     """The digests and the staff notices still owed (after pulling the gate's events,
     unless the caller — `publish --notify` — has just `pulled` them)."""
-    from portalgen.audit.anchor import open_audit_log
+    from portalgen.audit.anchored import open_audit_log
     from portalgen.audit.pull import pull_events
-    from portalgen.cli.access import open_service
     from portalgen.mail.links import service_link_maker
     from portalgen.mail.nightly import send_nightly
     from portalgen.storage import LocalStorage, open_storage

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
 
 if TYPE_CHECKING:
     from portalgen.config import Settings

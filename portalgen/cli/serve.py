@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
 
 pass_state = click.make_pass_decorator(CliState)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from portalgen.cli import CliState, cli
+from portalgen.cli.group import CliState, cli
 from portalgen.cli.report import outcome_lines, progress_bar, summary_lines
 from portalgen.cli.types import SHARD, format_option
 from portalgen.load import LoadOptions, load_export
@@ -111,7 +111,7 @@ def publish(
     export has errors. With --notify, each customer published then gets their digest
     email. Exit status 1 if any customer could not be published (or emailed).
     """
-    from portalgen.cli.mail import open_mailer_for
+    from portalgen.cli.services import open_mailer_for
     from portalgen.publish import publish_export
 
     if quiet:

@@ -6,9 +6,21 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    list_currencies,
+)
 
 from portalgen.domain.model import Money
+
+_CURRENCIES = frozenset(list_currencies())
+
+
+def is_currency_code(code: str) -> bool:
+    """Whether `code` is an ISO 4217 currency code Babel can format (``EUR``, ``USD``)."""
+    return code in _CURRENCIES
 
 
 def unsigned_zero(value: Decimal, places: int) -> Decimal:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import list_currencies
+from portalgen.domain.formatting import is_currency_code
 
 Parser = Callable[[Any], Any]
 
@@ -156,12 +156,9 @@ def text_list(value: Any) -> tuple[str, ...]:
     return tuple(s for s in (text(i) for i in items) if s)
 
 
-_CURRENCIES = frozenset(list_currencies())
-
-
 def currency(value: Any) -> str:
     raw = text(value).upper()
-    if raw not in _CURRENCIES:
+    if not is_currency_code(raw):
         raise FieldError(f"expected an ISO 4217 currency code like EUR, found {found(value)}")
     return raw
 

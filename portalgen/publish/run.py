@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from portalgen.access.registry import AccessRegistry
-from portalgen.audit.anchor import open_audit_log
+from portalgen.audit.anchored import open_audit_log
 from portalgen.audit.pull import PullResult, pull_events
 from portalgen.config import Settings
 from portalgen.domain.model import CustomerData, Export

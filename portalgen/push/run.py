@@ -132,7 +132,7 @@ def push_facturascripts(
 
 def _pull(settings: Settings, storage: Storage) -> None:
     """Bring the gate's recent events into the audit log (payments are read from it)."""
-    from portalgen.audit.anchor import open_audit_log
+    from portalgen.audit.anchored import open_audit_log
     from portalgen.audit.pull import pull_events
 
     pull_events(storage, open_audit_log(settings, storage))
@@ -231,7 +231,7 @@ class _Pusher:
             self.emit(outcome)
 
     def _event(self, kind: str, item: Item, data: dict[str, Any]) -> None:
-        from portalgen.audit.anchor import open_audit_log
+        from portalgen.audit.anchored import open_audit_log
         from portalgen.audit.events import new_event
 
         data = {"item": item.label, "reference": item.reference, **data}
