@@ -78,6 +78,18 @@ class LinkClaims:
         return cls(key, contact, generation)
 
 
+class _ClockSigner(TimestampSigner):
+    """itsdangerous' timestamp signer on an injected clock (tests move it; the gate uses
+    time.time)."""
+
+    def __init__(self, *args: Any, clock: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock())
+
+
 class TokenSigner:
     """Signs and checks tokens with the active secrets (oldest first, the last signs)."""
 
@@ -88,14 +100,15 @@ class TokenSigner:
         self.clock = clock
         self._derived: dict[tuple[str, str], bytes] = {}  # (purpose, secret) → key
         self._ids: dict[tuple[str, str], str] = {}  # (email, secret) → contact id
-        signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": self._timestamp})
         self._serializers = {
-            purpose: URLSafeTimedSerializer(list(self.secrets), salt=purpose, signer=signer)
+            purpose: URLSafeTimedSerializer(
+                list(self.secrets),
+                salt=purpose,
+                signer=_ClockSigner,
+                signer_kwargs={"clock": clock},
+            )
             for purpose in PURPOSES
         }
-
-    def _timestamp(self, _signer: TimestampSigner | None = None) -> int:
-        return int(self.clock())
 
     def sign(self, purpose: str, payload: Mapping[str, Any]) -> str:
         return str(self._serializers[purpose].dumps(dict(payload)))
