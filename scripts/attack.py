@@ -1,4 +1,4 @@
-"""Replays the attacks of issue 13 against a running gate; one line per attack.
+"""Replays known attacks against a running gate; one line per attack.
 
     scripts/attack URL --link LINK --other-link LINK [--code-link LINK --code CODE]
 

@@ -1,4 +1,4 @@
-"""Fixtures for decisions, comments, views and the webhook (issue 6).
+"""Fixtures for decisions, comments, views and the webhook.
 
 The demo portals are rendered for TODAY (15 June 2026): the gate must agree on the date,
 or every pending quote would have expired by the machine's clock. `june_world` (a local

@@ -1,6 +1,6 @@
 # ruff: noqa: E501 - XML literals read better whole
 """What a customer sees of a UBL or Facturae invoice: its title, its VAT reasons, its
-units, its rounding, and never "-0,00" (issue 12).
+units, its rounding, and never "-0,00".
 
 Each case starts from a real sample (tests/data/samples) changed only where it matters,
 and renders the page and PDF the customer gets.

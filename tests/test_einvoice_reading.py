@@ -1,4 +1,4 @@
-"""What real senders' UBL and Facturae files carry, read as they mean it (issue 12).
+"""What real senders' UBL and Facturae files carry, read as they mean it.
 
 Each test starts from a real sample (tests/data/samples) and changes only what it is
 about, so the rest of the file stays what a sender really wrote.

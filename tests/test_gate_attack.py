@@ -1,5 +1,5 @@
-"""scripts/attack against a real `portalgen serve` started here: every attack of issue 13
-is refused (one line each, exit status 0)."""
+"""scripts/attack against a real `portalgen serve` started here: every attack it
+knows is refused (one line each, exit status 0)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Staff previews (issue 20): a signed link of its own that shows a customer's portal
+"""Staff previews: a signed link of its own that shows a customer's portal
 read-only, is recorded as a staff view, and dies with a revoke or a dropped secret.
 A customer's link never opens a preview and a preview never acts as the customer."""
 

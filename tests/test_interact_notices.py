@@ -1,6 +1,6 @@
-"""Staff hear of every decision and comment both ways at once: the notice email (issue 7,
-on a real aiosmtpd server) and the signed webhook (a real HTTP receiver), from the gate
-served over HTTP as `portalgen serve` runs it (side work off the request's thread)."""
+"""Staff hear of every decision and comment both ways at once: the notice email (on a real
+aiosmtpd server) and the signed webhook (a real HTTP receiver), from the gate served over
+HTTP as `portalgen serve` runs it (side work off the request's thread)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A quote decided in the portal stays decided after the nightly publish, although the
 invoicing program's export still says pending: the gate writes the decision record
-(``_decisions/<customer_key>/<slug>.json``, the format in the team notes) and
+(``_decisions/<customer_key>/<slug>.json``, the format in interact/decisions.py) and
 `publish_export` renders the quote from it, statically, without its decision forms."""
 
 from __future__ import annotations

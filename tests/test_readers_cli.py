@@ -1,5 +1,5 @@
 """The CLI with the readers: detection is announced, --format is obeyed, and a portal built
-from the sample e-invoices shows them (once the renderer, issue 3, is on main)."""
+from the sample e-invoices shows them."""
 
 from __future__ import annotations
 
@@ -54,9 +54,6 @@ def test_check_with_a_format_that_does_not_fit(config: Path) -> None:
 
 
 def test_a_portal_built_from_the_samples_shows_their_invoices(config: Path, tmp_path: Path) -> None:
-    pytest.importorskip("portalgen.render", reason="the renderer (issue 3) has not landed yet")
-    if "build" not in cli.commands:
-        pytest.skip("`portalgen build` (issue 3) has not landed yet")
     # One UBL invoice carries the invoicing program's own PDF, embedded.
     folder = tmp_path / "einvoices"
     shutil.copytree(SAMPLES / "ubl", folder / "ubl")

@@ -1,4 +1,4 @@
-"""Text from the export or the configuration keeps its own language (issue 20): on an
+"""Text from the export or the configuration keeps its own language: on an
 English page, the business's Spanish (line descriptions, payment terms, the legal
 footer, "QR tributario:") carries lang="es", so a screen reader reads it in Spanish."""
 

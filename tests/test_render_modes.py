@@ -1,4 +1,4 @@
-"""The portal in every mode a reader may use (issue 20), in Debian's Chromium: forced
+"""The portal in every mode a reader may use, in Debian's Chromium: forced
 colours (Windows high contrast) keep the QR codes scannable and buttons outlined, the
 header's focus ring stands out, and printing keeps numbers whole."""
 

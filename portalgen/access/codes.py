@@ -16,9 +16,9 @@ argon2 is imported only when a code is hashed or checked.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from portalgen.access.entry import NO_ATTEMPTS, AccessCode, AttemptState, RegistryEntry
 from portalgen.errors import AccessError
@@ -94,16 +94,6 @@ def new_access_code(code: str, now: datetime, *, temporary: bool) -> AccessCode:
 
 
 # -- checking a typed code ------------------------------------------------------------------
-
-Outcome = Literal["ok", "wrong", "locked", "no-code"]
-
-
-@dataclass(frozen=True)
-class CodeCheck:
-    outcome: Outcome
-    locked_until: datetime | None = None
-    must_change: bool = False
-    newly_locked: bool = False  # this attempt started a lockout
 
 
 def locked_until(entry: RegistryEntry, now: datetime, email: str) -> datetime | None:

@@ -40,10 +40,6 @@ def format_money(money: Money, locale: str) -> str:
     return str(format_currency(amount, money.currency, locale=locale))
 
 
-def format_number(value: Decimal, locale: str) -> str:
-    return str(format_decimal(unsigned_zero(value, 3), locale=locale))
-
-
 def format_quantity(value: Decimal, locale: str) -> str:
     """A quantity with up to three decimals: ``1.234,5`` in es_ES; never ``-0``."""
     value = unsigned_zero(value, 3).normalize()

@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from portalgen.domain.model import (
@@ -232,10 +231,3 @@ def statement(data: CustomerData, currency: str, today: date) -> tuple[Statement
         kind: EntryKind = "invoice" if order == 0 else "payment"
         entries.append(StatementEntry(when, kind, ref, invoice_number, debit, credit, running))
     return tuple(entries)
-
-
-def totals_by_currency(invoices: Iterable[Invoice]) -> Mapping[str, Decimal]:
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in invoices:
-        sums[invoice.currency] += invoice.totals.total.amount
-    return dict(sums)

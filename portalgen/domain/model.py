@@ -35,7 +35,6 @@ ORDER_STATUSES: tuple[OrderStatus, ...] = (
 # Invoice statuses are never read from an export: they follow from payments and dates
 # (see portalgen.domain.ledger.invoice_status).
 InvoiceStatus = Literal["unpaid", "partially_paid", "paid", "overdue"]
-INVOICE_STATUSES: tuple[InvoiceStatus, ...] = ("unpaid", "partially_paid", "paid", "overdue")
 
 # What an invoice is called on its page, in lists, PDFs and emails:
 # - "invoice": an invoice (es "Factura");
@@ -113,9 +112,6 @@ class Money:
     def __le__(self, other: Money) -> bool:
         self._same(other)
         return self.amount <= other.amount
-
-    def rounded(self) -> Money:
-        return Money(round_money(self.amount), self.currency)
 
     def is_zero(self) -> bool:
         return self.amount == 0

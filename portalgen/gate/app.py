@@ -49,7 +49,7 @@ MANIFEST_TTL = 5.0  # seconds a process keeps a customer's parsed manifest
 CACHE_SIZE = 4096
 SecretSource = Callable[[], Sequence[str]]
 SECRETS_TTL = 300  # seconds a running gate trusts the secrets it read (secret drop-old)
-# The mailer's hook (issue 7): send `link` to `contact` of `entry`'s customer (what it
+# The mailer's hook: send `link` to `contact` of `entry`'s customer (what it
 # returns, whether it sent, is ignored: the page answers the same either way).
 SendLink = Callable[[RegistryEntry, str, str], object]
 

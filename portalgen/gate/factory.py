@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from portalgen.gate.app import Branding, Gate, SecretSource, SendLink
 
-# The mailer's hook (issue 7): tell staff of a decision or comment just recorded.
+# The mailer's hook: tell staff of a decision or comment just recorded.
 NotifyStaff = Callable[["AuditEvent"], bool]
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def create_app(
     (re-read when a link fails to verify, so a rotation reaches a running gate).
 
     After each quote decision and comment is recorded, `notify_staff(event)` emails
-    staff (the mailer's staff notices, issue 7) and, with `audit.webhook_url` set, the
+    staff (the mailer's staff notices, mail/staff.py) and, with `audit.webhook_url` set, the
     event is POSTed to the webhook (its secret from `environ`, default os.environ).
 
     `background` says where that slow side work goes — view recording, webhook

@@ -269,7 +269,7 @@ _NO_CACHE_CONTROL = {
 
 
 def with_security_headers(headers: list[tuple[str, str]], *, https: bool) -> list[tuple[str, str]]:
-    """A response's WSGI header list with the headers of DESIGN.md added (every answer
+    """A response's WSGI header list with the security headers above added (every answer
     of the gate goes through this); a view's own Cache-Control stays."""
     for name, _value in headers:
         if name.lower() == "cache-control":

@@ -7,7 +7,8 @@ one the customer saw (the form's ``pdf_sha256`` equals the published PDF's SHA-2
 
 The decision is ``_decisions/<customer_key>/<slug>.json``, created if absent (an exclusive
 create in a folder, ``If-None-Match: *`` on S3): whoever writes it first wins, also
-across processes and machines. Its format is shared with publishing (team notes)::
+across processes and machines. Publishing reads the same record to render the decided
+quote (publish/decisions.py)::
 
     {"version": 1, "quote": "<number>", "slug": "<slug>", "decision": "accepted",
      "ts": "<UTC ISO 8601>", "contact": "<email>", "name": "...", "comment": "...",

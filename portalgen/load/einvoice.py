@@ -23,8 +23,6 @@ from babel.core import get_global
 from portalgen.domain.identifiers import compact
 from portalgen.domain.model import Customer, Line, Origin, round_money
 
-IGNORED = {".ds_store", "thumbs.db", "desktop.ini"}
-
 
 def xml_files(path: Path) -> list[Path]:
     """The XML files of a source: the file itself, or every ``*.xml`` under a folder."""

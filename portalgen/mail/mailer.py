@@ -98,10 +98,6 @@ def sender_address(settings: Settings) -> Address:
     return parse_address(value, settings.company.name)
 
 
-def mail_enabled(settings: Settings) -> bool:
-    return settings.mail.backend != "none"
-
-
 class MailerFactory:
     """A new mailer (and so a new connection) per use, sharing the compiled templates.
 

@@ -1,4 +1,4 @@
-"""Writing back into the invoicing program what happened in the portal (issue 18).
+"""Writing back into the invoicing program what happened in the portal.
 
 `push_facturascripts` (run.py) pushes quote decisions (the quote's state), online
 payments (the receipt paid) and comments (the notes) into FacturaScripts through its REST
