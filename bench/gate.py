@@ -131,9 +131,7 @@ def serve(
     folder = next((Path(workdir) / "built").iterdir())
     if kind == "gate":
         app = create_app(settings, background=True)  # views recorded off the request's thread
-        views = getattr(
-            app, "views", None
-        )  # the view recorder, if any
+        views = getattr(app, "views", None)  # the view recorder, if any
         if record_every and views is not None:
             views.repeat_after = 0.0
     elif kind == "static":
