@@ -135,8 +135,9 @@ class FakeApi:
             if not values:
                 return 400, {"error": "no-data-received-form"}
             changed = {k: (None if v == "null" else v) for k, v in values.items()}
-            if changed.get("observaciones") is not None:
-                changed["observaciones"] = no_html(changed["observaciones"])
+            notes = changed.get("observaciones")
+            if notes is not None:
+                changed["observaciones"] = no_html(notes)
             problem = self._save(resource, row, changed)
             if problem:
                 return 400, {"error": f"record-save-error - {problem}", "data": _public(row)}

@@ -180,7 +180,12 @@ def fs_totals(
 
 
 def _header(
-    doc_id: int, code: str, customer: str, when: date, lines: list[dict[str, Any]], **extra: Any
+    doc_id: int,
+    code: str,
+    customer: str | None,
+    when: date,
+    lines: list[dict[str, Any]],
+    **extra: Any,
 ) -> dict[str, Any]:
     """A document header with totals as Calculator.php computes them (in doubles)."""
     g1, g2 = extra.get("dtopor1", 0.0) or 0.0, extra.get("dtopor2", 0.0) or 0.0
@@ -517,7 +522,7 @@ def fixture_tables() -> dict[str, list[dict[str, Any]]]:
         "facturascli",
         _header(5, "F2026A5", None, date(2026, 6, 6), f5, idestado=11, cifnif="00000000T"),
         f5,
-    )  # type: ignore[arg-type]
+    )
     add_arithmetic_invoices(add)
     t["impuestos"] = [
         {"codimpuesto": "IVA21", "descripcion": "IVA 21%", "iva": 21.0, "recargo": 5.2, "tipo": 1},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
+from portalgen.access.entry import RegistryEntry
 from portalgen.access.registry import AccessRegistry
 from portalgen.config import Settings, load_settings
 from portalgen.demo import demo_config_text, generate_demo
@@ -72,6 +74,10 @@ def warm_cache(
     return target
 
 
+def _grant(email: str, now: datetime, entry: RegistryEntry) -> RegistryEntry:
+    return entry.granted(now).with_contact(email, now)
+
+
 def grant(storage: Storage, *codes: str) -> dict[str, str]:
     """Give customers portal access (what `portalgen grant` does); code -> customer_key."""
     registry = AccessRegistry(storage)
@@ -79,10 +85,7 @@ def grant(storage: Storage, *codes: str) -> dict[str, str]:
     keys = {}
     for code in codes:
         entry, _ = registry.get_or_create(code, now)
-        email = f"{code}@x.example"
-        registry.update(
-            entry.customer_key, lambda e, email=email: e.granted(now).with_contact(email, now)
-        )
+        registry.update(entry.customer_key, functools.partial(_grant, f"{code}@x.example", now))
         keys[code] = entry.customer_key
     return keys
 

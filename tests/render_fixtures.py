@@ -42,7 +42,9 @@ BUILT_CUSTOMERS = ("C00007", "C00008")
 def render_settings(directory: Path, **overrides: object) -> Settings:
     """The demo's settings with rendered (not original) PDFs and quote terms."""
     portal = {"pdf": "render", "quote_terms": "Prices valid for 30 days.\nVAT not included."}
-    portal.update(overrides.pop("portal", {}))  # type: ignore[arg-type]
+    extra = overrides.pop("portal", {})
+    assert isinstance(extra, dict)
+    portal.update(extra)
     return demo_settings(directory, portal=portal, **overrides)
 
 

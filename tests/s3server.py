@@ -40,6 +40,7 @@ import pytest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 ACCESS_KEY = "portalgen-test"
 SECRET_KEY = "portalgen-test-secret-key"
@@ -183,7 +184,9 @@ class SeaweedServer:
         with contextlib.suppress(client.exceptions.NoSuchBucket):
             paginator = client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=name):
-                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in page.get("Contents", []) if "Key" in item
+                ]
                 if keys:
                     client.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
             client.delete_bucket(Bucket=name)

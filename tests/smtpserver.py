@@ -76,7 +76,7 @@ class RecordingHandler:
             return "451 4.3.0 the client went away"
         if any(r.lower() in self.drop for r in envelope.rcpt_tos):
             self.drops += 1
-            assert server.transport is not None
+            assert isinstance(server.transport, asyncio.Transport)
             server.transport.abort()  # the connection dies before the server answers
             return "451 4.3.0 never seen by the client"
         data = envelope.original_content or b""

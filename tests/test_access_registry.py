@@ -145,7 +145,8 @@ def test_concurrent_updates_lose_nothing(storage: Storage) -> None:
     assert final is not None and final.access_code is not None
     assert final.access_code.failed_attempts == 9
     assert not final.enabled
-    assert final.contact("ana@example.com").generation == 2
+    contact = final.contact("ana@example.com")
+    assert contact is not None and contact.generation == 2
 
 
 def test_racing_creators_share_one_key(storage: Storage) -> None:

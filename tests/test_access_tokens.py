@@ -45,7 +45,7 @@ def test_a_link_round_trips_and_hides_the_email() -> None:
         lambda t: t * 40,  # absurdly long
     ],
 )
-def test_a_damaged_link_is_refused(damage) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_link_is_refused(damage) -> None:
     signer = TokenSigner([NEW])
     with pytest.raises(TokenError):
         signer.read_link(damage(signer.link_token(CLAIMS)))

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from portalgen.audit import AuditLog, new_event
+from portalgen.audit import AuditEvent, AuditLog, new_event
 from portalgen.audit.query import EventFilter, describe, export_csv, select
 
 T0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
 
 
-def comment(i: int, customer: str = "C1") -> object:
+def comment(i: int, customer: str = "C1") -> AuditEvent:
     return new_event(
         "comment.added",
         customer,

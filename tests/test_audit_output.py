@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portalgen.audit import AuditLog, new_event
+from portalgen.audit import AuditEvent, AuditLog, new_event
 from portalgen.cli import cli
 from portalgen.textsafe import escape_controls, spreadsheet_cell
 
@@ -34,7 +34,7 @@ def run(path: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def comment(text: str, name: str = "", minutes: int = 0) -> object:
+def comment(text: str, name: str = "", minutes: int = 0) -> AuditEvent:
     return new_event(
         "comment.added",
         "C00001",
@@ -103,7 +103,7 @@ def test_escaping_is_reversible_and_says_what_is_there() -> None:
     assert escape_controls("Ñandú ¿sí?") == "Ñandú ¿sí?"
 
 
-def rejection(reason: str, text: str) -> object:
+def rejection(reason: str, text: str) -> AuditEvent:
     return new_event(
         "quote.rejected",
         "C00001",

@@ -113,7 +113,7 @@ def irpf_invoice() -> str:
     return facturae(NS_321, "3.2.1", IRPF_BUYER, body, "1530.80")
 
 
-def load(tmp_path: Path, name: str, text: str, **options: object):  # type: ignore[no-untyped-def]
+def load(tmp_path: Path, name: str, text: str, **options: object):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return load_export(path, LoadOptions(today=TODAY, **options))  # type: ignore[arg-type]

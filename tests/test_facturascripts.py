@@ -121,7 +121,7 @@ def test_documents_states_and_links(exports: dict[str, LoadResult]) -> None:
     first, second = quotes["PRE2026A1"].lines
     assert (first.description, first.quantity, first.unit_price) == (
         "Filtro de aceite\nReferencia OEM",
-        3,
+        Decimal(3),
         Decimal("12.3"),
     )
     assert second.description == "Revisión anual"

@@ -19,14 +19,14 @@ def mailer_world(world: GateWorld) -> tuple[GateClient, list[tuple[str, str, str
     return world.client(world.make_gate(send_link=send_link)), sent
 
 
-def ask(client: GateClient, email: str, **headers: str):  # type: ignore[no-untyped-def]
+def ask(client: GateClient, email: str, **headers: str):
     """Ask for a link, and wait for the sending the gate does after answering."""
     response = ask_only(client, email, **headers)
     assert client.app.flush()
     return response
 
 
-def ask_only(client: GateClient, email: str, **headers: str):  # type: ignore[no-untyped-def]
+def ask_only(client: GateClient, email: str, **headers: str):
     form = client.get("/link")
     assert form.status_code == 200
     return client.post(

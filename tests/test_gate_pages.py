@@ -17,11 +17,11 @@ def by_text(world: GateWorld, client: GateClient) -> dict[str, bytes]:
     """Every page of C00007 filled on its text, for the client's session."""
     gate = world.gate
     cookie = f"pg_session={client.cookie('pg_session')}"
-    environ = EnvironBuilder(path="/portal/", headers={"Cookie": cookie}).get_environ()
+    environ = EnvironBuilder(path="/portal/", headers=[("Cookie", cookie)]).get_environ()
     visit = gate.require_visit(GateRequest(environ))
     manifest = load_manifest(world.storage, world.key("C00007"))
     assert manifest is not None
-    pages = {}
+    pages: dict[str, bytes] = {}
     for path, entry in manifest.files.items():
         if entry.content_type.startswith("text/html") and not path.startswith(("_live/", "doc")):
             raw = world.storage.get(blob_key(world.key("C00007"), entry.sha256))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
+from werkzeug.test import TestResponse
 
 from portalgen.interact.decisions import DecisionRecord, decision_key, read_decision
 from portalgen.publish.manifest import load_manifest
@@ -177,7 +178,7 @@ def test_rejecting_needs_a_reason_and_keeps_it(june_world_any: GateWorld) -> Non
     assert f"Quote {PENDING_EN} was rejected on 15/06/2026" in refusal(again)
 
 
-def decide_stale(client: GateClient, slug: str) -> object:
+def decide_stale(client: GateClient, slug: str) -> TestResponse:
     """Post an accept for a quote whose page no longer has forms (an old tab)."""
     return client.post(
         f"/portal/quotes/{slug}/accept", {"csrf_token": client.csrf(), "pdf_sha256": "0" * 64}

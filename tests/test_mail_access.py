@@ -249,6 +249,7 @@ def test_after_a_nightly_run_the_gate_knows_the_account_manager(
         background=False,
     )
     comment = new_event("comment.added", "C00007", contact=DROGUERIA, data={"text": "Hola"})
+    assert app.audit is not None
     app.audit.record(comment)
     (got,) = smtp_server.messages
     assert got.rcpt_tos == ("oficina@levante.example", "comercial1@suministros-levante.example")
@@ -265,7 +266,7 @@ def granted_in_january(directory: Path, code: str) -> None:
     entry = registry.find(code)
     assert entry is not None
 
-    def older(e):  # type: ignore[no-untyped-def]
+    def older(e):
         contacts = tuple(dataclasses.replace(c, created_at=when) for c in e.contacts)
         return dataclasses.replace(e, granted_at=when, contacts=contacts)
 

@@ -91,7 +91,8 @@ def test_the_lambda_gate_emails_through_ses_with_its_listed_packages(
         for r in SesStandIn.requests
     )
     assert link["To"].addresses[0].addr_spec == "ana@example.com"
-    assert "https://portal.example.es/l/TOKEN" in link.get_body(("plain",)).get_content()
+    body = link.get_body(("plain",))
+    assert body is not None and "https://portal.example.es/l/TOKEN" in body.get_content()
     assert notice["To"].addresses[0].addr_spec == "oficina@example.es"
     used = {name.lower().replace("_", "-") for name in result["used"]}
     listed = {

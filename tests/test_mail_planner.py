@@ -196,7 +196,7 @@ def test_a_reminder_says_what_a_direct_debit_will_charge_and_when() -> None:
     (coming,) = reminders(data, DUE - timedelta(days=3))
     (late,) = reminders(data, DUE + timedelta(days=7))
     sentences = Sentences(
-        translations("es"),  # type: ignore[arg-type]
+        translations("es"),
         money=lambda m: f"{m.amount} {m.currency}",
         day=lambda d: d.isoformat(),
         company="X",

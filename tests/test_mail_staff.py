@@ -39,7 +39,11 @@ def settings(server: SmtpServer, **mail: object) -> Settings:
 
 
 def accepted(**data: object) -> AuditEvent:
-    values = {"quote": "P2026A-00012", "name": "Ana Moreno", "comment": "Adelante.\nEl lunes."}
+    values: dict[str, object] = {
+        "quote": "P2026A-00012",
+        "name": "Ana Moreno",
+        "comment": "Adelante.\nEl lunes.",
+    }
     values.update(data)
     return new_event(
         "quote.accepted",

@@ -6,13 +6,16 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import html as lxml_html
 
+from portalgen.config import Settings
 from portalgen.interact.decisions import decision_key
 from portalgen.publish.inputs import Shard
 from portalgen.publish.manifest import blob_key, manifest_key
+from portalgen.storage import Storage
 from tests.publish_fixtures import GRANTED, Site, edit_csv, grant, revoke, rows_of
 
 
@@ -351,15 +354,21 @@ def test_grant_then_publish_one_customer(site: Site) -> None:
 def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every key publishing reads (instrumentation on the real storage)."""
     from portalgen.publish import run
+    from portalgen.storage import open_storage
 
     reads: list[str] = []
-    real_open = run.open_storage
 
-    def open_counting(settings: object) -> object:
-        storage = real_open(settings)  # type: ignore[arg-type]
+    def counting(method: Any) -> Any:
+        def read(key: str) -> Any:
+            reads.append(key)
+            return method(key)
+
+        return read
+
+    def open_counting(settings: Settings) -> Storage:
+        storage = open_storage(settings)
         for name in ("get", "get_with_version"):
-            method = getattr(storage, name)
-            setattr(storage, name, lambda key, _m=method: reads.append(key) or _m(key))
+            setattr(storage, name, counting(getattr(storage, name)))
         return storage
 
     monkeypatch.setattr(run, "open_storage", open_counting)

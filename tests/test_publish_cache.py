@@ -65,10 +65,10 @@ def test_a_damaged_cache_entry_is_rendered_again(local_site: Site) -> None:
     site = local_site
     cache = RenderCache(site.settings.publish.cache_dir)
     damaged = 0
-    for entry in cache.root.glob("??/*"):  # damage every cached PDF's last bytes
-        raw = entry.read_bytes()
+    for cached in cache.root.glob("??/*"):  # damage every cached PDF's last bytes
+        raw = cached.read_bytes()
         if raw.split(b"\n", 1)[1].startswith(b"%PDF"):
-            entry.write_bytes(raw[:-10] + b"0123456789")
+            cached.write_bytes(raw[:-10] + b"0123456789")
             damaged += 1
     assert damaged
     report = site.publish()
@@ -76,10 +76,10 @@ def test_a_damaged_cache_entry_is_rendered_again(local_site: Site) -> None:
     for code in GRANTED:
         outcome = report.outcome(code)
         assert outcome is not None and "payments/statement.pdf" in outcome.rendered
-        for path, entry in site.manifest(code).files.items():
-            data = site.file(code, path)
-            assert hashlib.sha256(data).hexdigest() == entry.sha256, path
-            if path.endswith(".pdf"):
+        for name, entry in site.manifest(code).files.items():
+            data = site.file(code, name)
+            assert hashlib.sha256(data).hexdigest() == entry.sha256, name
+            if name.endswith(".pdf"):
                 assert data.startswith(b"%PDF") and b"0123456789" not in data[-20:]
 
 

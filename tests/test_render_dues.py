@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-from portalgen.domain.model import CustomerData, Money, Payment
+from portalgen.domain.model import CustomerData, Money, Payment, PaymentMethod, Totals
 from portalgen.plan import PlannedFile
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY
@@ -23,7 +23,16 @@ from tests.test_render_pdf import decode_qr_codes, pdf_text
 INVOICE = "invoices/F2026-007"
 
 
-def customer(method: str, *receipts: Payment) -> CustomerData:
+def in_dollars(totals: Totals) -> Totals:
+    """The same figures in US dollars."""
+    amounts = {
+        name: Money(getattr(totals, name).amount, "USD")
+        for name in ("base", "tax", "surcharge", "withholding", "total")
+    }
+    return replace(totals, **amounts)  # type: ignore[arg-type]  # mypy reads ** as positional
+
+
+def customer(method: PaymentMethod, *receipts: Payment) -> CustomerData:
     """The small customer's invoice (1.493,82 €), whose own due date has passed."""
     data = small_customer()
     invoice = replace(data.invoices[0], due_date=date(2026, 6, 5), payment_method=method)
@@ -185,13 +194,7 @@ def test_every_currency_has_its_own_balance_and_statement(demo_dir: Path) -> Non
         currency="USD",
         due_date=date(2026, 6, 1),
         lines=tuple(replace(line) for line in data.invoices[0].lines),
-        totals=replace(
-            data.invoices[0].totals,
-            **{
-                name: Money(getattr(data.invoices[0].totals, name).amount, "USD")
-                for name in ("base", "tax", "surcharge", "withholding", "total")
-            },
-        ),
+        totals=in_dollars(data.invoices[0].totals),
         verifactu_qr_url="",
     )
     files = plan(demo_dir, replace(data, invoices=(*data.invoices, dollars)))

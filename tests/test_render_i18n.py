@@ -14,12 +14,12 @@ from tests.render_fixtures import render_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def catalog(language: str):  # type: ignore[no-untyped-def]
+def catalog(language: str):
     with (LOCALE_DIR / language / "LC_MESSAGES" / "portalgen.po").open("rb") as fh:
         return read_po(fh, locale=language)
 
 
-def forms(message):  # type: ignore[no-untyped-def]
+def forms(message):
     """(source, translation) pairs: a plural's first form is its singular, the others plural."""
     if isinstance(message.id, str):
         return [(message.id, message.string)]

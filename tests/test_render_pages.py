@@ -14,11 +14,11 @@ from tests.render_fixtures import BUILT_CUSTOMERS, parse, text_of
 
 
 @pytest.fixture(scope="module")
-def export(demo_dir: Path):  # type: ignore[no-untyped-def]
+def export(demo_dir: Path):
     return load_demo(demo_dir).export
 
 
-def test_every_page_and_pdf_exists(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_and_pdf_exists(built_portals: Path, export) -> None:
     for code in BUILT_CUSTOMERS:
         root = built_portals / code
         data = export.customer_data(code)
@@ -50,7 +50,7 @@ def test_every_page_and_pdf_exists(built_portals: Path, export) -> None:  # type
             assert (root / "documents/files" / shared.name).read_bytes() == shared.path.read_bytes()
 
 
-def test_a_customer_sees_only_their_own_documents(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
+def test_a_customer_sees_only_their_own_documents(built_portals: Path, export) -> None:
     numbers = {d.number: d.customer_code for d in export.invoices + export.quotes}
     for code in BUILT_CUSTOMERS:
         root = built_portals / code
@@ -64,7 +64,7 @@ def test_a_customer_sees_only_their_own_documents(built_portals: Path, export) -
         assert all(other.name not in p.read_text() for p in root.rglob("*.html"))
 
 
-def test_invoice_list_shows_amounts_statuses_and_due_dates(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
+def test_invoice_list_shows_amounts_statuses_and_due_dates(built_portals: Path, export) -> None:
     from portalgen.domain.ledger import invoice_status, payments_by_invoice
     from tests.conftest import TODAY
 
@@ -117,7 +117,7 @@ def test_english_customer_reads_english(built_portals: Path) -> None:
     assert "Presupuestos" in text_of(spanish)
 
 
-def test_open_quote_page_has_terms_then_decision_forms(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
+def test_open_quote_page_has_terms_then_decision_forms(built_portals: Path, export) -> None:
     import hashlib
 
     quote = next(q for q in export.quotes if q.number == "P2026A-00017")
@@ -141,7 +141,7 @@ def test_open_quote_page_has_terms_then_decision_forms(built_portals: Path, expo
     assert pdf_sha in text_of(page)  # the fingerprint is shown to the customer
 
 
-def test_closed_quotes_have_no_decision_forms(built_portals: Path, export) -> None:  # type: ignore[no-untyped-def]
+def test_closed_quotes_have_no_decision_forms(built_portals: Path, export) -> None:
     from portalgen.domain.ledger import quote_is_open
     from tests.conftest import TODAY
 

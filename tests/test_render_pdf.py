@@ -15,6 +15,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from portalgen.render import RenderContext, build_context, plan_portal
 from portalgen.render.pdf import ThemeFetcher
@@ -154,11 +155,16 @@ def test_pdfs_are_archival_tagged_and_reproducible(
     content = small_files["invoices/F2026-007.pdf"]
     reader = PdfReader(io.BytesIO(content))
     root = reader.trailer["/Root"]
-    xmp = root["/Metadata"].get_object().get_data()
+    assert isinstance(root, DictionaryObject)
+    metadata = root["/Metadata"].get_object()
+    assert isinstance(metadata, StreamObject)
+    xmp = metadata.get_data()
     assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
     assert b"pdfaid:conformance" in xmp and b"pdfuaid:part>1" in xmp
-    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
-    assert root["/Lang"] == "es"
+    mark_info = root["/MarkInfo"]
+    assert "/StructTreeRoot" in root and isinstance(mark_info, DictionaryObject)
+    assert mark_info["/Marked"]
+    assert str(root["/Lang"]) == "es"
     assert "/OutputIntents" in root
     again = build_context(render_settings(demo_dir), today=TODAY)
     same = next(f for f in plan_portal(small_customer(), again) if f.path.endswith("007.pdf"))
@@ -249,7 +255,6 @@ def test_the_logo_shows_and_a_missing_one_is_reported(demo_dir: Path, tmp_path: 
 
 def structure_mcids(reader: PdfReader) -> set[tuple[int, int]]:
     """(page object number, MCID) of every marked content the structure tree reaches."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     found: set[tuple[int, int]] = set()
     seen: set[int] = set()
@@ -268,13 +273,17 @@ def structure_mcids(reader: PdfReader) -> set[tuple[int, int]]:
             page = here.idnum if isinstance(here, IndirectObject) else page
             if "/MCID" in node:  # a marked-content reference
                 assert page is not None
-                found.add((page, int(node["/MCID"])))
+                found.add((page, int(node["/MCID"])))  # type: ignore[call-overload]  # a number
             elif "/K" in node:
                 visit(node["/K"], page)
         elif isinstance(node, int) and page is not None:
             found.add((page, int(node)))
 
-    visit(reader.trailer["/Root"]["/StructTreeRoot"]["/K"], None)
+    root = reader.trailer["/Root"]
+    assert isinstance(root, DictionaryObject)
+    tree = root["/StructTreeRoot"]
+    assert isinstance(tree, DictionaryObject)
+    visit(tree["/K"], None)
     return found
 
 
@@ -290,7 +299,9 @@ def test_the_legal_footer_and_page_numbers_are_tagged_and_legible(
     sizes: list[tuple[str, float]] = []
     for page in reader.pages:
         number = page.indirect_reference.idnum  # type: ignore[union-attr]
-        marked = {int(m) for m in re.findall(rb"/MCID (\d+)", page.get_contents().get_data())}
+        contents = page.get_contents()
+        assert contents is not None
+        marked = {int(m) for m in re.findall(rb"/MCID (\d+)", contents.get_data())}
         assert marked and {(number, m) for m in marked} <= reached
 
         def seen(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
