@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
@@ -75,7 +75,7 @@ def make_certificate(
     )
     if usage == "tsa":
         builder = builder.add_extension(
-            x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
         )
     usages = dict.fromkeys(
         ("key_encipherment", "data_encipherment", "key_agreement", "encipher_only"), False

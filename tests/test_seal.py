@@ -9,6 +9,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -53,7 +54,7 @@ def sealed(demo_dir: Path, seal_certificate: SealFiles) -> dict[str, bytes]:
 def archival_marks(pdf: bytes) -> dict[str, object]:
     """What the PDF/A-3a and PDF/UA-1 claims rest on (veraPDF is not on the test
     machines): identification, output intent, structure, language."""
-    root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    root: Any = PdfReader(io.BytesIO(pdf)).trailer["/Root"]  # PDF objects: untyped trees
     xmp = root["/Metadata"].get_object().get_data()
     return {
         "pdfa": b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="A"' in xmp,
@@ -93,7 +94,7 @@ def test_the_seal_is_in_the_signature_panel_and_in_the_structure_tree(
     sealed: dict[str, bytes],
 ) -> None:
     reader = PdfReader(io.BytesIO(sealed["invoices/F2026-007.pdf"]))
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]  # PDF objects: untyped trees
     (field,) = (ref.get_object() for ref in root["/AcroForm"]["/Fields"])
     assert field["/FT"] == "/Sig" and field["/V"]["/SubFilter"] == "/ETSI.CAdES.detached"
     label = "Sello electrónico de Suministros y Servicios Levante, S.L."
