@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
 CENT = Decimal("0.01")
 
@@ -402,6 +402,27 @@ AnyDocument = Quote | Order | DeliveryNote | Invoice
 
 
 @dataclass(frozen=True)
+class Documents:
+    """Documents sorted into their four kinds, in the order they came: how readers hand
+    what they read to `Export` without a str-keyed dict."""
+
+    quotes: tuple[Quote, ...] = ()
+    orders: tuple[Order, ...] = ()
+    delivery_notes: tuple[DeliveryNote, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+
+    @classmethod
+    def of(cls, documents: Iterable[Document]) -> Documents:
+        docs = list(documents)
+        return cls(
+            quotes=tuple(d for d in docs if isinstance(d, Quote)),
+            orders=tuple(d for d in docs if isinstance(d, Order)),
+            delivery_notes=tuple(d for d in docs if isinstance(d, DeliveryNote)),
+            invoices=tuple(d for d in docs if isinstance(d, Invoice)),
+        )
+
+
+@dataclass(frozen=True)
 class CustomerData:
     """Everything one customer's portal shows: the unit rendering and publishing work on."""
 
@@ -447,32 +468,32 @@ class Export:
 
     def by_customer(self) -> dict[str, CustomerData]:
         """Split the export into one CustomerData per customer, in customer order."""
-        groups: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-        for name in ("quotes", "orders", "delivery_notes", "invoices", "payments", "documents"):
-            for item in getattr(self, name):
-                groups[item.customer_code][name].append(item)
-        result = {}
-        for customer in self.customers:
-            g = groups.get(customer.code, {})
-            result[customer.code] = CustomerData(
-                customer,
-                **{name: tuple(items) for name, items in g.items()},  # type: ignore[arg-type]
+        quotes, orders = _by_customer(self.quotes), _by_customer(self.orders)
+        notes, invoices = _by_customer(self.delivery_notes), _by_customer(self.invoices)
+        payments, shared = _by_customer(self.payments), _by_customer(self.documents)
+        return {
+            c.code: CustomerData(
+                c,
+                quotes=quotes.get(c.code, ()),
+                orders=orders.get(c.code, ()),
+                delivery_notes=notes.get(c.code, ()),
+                invoices=invoices.get(c.code, ()),
+                payments=payments.get(c.code, ()),
+                documents=shared.get(c.code, ()),
             )
-        return result
+            for c in self.customers
+        }
 
     def customer_data(self, code: str) -> CustomerData:
-        customer = next(c for c in self.customers if c.code == code)
-        return CustomerData(
-            customer,
-            **{
-                name: tuple(i for i in getattr(self, name) if i.customer_code == code)
-                for name in (
-                    "quotes",
-                    "orders",
-                    "delivery_notes",
-                    "invoices",
-                    "payments",
-                    "documents",
-                )
-            },
-        )
+        """One customer's part of the export (KeyError if `code` is not one of its customers)."""
+        return self.by_customer()[code]
+
+
+_Owned = TypeVar("_Owned", Quote, Order, DeliveryNote, Invoice, Payment, SharedDocument)
+
+
+def _by_customer(items: Iterable[_Owned]) -> dict[str, tuple[_Owned, ...]]:
+    groups: dict[str, list[_Owned]] = defaultdict(list)
+    for item in items:
+        groups[item.customer_code].append(item)
+    return {code: tuple(group) for code, group in groups.items()}

@@ -27,6 +27,7 @@ from portalgen.domain.model import (
     DeliveryNote,
     Document,
     DocumentKind,
+    Documents,
     Export,
     Invoice,
     Line,
@@ -307,12 +308,13 @@ def _build_export(
     invoices = {doc.number: doc for doc in documents["invoice"]}
     payments = tuple(_payments(tables.get("payments", []), invoices, options, log))
     _report_orphan_pdfs(base, documents, pdfs, log)
+    read = Documents.of(doc for docs in documents.values() for doc in docs)
     return Export(
         customers=customers,
-        quotes=documents["quote"],  # type: ignore[arg-type]
-        orders=documents["order"],  # type: ignore[arg-type]
-        delivery_notes=documents["delivery_note"],  # type: ignore[arg-type]
-        invoices=documents["invoice"],  # type: ignore[arg-type]
+        quotes=read.quotes,
+        orders=read.orders,
+        delivery_notes=read.delivery_notes,
+        invoices=read.invoices,
         payments=payments,
         documents=tuple(read_shared_documents(base / "documents", log)),
     )

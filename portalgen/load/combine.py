@@ -27,6 +27,7 @@ from typing import Any
 from portalgen.domain.model import (
     AnyDocument,
     Customer,
+    Documents,
     Export,
     Origin,
     Payment,
@@ -82,12 +83,13 @@ def combine_sources(sources: Sequence[Source], log: ProblemLog) -> tuple[Export,
         for payment in source.export.payments:
             if payment.invoice not in dropped:
                 payments.append(_renamed(payment, rename))
+    read = Documents.of(doc for part in _PARTS for doc in documents[part].documents())
     export = Export(
         customers=tuple(customers),
-        quotes=documents["quotes"].documents(),  # type: ignore[arg-type]
-        orders=documents["orders"].documents(),  # type: ignore[arg-type]
-        delivery_notes=documents["delivery_notes"].documents(),  # type: ignore[arg-type]
-        invoices=documents["invoices"].documents(),  # type: ignore[arg-type]
+        quotes=read.quotes,
+        orders=read.orders,
+        delivery_notes=read.delivery_notes,
+        invoices=read.invoices,
         payments=tuple(payments),
         documents=_shared(sources, renames),
         source=" + ".join(s.export.source for s in sources),

@@ -329,10 +329,10 @@ class _UblDocument:
         rounding = self._amount(total, "cbc:PayableRoundingAmount") or Decimal(0)
         payable = self._amount(total, "cbc:PayableAmount", required=True)
         tax_total = self._tax_total()
-        if None in (line_ext, exclusive, inclusive, payable, tax_total) or len(lines) == 0:
+        if line_ext is None or exclusive is None or inclusive is None or payable is None:
             return None, prepaid
-        assert line_ext is not None and exclusive is not None and inclusive is not None
-        assert payable is not None and tax_total is not None
+        if tax_total is None or len(lines) == 0:
+            return None, prepaid
         allowances = -sum_of(a.unit_price for a in adjustments if a.reference == "ALLOWANCE")
         charges = sum_of(a.unit_price for a in adjustments if a.reference == "CHARGE")
         allowances, charges = allowances * self.sign, charges * self.sign

@@ -20,7 +20,7 @@ from portalgen.domain.model import Customer
 from portalgen.errors import MailError, PortalgenError
 from portalgen.mail.mailer import Mailer
 from portalgen.mail.message import make_address
-from portalgen.storage import Storage
+from portalgen.storage import Storage, opened_once
 
 Reason = Literal["invitation", "reset", "link", "requested"]
 log = logging.getLogger("portalgen.mail")
@@ -82,13 +82,7 @@ def make_link_sender(
         from portalgen.mail.mailer import MailerFactory
 
         mailers = MailerFactory(settings)
-    opened: list[Storage] = [storage] if not callable(storage) else []
-
-    def store() -> Storage:
-        if not opened:
-            assert callable(storage)
-            opened.append(storage())
-        return opened[0]
+    store = opened_once(storage)
 
     def send_link(entry: RegistryEntry, contact: str, link: str) -> bool:
         now = clock()

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import MailError, PortalgenError
+from portalgen.storage import opened_once
 from portalgen.textsafe import without_controls
 
 if TYPE_CHECKING:
@@ -250,13 +251,7 @@ def make_staff_notifier(
         from portalgen.mail.mailer import MailerFactory
 
         mailers = MailerFactory(settings)
-    opened: list[Storage] = [] if callable(storage) else [storage]
-
-    def store() -> Storage:
-        if not opened:
-            assert callable(storage)
-            opened.append(storage())
-        return opened[0]
+    store = opened_once(storage)
 
     def notify_staff(event: AuditEvent) -> bool:
         if not _is_action(event):

@@ -169,7 +169,8 @@ def _init_worker(settings: Settings, today: date) -> None:
 
 
 def _render_in_worker(job: CustomerJob) -> CustomerPlan:
-    assert _renderer is not None, "worker not initialised"
+    if _renderer is None:
+        raise RuntimeError("the render worker was started without its initializer")
     return _renderer.plan(job)
 
 

@@ -9,6 +9,7 @@ boto3; only opening an S3 storage does.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -40,10 +41,26 @@ __all__ = [
     "content_disposition",
     "make_s3_client",
     "open_storage",
+    "opened_once",
     "parse_s3_url",
     "validate_key",
     "validate_prefix",
 ]
+
+
+def opened_once(source: Storage | Callable[[], Storage]) -> Callable[[], Storage]:
+    """`source` itself, or what the factory `source` opens on first use (then kept): the
+    gate's mail hooks take either, and open storage only when they first need it."""
+    if not callable(source):
+        return lambda: source
+    opened: list[Storage] = []
+
+    def store() -> Storage:
+        if not opened:
+            opened.append(source())
+        return opened[0]
+
+    return store
 
 
 def open_storage(settings: Settings) -> Storage:

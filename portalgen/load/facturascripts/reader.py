@@ -18,6 +18,7 @@ docs/readers.md has every column mapping; in short:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from portalgen.domain.model import (
     DeliveryNote,
     Document,
     DocumentKind,
+    Documents,
     Export,
     Invoice,
     Money,
@@ -137,17 +139,18 @@ class _Builder:
             for skipped_model, doc_id in self.skipped:  # no links to what was not read
                 if skipped_model == model:
                     self.codes[model].pop(doc_id, None)
-        payments = self._payments(documents["invoice"])  # type: ignore[arg-type]
+        payments = self._payments(Documents.of(documents["invoice"]).invoices)
         pdfs, shared = attach_files(self.tables, self.base, self.rows, customers, self.log)
         for kind, docs in documents.items():
             model = KINDS[kind][3]
             documents[kind] = [_with_pdf(d, pdfs.get((model, d.number))) for d in docs]
+        read = Documents.of(doc for docs in documents.values() for doc in docs)
         return Export(
             customers=customers,
-            quotes=tuple(documents["quote"]),  # type: ignore[arg-type]
-            orders=tuple(documents["order"]),  # type: ignore[arg-type]
-            delivery_notes=tuple(documents["delivery_note"]),  # type: ignore[arg-type]
-            invoices=tuple(documents["invoice"]),  # type: ignore[arg-type]
+            quotes=read.quotes,
+            orders=read.orders,
+            delivery_notes=read.delivery_notes,
+            invoices=read.invoices,
             payments=tuple(payments),
             documents=tuple(shared),
         )
@@ -296,7 +299,7 @@ class _Builder:
 
     # -- receipts ---------------------------------------------------------------------------
 
-    def _payments(self, invoices: list[Invoice]) -> list[Payment]:
+    def _payments(self, invoices: Sequence[Invoice]) -> list[Payment]:
         by_number = {i.number: i for i in invoices}
         paid_on: dict[int, list[Any]] = defaultdict(list)
         for row in self.tables["pagoscli"]:
