@@ -178,10 +178,17 @@ class SectionSettings:
 
 
 @dataclass(frozen=True)
+class AcceptanceSettings:
+    # typed: the customer types their full name; drawn: they also draw a signature
+    signature: Literal["typed", "drawn"] = "typed"
+
+
+@dataclass(frozen=True)
 class PortalSettings:
     sections: SectionSettings = SectionSettings()
     pdf: Literal["original", "render"] = "original"
     quote_terms: str = ""
+    acceptance: AcceptanceSettings = AcceptanceSettings()
     latest_documents: int = field(default=8, metadata=check(_check_positive))
 
 

@@ -41,6 +41,8 @@ PDF_SHA256_FIELD = "pdf_sha256"  # hidden field of quote decision forms
 DOCUMENT_FIELD = "document"  # comment form field: the portal path of the page, or empty
 COMMENT_LIMIT = 2000  # characters of a comment, a reason for rejecting (the forms say it)
 NAME_LIMIT = 120  # characters of the name given when accepting a quote
+SIGNATURE_FIELD = "signature"  # accept form field: a drawn signature, as a PNG data: URL
+SIGNATURE_LIMIT = 32 * 1024  # bytes of that PNG (the form's body stays under 64 KiB)
 
 # The quotes of a portal as published, for the gate to decide whether one can still be
 # accepted or rejected: {"version": 1, "quotes": {slug: {number, status, valid_until}}}.
@@ -59,6 +61,11 @@ AWAITING_RE = re.compile(
 )
 # Where a page shows a quote whose display follows its decision.
 QUOTE_SLOT_RE = re.compile(r"<!--pg:(?:live|open):quote:([A-Za-z0-9._-]+)-->")
+
+
+def certificate_path(slug: str) -> str:
+    """The portal path of the acceptance certificate of quote `slug` (issue 17)."""
+    return f"quotes/acceptance/{slug}.pdf"
 
 
 def live_start(slug: str) -> str:

@@ -61,7 +61,7 @@ def test_accept_a_quote_see_it_everywhere_and_be_told_the_second_time(
         expect(page.locator("main")).to_contain_text(waiting)
 
         accept = page.locator("form.form-accept")
-        accept.get_by_label("Su nombre (opcional)").fill("Ana López")
+        accept.get_by_label("Su nombre completo").fill("Ana López")
         accept.get_by_label("Comentario (opcional)").fill("Adelante con el pedido, gracias.")
         accept.get_by_role("button", name=f"Aceptar el presupuesto {PENDING}").click()
         page.wait_for_url(f"{quote_url}#decision")

@@ -301,6 +301,7 @@ def test_the_decision_record_is_what_publishing_reads(june_world: GateWorld) -> 
         "comment",
         "pdf_sha256",
         "event_id",
+        "evidence",
     }
     assert data["version"] == 1 and data["quote"] == PENDING and data["slug"] == PENDING
     assert datetime.fromisoformat(data["ts"].replace("Z", "+00:00")).tzinfo is not None
@@ -314,6 +315,6 @@ def test_a_damaged_decision_blocks_a_new_one_without_a_traceback(
     june_world.storage.put(
         decision_key(june_world.key("C00007"), PENDING), damaged, "application/json"
     )
-    response = decide(signed_in(june_world), PENDING, "accept")
+    response = decide(signed_in(june_world), PENDING, "accept", name="Ana")
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True) or "Algo" in refusal(response)

@@ -126,7 +126,7 @@ def test_a_receiver_that_stays_down_gets_the_event_from_audit_pull(
     for receiver in run_receiver(WebhookReceiver(fail_first=4)):  # every gate attempt fails
         gate = webhook_gate(june_world, receiver.url)
         client = client_of(june_world, gate)
-        assert decide(client, PENDING, "accept").status_code == 303
+        assert decide(client, PENDING, "accept", name="Ana").status_code == 303
         deliveries(gate).wait()
         [event] = of_type(june_world, "quote.accepted")
         state = DeliveryLog(june_world.storage).state(event.id)
@@ -151,7 +151,7 @@ def test_on_lambda_one_quick_attempt_before_the_answer(
 ) -> None:
     gate = webhook_gate(june_world, receiver.url, background=False)
     client = client_of(june_world, gate)
-    decide(client, PENDING, "accept")
+    decide(client, PENDING, "accept", name="Ana")
     assert len(receiver.received) == 1 and receiver.received[0].signature_ok
 
 

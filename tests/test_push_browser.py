@@ -24,7 +24,7 @@ def test_a_quote_accepted_in_the_browser_reaches_facturascripts_once(
         page.wait_for_url(f"{served}/portal/")
         page.goto(f"{served}/portal/quotes/{QUOTE}.html")
         accept = page.locator("form.form-accept")
-        accept.get_by_label("Su nombre (opcional)").fill("Pedro Pérez")
+        accept.get_by_label("Su nombre completo").fill("Pedro Pérez")
         accept.get_by_role("button", name=f"Aceptar el presupuesto {QUOTE}").click()
         page.wait_for_url(f"{served}/portal/quotes/{QUOTE}.html#decision")
         expect(page.locator("#decision")).to_contain_text("Aceptado el 15/06/2026 por Pedro Pérez")

@@ -251,6 +251,18 @@ def action_messages(
             _("Please tell us why"),
             _("To reject the quote, write the reason in the form and send it again."),
         ),
+        "name-missing": (
+            _("Please sign with your full name"),
+            _("To accept the quote, write your full name in the form and send it again."),
+        ),
+        "signature-too-large": (
+            _("The signature is too large"),
+            _("Clear the signature box, sign again with a simpler stroke and send the form."),
+        ),
+        "signature-invalid": (
+            _("The signature could not be read"),
+            _("Clear the signature box, sign again and send the form."),
+        ),
         "comment-empty": (
             _("Your comment is empty"),
             _("Write your comment in the box, then send it."),

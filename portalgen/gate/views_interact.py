@@ -33,7 +33,8 @@ from portalgen.interact.decisions import (
     read_decision,
     store_decision,
 )
-from portalgen.slots import QUOTES_INDEX
+from portalgen.interact.evidence import EVIDENCE_KEY, Evidence, store_signature
+from portalgen.slots import PDF_SHA256_FIELD, QUOTES_INDEX
 
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
@@ -92,14 +93,18 @@ def take_decision(
     facts = quote_index(gate, visit, manifest).get(slug)
     if facts is None:
         raise ActionRefused("quote-unknown", "not a quote of this portal")
-    form = DecisionForm.parse(decision, request.form)
     standing = read_decision(gate.storage, visit.customer_key, slug)
-    if standing is not None:
+    if standing is not None:  # said first: nothing in the form could change it
         raise already_decided(gate, standing, facts)
     pdf = manifest.get(f"quotes/{slug}.pdf")
     published = pdf.sha256 if pdf is not None else ""
-    check_decidable(facts, form, published, gate.local_time(gate.now()).date())
-    event, record = decision_of(gate, request, visit, facts, form, published)
+    seen = request.form.get(PDF_SHA256_FIELD, "")
+    check_decidable(facts, seen, published, gate.local_time(gate.now()).date())
+    form = DecisionForm.parse(decision, request.form)
+    signed = ""
+    if form.signature:  # kept before the decision that names it
+        signed = store_signature(gate.storage, visit.customer_key, slug, form.signature)
+    event, record = decision_of(gate, request, visit, facts, form, published, signed)
     won, standing = store_decision(gate.storage, visit.customer_key, record)
     if not won:
         if standing is None:  # written by someone, unreadable now: say so, never guess
@@ -116,16 +121,28 @@ def decision_of(
     facts: QuoteFacts,
     form: DecisionForm,
     published: str,
+    signature_sha256: str = "",
 ) -> tuple[AuditEvent, DecisionRecord]:
-    """The decision's audit event and its record, which carries the event's id."""
-    data = {"quote": facts.number, "slug": facts.slug, "name": form.name, "comment": form.text}
+    """The decision's audit event and its record, which carries the event's id and the
+    evidence (interact/evidence.py)."""
+    data: dict[str, object] = {
+        "quote": facts.number,
+        "slug": facts.slug,
+        "name": form.name,
+        "comment": form.text,
+    }
     if form.decision == "rejected":
         data["reason"] = form.reason
     data["pdf_sha256"] = published
+    data["signature"] = "drawn" if signature_sha256 else "typed"
+    if signature_sha256:
+        data["signature_sha256"] = signature_sha256
     contact = visit.contact.email
     document = f"quotes/{facts.slug}.html"
     kind = f"quote.{form.decision}"
     event = gate.make_event(request, kind, visit.entry, contact, document=document, data=data)
+    extra: dict[str, object] = {"published": facts.published()} if facts.source_id else {}
+    extra[EVIDENCE_KEY] = evidence_of(gate, event, facts, form, signature_sha256).to_dict()
     record = DecisionRecord(
         quote=facts.number,
         slug=facts.slug,
@@ -136,9 +153,29 @@ def decision_of(
         comment=form.text,
         pdf_sha256=published,
         event_id=event.id,
-        extra={"published": facts.published()} if facts.source_id else {},
+        extra=extra,
     )
     return event, record
+
+
+def evidence_of(
+    gate: Gate, event: AuditEvent, facts: QuoteFacts, form: DecisionForm, signature_sha256: str
+) -> Evidence:
+    """What the gate knows of this decision, from its event (the same address hash,
+    user agent and time as the audit log)."""
+    return Evidence(
+        pdf_sha256=str(event.data.get("pdf_sha256", "")),
+        name=form.name,
+        contact=event.contact,
+        utc=event.ts,
+        local=gate.local_time(event.when).isoformat(timespec="seconds"),
+        timezone=gate.branding.timezone,
+        ip_hash=event.ip_hash,
+        user_agent=event.user_agent,
+        signature="drawn" if signature_sha256 else "typed",
+        signature_sha256=signature_sha256,
+        terms=facts.terms,
+    )
 
 
 def write_decision_event(gate: Gate, event: AuditEvent) -> None:

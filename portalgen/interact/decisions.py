@@ -18,6 +18,9 @@ A rejection's reason is its "comment" (followed by the optional comment, if any)
 from an export that names the invoicing program's own records (FacturaScripts) adds
 ``"published": {"total", "currency", "source_id", "source_state"}``: the quote as the
 customer saw it, which `portalgen push` checks the program still holds (portalgen/push/).
+Since issue 17 a record also has ``"evidence": {...}`` (interact/evidence.py): the PDF's
+fingerprint, name and contact, UTC and local time, the client address's keyed hash, the
+user agent, the terms shown and the drawn signature's SHA-256.
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import PortalgenError
-from portalgen.slots import COMMENT_LIMIT, NAME_LIMIT
+from portalgen.interact.evidence import (
+    EVIDENCE_KEY,
+    Evidence,
+    SignatureRefused,
+    parse_signature,
+)
+from portalgen.slots import COMMENT_LIMIT, NAME_LIMIT, SIGNATURE_FIELD
 
 if TYPE_CHECKING:
     from portalgen.storage import Storage
@@ -88,6 +97,7 @@ class QuoteFacts:
     currency: str = ""
     source_id: str = ""  # the invoicing program's id of the quote, if the export has one
     source_state: str = ""  # and its state id there when published
+    terms: str = ""  # the terms shown before the decision forms ("" in an older index)
 
     def published(self) -> dict[str, str]:
         """What the customer saw, kept in the decision record so `portalgen push` can
@@ -124,6 +134,7 @@ def _facts(slug: str, q: Mapping[str, Any]) -> QuoteFacts:
         str(q.get("currency") or ""),
         str(source.get("id") or ""),
         str(source.get("state") or ""),
+        str(q.get("terms") or ""),
     )
 
 
@@ -139,16 +150,26 @@ class DecisionForm:
     name: str = ""
     reason: str = ""
     comment: str = ""
+    signature: bytes = b""  # a drawn signature's PNG, checked (interact.evidence)
 
     @classmethod
     def parse(cls, decision: str, form: Mapping[str, str]) -> DecisionForm:
-        name = clean_text(form.get("name", ""), NAME_LIMIT, "name")
+        """The form cleaned; ActionRefused for what a person must fix: an acceptance
+        without the full name (it signs), a rejection without a reason, text too long,
+        a drawn signature that is not a small PNG."""
+        name = " ".join(clean_text(form.get("name", ""), NAME_LIMIT, "name").split())
         reason = clean_text(form.get("reason", ""), COMMENT_LIMIT, "reason")
         comment = clean_text(form.get("comment", ""), COMMENT_LIMIT, "comment")
+        if decision == "accepted" and not name:
+            raise ActionRefused("name-missing", "an acceptance without a name")
         if decision == "rejected" and not reason:
             raise ActionRefused("reason-missing", "a rejection without a reason")
+        try:
+            signature = parse_signature(form.get(SIGNATURE_FIELD, ""))
+        except SignatureRefused as exc:
+            raise ActionRefused(exc.kind, str(exc)) from None
         sha = form.get("pdf_sha256", "").strip().lower()
-        return cls(decision, sha, " ".join(name.split()), reason, comment)
+        return cls(decision, sha, name, reason, comment, signature)
 
     @property
     def text(self) -> str:
@@ -172,6 +193,11 @@ class DecisionRecord:
     @property
     def when(self) -> datetime:
         return datetime.fromisoformat(self.ts.replace("Z", "+00:00"))
+
+    @property
+    def evidence(self) -> Evidence | None:
+        """The evidence kept with the decision (None in a record written before it was)."""
+        return Evidence.from_dict(self.extra.get(EVIDENCE_KEY) or {})
 
     def to_json(self) -> bytes:
         body = {
@@ -217,8 +243,10 @@ def read_decision(storage: Storage, customer_key: str, slug: str) -> DecisionRec
         return None
 
 
-def check_decidable(facts: QuoteFacts, form: DecisionForm, published_pdf: str, today: date) -> None:
-    """Raise ActionRefused unless the quote may be decided with this form, today."""
+def check_decidable(facts: QuoteFacts, pdf_sha256: str, published_pdf: str, today: date) -> None:
+    """Raise ActionRefused unless the quote may be decided today from a page that showed
+    the PDF `pdf_sha256` (the form's field). Checked before the rest of the form: a
+    quote that cannot be decided says so, whatever the form holds."""
     params = {"number": facts.number}
     if facts.status in DECISIONS:  # decided in the invoicing program
         raise ActionRefused(f"quote-{facts.status}", "decided in the export", params=params)
@@ -228,7 +256,7 @@ def check_decidable(facts: QuoteFacts, form: DecisionForm, published_pdf: str, t
         raise ActionRefused("quote-expired", "expired", params={**params, "date": day})
     if facts.status != "pending":
         raise ActionRefused("quote-unknown", f"status {facts.status!r}", params=params)
-    if form.pdf_sha256 != published_pdf:
+    if pdf_sha256.strip().lower() != published_pdf:
         raise ActionRefused("quote-changed", "the PDF changed since the page", params=params)
 
 

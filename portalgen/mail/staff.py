@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import MailError, PortalgenError
+from portalgen.slots import certificate_path
 from portalgen.storage import opened_once
 from portalgen.textsafe import without_controls
 
@@ -86,10 +87,13 @@ def compose_staff_notice(
     *,
     now: datetime | None = None,
     document_url: str | None = None,
+    certificate_url: str | None = None,
 ) -> EmailMessage | None:
     """The notice of a decision or comment; None when nobody is configured to receive it.
     `document_url` is the staff preview of the document (see `staff_preview_url`);
-    without it, the document's address in the portal."""
+    without it, the document's address in the portal. A decision's notice gives the
+    evidence the gate kept; an acceptance's, where its acceptance certificate will be
+    (`certificate_url`, the staff preview of it; the next publish renders it)."""
     from portalgen.mail.message import make_address
     from portalgen.render.i18n import language_of
 
@@ -111,7 +115,14 @@ def compose_staff_notice(
         "reason": str(data.get("reason") or "") if event.type == "quote.rejected" else "",
         "text": str(data.get("comment") or data.get("text") or ""),
         "when": event.when,
+        "pdf_sha256": str(data.get("pdf_sha256") or ""),
+        "signature": str(data.get("signature") or ""),
+        "signature_sha256": str(data.get("signature_sha256") or ""),
+        "certificate_url": "",
     }
+    if event.type == "quote.accepted" and data.get("slug"):
+        path = certificate_path(str(data["slug"]))
+        context["certificate_url"] = certificate_url or _document_url(settings, path)
     try:  # the address only: the name is what a customer typed (see typed_name)
         reply_to = [make_address(event.contact)]
     except MailError:
@@ -161,10 +172,12 @@ def _document_url(settings: Settings, document: str) -> str:
     return f"{base}/portal/{document}" if document else f"{base}/portal/"
 
 
-def staff_preview_url(settings: Settings, storage: Storage, event: AuditEvent) -> str | None:
-    """A staff preview link of the event's document (staff have no customer session,
-    so the portal's own address would only ask them for a link); None when none can
-    be made (the customer revoked, no secret here)."""
+def staff_preview_url(
+    settings: Settings, storage: Storage, event: AuditEvent, path: str | None = None
+) -> str | None:
+    """A staff preview link of the event's document, or of `path` in the customer's
+    portal (staff have no customer session, so the portal's own address would only ask
+    them for a link); None when none can be made (the customer revoked, no secret)."""
     from portalgen.access.preview import preview_token, preview_url
     from portalgen.access.registry import AccessRegistry
     from portalgen.access.secret import load_secrets
@@ -178,7 +191,8 @@ def staff_preview_url(settings: Settings, storage: Storage, event: AuditEvent) -
     except PortalgenError as exc:
         log.warning("no staff preview link in the notice of %s: %s", event.id, exc)
         return None
-    return preview_url(settings.gate.base_url, preview_token(signer, entry), event.document)
+    target = event.document if path is None else path
+    return preview_url(settings.gate.base_url, preview_token(signer, entry), target)
 
 
 def stored_customer_info(storage: Storage) -> Callable[[AuditEvent], CustomerInfo]:
@@ -215,8 +229,15 @@ class StaffNotifier:
         record, so a later run tries again."""
         if not _is_action(event):
             return False
-        url = staff_preview_url(self.mailer.settings, self.storage, event)
-        message = compose_staff_notice(self.mailer, event, info, document_url=url)
+        settings = self.mailer.settings
+        url = staff_preview_url(settings, self.storage, event)
+        certificate = None
+        if event.type == "quote.accepted" and event.data.get("slug"):
+            path = certificate_path(str(event.data["slug"]))
+            certificate = staff_preview_url(settings, self.storage, event, path)
+        message = compose_staff_notice(
+            self.mailer, event, info, document_url=url, certificate_url=certificate
+        )
         if message is None:
             return False
         if self.mailer.dry_run:  # the outbox: nothing is sent, so nothing is recorded

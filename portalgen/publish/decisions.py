@@ -4,17 +4,20 @@ The gate creates ``_decisions/<customer_key>/<quote slug>.json`` (first decision
 moment a customer accepts or rejects a quote, and fills the quote's live slots from it
 until the next publish. Publishing reads them and renders the quote as decided, even if
 the invoicing program's export still says "pending". The record's format, and what makes
-one valid, is the gate's (interact.decisions): both read a record the same way.
+one valid, is the gate's (interact.decisions): both read a record the same way. An
+acceptance with evidence (issue 17) also gets its acceptance certificate, printed with the
+signature image kept beside the decision (interact.evidence).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from portalgen.domain.model import QuoteStatus, slugify_number
 from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
+from portalgen.interact.evidence import Acceptance, read_signature, signature_key
 
 if TYPE_CHECKING:
     from portalgen.storage import Storage
@@ -34,28 +37,70 @@ def read_decisions(
     storage: Storage, keys: Iterable[str]
 ) -> tuple[dict[str, QuoteStatus], list[str]]:
     """Quote number -> "accepted" or "rejected"; and a warning per unusable object."""
-    decided: dict[str, QuoteStatus] = {}
+    records, problems = read_decision_records(storage, keys)
+    return statuses(records), problems
+
+
+def statuses(records: Mapping[str, DecisionRecord]) -> dict[str, QuoteStatus]:
+    """Quote number -> "accepted" or "rejected", from the records."""
+    return {number: _status(record) for number, record in records.items()}
+
+
+def read_decision_records(
+    storage: Storage, keys: Iterable[str]
+) -> tuple[dict[str, DecisionRecord], list[str]]:
+    """Quote number -> its decision record; and a warning per unusable object."""
+    decided: dict[str, DecisionRecord] = {}
     problems: list[str] = []
     for key in keys:
         raw = storage.get(key)
         if raw is None:
             continue  # deleted since it was listed (a revoke): nothing to show
         try:
-            number, decision = _parse(raw, key.rsplit("/", 1)[-1].removesuffix(".json"))
+            record = _parse(raw, key.rsplit("/", 1)[-1].removesuffix(".json"))
         except ValueError as exc:
             where = f"{storage.location}/{key}"
             problems.append(f"{where}: not a valid quote decision ({exc}); ignored")
             continue
-        decided[number] = decision
+        decided[record.quote] = record
     return decided, problems
 
 
-def _parse(raw: bytes, slug: str) -> tuple[str, QuoteStatus]:
+def acceptances_of(
+    storage: Storage, customer_key: str, records: Mapping[str, DecisionRecord]
+) -> tuple[dict[str, Acceptance], list[str]]:
+    """The quotes accepted in the portal with their evidence, for their acceptance
+    certificates (quote number -> Acceptance), with the drawn signature read from beside
+    the decision; a warning per acceptance whose signature image is missing or altered
+    (its certificate says so). Records from before evidence was kept have none."""
+    found: dict[str, Acceptance] = {}
+    problems: list[str] = []
+    for number, record in records.items():
+        evidence = record.evidence
+        if record.decision != "accepted" or evidence is None:
+            continue
+        image = b""
+        if evidence.signature_sha256:
+            sha = evidence.signature_sha256
+            image = read_signature(storage, customer_key, record.slug, sha) or b""
+            if not image:
+                where = f"{storage.location}/{signature_key(customer_key, record.slug, sha)}"
+                problems.append(f"{where}: the signature of quote {number} is missing or altered")
+        found[number] = Acceptance(
+            record.quote, record.slug, record.event_id, record.comment, evidence, image
+        )
+    return found, problems
+
+
+def _status(record: DecisionRecord) -> QuoteStatus:
+    return "accepted" if record.decision == "accepted" else "rejected"
+
+
+def _parse(raw: bytes, slug: str) -> DecisionRecord:
     try:
         record = DecisionRecord.from_json(raw)
     except ValueError:
         raise ValueError("not a version 1 decision record") from None
     if slugify_number(record.quote) != slug:
         raise ValueError(f"quote {record.quote!r} does not match the file name {slug!r}")
-    status: QuoteStatus = "accepted" if record.decision == "accepted" else "rejected"
-    return record.quote, status
+    return record

@@ -36,7 +36,12 @@ from portalgen.publish.commit import (
     list_blobs,
     read_manifest,
 )
-from portalgen.publish.decisions import list_decisions, read_decisions
+from portalgen.publish.decisions import (
+    acceptances_of,
+    list_decisions,
+    read_decision_records,
+    statuses,
+)
 from portalgen.publish.inputs import DataPrint, Shard, customer_inputs, data_print
 from portalgen.publish.manifest import FileEntry, Manifest
 from portalgen.publish.markers import Marker
@@ -290,10 +295,18 @@ class PublishRun:
     ) -> tuple[CustomerPlan, list[str]]:
         """Plan the portal in a render process and render what storage and cache lack."""
         keys = self.decisions.get(target.customer_key, [])
-        decided, warnings = read_decisions(self.storage, keys)
+        records, warnings = read_decision_records(self.storage, keys)
+        accepted, missing = acceptances_of(self.storage, target.customer_key, records)
         job = CustomerJob(
-            target.code, target.customer_key, target.data, decided, stored.known(), self.dry_run
+            target.code,
+            target.customer_key,
+            target.data,
+            statuses(records),
+            stored.known(),
+            self.dry_run,
+            accepted,
         )
+        warnings += missing
         plan = pool.submit(job).result()
         return plan, [*warnings, *plan.warnings]
 

@@ -23,6 +23,7 @@ from typing import Literal
 
 from portalgen.config import Settings
 from portalgen.domain.model import CustomerData, QuoteStatus
+from portalgen.interact.evidence import Acceptance
 from portalgen.plan import PlannedFile
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.manifest import blob_key
@@ -41,6 +42,7 @@ class CustomerJob:
     decided: Mapping[str, QuoteStatus] = field(default_factory=dict)
     known: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # key -> (sha, size)
     dry_run: bool = False
+    acceptances: Mapping[str, Acceptance] = field(default_factory=dict)  # for certificates
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class PortalRenderer:
         ctx.fetch = lambda key: self.fetch(job, key)
         before = len(ctx.render_warnings)
         try:
-            planned = plan_portal(job.data, ctx, job.decided)
+            planned = plan_portal(job.data, ctx, job.decided, job.acceptances)
             entries = tuple(self.entry(item, job) for item in planned)
         finally:
             ctx.fetch = None

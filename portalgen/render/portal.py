@@ -19,7 +19,9 @@ from typing import Any
 
 from portalgen.domain.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
 from portalgen.errors import RenderError
+from portalgen.interact.evidence import Acceptance
 from portalgen.plan import PlannedFile, file_sha256, fingerprint
+from portalgen.render.acceptance import certificate_view, signature_uri
 from portalgen.render.context import RenderContext
 from portalgen.render.files import ZIP_EPOCH, statement_csv, zip_archive
 from portalgen.render.i18n import language_of, translations
@@ -38,7 +40,7 @@ from portalgen.render.views import (
     pdf_path,
     shared_view,
 )
-from portalgen.slots import LIVE_FRAGMENTS, LIVE_NO_OPEN, QUOTES_INDEX
+from portalgen.slots import LIVE_FRAGMENTS, LIVE_NO_OPEN, QUOTES_INDEX, certificate_path
 
 HTML = "text/html; charset=utf-8"
 PDF = "application/pdf"
@@ -55,9 +57,11 @@ class PortalPlanner:
         data: CustomerData,
         context: RenderContext,
         decisions: Mapping[str, QuoteStatus] | None = None,
+        acceptances: Mapping[str, Acceptance] | None = None,
     ) -> None:
         self.data = data
         self.ctx = context
+        self.acceptances = dict(acceptances or {})  # quote number -> accepted in the portal
         self.facts = Facts(data, context.settings, context.today, dict(decisions or {}))
         self.language = language_of(data.customer.language, context.settings)
         self.env = context.env(self.language)
@@ -157,11 +161,15 @@ class PortalPlanner:
 
         return self.add(path, PDF, key, render)
 
-    def rendered_pdf(self, path: str, name: str, view: View) -> PlannedFile:
+    def rendered_pdf(
+        self, path: str, name: str, view: View, unkeyed: View | None = None
+    ) -> PlannedFile:
+        """A PDF of ours. `unkeyed` goes to the template without entering the key: only
+        what the view already stands for (a signature image named by its SHA-256)."""
         key = self.view_key("pdf", name, "", view)
 
         def render() -> bytes:
-            html = self.template(name, path, view)
+            html = self.template(name, path, view, **(unkeyed or {}))
             content = self.ctx.pdf_engine().render(html, self.language)
             self.ctx.digests[key] = hashlib.sha256(content).hexdigest()
             return content
@@ -207,6 +215,8 @@ class PortalPlanner:
             }
             if isinstance(doc, Quote):
                 view["quote_terms"] = self.ctx.settings.portal.quote_terms
+                view["signature_mode"] = self.ctx.settings.portal.acceptance.signature
+                view["certificate"] = self.certificate(doc)
             if isinstance(doc, Order):
                 view["timeline"] = order_timeline(doc)
                 view["delivered"] = doc.delivered_date
@@ -217,6 +227,17 @@ class PortalPlanner:
                 self.page(path, "pages/live.html", {"status": status})
             self.page(LIVE_NO_OPEN, "pages/live.html", {"status": "none-open"})
             self.quote_index()
+
+    def certificate(self, quote: Quote) -> str | None:
+        """Plan the acceptance certificate of a quote accepted in the portal; its path."""
+        acceptance = self.acceptances.get(quote.number)
+        if acceptance is None or self.facts.status(quote) != "accepted":
+            return None
+        path = certificate_path(quote.slug)
+        view = certificate_view(quote, acceptance)
+        image = {"signature_uri": signature_uri(acceptance)}
+        self.pdfs[path] = self.rendered_pdf(path, "pdf/acceptance.html", view, image)
+        return path
 
     def quote_index(self) -> None:
         """`_live/quotes.json`: each quote's status as published and its valid-until date,
@@ -232,6 +253,9 @@ class PortalPlanner:
                 "total": str(quote.totals.total.amount),
                 "currency": quote.currency,
             }
+            terms = quote_terms(self.ctx.settings.portal.quote_terms, quote.terms)
+            if terms:  # what the page shows before the buttons, for the evidence
+                entry["terms"] = terms
             if quote.source_id:  # what `portalgen push` checks the program against
                 entry["source"] = {"id": quote.source_id, "state": quote.source_state}
             quotes[row["slug"]] = entry
@@ -348,18 +372,25 @@ def static_files(context: RenderContext) -> list[tuple[str, str, str, Path]]:
     return cached
 
 
+def quote_terms(general: str, own: str) -> str:
+    """The terms a quote's page shows before its decision forms, as one text."""
+    return "\n\n".join(t.strip() for t in (general, own) if t.strip())
+
+
 def plan_portal(
     data: CustomerData,
     context: RenderContext,
     decisions: Mapping[str, QuoteStatus] | None = None,
+    acceptances: Mapping[str, Acceptance] | None = None,
 ) -> list[PlannedFile]:
     """Every file of `data.customer`'s portal, planned (nothing rendered yet).
 
     `decisions` maps a quote number to "accepted" or "rejected" when the customer decided
     in the portal (publishing reads them from storage): the quote is shown decided even
-    if the export still says pending.
+    if the export still says pending. `acceptances` (quote number -> the acceptance and
+    its evidence, also from storage) give those quotes their acceptance certificate.
     """
-    return PortalPlanner(data, context, decisions).plan()
+    return PortalPlanner(data, context, decisions, acceptances).plan()
 
 
 def render_portal(data: CustomerData, context: RenderContext) -> dict[str, bytes]:

@@ -27,3 +27,91 @@
     form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
   });
 })();
+// Drawn signatures (portal.acceptance.signature: drawn): a canvas signed with a finger,
+// a stylus or the mouse, sent as a small PNG with the accept form. Without JavaScript the
+// box stays hidden and the typed full name signs.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-signature-pad]").forEach(function (pad) {
+    var canvas = pad.querySelector("canvas");
+    var field = pad.querySelector("input[type=hidden]");
+    var error = pad.querySelector(".signature-error");
+    var form = pad.closest("form");
+    if (!canvas || !field || !form || !canvas.getContext) { return; }
+    var ctx = canvas.getContext("2d");
+    var limit = parseInt(pad.getAttribute("data-limit") || "32768", 10);
+    var drawn = false;
+    var last = null;
+    ctx.lineWidth = 2.5;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.strokeStyle = "#111";
+    function point(x, y) {  // page pixels to canvas pixels
+      var box = canvas.getBoundingClientRect();
+      return { x: (x - box.left) * canvas.width / box.width, y: (y - box.top) * canvas.height / box.height };
+    }
+    function start(x, y) { last = point(x, y); }
+    function move(x, y) {
+      if (!last) { return; }
+      var next = point(x, y);
+      ctx.beginPath();
+      ctx.moveTo(last.x, last.y);
+      ctx.lineTo(next.x, next.y);
+      ctx.stroke();
+      last = next;
+      drawn = true;
+      field.value = "";
+    }
+    function end() { last = null; }
+    function say(message) {
+      if (!error) { return; }
+      error.textContent = message || "";
+      error.hidden = !message;
+    }
+    if (window.PointerEvent) {
+      canvas.addEventListener("pointerdown", function (event) {
+        event.preventDefault();
+        if (canvas.setPointerCapture) { canvas.setPointerCapture(event.pointerId); }
+        start(event.clientX, event.clientY);
+      });
+      canvas.addEventListener("pointermove", function (event) { move(event.clientX, event.clientY); });
+      canvas.addEventListener("pointerup", end);
+      canvas.addEventListener("pointercancel", end);
+    } else {  // browsers without pointer events: mouse and touch
+      canvas.addEventListener("mousedown", function (event) { start(event.clientX, event.clientY); });
+      canvas.addEventListener("mousemove", function (event) { move(event.clientX, event.clientY); });
+      window.addEventListener("mouseup", end);
+      canvas.addEventListener("touchstart", function (event) {
+        event.preventDefault();
+        start(event.touches[0].clientX, event.touches[0].clientY);
+      });
+      canvas.addEventListener("touchmove", function (event) {
+        event.preventDefault();
+        move(event.touches[0].clientX, event.touches[0].clientY);
+      });
+      canvas.addEventListener("touchend", end);
+    }
+    pad.querySelector(".signature-clear").addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      drawn = false;
+      field.value = "";
+      say("");
+    });
+    form.addEventListener("submit", function (event) {
+      if (!drawn) {
+        event.preventDefault();
+        say(pad.getAttribute("data-empty-message"));
+        return;
+      }
+      var url = canvas.toDataURL("image/png");
+      if ((url.length - 22) * 3 / 4 > limit) {  // 22: "data:image/png;base64,"
+        event.preventDefault();
+        say(pad.getAttribute("data-large-message"));
+        return;
+      }
+      field.value = url;
+      say("");
+    });
+    pad.hidden = false;
+  });
+})();
