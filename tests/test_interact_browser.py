@@ -90,6 +90,7 @@ def test_accept_a_quote_see_it_everywhere_and_be_told_the_second_time(
         expect(rows).to_contain_text("Aceptado el 15/06/2026 por Ana López")
 
         stale = second_tab.locator("form.form-accept")
+        stale.get_by_label("Su nombre completo").fill("Ana López")
         stale.get_by_role("button", name=f"Aceptar el presupuesto {PENDING}").click()
         expect(second_tab.locator("h1")).to_have_text("Este presupuesto ya está aceptado")
         expect(second_tab.locator("main")).to_contain_text(

@@ -82,6 +82,8 @@ def test_a_portal_decision_reaches_facturascripts_exactly_once(fs_world: FsWorld
 
 def accept(world: FsWorld, slug: str = QUOTE, action: str = "accept", **fields: str) -> None:
     """Decide in the portal through the real gate (in process), CSRF token and all."""
+    if action == "accept":
+        fields.setdefault("name", "Pedro Pérez")  # the full name signs an acceptance
     response = decide(world.client(), slug, action, **fields)
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
 

@@ -137,7 +137,8 @@ def test_open_quote_page_has_terms_then_decision_forms(built_portals: Path, expo
     reject = next(f for f in forms if f.get("action").endswith("/reject"))
     assert reject.xpath(".//textarea[@name='reason'][@required]")
     accept = next(f for f in forms if f.get("action").endswith("/accept"))
-    assert accept.xpath(".//input[@name='name']") and not accept.xpath(".//*[@required]")
+    # the full name signs an acceptance: the one field required there
+    assert accept.xpath(".//*[@required]/@name") == ["name"]
     assert pdf_sha in text_of(page)  # the fingerprint is shown to the customer
 
 
