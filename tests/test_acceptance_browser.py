@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,29 @@ from portalgen.slots import certificate_path
 from tests.conftest import TODAY, load_demo
 from tests.gate_fixtures import BASE_URL, GateWorld
 from tests.interact_fixtures import PENDING, PENDING_EN, JuneClock, serving
+from tests.seal_fixtures import PASSWORD_ENV, SealFiles, seal_status
 
 pytestmark = pytest.mark.browser
 TERMS = "Prices valid for 30 days.\nVAT not included."
 
 
-def publish(world: GateWorld, demo_dir: Path, cache: Path, code: str = "C00007") -> None:
+def publish(
+    world: GateWorld,
+    demo_dir: Path,
+    cache: Path,
+    code: str = "C00007",
+    seal: SealFiles | None = None,
+) -> None:
+    """Publish `code`'s portal as the nightly run does, with drawn signatures and, given
+    `seal`, every PDF sealed with it (its password in the environment, as in production)."""
+    signing = dataclasses.replace(
+        world.settings.signing,
+        certificate=seal.p12 if seal else None,
+        password_env=PASSWORD_ENV,
+    )
     settings = dataclasses.replace(
         world.settings,
+        signing=signing,
         publish=dataclasses.replace(world.settings.publish, cache_dir=cache),
         portal=dataclasses.replace(
             world.settings.portal,
@@ -64,10 +80,16 @@ def sign(page: Page) -> None:
 
 
 def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
-    browser: Browser, june_world: GateWorld, demo_dir: Path, tmp_path: Path
+    browser: Browser,
+    june_world: GateWorld,
+    demo_dir: Path,
+    tmp_path: Path,
+    seal_certificate: SealFiles,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = june_world
-    publish(world, demo_dir, tmp_path / "cache")
+    monkeypatch.setenv(PASSWORD_ENV, seal_certificate.password)
+    publish(world, demo_dir, tmp_path / "cache", seal=seal_certificate)
     gate = create_app(world.settings, world.storage, secrets=world.secrets, clock=JuneClock())
     context = browser.new_context(viewport={"width": 390, "height": 844})
     problems: list[str] = []
@@ -107,7 +129,7 @@ def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
     drawn = Image.open(io.BytesIO(png))
     assert drawn.size == (600, 200) and drawn.getbbox() is not None  # strokes, not blank
 
-    publish(world, demo_dir, tmp_path / "cache")  # the next nightly publish
+    publish(world, demo_dir, tmp_path / "cache", seal=seal_certificate)  # the next night
     gate = create_app(world.settings, world.storage, secrets=world.secrets, clock=JuneClock())
     context = browser.new_context(viewport={"width": 390, "height": 844})
     with serving(gate) as served:
@@ -129,6 +151,12 @@ def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
     assert evidence.signature_sha256 in text
     [image] = reader.pages[0].images
     assert image.image is not None and image.image.size == (600, 200)
+    # Sealed like every PDF portalgen renders: intact, and trusted against the company's seal.
+    # (from a thread of its own: pyHanko runs asyncio, and Playwright's loop runs here)
+    with ThreadPoolExecutor(1) as pool:
+        status = pool.submit(seal_status, certificate, seal_certificate.certificate).result()
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
+    assert status.coverage.name == "ENTIRE_FILE"
 
 
 def test_without_javascript_the_typed_full_name_signs(
