@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
+from portalgen.interact.decisions import DecisionRecord, read_decision
 from portalgen.interact.evidence import (
     SignatureRefused,
     check_signature,
@@ -153,9 +154,7 @@ def test_an_acceptance_keeps_its_evidence_and_the_signature_beside_it(
     assert client.get(f"/portal/../_decisions/{key}/{PENDING}/{sha}.png").status_code == 404
 
 
-def decision_of(world: GateWorld, code: str = "C00007"):  # type: ignore[no-untyped-def]
-    from portalgen.interact.decisions import read_decision
-
+def decision_of(world: GateWorld, code: str = "C00007") -> DecisionRecord:
     record = read_decision(world.storage, world.key(code), PENDING)
     assert record is not None
     return record
@@ -197,8 +196,6 @@ def test_refused_acceptances_store_nothing_and_say_why(june_world: GateWorld) ->
     forged.update(name="Ana", signature=data_url(drawn_png()))
     no_csrf = client.post(f"/portal/quotes/{PENDING}/accept", forged, headers=BROWSER)
     assert no_csrf.status_code == 403
-    from portalgen.interact.decisions import read_decision
-
     assert read_decision(world.storage, world.key("C00007"), PENDING) is None
     assert signature_objects(world) == []
     assert of_type(world, "quote.accepted") == []
@@ -207,11 +204,11 @@ def test_refused_acceptances_store_nothing_and_say_why(june_world: GateWorld) ->
 # -- the acceptance certificate -----------------------------------------------------------------
 
 
-def publish(world: GateWorld, demo_dir: Path, tmp_path: Path, **portal: object) -> None:
+def publish(world: GateWorld, demo_dir: Path, tmp_path: Path, quote_terms: str = "") -> None:
     settings = dataclasses.replace(  # the render cache in the test's folder, not the demo's
         world.settings,
         publish=dataclasses.replace(world.settings.publish, cache_dir=tmp_path / "cache"),
-        portal=dataclasses.replace(world.settings.portal, pdf="render", **portal),
+        portal=dataclasses.replace(world.settings.portal, pdf="render", quote_terms=quote_terms),
     )
     export = load_demo(demo_dir).export
     report = publish_export(settings, export, only=("C00007",), today=TODAY, jobs=1)
