@@ -14,26 +14,28 @@ invoice links to the invoice it corrects. A XAdES signature is checked when pres
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from portalgen.domain.identifiers import format_iban, iban_problem
-from portalgen.domain.model import Address, Customer, Export, Invoice, Origin, Payment
+from portalgen.domain.model import Address, Customer, Export
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     country_alpha2,
-    display_name,
-    merge_parties,
     tax_key,
     xml_files,
 )
-from portalgen.load.facturae_invoice import InvoiceParts, read_invoice
+from portalgen.load.einvoice_files import (
+    EinvoiceFormat,
+    FileInvoices,
+    export_of,
+    read_einvoice_files,
+)
+from portalgen.load.facturae_invoice import read_invoice
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
 from portalgen.load.signature import SignatureCheck, check_signature
-from portalgen.load.xmlsafe import Element, NotXml, XmlFile, local_name, namespace, parse_xml
+from portalgen.load.xmlsafe import Element, XmlFile, local_name, namespace
 from portalgen.load.xmlsafe import sniff_root as _sniff
 
 NAMESPACES = {
@@ -59,29 +61,17 @@ class FacturaeReader:
         return False
 
     def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
-        files = xml_files(path)
-        if not files:
-            log.error(Origin(str(path)), "", "expected Facturae files (*.xml), found none")
-        parties: list[tuple[date, Customer]] = []
-        invoices: list[Invoice] = []
-        payments: list[Payment] = []
-        signatures: Counter[str] = Counter()
-        for file in files:
-            result = _read_file(file, display_name(file, path), options, log)
-            if result is None:
-                continue
-            signatures[result.signature.status] += 1
-            for parts in result.invoices:
-                invoice = parts.invoice
-                parties.append((invoice.issue_date, result.customer))
-                invoices.append(invoice)
-                payments.extend(parts.payments)
-        return Export(
-            customers=merge_parties(parties),
-            invoices=tuple(invoices),
-            payments=tuple(payments),
-            source=f"Facturae in {path} ({_describe(len(invoices), len(files), signatures)})",
+        fmt = EinvoiceFormat(
+            what="Facturae",
+            expected="a Facturae 3.2, 3.2.1 or 3.2.2 file (root element Facturae in "
+            f"namespace {' or '.join(NAMESPACES)})",
+            accepts=lambda root: local_name(root) == "Facturae" and namespace(root) in NAMESPACES,
+            read=lambda data, root, name: _read_file(data, root, name, options, log),
         )
+        results, files = read_einvoice_files(path, fmt, log)
+        invoices = sum(len(r.invoices) for r in results)
+        signatures = Counter(r.note for r in results)
+        return export_of(results, f"Facturae in {path} ({_describe(invoices, files, signatures)})")
 
 
 def _describe(invoices: int, files: int, signatures: Counter[str]) -> str:
@@ -92,48 +82,24 @@ def _describe(invoices: int, files: int, signatures: Counter[str]) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class _FileResult:
-    customer: Customer
-    invoices: tuple[InvoiceParts, ...]
-    signature: SignatureCheck
-
-
-def _read_file(file: Path, name: str, options: LoadOptions, log: ProblemLog) -> _FileResult | None:
-    try:
-        data = file.read_bytes()
-        root = parse_xml(data)
-    except NotXml as exc:
-        log.error(Origin(name), "", f"not a well-formed XML file: {exc}")
-        return None
-    except OSError as exc:
-        log.error(Origin(name), "", f"cannot read the file: {exc.strerror}")
-        return None
+def _read_file(
+    data: bytes, root: Element, name: str, options: LoadOptions, log: ProblemLog
+) -> FileInvoices | None:
     ns = namespace(root)
-    if local_name(root) != "Facturae" or ns not in NAMESPACES:
-        found = f"{{{ns}}}{local_name(root)}" if ns else local_name(root)
-        log.error(
-            Origin(name, "/" + local_name(root)),
-            "",
-            "expected a Facturae 3.2, 3.2.1 or 3.2.2 file (root element Facturae in "
-            f"namespace {' or '.join(NAMESPACES)}), found {found}",
-        )
-        return None
     signature = check_signature(data, root)
     for element in root.iterdescendants():  # files that namespace every element
         if isinstance(element.tag, str) and namespace(element) == ns:
             element.tag = local_name(element)
     xf = XmlFile(name, root, {ns: "fe", DS: "ds"}, log)
-    before = len(log.errors)
     result = _read_facturae(xf, NAMESPACES[ns], signature, options)
     if signature.status == "broken":
         xf.warning(root, f"the XAdES signature is broken: {signature.detail}", child="ds:Signature")
-    return result if len(log.errors) == before else None
+    return result
 
 
 def _read_facturae(
     xf: XmlFile, version: str, signature: SignatureCheck, options: LoadOptions
-) -> _FileResult | None:
+) -> FileInvoices | None:
     root = xf.root
     header = xf.require(root, "FileHeader")
     declared = xf.text(root, "FileHeader/SchemaVersion", required=True)
@@ -161,7 +127,8 @@ def _read_facturae(
         return None
     if language in ("es", "en") and not customer.language:
         customer = Customer(**{**customer.__dict__, "language": language})
-    return _FileResult(customer, tuple(results), signature)
+    pairs = tuple((parts.invoice, parts.payments) for parts in results)
+    return FileInvoices(customer, pairs, note=signature.status)
 
 
 def _check_seller(xf: XmlFile, options: LoadOptions) -> None:

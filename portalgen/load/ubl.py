@@ -12,18 +12,15 @@ corrects. Peppol has no place for withholdings (IRPF): UBL invoices never carry 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 from portalgen.domain.model import (
-    Customer,
     Export,
     Invoice,
     Line,
     Money,
-    Origin,
     Payment,
     Totals,
 )
@@ -31,18 +28,22 @@ from portalgen.domain.totals import tax_breakdown
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     adjustment_line,
-    display_name,
-    merge_parties,
     plain,
     priced_line,
     rate_key,
     sum_of,
     xml_files,
 )
+from portalgen.load.einvoice_files import (
+    EinvoiceFormat,
+    FileInvoices,
+    export_of,
+    read_einvoice_files,
+)
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
 from portalgen.load.ubl_parts import check_supplier, original_pdf, payment_terms, read_customer
-from portalgen.load.xmlsafe import Element, NotXml, XmlFile, local_name, namespace, parse_xml
+from portalgen.load.xmlsafe import Element, XmlFile, local_name, namespace
 from portalgen.load.xmlsafe import sniff_root as _sniff
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -71,54 +72,17 @@ class UblReader:
         return any(_sniff(p) in ROOTS for p in files[:50])
 
     def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
-        files = xml_files(path)
-        if not files:
-            log.error(Origin(str(path)), "", "expected UBL invoice files (*.xml), found none")
-        parties: list[tuple[date, Customer]] = []
-        invoices: list[Invoice] = []
-        payments: list[Payment] = []
-        for file in files:
-            result = _read_file(file, display_name(file, path), options, log)
-            if result is not None:
-                parties.append((result.invoice.issue_date, result.customer))
-                invoices.append(result.invoice)
-                payments.extend(result.payments)
-        return Export(
-            customers=merge_parties(parties),
-            invoices=tuple(invoices),
-            payments=tuple(payments),
-            source=f"UBL in {path} ({len(invoices)} of {len(files)} files)",
+        def read_file(_data: bytes, root: Element, name: str) -> FileInvoices | None:
+            return _UblDocument(XmlFile(name, root, PREFIXES, log), options).read()
+
+        fmt = EinvoiceFormat(
+            what="UBL invoice",
+            expected=f"a UBL 2.1 Invoice ({INVOICE_NS}) or CreditNote ({CREDIT_NOTE_NS})",
+            accepts=lambda root: (namespace(root), local_name(root)) in ROOTS,
+            read=read_file,
         )
-
-
-@dataclass(frozen=True)
-class _Result:
-    customer: Customer
-    invoice: Invoice
-    payments: tuple[Payment, ...]
-
-
-def _read_file(file: Path, name: str, options: LoadOptions, log: ProblemLog) -> _Result | None:
-    try:
-        root = parse_xml(file.read_bytes())
-    except NotXml as exc:
-        log.error(Origin(name), "", f"not a well-formed XML file: {exc}")
-        return None
-    except OSError as exc:
-        log.error(Origin(name), "", f"cannot read the file: {exc.strerror}")
-        return None
-    if (namespace(root), local_name(root)) not in ROOTS:
-        found = f"{{{namespace(root)}}}{local_name(root)}" if namespace(root) else local_name(root)
-        log.error(
-            Origin(name, "/" + local_name(root)),
-            "",
-            f"expected a UBL 2.1 Invoice ({INVOICE_NS}) or CreditNote ({CREDIT_NOTE_NS}), "
-            f"found {found}",
-        )
-        return None
-    before = len(log.errors)
-    result = _UblDocument(XmlFile(name, root, PREFIXES, log), options).read()
-    return result if len(log.errors) == before else None
+        results, files = read_einvoice_files(path, fmt, log)
+        return export_of(results, f"UBL in {path} ({len(results)} of {files} files)")
 
 
 class _UblDocument:
@@ -132,7 +96,7 @@ class _UblDocument:
 
     # -- the pieces -------------------------------------------------------------------------
 
-    def read(self) -> _Result | None:
+    def read(self) -> FileInvoices | None:
         xf, root = self.xf, self.root
         number = xf.text(root, "cbc:ID", required=True, what="the invoice number")
         issue_date = xf.date(root, "cbc:IssueDate", required=True)
@@ -189,7 +153,7 @@ class _UblDocument:
                     origin=xf.origin(xf.find(root, "cac:LegalMonetaryTotal/cbc:PrepaidAmount")),
                 ),
             )
-        return _Result(customer, invoice, payments)
+        return FileInvoices(customer, ((invoice, payments),))
 
     def _amount(self, element: Element, path: str, *, required: bool = False) -> Decimal | None:
         found = self.xf.require(element, path) if required else self.xf.find(element, path)
