@@ -12,7 +12,8 @@ corrects. Peppol has no place for withholdings (IRPF): UBL invoices never carry 
 
 from __future__ import annotations
 
-from dataclasses import replace
+import functools
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,7 +43,14 @@ from portalgen.load.einvoice_files import (
 )
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
-from portalgen.load.ubl_parts import check_supplier, original_pdf, payment_terms, read_customer
+from portalgen.load.ubl_parts import (
+    attribute_of,
+    check_supplier,
+    original_pdf,
+    payment_terms,
+    read_customer,
+    with_exemptions,
+)
 from portalgen.load.xmlsafe import Element, XmlFile, local_name, namespace
 from portalgen.load.xmlsafe import sniff_root as _sniff
 
@@ -55,8 +63,6 @@ ROOTS = {(INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")}
 PREFIXES = {INVOICE_NS: "", CREDIT_NOTE_NS: "", CAC: "cac", CBC: "cbc", EXT: "ext"}
 CREDIT_TYPE_CODES = {"381", "396", "532"}
 CORRECTIVE_TYPE_CODES = {"384"}  # UNTDID 1001 "corrected invoice"
-# VAT categories whose breakdown must say why no VAT is charged (EN 16931 BR-E-10 etc.).
-NEEDS_REASON = {"E", "AE", "K", "G", "O"}
 # xs:boolean's lexical space (read case-insensitively, as before: some senders write TRUE).
 XS_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
@@ -85,6 +91,21 @@ class UblReader:
         return export_of(results, f"UBL in {path} ({len(results)} of {files} files)")
 
 
+@dataclass(frozen=True)
+class _DeclaredTotals:
+    """What cac:LegalMonetaryTotal and cac:TaxTotal declare (document currency, unsigned)."""
+
+    line_extension: Decimal
+    exclusive: Decimal
+    inclusive: Decimal
+    payable: Decimal
+    tax: Decimal
+    allowances: Decimal | None  # optional in EN 16931: checked only when given
+    charges: Decimal | None
+    prepaid: Decimal
+    rounding: Decimal
+
+
 class _UblDocument:
     def __init__(self, xf: XmlFile, options: LoadOptions) -> None:
         self.xf = xf
@@ -93,6 +114,7 @@ class _UblDocument:
         self.is_credit_note = local_name(self.root) == "CreditNote"
         self.sign = Decimal(1)
         self.currency = ""
+        self._tax_element: Element | None = None  # the TaxTotal in the document currency
 
     # -- the pieces -------------------------------------------------------------------------
 
@@ -116,7 +138,7 @@ class _UblDocument:
         totals, prepaid = self._totals(lines, adjustments)
         if issue_date is None or customer is None or totals is None or not lines:
             return None
-        all_lines = self._with_exemptions((*lines, *adjustments))
+        all_lines = with_exemptions(self.xf, self._tax_element, (*lines, *adjustments))
         self._check_tax_subtotals(all_lines)
         method, terms = payment_terms(self.xf, self.root)
         invoice = Invoice(
@@ -213,7 +235,7 @@ class _UblDocument:
             unit_price=unit_price,
             net=net * self.sign,
             tax_rate=rate,
-            unit=_attribute(xf.find(el, qty_tag), "unitCode"),
+            unit=attribute_of(xf.find(el, qty_tag), "unitCode"),
             reference=xf.text(el, "cac:Item/cac:SellersItemIdentification/cbc:ID"),
             tax_category=xf.text(el, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID").upper(),
             origin=xf.origin(el, LINE_FIELDS),
@@ -280,84 +302,104 @@ class _UblDocument:
     def _totals(
         self, lines: tuple[Line, ...], adjustments: tuple[Line, ...]
     ) -> tuple[Totals | None, Decimal]:
-        xf, root = self.xf, self.root
-        total = xf.require(root, "cac:LegalMonetaryTotal")
+        """The document totals as declared (None if missing or not what the lines and the
+        document-level allowances and charges add up to), and the prepaid amount."""
+        total = self.xf.require(self.root, "cac:LegalMonetaryTotal")
         if total is None:
             return None, Decimal(0)
-        line_ext = self._amount(total, "cbc:LineExtensionAmount", required=True)
-        exclusive = self._amount(total, "cbc:TaxExclusiveAmount", required=True)
-        inclusive = self._amount(total, "cbc:TaxInclusiveAmount", required=True)
-        allowance_total = self._amount(total, "cbc:AllowanceTotalAmount")
-        charge_total = self._amount(total, "cbc:ChargeTotalAmount")
-        prepaid = self._amount(total, "cbc:PrepaidAmount") or Decimal(0)
-        rounding = self._amount(total, "cbc:PayableRoundingAmount") or Decimal(0)
-        payable = self._amount(total, "cbc:PayableAmount", required=True)
-        tax_total = self._tax_total()
+        declared = self._declared_totals(total)
+        if declared is None or not lines:
+            return None, declared.prepaid if declared else Decimal(0)
+        if not self._totals_add_up(total, declared, lines, adjustments):
+            return None, declared.prepaid
+        zero = Money.zero(self.currency)
+        return Totals(
+            self._money(declared.exclusive),
+            self._money(declared.tax),
+            zero,
+            zero,
+            self._money(declared.inclusive + declared.rounding),
+            rounding=self._money(declared.rounding) if declared.rounding else None,
+        ), declared.prepaid
+
+    def _declared_totals(self, total: Element) -> _DeclaredTotals | None:
+        """cac:LegalMonetaryTotal and the tax total; None when a mandatory one is missing
+        (each missing one is reported)."""
+        amount = functools.partial(self._amount, total)
+        line_ext = amount("cbc:LineExtensionAmount", required=True)
+        exclusive = amount("cbc:TaxExclusiveAmount", required=True)
+        inclusive = amount("cbc:TaxInclusiveAmount", required=True)
+        allowances, charges = amount("cbc:AllowanceTotalAmount"), amount("cbc:ChargeTotalAmount")
+        prepaid = amount("cbc:PrepaidAmount") or Decimal(0)
+        rounding = amount("cbc:PayableRoundingAmount") or Decimal(0)
+        payable = amount("cbc:PayableAmount", required=True)
+        tax = self._tax_total()
         if line_ext is None or exclusive is None or inclusive is None or payable is None:
-            return None, prepaid
-        if tax_total is None or len(lines) == 0:
-            return None, prepaid
+            return None
+        if tax is None:
+            return None
+        return _DeclaredTotals(
+            line_ext, exclusive, inclusive, payable, tax, allowances, charges, prepaid, rounding
+        )
+
+    def _totals_add_up(
+        self,
+        total: Element,
+        declared: _DeclaredTotals,
+        lines: tuple[Line, ...],
+        adjustments: tuple[Line, ...],
+    ) -> bool:
+        """Whether every declared total is what EN 16931's rules compute; each that is not
+        is reported with the rule."""
+        d = declared
         allowances = -sum_of(a.unit_price for a in adjustments if a.reference == "ALLOWANCE")
         charges = sum_of(a.unit_price for a in adjustments if a.reference == "CHARGE")
         allowances, charges = allowances * self.sign, charges * self.sign
         checks = [
             (
                 "cbc:LineExtensionAmount",
-                line_ext,
+                d.line_extension,
                 sum_of(x.net for x in lines) * self.sign,
                 "the sum of the lines' cbc:LineExtensionAmount",
             ),
             (
                 "cbc:AllowanceTotalAmount",
-                allowance_total,
+                d.allowances,
                 allowances,
                 "the sum of the document-level allowances",
             ),
             (
                 "cbc:ChargeTotalAmount",
-                charge_total,
+                d.charges,
                 charges,
                 "the sum of the document-level charges",
             ),
             (
                 "cbc:TaxExclusiveAmount",
-                exclusive,
-                line_ext - allowances + charges,
+                d.exclusive,
+                d.line_extension - allowances + charges,
                 "cbc:LineExtensionAmount − cbc:AllowanceTotalAmount + cbc:ChargeTotalAmount",
             ),
             (
                 "cbc:TaxInclusiveAmount",
-                inclusive,
-                exclusive + tax_total,
+                d.inclusive,
+                d.exclusive + d.tax,
                 "cbc:TaxExclusiveAmount + cac:TaxTotal/cbc:TaxAmount",
             ),
             (
                 "cbc:PayableAmount",
-                payable,
-                inclusive - prepaid + rounding,
+                d.payable,
+                d.inclusive - d.prepaid + d.rounding,
                 "cbc:TaxInclusiveAmount − cbc:PrepaidAmount + cbc:PayableRoundingAmount",
             ),
         ]
         ok = True
-        for path, declared, expected, how in checks:
-            if declared is not None and declared != expected:
-                xf.error(
-                    total,
-                    f"expected {plain(expected)} ({how}), found {plain(declared)}",
-                    child=path,
-                )
+        for path, found, expected, how in checks:
+            if found is not None and found != expected:
+                message = f"expected {plain(expected)} ({how}), found {plain(found)}"
+                self.xf.error(total, message, child=path)
                 ok = False
-        if not ok:
-            return None, prepaid
-        zero = Money.zero(self.currency)
-        return Totals(
-            self._money(exclusive),
-            self._money(tax_total),
-            zero,
-            zero,
-            self._money(inclusive + rounding),
-            rounding=self._money(rounding) if rounding else None,
-        ), prepaid
+        return ok
 
     def _money(self, amount: Decimal) -> Money:
         return Money(amount * self.sign, self.currency)
@@ -389,41 +431,9 @@ class _UblDocument:
         self._amount(totals[0], "cbc:TaxAmount", required=True)  # reports the currency
         return None
 
-    def _with_exemptions(self, lines: tuple[Line, ...]) -> tuple[Line, ...]:
-        """Each line with the exemption reason (BT-120, else BT-121) of its VAT breakdown.
-
-        EN 16931 states the reason once per VAT category (cac:TaxSubtotal); the lines of
-        that category and rate carry it, so the portal's breakdown row shows it.
-        """
-        element = getattr(self, "_tax_element", None)
-        reasons: dict[tuple[Decimal, str], str] = {}
-        for sub in self.xf.findall(element, "cac:TaxSubtotal") if element is not None else ():
-            category = self.xf.find(sub, "cac:TaxCategory")
-            if category is None:
-                continue
-            rate = rate_key(self.xf.decimal(category, "cbc:Percent") or Decimal(0))
-            code = self.xf.text(category, "cbc:ID").upper()
-            reason = (
-                self.xf.text(category, "cbc:TaxExemptionReason")
-                or self.xf.text(category, "cbc:TaxExemptionReasonCode").upper()
-            )
-            if reason:
-                reasons[rate, code] = reason
-            elif code in NEEDS_REASON:
-                self.xf.warning(
-                    category,
-                    f"VAT category {code} should state its exemption reason; the portal "
-                    "shows the category's name as the reason",
-                    child="cbc:TaxExemptionReason",
-                )
-        return tuple(
-            replace(line, tax_exemption=reasons.get((line.tax_rate, line.tax_category), ""))
-            for line in lines
-        )
-
     def _check_tax_subtotals(self, lines: tuple[Line, ...]) -> None:
         """Each declared subtotal must be what the portal will show for that rate."""
-        element = getattr(self, "_tax_element", None)
+        element = self._tax_element
         if element is None:
             return
         computed = {
@@ -483,10 +493,6 @@ LINE_FIELDS = {
     "unit_price": "cac:Price/cbc:PriceAmount",
     "tax_rate": "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
 }
-
-
-def _attribute(element: Element | None, name: str) -> str:
-    return "" if element is None else str(element.get(name) or "").strip()
 
 
 __all__ = ["UblReader"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from portalgen.domain.identifiers import format_iban
-from portalgen.domain.model import Address, Customer, PaymentMethod
+from portalgen.domain.model import Address, Customer, Line, PaymentMethod
 from portalgen.load import fields as f
-from portalgen.load.einvoice import store_original_pdf, tax_key
+from portalgen.load.einvoice import rate_key, store_original_pdf, tax_key
 from portalgen.load.xmlsafe import Element, XmlFile
 
 # UNCL 4461 payment means codes.
@@ -28,6 +30,9 @@ PAYMENT_MEANS: dict[str, PaymentMethod] = {
     "59": "direct_debit",
 }
 MAX_PDF_BYTES = 20 * 1024 * 1024
+
+# VAT categories whose breakdown must say why no VAT is charged (EN 16931 BR-E-10 etc.).
+NEEDS_REASON = {"E", "AE", "K", "G", "O"}
 
 
 def read_customer(xf: XmlFile, root: Element) -> Customer | None:
@@ -51,10 +56,42 @@ def read_customer(xf: XmlFile, root: Element) -> Customer | None:
             "expected the buyer's name",
             child="cac:PartyLegalEntity/cbc:RegistrationName",
         )
-    address = xf.find(party, "cac:PostalAddress")
+    address = _buyer_address(xf, party)
+    emails = _buyer_emails(xf, party)
+    if not tax_id or not (legal or trade):
+        return None
+    return Customer(
+        code=tax_key(tax_id),
+        name=legal or trade,
+        trade_name=trade if trade and trade != legal else "",
+        tax_id=tax_id,
+        emails=emails,
+        address=address,
+        phone=xf.text(party, "cac:Contact/cbc:Telephone"),
+        iban=xf.text(root, "cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID"),
+        origin=xf.origin(party, CUSTOMER_FIELDS),
+    )
+
+
+def _buyer_address(xf: XmlFile, party: Element) -> Address:
+    postal = xf.find(party, "cac:PostalAddress")
     country = ""
-    if address is not None:
-        country = xf.parse(address, "cac:Country/cbc:IdentificationCode", f.country) or ""
+    if postal is not None:
+        country = xf.parse(postal, "cac:Country/cbc:IdentificationCode", f.country) or ""
+    lines = (
+        xf.text(party, f"cac:PostalAddress/cbc:{n}") for n in ("StreetName", "AdditionalStreetName")
+    )
+    return Address(
+        street=" ".join(filter(None, lines)),
+        postal_code=xf.text(party, "cac:PostalAddress/cbc:PostalZone"),
+        city=xf.text(party, "cac:PostalAddress/cbc:CityName"),
+        province=xf.text(party, "cac:PostalAddress/cbc:CountrySubentity"),
+        country=country or "ES",
+    )
+
+
+def _buyer_emails(xf: XmlFile, party: Element) -> tuple[str, ...]:
+    """The buyer's contact and e-mail endpoint; an invalid one is reported and left out."""
     emails = []
     for path in ("cac:Contact/cbc:ElectronicMail", "cbc:EndpointID[@schemeID='EM']"):
         raw = xf.text(party, path)
@@ -63,34 +100,7 @@ def read_customer(xf: XmlFile, root: Element) -> Customer | None:
                 emails.append(f.email(raw))
             except f.FieldError as exc:
                 xf.warning(party, f"{exc}; the address is not used", child=path)
-    if not tax_id or not (legal or trade):
-        return None
-    street = " ".join(
-        filter(
-            None,
-            (
-                xf.text(party, f"cac:PostalAddress/cbc:{n}")
-                for n in ("StreetName", "AdditionalStreetName")
-            ),
-        )
-    )
-    return Customer(
-        code=tax_key(tax_id),
-        name=legal or trade,
-        trade_name=trade if trade and trade != legal else "",
-        tax_id=tax_id,
-        emails=tuple(dict.fromkeys(emails)),
-        address=Address(
-            street=street,
-            postal_code=xf.text(party, "cac:PostalAddress/cbc:PostalZone"),
-            city=xf.text(party, "cac:PostalAddress/cbc:CityName"),
-            province=xf.text(party, "cac:PostalAddress/cbc:CountrySubentity"),
-            country=country or "ES",
-        ),
-        phone=xf.text(party, "cac:Contact/cbc:Telephone"),
-        iban=xf.text(root, "cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID"),
-        origin=xf.origin(party, CUSTOMER_FIELDS),
-    )
+    return tuple(dict.fromkeys(emails))
 
 
 def check_supplier(xf: XmlFile, root: Element, company: str) -> None:
@@ -177,3 +187,42 @@ CUSTOMER_FIELDS = {
     "name": "cac:PartyLegalEntity/cbc:RegistrationName",
     "iban": "cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID",
 }
+
+
+def with_exemptions(
+    xf: XmlFile, tax_total: Element | None, lines: tuple[Line, ...]
+) -> tuple[Line, ...]:
+    """Each line with the exemption reason (BT-120, else BT-121) of its VAT breakdown.
+
+    EN 16931 states the reason once per VAT category (cac:TaxSubtotal); the lines of
+    that category and rate carry it, so the portal's breakdown row shows it.
+    """
+    reasons: dict[tuple[Decimal, str], str] = {}
+    for sub in xf.findall(tax_total, "cac:TaxSubtotal") if tax_total is not None else ():
+        category = xf.find(sub, "cac:TaxCategory")
+        if category is None:
+            continue
+        rate = rate_key(xf.decimal(category, "cbc:Percent") or Decimal(0))
+        code = xf.text(category, "cbc:ID").upper()
+        reason = (
+            xf.text(category, "cbc:TaxExemptionReason")
+            or xf.text(category, "cbc:TaxExemptionReasonCode").upper()
+        )
+        if reason:
+            reasons[rate, code] = reason
+        elif code in NEEDS_REASON:
+            xf.warning(
+                category,
+                f"VAT category {code} should state its exemption reason; the portal "
+                "shows the category's name as the reason",
+                child="cbc:TaxExemptionReason",
+            )
+    return tuple(
+        replace(line, tax_exemption=reasons.get((line.tax_rate, line.tax_category), ""))
+        for line in lines
+    )
+
+
+def attribute_of(element: Element | None, name: str) -> str:
+    """An attribute's trimmed value ("" when the element or the attribute is absent)."""
+    return "" if element is None else str(element.get(name) or "").strip()
