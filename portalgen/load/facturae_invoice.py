@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 
 from portalgen.domain.identifiers import format_iban, iban_problem
@@ -104,29 +105,9 @@ def read_invoice(
     check_breakdown(xf, all_lines, outputs, withheld, currency)
     corrects = _corrects(xf, header)
     payments, method, terms = _instalments(xf, el, number, customer, currency, totals)
-    prepaid = xf.decimal(el, "InvoiceTotals/TotalPaymentsOnAccount") or Decimal(0)
-    if prepaid:
-        payments = (
-            Payment(
-                number=f"{number}-prepaid",
-                invoice=number,
-                customer_code=customer,
-                amount=Money(prepaid, currency),
-                due_date=issue_date,
-                paid_date=issue_date,
-                origin=xf.origin(xf.find(el, "InvoiceTotals/TotalPaymentsOnAccount")),
-            ),
-            *payments,
-        )
+    payments = (*_prepaid(xf, el, number, customer, currency, issue_date), *payments)
     if len(xf.log.errors) != before:
         return None
-    notes = [
-        xf.text(header, "Corrective/ReasonDescription"),
-        xf.text(header, "Corrective/CorrectionMethodDescription"),
-        xf.text(issue, "InvoiceDescription"),
-        xf.text(el, "AdditionalData/InvoiceAdditionalInformation"),
-        *(xf.text(ref, ".") for ref in xf.findall(el, "LegalLiterals/LegalReference")),
-    ]
     invoice = Invoice(
         number=number,
         customer_code=customer,
@@ -136,7 +117,7 @@ def read_invoice(
         totals=totals,
         series=series,
         reference=xf.text(issue, "ReceiverTransactionReference") or xf.text(issue, "FileReference"),
-        notes="\n".join(n for n in notes if n),
+        notes=_notes(xf, el, header, issue),
         corrects=corrects,
         corrective=xf.text(header, "InvoiceClass") in CORRECTIVE_CLASSES,
         payment_terms=terms,
@@ -145,6 +126,38 @@ def read_invoice(
     )
     language = xf.text(issue, "LanguageName").lower()[:2]
     return InvoiceParts(invoice, payments, language)
+
+
+def _prepaid(
+    xf: XmlFile, el: Element, number: str, customer: str, currency: str, issued: date
+) -> tuple[Payment, ...]:
+    """TotalPaymentsOnAccount as a receipt paid on the issue date (nothing if zero)."""
+    prepaid = xf.decimal(el, "InvoiceTotals/TotalPaymentsOnAccount") or Decimal(0)
+    if not prepaid:
+        return ()
+    return (
+        Payment(
+            number=f"{number}-prepaid",
+            invoice=number,
+            customer_code=customer,
+            amount=Money(prepaid, currency),
+            due_date=issued,
+            paid_date=issued,
+            origin=xf.origin(xf.find(el, "InvoiceTotals/TotalPaymentsOnAccount")),
+        ),
+    )
+
+
+def _notes(xf: XmlFile, el: Element, header: Element, issue: Element) -> str:
+    """The texts a customer should read with the invoice, one per line."""
+    notes = [
+        xf.text(header, "Corrective/ReasonDescription"),
+        xf.text(header, "Corrective/CorrectionMethodDescription"),
+        xf.text(issue, "InvoiceDescription"),
+        xf.text(el, "AdditionalData/InvoiceAdditionalInformation"),
+        *(xf.text(ref, ".") for ref in xf.findall(el, "LegalLiterals/LegalReference")),
+    ]
+    return "\n".join(n for n in notes if n)
 
 
 def _taxes(
@@ -190,63 +203,66 @@ def _lines(xf: XmlFile, el: Element, withheld_rates: set[Decimal]) -> tuple[Line
     if not elements:
         xf.error(el, "expected at least one line", child="Items/InvoiceLine")
     default_withholding = next(iter(withheld_rates)) if len(withheld_rates) == 1 else Decimal(0)
-    lines = []
-    for line in elements:
-        description = xf.text(line, "ItemDescription", required=True)
-        quantity = xf.decimal(line, "Quantity", required=True)
-        price = xf.decimal(line, "UnitPriceWithoutTax", required=True)
-        cost = xf.decimal(line, "TotalCost", required=True)
-        gross = xf.decimal(line, "GrossAmount", required=True)
-        discounts = [
-            xf.decimal(d, "DiscountAmount", required=True)
-            for d in xf.findall(line, "DiscountsAndRebates/Discount")
-        ]
-        charges = [
-            xf.decimal(c, "ChargeAmount", required=True) for c in xf.findall(line, "Charges/Charge")
-        ]
-        rates = _line_rates(xf, line)
-        withholding = xf.decimal(line, "TaxesWithheld/Tax/TaxRate")
-        if quantity is None or price is None or cost is None or gross is None:
-            continue
-        if rates is None or not description:
-            continue
-        if abs(quantity * price - cost) >= CENT:
-            xf.error(
-                line,
-                f"expected {plain(quantity * price)} (Quantity × UnitPriceWithoutTax), "
-                f"found {cost}",
-                child="TotalCost",
-            )
-            continue
-        expected = cost - sum_of(discounts) + sum_of(charges)
-        if abs(expected - gross) >= CENT:
-            xf.error(
-                line,
-                f"expected {plain(expected)} (TotalCost − discounts + charges), found {gross}",
-                child="GrossAmount",
-            )
-            continue
-        made = priced_line(
-            description=description,
-            quantity=quantity,
-            unit_price=price,
-            net=round_money(gross),
-            tax_rate=rates[0],
-            surcharge_rate=rates[1],
-            withholding_rate=rate_key(withholding)
-            if withholding is not None
-            else default_withholding,
-            unit=FACTURAE_UNITS.get(xf.text(line, "UnitOfMeasure"), xf.text(line, "UnitOfMeasure")),
-            reference=xf.text(line, "ArticleCode"),
-            origin=xf.origin(line, LINE_FIELDS),
+    lines = (_line(xf, line, default_withholding) for line in elements)
+    return tuple(line for line in lines if line is not None)
+
+
+def _line(xf: XmlFile, line: Element, default_withholding: Decimal) -> Line | None:
+    """One InvoiceLine, its amounts checked; None (with the error reported) if unusable."""
+    description = xf.text(line, "ItemDescription", required=True)
+    quantity = xf.decimal(line, "Quantity", required=True)
+    price = xf.decimal(line, "UnitPriceWithoutTax", required=True)
+    cost = xf.decimal(line, "TotalCost", required=True)
+    gross = xf.decimal(line, "GrossAmount", required=True)
+    adjusted = _adjusted_cost(xf, line, cost)
+    rates = _line_rates(xf, line)
+    withholding = xf.decimal(line, "TaxesWithheld/Tax/TaxRate")
+    if quantity is None or price is None or cost is None or gross is None:
+        return None
+    if rates is None or not description or adjusted is None:
+        return None
+    if abs(quantity * price - cost) >= CENT:
+        message = (
+            f"expected {plain(quantity * price)} (Quantity × UnitPriceWithoutTax), found {cost}"
         )
-        if made is not None:
-            made = _with_special_event(xf, line, made)
-        if made is None:
-            xf.error(line, "the line amount cannot follow from a zero price", child="GrossAmount")
-            continue
-        lines.append(made)
-    return tuple(lines)
+        xf.error(line, message, child="TotalCost")
+        return None
+    if abs(adjusted - gross) >= CENT:
+        message = f"expected {plain(adjusted)} (TotalCost − discounts + charges), found {gross}"
+        xf.error(line, message, child="GrossAmount")
+        return None
+    unit = xf.text(line, "UnitOfMeasure")
+    made = priced_line(
+        description=description,
+        quantity=quantity,
+        unit_price=price,
+        net=round_money(gross),
+        tax_rate=rates[0],
+        surcharge_rate=rates[1],
+        withholding_rate=rate_key(withholding) if withholding is not None else default_withholding,
+        unit=FACTURAE_UNITS.get(unit, unit),
+        reference=xf.text(line, "ArticleCode"),
+        origin=xf.origin(line, LINE_FIELDS),
+    )
+    if made is not None:
+        made = _with_special_event(xf, line, made)
+    if made is None:
+        xf.error(line, "the line amount cannot follow from a zero price", child="GrossAmount")
+    return made
+
+
+def _adjusted_cost(xf: XmlFile, line: Element, cost: Decimal | None) -> Decimal | None:
+    """TotalCost − the line's discounts + its charges (each amount required)."""
+    discounts = [
+        xf.decimal(d, "DiscountAmount", required=True)
+        for d in xf.findall(line, "DiscountsAndRebates/Discount")
+    ]
+    charges = [
+        xf.decimal(c, "ChargeAmount", required=True) for c in xf.findall(line, "Charges/Charge")
+    ]
+    if cost is None:
+        return None
+    return cost - sum_of(discounts) + sum_of(charges)
 
 
 def _with_special_event(xf: XmlFile, element: Element, line: Line) -> Line:

@@ -32,9 +32,30 @@ def check_totals(
     withheld: list[Tax],
     currency: str,
 ) -> Totals | None:
+    """The invoice's Totals when InvoiceTotals is present and adds up; each sum that does
+    not is reported, and amounts the portal does not carry over are warned about."""
     t = xf.require(el, "InvoiceTotals")
     if t is None or not currency:
         return None
+    v = _declared(xf, t)
+    if v is None:
+        return None
+    ok = _sums_hold(xf, t, v, _expected_sums(v, lines, outputs, withheld))
+    _warn_not_carried(xf, t, v)
+    if not ok:
+        return None
+    return Totals(
+        Money(v["TotalGrossAmountBeforeTaxes"], currency),
+        Money(sum_of(o.amount for o in outputs), currency),
+        Money(sum_of(o.surcharge for o in outputs), currency),
+        Money(v["TotalTaxesWithheld"], currency),
+        Money(v["InvoiceTotal"], currency),
+    )
+
+
+def _declared(xf: XmlFile, t: Element) -> dict[str, Decimal] | None:
+    """InvoiceTotals' amounts by element name (absent optional ones as 0); None when a
+    required one is missing (reported)."""
     value = {
         name: xf.decimal(t, name, required=name in _REQUIRED_TOTALS)
         for name in (*_REQUIRED_TOTALS, *_OPTIONAL_TOTALS)
@@ -45,10 +66,19 @@ def check_totals(
     value["AmountsWithheld"] = xf.decimal(t, "AmountsWithheld/WithholdingAmount")
     if any(value[name] is None for name in _REQUIRED_TOTALS):
         return None
-    v = {name: amount or Decimal(0) for name, amount in value.items()}
-    items = sum_of(line.net for line in lines)
-    checks = [
-        ("TotalGrossAmount", items, "the sum of the lines' GrossAmount"),
+    return {name: amount or Decimal(0) for name, amount in value.items()}
+
+
+def _expected_sums(
+    v: dict[str, Decimal], lines: tuple[Line, ...], outputs: list[Tax], withheld: list[Tax]
+) -> list[tuple[str, Decimal, str]]:
+    """(element, what it must be, the rule in words) for each total Facturae defines."""
+    return [
+        (
+            "TotalGrossAmount",
+            sum_of(line.net for line in lines),
+            "the sum of the lines' GrossAmount",
+        ),
         (
             "TotalGrossAmountBeforeTaxes",
             v["TotalGrossAmount"] - v["TotalGeneralDiscounts"] + v["TotalGeneralSurcharges"],
@@ -84,11 +114,21 @@ def check_totals(
             "TotalFinancialExpenses",
         ),
     ]
+
+
+def _sums_hold(
+    xf: XmlFile, t: Element, v: dict[str, Decimal], sums: list[tuple[str, Decimal, str]]
+) -> bool:
     ok = True
-    for name, expected, how in checks:
+    for name, expected, how in sums:
         if abs(v[name] - expected) >= CENT:
             xf.error(t, f"expected {plain(expected)} ({how}), found {v[name]}", child=name)
             ok = False
+    return ok
+
+
+def _warn_not_carried(xf: XmlFile, t: Element, v: dict[str, Decimal]) -> None:
+    """Amounts the portal does not show: what it shows is the InvoiceTotal."""
     for name in (
         "Subsidies",
         "AmountsWithheld",
@@ -102,15 +142,6 @@ def check_totals(
                 f"the amount to pay is TotalExecutableAmount {v['TotalExecutableAmount']}",
                 child=name,
             )
-    if not ok:
-        return None
-    return Totals(
-        Money(v["TotalGrossAmountBeforeTaxes"], currency),
-        Money(sum_of(o.amount for o in outputs), currency),
-        Money(sum_of(o.surcharge for o in outputs), currency),
-        Money(v["TotalTaxesWithheld"], currency),
-        Money(v["InvoiceTotal"], currency),
-    )
 
 
 _REQUIRED_TOTALS = (
