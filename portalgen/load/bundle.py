@@ -11,15 +11,11 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from portalgen.domain.model import (
     Address,
@@ -41,6 +37,7 @@ from portalgen.domain.model import (
 )
 from portalgen.domain.totals import compute_totals
 from portalgen.load import schema
+from portalgen.load.bundle_json import RawRecord, read_json_or_yaml
 from portalgen.load.fields import FieldError
 from portalgen.load.options import LoadOptions
 from portalgen.load.own_files import IGNORED_FILES, OwnFiles, read_shared_documents
@@ -55,12 +52,6 @@ DOCUMENT_CLASSES: dict[DocumentKind, type[Document]] = {
 }
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    origin: Origin
-    values: Mapping[str, Any]  # column → raw value; missing/empty cells are absent
-
-
 class BundleReader:
     """Reads the native bundle. See docs/export-format.md."""
 
@@ -73,13 +64,13 @@ class BundleReader:
 
     def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
         if path.is_file():
-            base, tables = path.parent, _read_json_or_yaml(path, log)
+            base, tables = path.parent, read_json_or_yaml(path, log)
             form = "JSON" if path.suffix.lower() == ".json" else "YAML"
         elif (path / "customers.csv").is_file():
             base, tables, form = path, _read_csv_folder(path, log), "CSV"
         else:
             data_file = next(path / n for n in JSON_NAMES if (path / n).is_file())
-            base, tables = path, _read_json_or_yaml(data_file, log)
+            base, tables = path, read_json_or_yaml(data_file, log)
             form = "JSON" if data_file.suffix == ".json" else "YAML"
         export = _build_export(tables, base, options, log)
         return Export(
@@ -164,88 +155,6 @@ def _check_header(filename: str, header: list[str], table: schema.Table, log: Pr
         log.error(origin, name, "the column appears more than once")
         ok = False
     return ok
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML with exact numbers: floats are read as Decimal, never as binary floats."""
-
-
-def _yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
-
-
-def _read_json_or_yaml(file: Path, log: ProblemLog) -> dict[str, list[RawRecord]]:
-    name = file.name
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-        if file.suffix.lower() == ".json":
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
-    except UnicodeDecodeError as exc:
-        log.error(Origin(name), "", f"the file is not UTF-8 (byte {exc.start})")
-        return {}
-    except json.JSONDecodeError as exc:
-        log.error(
-            Origin(name, f"line {exc.lineno}, column {exc.colno}"), "", f"invalid JSON: {exc.msg}"
-        )
-        return {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        log.error(Origin(name, where), "", f"invalid YAML: {getattr(exc, 'problem', exc)}")
-        return {}
-    if not isinstance(data, dict):
-        log.error(Origin(name, "$"), "", "expected an object with customers, invoices, ... lists")
-        return {}
-    tables: dict[str, list[RawRecord]] = {}
-    known = {t.name for t in schema.TABLES if not t.name.endswith("_lines")}
-    for key in data:
-        if key not in known:
-            log.warning(Origin(name, "$"), str(key), "unknown section, ignored")
-    if "customers" not in data:
-        log.error(Origin(name, "$"), "customers", "the customers list is missing")
-    line_table_of = {t.name: schema.LINE_TABLES[k].name for k, t in schema.DOCUMENT_TABLES.items()}
-    for table in schema.TABLES:
-        items = data.get(table.name)
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            log.error(Origin(name, f"$.{table.name}"), "", "expected a list")
-            continue
-        records = tables.setdefault(table.name, [])
-        for i, item in enumerate(items):
-            path = f"$.{table.name}[{i}]"
-            if not isinstance(item, dict):
-                log.error(Origin(name, path), "", "expected an object")
-                continue
-            values = {k: v for k, v in item.items() if k != "lines" and _present(v)}
-            records.append(RawRecord(Origin(name, path), values))
-            if table.name in line_table_of:
-                lines_name = line_table_of[table.name]
-                lines = tables.setdefault(lines_name, [])
-                raw_lines = item.get("lines", [])
-                if not isinstance(raw_lines, list):
-                    log.error(Origin(name, path), "lines", "expected a list of lines")
-                    continue
-                for j, line in enumerate(raw_lines):
-                    line_origin = Origin(name, f"{path}.lines[{j}]")
-                    if not isinstance(line, dict):
-                        log.error(line_origin, "", "expected an object")
-                        continue
-                    line_values = {k: v for k, v in line.items() if _present(v)}
-                    if "number" in item:
-                        line_values["document"] = item["number"]
-                    line_values.setdefault("position", j + 1)
-                    lines.append(RawRecord(line_origin, line_values))
-    return tables
-
-
-def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 # -- building the model ---------------------------------------------------------------------
