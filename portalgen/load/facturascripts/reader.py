@@ -216,34 +216,40 @@ class _Builder:
             "origin": origin,
             "source_id": str(row.get(pk)),
         }
-        doc_id = row.get(pk)
         if kind == "quote":
-            status, guessed = quote_status(self._state(row))
-            self._warn_guess(row, guessed, status)
-            state_id = "" if row.get("idestado") is None else str(row.get("idestado"))
-            return Quote(
-                **common, status=status, valid_until=row.get("finoferta"), source_state=state_id
-            )
+            return self._quote(row, common)
         if kind == "order":
-            status_o, guessed = order_status(self._state(row))
-            self._warn_guess(row, guessed, status_o)
-            notes = [
-                self.rows["AlbaranCliente"][i]
-                for i in links.children(model, doc_id, "AlbaranCliente")
-            ]
-            return Order(
-                **common,
-                status=status_o,
-                quote=links.parent(model, doc_id, "PresupuestoCliente", self.codes),
-                shipped_date=min((n.get("fecha") for n in notes if n.get("fecha")), default=None),
-            )
+            return self._order(row, common, links)
         if kind == "delivery_note":
             return DeliveryNote(
                 **common,
                 delivery_date=issue_date,
-                order=links.parent(model, doc_id, "PedidoCliente", self.codes),
+                order=links.parent(model, row.get(pk), "PedidoCliente", self.codes),
             )
         return self._invoice(row, common, links)
+
+    def _quote(self, row: Row, common: dict[str, Any]) -> Quote:
+        status, guessed = quote_status(self._state(row))
+        self._warn_guess(row, guessed, status)
+        state_id = "" if row.get("idestado") is None else str(row.get("idestado"))
+        return Quote(
+            **common, status=status, valid_until=row.get("finoferta"), source_state=state_id
+        )
+
+    def _order(self, row: Row, common: dict[str, Any], links: DocumentLinks) -> Order:
+        status, guessed = order_status(self._state(row))
+        self._warn_guess(row, guessed, status)
+        doc_id = row.get("idpedido")
+        notes = [
+            self.rows["AlbaranCliente"][i]
+            for i in links.children("PedidoCliente", doc_id, "AlbaranCliente")
+        ]
+        return Order(
+            **common,
+            status=status,
+            quote=links.parent("PedidoCliente", doc_id, "PresupuestoCliente", self.codes),
+            shipped_date=min((n.get("fecha") for n in notes if n.get("fecha")), default=None),
+        )
 
     def _invoice(self, row: Row, common: dict[str, Any], links: DocumentLinks) -> Invoice:
         doc_id = row.get("idfactura")
