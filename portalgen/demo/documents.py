@@ -72,14 +72,28 @@ def _lines(rng: random.Random, person: dict[str, Any], count: int) -> list[Line]
 
 
 def customer_documents(rng: random.Random, person: dict[str, Any], today: date) -> list[Doc]:
-    code = person["code"]
+    """One customer's documents: quotes (some leading to orders), orders without a quote,
+    monthly invoices, and now and then a credit note for returned goods."""
+    docs = _quotes(rng, person, today)
+    for _ in range(rng.randint(1, 2)):
+        issue = _days_ago(rng, today, 0, 200)
+        quote = Doc("quote", person["code"], issue, _lines(rng, person, rng.randint(1, 5)))
+        docs.extend(_order_chain(rng, quote, today, standalone=True))
+    docs.extend(_monthly_invoices(rng, person, today))
+    invoices = [d for d in docs if d.kind == "invoice"]
+    if invoices and rng.random() < 0.12:
+        docs.append(_credit_note(rng, rng.choice(invoices), today))
+    return docs
+
+
+def _days_ago(rng: random.Random, today: date, lo: int, hi: int) -> date:
+    return today - timedelta(days=rng.randint(lo, hi))
+
+
+def _quotes(rng: random.Random, person: dict[str, Any], today: date) -> list[Doc]:
     docs: list[Doc] = []
-
-    def when(lo: int, hi: int) -> date:
-        return today - timedelta(days=rng.randint(lo, hi))
-
     for n in range(rng.randint(3, 5)):
-        issue = when(0, 40) if n == 0 else when(0, 300)
+        issue = _days_ago(rng, today, 0, 40) if n == 0 else _days_ago(rng, today, 0, 300)
         lines = _lines(rng, person, rng.randint(1, 4))
         age = (today - issue).days
         roll = rng.random()
@@ -93,20 +107,15 @@ def customer_documents(rng: random.Random, person: dict[str, Any], today: date) 
             status, valid = "rejected", issue + timedelta(days=30)
         else:
             status, valid = "accepted", issue + timedelta(days=30)
-        quote = Doc("quote", code, issue, lines, {"status": status, "valid_until": valid})
+        quote = Doc("quote", person["code"], issue, lines, {"status": status, "valid_until": valid})
         docs.append(quote)
         if status == "accepted":
             docs.extend(_order_chain(rng, quote, today))
-    for _ in range(rng.randint(1, 2)):
-        issue = when(0, 200)
-        docs.extend(
-            _order_chain(
-                rng,
-                Doc("quote", code, issue, _lines(rng, person, rng.randint(1, 5))),
-                today,
-                standalone=True,
-            )
-        )
+    return docs
+
+
+def _monthly_invoices(rng: random.Random, person: dict[str, Any], today: date) -> list[Doc]:
+    invoices = []
     for months_ago in range(rng.randint(3, 6), 0, -1):
         issue = today - timedelta(days=30 * months_ago + rng.randint(0, 6))
         lines = _lines(rng, person, rng.randint(1, 3))
@@ -122,25 +131,26 @@ def customer_documents(rng: random.Random, person: dict[str, Any], today: date) 
                     withholding_rate=Decimal(19),
                 )
             )
-        docs.append(Doc("invoice", code, issue, lines, {}))
-    invoices = [d for d in docs if d.kind == "invoice"]
-    if invoices and rng.random() < 0.12:
-        target = rng.choice(invoices)
-        returned = target.lines[0]
-        line = Line(
-            description=f"Devolución: {returned.description}",
-            quantity=-min(returned.quantity, Decimal(2)),
-            unit_price=returned.unit_price,
-            discount=returned.discount,
-            tax_rate=returned.tax_rate,
-            surcharge_rate=returned.surcharge_rate,
-            unit=returned.unit,
-        )
-        issue = min(today, target.issue + timedelta(days=rng.randint(3, 20)))
-        docs.append(
-            Doc("invoice", code, issue, [line], {"credit": True}, links={"corrects": target})
-        )
-    return docs
+        invoices.append(Doc("invoice", person["code"], issue, lines, {}))
+    return invoices
+
+
+def _credit_note(rng: random.Random, target: Doc, today: date) -> Doc:
+    """A corrective invoice giving back up to two units of the target's first line."""
+    returned = target.lines[0]
+    line = Line(
+        description=f"Devolución: {returned.description}",
+        quantity=-min(returned.quantity, Decimal(2)),
+        unit_price=returned.unit_price,
+        discount=returned.discount,
+        tax_rate=returned.tax_rate,
+        surcharge_rate=returned.surcharge_rate,
+        unit=returned.unit,
+    )
+    issue = min(today, target.issue + timedelta(days=rng.randint(3, 20)))
+    return Doc(
+        "invoice", target.customer, issue, [line], {"credit": True}, links={"corrects": target}
+    )
 
 
 def _order_chain(

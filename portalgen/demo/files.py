@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from portalgen.demo.company import COMPANY_CIF, QR_TEST_ENDPOINT
 from portalgen.demo.documents import Doc
 from portalgen.demo.tinypdf import tiny_pdf
-from portalgen.domain.model import slugify_number
+from portalgen.domain.model import Line, slugify_number
 from portalgen.domain.totals import compute_totals
 
 _SHARED = [
@@ -106,46 +106,9 @@ def write_bundle(
     ]
     _write_csv(out / "customers.csv", customer_columns, people)
     for kind, table in TABLES.items():
-        rows, line_rows = [], []
-        for doc in sorted((d for d in docs if d.kind == kind), key=lambda d: d.number):
-            totals = compute_totals(doc.lines, "EUR")
-            row = {
-                "number": doc.number,
-                "series": doc.extra.get("series", ""),
-                "customer": doc.customer,
-                "issue_date": doc.issue,
-                "currency": "EUR",
-                "base": f"{totals.base.amount:.2f}",
-                "tax": f"{totals.tax.amount:.2f}",
-                "surcharge": f"{totals.surcharge.amount:.2f}",
-                "withholding": f"{totals.withholding.amount:.2f}",
-                "total": f"{totals.total.amount:.2f}",
-                **{k: v for k, v in doc.extra.items() if k in _KIND_COLUMNS[kind]},
-            }
-            for name, target in doc.links.items():
-                column = {"delivery_note": "delivery_notes"}.get(name, name)
-                row[column] = target.number
-            if kind == "invoice":
-                row["verifactu_qr_url"] = _qr_url(doc.number, doc.issue, totals.total.amount)
-                if "corrects" in doc.links:
-                    row["notes"] = "Factura rectificativa por devolución de mercancía."
-            rows.append({k: _plain(v) for k, v in row.items()})
-            for position, line in enumerate(doc.lines, start=1):
-                line_rows.append(
-                    {
-                        "document": doc.number,
-                        "position": position,
-                        "reference": line.reference,
-                        "description": line.description,
-                        "quantity": _plain(line.quantity),
-                        "unit": line.unit,
-                        "unit_price": f"{line.unit_price:.2f}",
-                        "discount": _plain(line.discount),
-                        "tax_rate": _plain(line.tax_rate),
-                        "surcharge_rate": _plain(line.surcharge_rate),
-                        "withholding_rate": _plain(line.withholding_rate),
-                    }
-                )
+        mine = sorted((d for d in docs if d.kind == kind), key=lambda d: d.number)
+        rows = [_document_row(doc) for doc in mine]
+        line_rows = [_line_row(doc, i, line) for doc in mine for i, line in enumerate(doc.lines, 1)]
         _write_csv(out / f"{table}.csv", _DOC_COLUMNS + _KIND_COLUMNS[kind], rows)
         _write_csv(out / f"{kind}_lines.csv", _LINE_COLUMNS, line_rows)
     _write_csv(
@@ -153,6 +116,47 @@ def write_bundle(
         ["number", "invoice", "customer", "amount", "due_date", "paid_date", "method"],
         payments,
     )
+
+
+def _document_row(doc: Doc) -> dict[str, str]:
+    totals = compute_totals(doc.lines, "EUR")
+    row = {
+        "number": doc.number,
+        "series": doc.extra.get("series", ""),
+        "customer": doc.customer,
+        "issue_date": doc.issue,
+        "currency": "EUR",
+        "base": f"{totals.base.amount:.2f}",
+        "tax": f"{totals.tax.amount:.2f}",
+        "surcharge": f"{totals.surcharge.amount:.2f}",
+        "withholding": f"{totals.withholding.amount:.2f}",
+        "total": f"{totals.total.amount:.2f}",
+        **{k: v for k, v in doc.extra.items() if k in _KIND_COLUMNS[doc.kind]},
+    }
+    for name, target in doc.links.items():
+        column = {"delivery_note": "delivery_notes"}.get(name, name)
+        row[column] = target.number
+    if doc.kind == "invoice":
+        row["verifactu_qr_url"] = _qr_url(doc.number, doc.issue, totals.total.amount)
+        if "corrects" in doc.links:
+            row["notes"] = "Factura rectificativa por devolución de mercancía."
+    return {k: _plain(v) for k, v in row.items()}
+
+
+def _line_row(doc: Doc, position: int, line: Line) -> dict[str, Any]:
+    return {
+        "document": doc.number,
+        "position": position,
+        "reference": line.reference,
+        "description": line.description,
+        "quantity": _plain(line.quantity),
+        "unit": line.unit,
+        "unit_price": f"{line.unit_price:.2f}",
+        "discount": _plain(line.discount),
+        "tax_rate": _plain(line.tax_rate),
+        "surcharge_rate": _plain(line.surcharge_rate),
+        "withholding_rate": _plain(line.withholding_rate),
+    }
 
 
 def _qr_url(number: str, issued: date, total: Decimal) -> str:
