@@ -140,17 +140,7 @@ def grant(
     settings = state.settings()
     export = _load_export(state, exports, input_format)
     customers = {c.code: c for c in export.customers}
-    if grant_all:
-        chosen = [c.code for c in export.customers if c.emails]
-        for skipped in (c.code for c in export.customers if not c.emails):
-            click.secho(
-                f"warning: {skipped} has no email in the export; not granted", err=True, fg="yellow"
-            )
-    else:
-        unknown = [c for c in codes if c not in customers]
-        if unknown:
-            raise click.ClickException(f"not in the export: {', '.join(unknown)}")
-        chosen = list(dict.fromkeys(codes))
+    chosen = _chosen_customers(export, codes, grant_all)
     mailer = open_mailer_for(settings) if send else None
     service = open_service(settings)
     results = []
@@ -180,6 +170,22 @@ def grant(
                 for r in results
             )
         fail_if_not_emailed(failed, "portalgen link CODE --send")
+
+
+def _chosen_customers(export: Export, codes: tuple[str, ...], grant_all: bool) -> list[str]:
+    """The codes to grant: those given (each must be in the export), or with --all every
+    customer that has an email (the others are named, not granted)."""
+    if grant_all:
+        for skipped in (c.code for c in export.customers if not c.emails):
+            click.secho(
+                f"warning: {skipped} has no email in the export; not granted", err=True, fg="yellow"
+            )
+        return [c.code for c in export.customers if c.emails]
+    known = {c.code for c in export.customers}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise click.ClickException(f"not in the export: {', '.join(unknown)}")
+    return list(dict.fromkeys(codes))
 
 
 def _keep() -> CodeRequest:
