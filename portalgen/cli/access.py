@@ -195,11 +195,7 @@ def _keep() -> CodeRequest:
 
 
 def _load_export(state: CliState, exports: tuple[Path, ...], input_format: str | None) -> Export:
-    from portalgen.load import LoadOptions, load_export
-
-    settings = state.settings()
-    paths, input_format = state.exports(exports, input_format)
-    result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
+    result = state.load(exports, input_format)
     for problem in result.warnings:
         state.info(str(problem))
     return result.export

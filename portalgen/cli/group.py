@@ -10,13 +10,16 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from portalgen import __version__
 from portalgen.config import CONFIG_ENV, Settings, load_settings
 from portalgen.errors import InputError, PortalgenError
+
+if TYPE_CHECKING:
+    from portalgen.load import LoadResult
 
 
 @dataclass
@@ -46,6 +49,19 @@ class CliState:
                 "say which export to read (EXPORT), or set export.path in the configuration"
             )
         return [settings.export.path], input_format or settings.export.format or None
+
+    def load(
+        self, given: tuple[Path, ...], input_format: str | None, *, cached: bool = True
+    ) -> LoadResult:
+        """The export of the command line or the configuration, loaded and validated;
+        from the load cache when its files did not change (`cached`)."""
+        from portalgen.load import LoadCache, LoadOptions, load_export
+
+        settings = self.settings()
+        paths, input_format = self.exports(given, input_format)
+        cache = LoadCache.for_settings(settings) if cached else None
+        options = LoadOptions.from_settings(settings)
+        return load_export(paths, options, format=input_format, cache=cache)
 
     def info(self, message: str) -> None:
         """Progress and advice: hidden by -q."""

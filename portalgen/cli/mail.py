@@ -142,12 +142,9 @@ def notify(
     defaults to export.path. Exit status 1 if any message could not be sent (the next
     run tries it again).
     """
-    from portalgen.load import LoadOptions, load_export
-
     settings = state.settings()
     mailer = open_mailer_for(settings, dry_run=dry_run)
-    paths, input_format = state.exports(exports, input_format)
-    result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
+    result = state.load(exports, input_format)
     for problem in result.warnings:
         state.info(str(problem))
     report = run_notify(settings, result.export, only=only, dry_run=dry_run, mailer=mailer)

@@ -11,7 +11,6 @@ import click
 from portalgen.cli.group import CliState, cli
 from portalgen.cli.report import outcome_lines, progress_bar, summary_lines
 from portalgen.cli.types import SHARD, format_option
-from portalgen.load import LoadOptions, load_export
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
@@ -47,6 +46,7 @@ def build(
     EXPORT defaults to export.path of the configuration. Nothing is written when the
     export has errors.
     """
+    from portalgen.load import LoadOptions, load_export
     from portalgen.render import build_context
     from portalgen.render.build import build_site
 
@@ -118,8 +118,7 @@ def publish(
         state.verbosity = -1
     settings = state.settings()
     mailer = open_mailer_for(settings, dry_run=dry_run) if notify else None  # fail early
-    paths, input_format = state.exports(exports, input_format)
-    result = load_export(paths, LoadOptions.from_settings(settings), format=input_format)
+    result = state.load(exports, input_format)
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
     with progress_bar(enabled=state.verbosity >= 0, lines=not as_json) as progress:

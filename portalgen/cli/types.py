@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from portalgen.config import parse_duration
-from portalgen.load import READERS
+from portalgen.load import FORMATS
 
 
 class DurationType(click.ParamType):  # type: ignore[type-arg]
@@ -65,7 +65,7 @@ def format_option() -> Callable[[F], F]:
     return click.option(
         "--format",
         "input_format",
-        type=click.Choice(sorted(READERS)),
+        type=click.Choice(sorted(FORMATS)),
         default=None,
         help="The export's format (detected when not given).",
     )

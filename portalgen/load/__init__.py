@@ -7,21 +7,18 @@ broken export.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from portalgen.domain.model import Export
 from portalgen.errors import InputError, Problem
-from portalgen.load.bundle import BundleReader
-from portalgen.load.combine import Source, combine_sources
-from portalgen.load.facturae import FacturaeReader
-from portalgen.load.facturascripts.reader import FacturaScriptsReader
+from portalgen.load.cache import LoadCache
 from portalgen.load.options import LoadOptions
 from portalgen.load.problems import ProblemLog
-from portalgen.load.ubl import UblReader
-from portalgen.load.validate import validate_export
+from portalgen.load.result import LoadResult
 
 
 class Reader(Protocol):
@@ -36,20 +33,31 @@ class Reader(Protocol):
 
 # Detection tries them in this order. Readers of already-issued e-invoices also have
 # `issued_documents = True` (see portalgen.load.combine.Issued).
-READERS: dict[str, Reader] = {
-    "bundle": BundleReader(),
-    "facturascripts": FacturaScriptsReader(),
-    "ubl": UblReader(),
-    "facturae": FacturaeReader(),
-}
+FORMATS = ("bundle", "facturascripts", "ubl", "facturae")
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    export: Export
-    formats: tuple[str, ...]  # the format of each source, detected or given
-    detected: bool  # whether the formats were detected (no --format given)
-    warnings: tuple[Problem, ...]
+@functools.cache
+def readers() -> dict[str, Reader]:
+    """The readers by format, imported when an export is read (a run whose export is in
+    the load cache needs none of them)."""
+    from portalgen.load.bundle import BundleReader
+    from portalgen.load.facturae import FacturaeReader
+    from portalgen.load.facturascripts.reader import FacturaScriptsReader
+    from portalgen.load.ubl import UblReader
+
+    found: dict[str, Reader] = {
+        "bundle": BundleReader(),
+        "facturascripts": FacturaScriptsReader(),
+        "ubl": UblReader(),
+        "facturae": FacturaeReader(),
+    }
+    return {name: found[name] for name in FORMATS}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "READERS":
+        return readers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def detect_format(path: Path) -> str:
@@ -58,7 +66,7 @@ def detect_format(path: Path) -> str:
             [Problem(str(path), "", "", "no such file or folder")],
             summary="the export cannot be read",
         )
-    for name, reader in READERS.items():
+    for name, reader in readers().items():
         if reader.detect(path):
             return name
     raise InputError(
@@ -67,7 +75,7 @@ def detect_format(path: Path) -> str:
                 str(path),
                 "",
                 "",
-                f"this is not an export portalgen can read (known formats: {', '.join(READERS)})",
+                f"this is not an export portalgen can read (known formats: {', '.join(FORMATS)})",
             )
         ],
         summary="the export cannot be read",
@@ -75,28 +83,41 @@ def detect_format(path: Path) -> str:
 
 
 def load_export(
-    paths: Path | Sequence[Path], options: LoadOptions, format: str | None = None
+    paths: Path | Sequence[Path],
+    options: LoadOptions,
+    format: str | None = None,
+    cache: LoadCache | None = None,
 ) -> LoadResult:
     """Read and validate one export made of one or more sources.
 
     Several sources (say, customers and quotes from FacturaScripts plus a folder of
     Facturae invoices) are combined into one export by the rules in
     portalgen.load.combine: matching customers and identical documents are merged,
-    conflicting ones are errors.
+    conflicting ones are errors. With a `cache`, an export whose files did not change
+    since it was last loaded (valid) is given back without reading it again.
     """
     paths_list = [paths] if isinstance(paths, Path) else list(paths)
+    if cache is not None:
+        return cache.load(paths_list, options, format, lambda: _load(paths_list, options, format))
+    return _load(paths_list, options, format)
+
+
+def _load(paths_list: list[Path], options: LoadOptions, format: str | None) -> LoadResult:
+    from portalgen.load.combine import Source, combine_sources
+    from portalgen.load.validate import validate_export
+
     log = ProblemLog()
     sources: list[Source] = []
     formats: list[str] = []
     for path in paths_list:
         name = format or detect_format(path)
-        if name not in READERS:
+        if name not in FORMATS:
             raise InputError(
                 [Problem(str(path), "", "", f"unknown format {name!r}")],
                 summary="the export cannot be read",
             )
         formats.append(name)
-        reader = READERS[name]
+        reader = readers()[name]
         export = reader.read(path, options, log)
         sources.append(Source(export, bool(getattr(reader, "issued_documents", False))))
     export, issued = combine_sources(sources, log)
@@ -111,4 +132,13 @@ def load_export(
     return LoadResult(export, tuple(formats), format is None, tuple(log.warnings))
 
 
-__all__ = ["READERS", "LoadOptions", "LoadResult", "Reader", "detect_format", "load_export"]
+__all__ = [
+    "FORMATS",
+    "READERS",
+    "LoadCache",
+    "LoadOptions",
+    "LoadResult",
+    "Reader",
+    "detect_format",
+    "load_export",
+]
