@@ -43,6 +43,7 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes  # exactly the bytes the client sent (after SMTP dot-unstuffing)
+    peer: Any = None  # the client's (address, port): one per connection
 
     @property
     def message(self) -> EmailMessage:
@@ -81,7 +82,7 @@ class RecordingHandler:
             return "451 4.3.0 never seen by the client"
         data = envelope.original_content or b""
         self.messages.append(
-            Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(data))
+            Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(data), session.peer)
         )
         return "250 2.0.0 Message accepted for delivery"
 

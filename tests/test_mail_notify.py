@@ -169,6 +169,27 @@ def test_a_server_dropping_the_connection_mid_session(
     assert smtp_server.messages[-1].rcpt_tos == (dropped,)
 
 
+def test_one_connection_serves_the_whole_run(granted: Office, smtp_server: SmtpServer) -> None:
+    report = run(granted)
+    assert report.messages == len(smtp_server.messages) > 3
+    assert len({m.peer for m in smtp_server.messages}) == 1
+
+
+def test_after_a_dropped_connection_one_new_connection_serves_the_rest(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    dropped = "administracion@jordi-romero-perez.example"  # C00002, in the middle of the run
+    smtp_server.drop.add(dropped)
+    report = run(granted)
+    assert [c.code for c in report.failed] == ["C00002"]
+    received = smtp_server.messages
+    before = [m for m in received if m.peer == received[0].peer]
+    after = [m for m in received if m.peer != received[0].peer]
+    assert before and after and len({m.peer for m in after}) == 1
+    assert received == before + after  # one connection, then one more after the drop
+    assert report.messages == len(received)
+
+
 def test_a_server_that_is_down_loses_nothing(granted: Office, smtp_server: SmtpServer) -> None:
     smtp_server.stop()
     report = run(granted)

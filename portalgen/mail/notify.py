@@ -14,12 +14,13 @@ those customers as not sent.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from portalgen.access.entry import RegistryEntry
@@ -37,7 +38,14 @@ from portalgen.publish.manifest import load_manifest
 from portalgen.storage import Storage
 
 SERVER_FAILURES_TO_GIVE_UP = 3
+# Messages are composed by a thread this many customers ahead of the one being sent, and
+# each customer's last record is written by another while the next customer's message
+# goes: the waits (the disk's fsync, the server's replies) overlap the work.
+COMPOSE_AHEAD = 8
 READ_THREADS = 8
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+Composed = dict[str, "EmailMessage | Exception"]  # contact -> message, or why not
 # A `sending` mark older than this was left by a run that stopped (see state.py).
 INTERRUPTED_AFTER = timedelta(minutes=15)
 
@@ -102,6 +110,7 @@ class _Customer:
     plans: list[ContactPlan]
     error: str = ""
     dirty: bool = False  # the record changed without a message (the customer's name...)
+    unsaved: bool = False  # marks not written yet (the last "sent" ones: written after)
 
 
 def notify_customers(
@@ -129,11 +138,34 @@ def notify_customers(
         targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
         prepared = list(pool.map(run.prepare, targets))
     report = NotifyReport(dry_run=mailer.dry_run)
-    for customer in prepared:
-        result = run.deliver(customer)
-        if result.messages or result.failures or result.notes:
-            report.customers.append(result)
+    composer = ThreadPoolExecutor(1, thread_name_prefix="compose")
+    try:
+        for customer, messages in _ahead(composer, run.compose_all, prepared, COMPOSE_AHEAD):
+            result = run.deliver(customer, messages)
+            if result.messages or result.failures or result.notes:
+                report.customers.append(result)
+    finally:
+        composer.shutdown(wait=True, cancel_futures=True)
+        run.finish_saves()
     return report
+
+
+def _ahead(
+    pool: ThreadPoolExecutor,
+    work: Callable[[_T], _R],
+    items: Iterable[_T],
+    depth: int,
+) -> Iterator[tuple[_T, _R]]:
+    """`(item, work(item))` in order, `work` running in `pool` up to `depth` items ahead."""
+    pending: deque[tuple[_T, Future[_R]]] = deque()
+    for item in items:
+        pending.append((item, pool.submit(work, item)))
+        if len(pending) > depth:
+            first, future = pending.popleft()
+            yield first, future.result()
+    while pending:
+        first, future = pending.popleft()
+        yield first, future.result()
 
 
 class _Run:
@@ -155,6 +187,8 @@ class _Run:
         self.now = now
         self.zone = ZoneInfo(settings.timezone)
         self.server_failures = 0
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="notify-record")
+        self.later: list[tuple[Future[None], CustomerResult]] = []
 
     # -- phase one: read and plan (in threads; reads only) -------------------------------------
 
@@ -234,7 +268,18 @@ class _Run:
 
     # -- phase two: send and record, one customer at a time ------------------------------------
 
-    def deliver(self, customer: _Customer) -> CustomerResult:
+    def compose_all(self, customer: _Customer) -> Composed:
+        """The customer's messages, composed ahead (in the composing thread)."""
+        messages: Composed = {}
+        for plan in customer.plans if not customer.error else ():
+            if plan.send:
+                try:
+                    messages[plan.contact] = self._compose(customer, plan)
+                except Exception as exc:  # raised where the message is sent
+                    messages[plan.contact] = exc
+        return messages
+
+    def deliver(self, customer: _Customer, composed: Composed | None = None) -> CustomerResult:
         result = CustomerResult(customer.entry.customer)
         if customer.error:
             result.failures.append(customer.error)
@@ -251,13 +296,25 @@ class _Run:
                 result.failures.append(str(exc))
         for plan in customer.plans:
             try:
-                self._deliver_plan(customer, plan, result)
+                self._deliver_plan(customer, plan, result, (composed or {}).get(plan.contact))
             except MailError as exc:
                 result.failures.append(f"{plan.contact}: {exc}")
             except PortalgenError as exc:  # storage trouble: stop with this customer
                 result.failures.append(f"{plan.contact}: {exc}")
                 break
+        if customer.unsaved:  # written while the next customer's message goes
+            self.later.append((self.writer.submit(self._save, customer), result))
         return result
+
+    def finish_saves(self) -> None:
+        """Wait for the records written after their message went."""
+        self.writer.shutdown(wait=True)
+        for future, result in self.later:
+            try:
+                future.result()
+            except PortalgenError as exc:
+                result.failures.append(f"the record of what was sent: {exc}")
+        self.later.clear()
 
     def _settle_interrupted(self, customer: _Customer, result: CustomerResult) -> None:
         """Messages an earlier run was sending when it stopped: counted as sent, said once.
@@ -276,7 +333,13 @@ class _Run:
         if found and not self.mailer.dry_run:
             customer.version = self.store.save(customer.entry.customer_key, state, customer.version)
 
-    def _deliver_plan(self, customer: _Customer, plan: ContactPlan, result: CustomerResult) -> None:
+    def _deliver_plan(
+        self,
+        customer: _Customer,
+        plan: ContactPlan,
+        result: CustomerResult,
+        composed: EmailMessage | Exception | None = None,
+    ) -> None:
         # Settled on their own (before the access, opted out), or only with the message
         # they ride in (a reminder of an invoice announced in it).
         alone = [(i, h) for i, h in plan.settle if not h.startswith("with:")]
@@ -288,7 +351,9 @@ class _Run:
         if self.server_failures >= SERVER_FAILURES_TO_GIVE_UP:
             self._save(customer)
             raise ServerUnavailable("not sent: the mail server failed several times in a row")
-        message = self._compose(customer, plan)
+        if isinstance(composed, Exception):
+            raise composed
+        message = composed if composed is not None else self._compose(customer, plan)
         message_id = str(message["Message-ID"])
         ids = [i.id for i in plan.send]
         # Recorded before it goes: a crash from here on never sends it twice.
@@ -307,7 +372,7 @@ class _Run:
         result.messages += 1
         result.items += len(ids)
         self._record(customer, plan.contact, [(i, "sent") for i in ids], message_id)
-        self._save(customer)
+        customer.unsaved = True  # the next save, or deliver's last, writes it
 
     def _record(
         self,
@@ -325,6 +390,7 @@ class _Run:
         if not self.mailer.dry_run:
             key = customer.entry.customer_key
             customer.version = self.store.save(key, customer.state, customer.version)
+        customer.unsaved = False
 
     def _compose(self, customer: _Customer, plan: ContactPlan) -> EmailMessage:
         from portalgen.render.i18n import language_of
