@@ -6,8 +6,10 @@ Command modules import `cli` and `CliState` from here and add their commands to 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,8 +81,59 @@ REFUSED = {
 }
 
 
+# The module defining each command, imported when the command is used: a quiet night's
+# `publish` must not pay for importing what `serve`, `demo` or `audit` need.
+COMMAND_MODULES = {
+    "init": "data",
+    "demo": "data",
+    "check": "data",
+    "fetch": "fetch",
+    "build": "site",
+    "publish": "site",
+    "audit": "audit",
+    "grant": "access",
+    "revoke": "access",
+    "sign-out": "access",
+    "reset": "access",
+    "link": "access",
+    "preview": "access",
+    "access": "access",
+    "secret": "access",
+    "serve": "serve",
+    "notify": "mail",
+    "push": "push",
+}
+
+
 class PortalgenGroup(click.Group):
-    """Turns PortalgenError into a clean message and exit status 1."""
+    """Turns PortalgenError into a clean message and exit status 1; imports a command's
+    module when the command is asked for (`commands` and --help import them all)."""
+
+    _all_loaded = False
+
+    @property
+    def commands(self) -> MutableMapping[str, click.Command]:
+        if not self._all_loaded:
+            self._all_loaded = True
+            for module in sorted(set(COMMAND_MODULES.values())):
+                importlib.import_module(f"portalgen.cli.{module}")
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._commands = value
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._commands[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self._commands and module is not None:
+            importlib.import_module(f"portalgen.cli.{module}")
+        return self._commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
