@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from babel.core import Locale
 from babel.dates import format_date as babel_format_date
 from babel.numbers import (
     format_currency,
@@ -12,6 +13,7 @@ from babel.numbers import (
     get_currency_precision,
     list_currencies,
 )
+from babel.numbers import format_percent as babel_format_percent
 
 from portalgen.domain.model import Money
 
@@ -47,9 +49,10 @@ def format_quantity(value: Decimal, locale: str) -> str:
 
 
 def format_percent(value: Decimal, locale: str) -> str:
-    """A rate given in percent (21 → ``21 %`` in es_ES, ``21%`` in en)."""
-    number = format_decimal(value.normalize(), format="#,##0.##", locale=locale)
-    return f"{number}\u00a0%" if locale.startswith(("es", "fr", "de")) else f"{number}%"
+    """A rate given in percent, in the locale's pattern with up to two decimals:
+    21 → ``21 %`` in es_ES and ca_ES, ``21%`` in en_GB and pt_PT, ``% 21`` in eu_ES."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern.replace("#,##0", "#,##0.##")
+    return str(babel_format_percent(value.normalize() / 100, format=pattern, locale=locale))
 
 
 def format_date(value: date, locale: str, style: str = "medium") -> str:

@@ -1,4 +1,4 @@
-"""The gate's own pages in Spanish and English, from the renderer's gettext catalogs.
+"""The gate's own pages in the customer's language, from the renderer's gettext catalogs.
 
 A light loader: the wheel's compiled ``.mo`` through the standard library, or, in a
 checkout (``.po`` only), a minimal reader of the ``.po`` file. The gate never imports
@@ -10,11 +10,8 @@ from __future__ import annotations
 import ast
 import functools
 import gettext
-from pathlib import Path
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-DOMAIN = "portalgen"
-LANGUAGES = ("es", "en")
+from portalgen.languages import FALLBACK, catalog_files, offered
 
 
 class PoTranslations(gettext.NullTranslations):
@@ -66,8 +63,7 @@ def read_po(text: str) -> dict[str, str]:
 
 @functools.cache
 def translations(language: str) -> gettext.NullTranslations:
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    mo, po = catalog_files(language)
     if mo.is_file():
         with mo.open("rb") as fh:
             return gettext.GNUTranslations(fh)
@@ -88,6 +84,6 @@ def negotiate(accept_language: str, default: str) -> str:
             except ValueError:
                 quality = 0.0
         language = tag.strip().lower().split("-")[0]
-        if language in LANGUAGES and quality > 0:
+        if language in offered() and quality > 0:
             ranked.append((-quality, position, language))
-    return min(ranked)[2] if ranked else (default if default in LANGUAGES else "es")
+    return min(ranked)[2] if ranked else (default if default in offered() else FALLBACK)

@@ -27,7 +27,7 @@ from portalgen.access.entry import AccessCode, Contact, RegistryEntry, normalize
 from portalgen.access.tokens import FLOW, LINK, LinkClaims, TokenError, TokenExpired, link_url
 from portalgen.errors import AccessError
 from portalgen.gate import errors, pages, security
-from portalgen.gate.i18n import LANGUAGES
+from portalgen.languages import is_offered
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate, GateRequest
@@ -61,7 +61,7 @@ def favicon(gate: Gate, request: GateRequest) -> Response:
 
 def signed_out(gate: Gate, request: GateRequest) -> Response:
     language = request.args.get("lang")
-    chosen = language if language in LANGUAGES else None
+    chosen = language if language is not None and is_offered(language) else None
     return gate.html(pages.signed_out(gate.page_context(request, chosen)))
 
 

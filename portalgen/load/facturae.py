@@ -19,6 +19,7 @@ from pathlib import Path
 
 from portalgen.domain.identifiers import format_iban, iban_problem
 from portalgen.domain.model import Address, Customer, Export
+from portalgen.languages import is_offered
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     country_alpha2,
@@ -125,7 +126,7 @@ def _read_facturae(
         _check_batch(xf, header, elements)
     if customer is None:
         return None
-    if language in ("es", "en") and not customer.language:
+    if is_offered(language) and not customer.language:
         customer = Customer(**{**customer.__dict__, "language": language})
     pairs = tuple((parts.invoice, parts.payments) for parts in results)
     return FileInvoices(customer, pairs, note=signature.status)

@@ -1,4 +1,4 @@
-"""The portal's languages: gettext catalogs for Spanish and English, and their locales.
+"""The portal's languages: gettext catalogs and locales (the list: portalgen.languages).
 
 Catalogs live in ``portalgen/locale/<lang>/LC_MESSAGES/portalgen.po``. The wheel carries
 compiled ``.mo`` files (built by hatch_build.py); a checkout has only the ``.po`` files,
@@ -11,43 +11,34 @@ import functools
 import gettext
 import hashlib
 from io import BytesIO
-from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from portalgen.config import Settings
+from portalgen.languages import DOMAIN, FALLBACK, LOCALE_DIR, LOCALES, catalog_files, offered
 
-DOMAIN = "portalgen"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-LANGUAGES = ("es", "en")
-# The locale a language is formatted in when it is not the business's own language.
-DEFAULT_LOCALES = {"es": "es_ES", "en": "en_GB"}
+__all__ = ["LOCALE_DIR", "catalogs_fingerprint", "language_of", "locale_for", "translations"]
 
 
 def language_of(customer_language: str, settings: Settings) -> str:
     """The customer's language if the portal speaks it, else the configured one."""
-    if customer_language in LANGUAGES:
+    if customer_language in offered():
         return customer_language
-    return settings.language if settings.language in LANGUAGES else "es"
+    return settings.language if settings.language in offered() else FALLBACK
 
 
 def locale_for(language: str, settings: Settings) -> str:
-    """``es`` → the configured ``es_ES`` (or es_MX...), ``en`` → ``en_GB`` unless configured."""
+    """``es`` → the configured ``es_ES`` (or es_MX...), ``ca`` → ``ca_ES`` unless configured."""
     if settings.language == language:
         return settings.locale
-    return DEFAULT_LOCALES.get(language, settings.locale)
-
-
-def _catalog_files(language: str) -> tuple[Path, Path]:
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    return folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    return LOCALES.get(language, settings.locale)
 
 
 @functools.cache
 def translations(language: str) -> gettext.GNUTranslations:
     """The compiled catalog for `language`: the shipped .mo, or the .po compiled in memory."""
-    mo, po = _catalog_files(language)
+    mo, po = catalog_files(language)
     if mo.is_file():
         with mo.open("rb") as fh:
             return gettext.GNUTranslations(fh)
@@ -63,8 +54,8 @@ def translations(language: str) -> gettext.GNUTranslations:
 def catalogs_fingerprint() -> str:
     """A hash of every catalog: changing a translation re-renders what uses it."""
     digest = hashlib.sha256()
-    for language in LANGUAGES:
-        mo, po = _catalog_files(language)
+    for language in offered():
+        mo, po = catalog_files(language)
         source = mo if mo.is_file() else po
         digest.update(language.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()

@@ -1,0 +1,65 @@
+"""Every shipped catalog is complete and keeps the messages' placeholders (issue 15).
+
+A language is offered as soon as its catalog ships (portalgen.languages), so a catalog with
+one empty or fuzzy entry would show that entry in English to its customers: these tests
+fail on it. English is the messages' own language and needs no translation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
+
+from portalgen.languages import LOCALE_DIR, LOCALES, SOURCE_LANGUAGE, catalog_files, offered
+
+TRANSLATED = [language for language in offered() if language != SOURCE_LANGUAGE]
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
+
+
+def catalog(language: str) -> Catalog:
+    with catalog_files(language)[1].open("rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def forms(message: Message) -> list[tuple[str, str]]:
+    """(source, translation) pairs: a plural's first form is its singular, the others plural."""
+    if isinstance(message.id, str):
+        return [(message.id, str(message.string))]
+    singular, plural = message.id
+    return [(singular if i == 0 else plural, s) for i, s in enumerate(message.string)]
+
+
+def test_the_portal_speaks_the_languages_of_spain() -> None:
+    shipped = sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/portalgen.po"))
+    assert set(shipped) <= set(LOCALES), "a catalog for a language portalgen/languages.py lacks"
+    assert sorted(offered()) == shipped
+    assert {"es", "en", "ca"} <= set(offered())
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_is_translated(language: str) -> None:
+    messages = [m for m in catalog(language) if m.id]
+    missing = [m.id for m in messages if m.fuzzy or not all(t for _, t in forms(m))]
+    assert missing == [], f"untranslated or fuzzy in {language}: translate them"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_keep_exactly_the_placeholders(language: str) -> None:
+    wrong = []
+    for message in catalog(language):
+        for source, translated in forms(message) if message.id else []:
+            if Counter(PLACEHOLDER.findall(source)) != Counter(PLACEHOLDER.findall(translated)):
+                wrong.append((source, translated))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", sorted(offered()))
+def test_every_catalog_has_every_message(language: str) -> None:
+    expected = {(m.id, m.context) for m in catalog("es") if m.id}
+    assert {(m.id, m.context) for m in catalog(language) if m.id} == expected, (
+        "run scripts/update-catalogs"
+    )
