@@ -6,6 +6,7 @@ and shared between pytest-xdist workers through a folder guarded by a file lock.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import json
@@ -31,6 +32,7 @@ from portalgen.domain.model import (
     Payment,
     Quote,
 )
+from portalgen.languages import offered
 from portalgen.render import RenderContext, build_context
 from portalgen.render.build import build_site
 from tests.conftest import TODAY, demo_settings, load_demo
@@ -66,6 +68,37 @@ def built_portals(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory, work
             list(build_site(export, context, target, BUILT_CUSTOMERS))
             (target / "warnings.json").write_text(json.dumps(context.render_warnings))
     return target
+
+
+def language_portal(language: str) -> str:
+    """The built portal (a folder of `language_portals`) a language's tests read: English is
+    C00008's own; every other language is C00007 (the richest demo portal) in it."""
+    return {"es": "C00007", "en": "C00008"}.get(language, f"{language}/C00007")
+
+
+@pytest.fixture(scope="session")
+def language_portals(built_portals: Path, demo_dir: Path) -> Path:
+    """`built_portals` plus C00007 built in every other language the portal speaks, as if
+    its ``language`` column said so: ``<dir>/<lang>/C00007/...`` (see `language_portal`)."""
+    with FileLock(str(built_portals.parent / "render-languages.lock")):
+        missing = [
+            language
+            for language in offered()
+            if "/" in language_portal(language) and not (built_portals / language).exists()
+        ]
+        if missing:
+            context = build_context(render_settings(demo_dir), today=TODAY)
+            export = load_demo(demo_dir).export
+        for language in missing:
+            customers = tuple(
+                dataclasses.replace(c, language=language) if c.code == "C00007" else c
+                for c in export.customers
+            )
+            staging = built_portals / f".{language}"
+            changed = dataclasses.replace(export, customers=customers)
+            list(build_site(changed, context, staging, ("C00007",)))
+            staging.rename(built_portals / language)
+    return built_portals
 
 
 def parse(path: Path) -> lxml_html.HtmlElement:

@@ -8,6 +8,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
+from portalgen.languages import offered
+from tests.render_fixtures import language_portal
+
 pytestmark = pytest.mark.browser
 
 
@@ -28,16 +31,18 @@ def page_types(root: Path) -> list[str]:
     return pages
 
 
-@pytest.mark.parametrize("code", ["C00007", "C00008"])  # Spanish, English
+@pytest.mark.parametrize("language", offered())  # every language the portal speaks
 def test_no_serious_accessibility_violations_on_a_phone(
-    code: str, built_portals: Path, server: str, browser: Browser
+    language: str, language_portals: Path, server: str, browser: Browser
 ) -> None:
+    code = language_portal(language)
     context = browser.new_context(viewport={"width": 360, "height": 800})
     page = context.new_page()
     axe = Axe()
     problems = []
-    for path in page_types(built_portals / code):
+    for path in page_types(language_portals / code):
         page.goto(f"{server}/{code}/{path}")
+        assert page.locator("html").get_attribute("lang") == language
         results = axe.run(page)
         for violation in results.response["violations"]:
             if violation["impact"] in ("serious", "critical"):

@@ -27,7 +27,13 @@ SCRIPT = textwrap.dedent(
     assert package.parent == target, package
     assert templates_dir() == package / "templates", templates_dir()
     assert themes_dir() == package / "themes", themes_dir()
-    assert (LOCALE_DIR / "es/LC_MESSAGES/portalgen.mo").is_file()
+    from portalgen.languages import offered
+    from portalgen.render.i18n import translations
+
+    assert {"es", "en", "ca"} <= set(offered()), offered()
+    for language in offered():  # every catalog compiled into the wheel
+        assert (LOCALE_DIR / language / "LC_MESSAGES/portalgen.mo").is_file(), language
+    assert translations("ca").gettext("Invoices") == "Factures"
     demo = Path("demo")
     generate_demo(demo, customers=2, seed=3, today=date(2026, 6, 15))
     (demo / "config.yaml").write_text(demo_config_text())
