@@ -12,9 +12,9 @@ import pytest
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
-from portalgen.formatting import format_date, format_money, format_percent
+from portalgen.domain.formatting import format_date, format_money, format_percent
+from portalgen.domain.model import Invoice
 from portalgen.languages import SOURCE_LANGUAGE, offered
-from portalgen.model import Invoice
 from portalgen.render.i18n import locale_for, translations
 from tests.conftest import load_demo
 from tests.gate_fixtures import GateWorld
