@@ -222,7 +222,7 @@ def test_general_discount_overseas_buyer_and_namespaced_children(tmp_path: Path)
     text = facturae(NS_32, "3.2", buyer, body, "1045.00", root="")
     export = load(tmp_path, "v32.xml", text).export
     (customer,) = export.customers
-    assert customer.address.country == "PT" and customer.language == ""
+    assert customer.address.country == "PT" and customer.language == "pt"  # LanguageName
     (invoice,) = export.invoices
     assert [(line.description, line.net, line.tax_rate) for line in invoice.lines] == [
         ("Consultoría", Decimal("1000.00"), Decimal(10)),
