@@ -30,7 +30,8 @@ def forms(message: Message) -> list[tuple[str, str]]:
     if isinstance(message.id, str):
         return [(message.id, str(message.string))]
     singular, plural = message.id
-    return [(singular if i == 0 else plural, s) for i, s in enumerate(message.string)]
+    strings = message.string if isinstance(message.string, tuple | list) else [""]
+    return [(singular if i == 0 else plural, s) for i, s in enumerate(strings)]
 
 
 def test_the_portal_speaks_the_languages_of_spain() -> None:
