@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from portalgen.verification import Issued
+
 
 @functools.lru_cache(maxsize=65536)
 def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
@@ -41,6 +43,8 @@ class PlannedFile:
     content_type: str
     key: str  # hex SHA-256 of every input of render()
     render: Callable[[], bytes]
+    # A document PDF: what it is, for the verification index (portalgen.verification)
+    issued: Issued | None = None
 
 
 def fingerprint(*parts: Any) -> str:

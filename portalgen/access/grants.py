@@ -182,6 +182,22 @@ class AccessService:
         self._record("access.signed_out", entry, {"contacts": targets})
         return AccessResult(entry)
 
+    def _withdraw_documents(self, customer_key: str) -> None:
+        """The portal's PDFs are no longer published: `/verify` still knows them for the
+        retention period (verify.retention), counted from now."""
+        from portalgen.publish.manifest import load_manifest
+        from portalgen.verification import withdraw
+
+        try:
+            manifest = load_manifest(self.storage, customer_key)
+        except (ValueError, KeyError, TypeError):
+            return  # a damaged manifest: its documents cannot be told apart
+        if manifest is not None:
+            pdfs = [
+                f.sha256 for f in manifest.files.values() if f.content_type == "application/pdf"
+            ]
+            withdraw(self.storage, pdfs, self.clock())
+
     def delete_portal(self, customer_key: str) -> int:
         """Delete everything under ``portals/<customer_key>/``; the manifest first, so a
         reader never finds a manifest whose files are gone. Publish's markers go before
@@ -189,6 +205,7 @@ class AccessService:
         from portalgen.publish.manifest import manifest_key, portal_prefix
         from portalgen.publish.markers import clear_markers
 
+        self._withdraw_documents(customer_key)
         clear_markers(self.storage, customer_key)
         self.storage.delete(manifest_key(customer_key))
         keys = [info.key for info in self.storage.list(portal_prefix(customer_key))]

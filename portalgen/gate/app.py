@@ -116,6 +116,7 @@ class Gate:
         send_link: SendLink | None = None,
         clock: Callable[[], float] = time.time,
         background: bool = True,
+        verify_retention: timedelta = timedelta(days=2190),
     ) -> None:
         from portalgen.gate.routes import PORTAL_VIEW, ROUTES
 
@@ -123,6 +124,7 @@ class Gate:
         self.registry = AccessRegistry(storage)
         self.settings = gate
         self.branding = branding
+        self.verify_retention = verify_retention  # verify.retention: /verify after withdrawal
         self.send_link = send_link
         self.clock = clock
         self._secret_source = secrets if callable(secrets) else (lambda: tuple(secrets))

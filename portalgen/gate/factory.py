@@ -126,6 +126,7 @@ def create_app(
         send_link=send_link,
         clock=clock,
         background=background,
+        verify_retention=settings.verify.retention,
     )
     built.append(gate)
     return gate

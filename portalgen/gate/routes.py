@@ -7,7 +7,13 @@ customer start with ``visit = gate.require_visit(request); gate.check_post(reque
 
 from __future__ import annotations
 
-from portalgen.gate import views_access, views_interact, views_portal, views_preview
+from portalgen.gate import (
+    views_access,
+    views_interact,
+    views_portal,
+    views_preview,
+    views_verify,
+)
 from portalgen.gate.app import Route
 
 ROUTES: list[Route] = [
@@ -20,6 +26,8 @@ ROUTES: list[Route] = [
     Route("/signed-out", views_access.signed_out),
     Route("/_gate/gate.css", views_access.stylesheet),
     Route("/favicon.ico", views_access.favicon),
+    Route("/verify", views_verify.verify),
+    Route("/_gate/verify.js", views_verify.script),
     Route("/portal/quotes/<slug>/accept", views_interact.accept, ("POST",)),
     Route("/portal/quotes/<slug>/reject", views_interact.reject, ("POST",)),
     Route("/portal/comments", views_interact.comment, ("POST",)),

@@ -37,6 +37,9 @@ from portalgen.publish.manifest import (
 )
 from portalgen.publish.markers import Marker, clear_markers
 from portalgen.storage import Storage
+from portalgen.verification import Issued, Issuer, record_published, withdraw, withdraw_replaced
+
+PDF = "application/pdf"
 
 
 def utc_now() -> datetime:
@@ -100,6 +103,8 @@ class PortalWriter:
     grace: timedelta
     dry_run: bool = False
     clock: Callable[[], datetime] = field(default=lambda: utc_now())
+    # who issues the PDFs, for the verification index (None: no index is kept)
+    issuer: Issuer | None = None
 
     def commit(
         self,
@@ -108,12 +113,15 @@ class PortalWriter:
         new: Manifest,
         stamp: str = "",
         markers: Sequence[Marker] = (),
+        issued: Mapping[str, Issued] | None = None,
     ) -> CommitResult:
         """Make `new` (files, inputs, language) the customer's portal; see the module doc.
 
         `stamp` is the customer's registry-entry stamp as listed at the start of the run
         and `markers` their markers then (publish.markers): the marker written afterwards
-        vouches for the new portal."""
+        vouches for the new portal. `issued` says what each document PDF is (path ->
+        Issued): the new ones are entered in the verification index before the manifest
+        is written, those no longer published are withdrawn after it."""
         now = self.clock()
         needed = new.blobs()
         retired, expired = self._retired(stored, needed, now)
@@ -135,10 +143,16 @@ class PortalWriter:
             return result
         result.bytes = self._upload(customer_key, missing, _by_sha(new))
         self._check_access(customer_key)
+        before = _pdfs(old)
+        if self.issuer is not None and issued:
+            published = {path: (new.files[path].sha256, doc) for path, doc in issued.items()}
+            record_published(self.storage, before, published, self.issuer, now)
         clear_markers(self.storage, customer_key)  # before the manifest: never a wrong one
         self._write_manifest(customer_key, stored, new)
         self._check_access(customer_key, written=True)
         self.mark(customer_key, new, stamp)
+        if self.issuer is not None:
+            withdraw_replaced(self.storage, before, _pdfs(new), now)
         self.storage.delete_many(blob_key(customer_key, sha) for sha in garbage)
         return result
 
@@ -162,6 +176,9 @@ class PortalWriter:
         keys = [info.key for info in self.storage.list(portal_prefix(customer_key))]
         if self.dry_run:
             return len(keys)
+        if self.issuer is not None:  # no longer published: the retention period starts
+            stored, _ = read_manifest(self.storage, customer_key)
+            withdraw(self.storage, _pdfs(stored).values(), self.clock())
         manifest = manifest_key(customer_key)
         clear_markers(self.storage, customer_key)
         self.storage.delete(manifest)
@@ -229,6 +246,13 @@ class PortalWriter:
             raise PublishError(
                 "another publish changed this portal at the same time; publish again"
             )
+
+
+def _pdfs(manifest: Manifest | None) -> dict[str, str]:
+    """Path -> SHA-256 of the manifest's PDFs (the files the verification index knows)."""
+    if manifest is None:
+        return {}
+    return {p: f.sha256 for p, f in manifest.files.items() if f.content_type == PDF}
 
 
 def _by_sha(manifest: Manifest) -> dict[str, FileEntry]:

@@ -59,6 +59,7 @@ from portalgen.publish.select import (
 from portalgen.publish.worker import CustomerJob, CustomerPlan, RenderPool
 from portalgen.render import build_context
 from portalgen.storage import S3Storage, Storage, open_storage
+from portalgen.verification import Issuer
 
 Progress = Callable[[str, int, int], None]  # (customer code, done, total)
 
@@ -192,6 +193,7 @@ class PublishRun:
         self, selection: Selection, report: PublishReport, jobs: int, progress: Progress | None
     ) -> None:
         threads = self.settings.publish.upload_threads
+        company = self.settings.company
         total = len(selection.targets) + len(selection.removals)
         pool = RenderPool(self.settings, self.today, jobs)
         uploads = ThreadPoolExecutor(threads, thread_name_prefix="upload")
@@ -203,6 +205,7 @@ class PublishRun:
             uploads,
             self.settings.publish.gc_grace,
             self.dry_run,
+            issuer=Issuer(company.display_legal_name, company.tax_id),
         )
         futures: list[Future[CustomerOutcome]] = []
         tally = Tally(report, total, progress)
@@ -277,7 +280,9 @@ class PublishRun:
         else:
             plan, warnings = self._render(target, stored, pool)
             new = _manifest(plan, inputs)
-        result = writer.commit(key, stored, new, target.stamp, self.markers.get(key, []))
+        issued = {e.path: e.issued for e in plan.entries if e.issued} if plan else {}
+        markers = self.markers.get(key, [])
+        result = writer.commit(key, stored, new, target.stamp, markers, issued)
         rendered = plan.rendered if plan else []
         return CustomerOutcome(
             target.code,

@@ -30,6 +30,7 @@ from portalgen.publish.manifest import blob_key
 from portalgen.render import build_context, plan_portal
 from portalgen.render.i18n import language_of
 from portalgen.storage import Storage, open_storage
+from portalgen.verification import Issued
 
 Source = Literal["storage", "cache", "rendered", "to-render"]
 
@@ -53,6 +54,7 @@ class PlannedEntry:
     sha256: str  # "" only in a dry run, for a file that would be rendered
     size: int
     source: Source
+    issued: Issued | None = None  # a document PDF: what it is (the verification index)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ class PortalRenderer:
 
     def entry(self, item: PlannedFile, job: CustomerJob) -> PlannedEntry:
         def made(sha: str, size: int, source: Source) -> PlannedEntry:
-            return PlannedEntry(item.path, item.content_type, item.key, sha, size, source)
+            return PlannedEntry(
+                item.path, item.content_type, item.key, sha, size, source, item.issued
+            )
 
         known = job.known.get(item.key)
         if known is not None:

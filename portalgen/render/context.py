@@ -38,11 +38,17 @@ if TYPE_CHECKING:
 
 def settings_fingerprint(settings: Settings) -> str:
     """What in the settings can change a page or a PDF (not storage, mail, gate...)."""
-    parts = {
+    parts: dict[str, Any] = {
         name: getattr(settings, name)
         for name in ("company", "locale", "currency", "theme", "portal", "payments")
     }
+    parts["verify_url"] = verify_url(settings)  # printed in every PDF's footer
     return fingerprint(parts)
+
+
+def verify_url(settings: Settings) -> str:
+    """The gate's public page that checks a document: <gate.base_url>/verify."""
+    return settings.gate.base_url.rstrip("/") + "/verify"
 
 
 @dataclass
@@ -136,6 +142,7 @@ def _site_globals(settings: Settings, theme: Theme) -> dict[str, Any]:
         "logo": logos[0] if logos else None,
         "logo_uri": theme.static[logos[0]].resolve().as_uri() if logos else None,
         "version": __version__,
+        "verify_url": verify_url(settings),
         # The gate's slots are HTML comments built from constants, slugs and portal paths
         # (letters, digits, "._-/"), never from free text: safe to mark as markup.
         "csrf_slot": Markup(slots.CSRF),  # noqa: S704

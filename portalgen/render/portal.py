@@ -13,7 +13,7 @@ import hashlib
 import json
 import mimetypes
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from portalgen.render.views import (
     shared_view,
 )
 from portalgen.slots import LIVE_FRAGMENTS, LIVE_NO_OPEN, QUOTES_INDEX, certificate_path
+from portalgen.verification import Issued, mask_tax_id
 
 HTML = "text/html; charset=utf-8"
 PDF = "application/pdf"
@@ -74,9 +75,14 @@ class PortalPlanner:
     # -- building blocks -----------------------------------------------------------------
 
     def add(
-        self, path: str, content_type: str, key: str, render: Callable[[], bytes]
+        self,
+        path: str,
+        content_type: str,
+        key: str,
+        render: Callable[[], bytes],
+        issued: Issued | None = None,
     ) -> PlannedFile:
-        planned = PlannedFile(path, content_type, key, functools.cache(render))
+        planned = PlannedFile(path, content_type, key, functools.cache(render), issued)
         self.files.append(planned)
         return planned
 
@@ -136,21 +142,27 @@ class PortalPlanner:
     def pdf(self, doc: AnyDocument) -> PlannedFile:
         path = pdf_path(doc)
         original = doc.original_pdf
+        issued = self.issued(doc.kind, doc.number, doc.issue_date)
         if self.ctx.settings.portal.pdf == "original" and original is not None:
-            planned = self.original_pdf(path, original)
+            planned = self.original_pdf(path, original, issued)
         else:
             view = {"doc": self.body(doc), **document_details(self.facts, doc, for_pdf=True)}
-            planned = self.rendered_pdf(path, PDF_TEMPLATES[doc.kind], view)
+            planned = self.rendered_pdf(path, PDF_TEMPLATES[doc.kind], view, issued=issued)
         self.pdfs[path] = planned
         return planned
 
-    def original_pdf(self, path: str, source: Path) -> PlannedFile:
+    def issued(self, kind: str, number: str, when: date | None) -> Issued:
+        """What a PDF is, for the verification index (the customer only by masked tax id)."""
+        masked = mask_tax_id(self.data.customer.tax_id)
+        return Issued(kind, number, when.isoformat() if when else "", masked)
+
+    def original_pdf(self, path: str, source: Path, issued: Issued | None = None) -> PlannedFile:
         """The invoicing program's own PDF: published as it is, unless `signing.originals`
         asks for it to be sealed too (a seal added to someone else's PDF would claim what
         the company did not sign, so it is the business's explicit choice)."""
         sealer = self.ctx.sealer if self.ctx.settings.signing.originals else None
         if sealer is None:
-            return self.add(path, PDF, fingerprint("original", source), source.read_bytes)
+            return self.add(path, PDF, fingerprint("original", source), source.read_bytes, issued)
         key = self.ctx.key("sealed original", source)
 
         def render() -> bytes:
@@ -159,13 +171,19 @@ class PortalPlanner:
             except RenderError as exc:
                 raise RenderError(f"{source}: {exc}") from exc
 
-        return self.add(path, PDF, key, render)
+        return self.add(path, PDF, key, render, issued)
 
     def rendered_pdf(
-        self, path: str, name: str, view: View, unkeyed: View | None = None
+        self,
+        path: str,
+        name: str,
+        view: View,
+        unkeyed: View | None = None,
+        issued: Issued | None = None,
     ) -> PlannedFile:
         """A PDF of ours. `unkeyed` goes to the template without entering the key: only
-        what the view already stands for (a signature image named by its SHA-256)."""
+        what the view already stands for (a signature image named by its SHA-256).
+        `issued` says what the document is, for the verification index."""
         key = self.view_key("pdf", name, "", view)
 
         def render() -> bytes:
@@ -174,7 +192,7 @@ class PortalPlanner:
             self.ctx.digests[key] = hashlib.sha256(content).hexdigest()
             return content
 
-        return self.add(path, PDF, key, render)
+        return self.add(path, PDF, key, render, issued)
 
     # -- the portal ----------------------------------------------------------------------
 
@@ -236,7 +254,8 @@ class PortalPlanner:
         path = certificate_path(quote.slug)
         view = certificate_view(quote, acceptance)
         image = {"signature_uri": signature_uri(acceptance)}
-        self.pdfs[path] = self.rendered_pdf(path, "pdf/acceptance.html", view, image)
+        issued = self.issued("acceptance", quote.number, _day(acceptance.evidence.local))
+        self.pdfs[path] = self.rendered_pdf(path, "pdf/acceptance.html", view, image, issued)
         return path
 
     def quote_index(self) -> None:
@@ -272,7 +291,10 @@ class PortalPlanner:
             (s["until"] for s in view["statements"] if s["until"]), default=None
         )
         statement_pdf = self.rendered_pdf(
-            "payments/statement.pdf", "pdf/statement.html", {"statements": view["statements"]}
+            "payments/statement.pdf",
+            "pdf/statement.html",
+            {"statements": view["statements"]},
+            issued=self.issued("statement", "", self.statement_date),
         )
         self.pdfs["payments/statement.pdf"] = statement_pdf
         self.page("payments/index.html", "pages/payments.html", view)
@@ -328,6 +350,14 @@ class PortalPlanner:
         )
         for path, content_type, key, source in static_files(self.ctx):
             self.add(path, content_type, key, source.read_bytes)
+
+
+def _day(stamp: str) -> date | None:
+    """The date of an ISO 8601 time stamp (the acceptance's local time), or None."""
+    try:
+        return datetime.fromisoformat(stamp).date()
+    except ValueError:
+        return None
 
 
 def _values(record: Any) -> tuple[Any, ...]:
