@@ -25,7 +25,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
-from portalgen.config import load_settings
+from portalgen.config import Settings, load_settings
 from portalgen.demo import demo_config_text, generate_demo
 from portalgen.domain.model import CustomerData
 from portalgen.load import LoadOptions, load_export
@@ -37,6 +37,38 @@ from portalgen.render.portal import PortalPlanner
 from portalgen.render.views import document_body
 
 TODAY = date(2026, 6, 15)
+
+
+def seal_settings(folder: Path) -> tuple[Settings, dict[str, str]]:
+    """The settings with a company seal: a self-signed certificate made here, in a
+    PKCS#12 file, and the environment holding its password."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench seal")])
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=36500))
+        .sign(key, hashes.SHA256())
+    )
+    p12 = folder / "seal.p12"
+    encryption = serialization.BestAvailableEncryption(b"bench")
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b"s", key, certificate, None, encryption))
+    overrides = {"signing": {"certificate": str(p12), "password_env": "BENCH_SEAL"}}
+    sealed = load_settings(folder / "config.yaml", overrides=overrides, environ={})
+    return sealed, {"BENCH_SEAL": "bench"}
 
 
 def best(rounds: int, work: Callable[[], int]) -> tuple[float, int]:
@@ -212,6 +244,28 @@ def main() -> None:
     t_ours_pdf, t_bare_pdf, _ = interleaved(args.rounds, timed_ours, bare_pdf)
     t_plain_pdf, _ = best(args.rounds, lambda: bare_pdf(None))
 
+    # -- sealing: the same PDFs rendered and sealed, against rendered unsealed ------------------
+    sealed_settings, environ = seal_settings(folder)
+    sealed_context = build_context(sealed_settings, today=TODAY, environ=environ)
+    sealed_pdfs = [
+        planned
+        for data in customers
+        for planned in plan_portal(data, sealed_context)
+        if planned.content_type == "application/pdf"
+    ][: args.pdfs]
+
+    def sealed_pdf() -> int:
+        for planned in sealed_pdfs:
+            planned.render.__wrapped__()  # type: ignore[attr-defined]
+        return len(sealed_pdfs)
+
+    sealed_pdf()  # warm
+    t_sealed, t_unsealed, _ = interleaved(args.rounds, sealed_pdf, ours_pdf)
+    rendered = [(p.render(), "es") for p in planned_pdfs]
+    t_seal_only, _ = best(
+        args.rounds, lambda: len([sealed_context.seal(pdf, lang) for pdf, lang in rendered])
+    )
+
     n = len(jobs)
     print(f"demo: {len(customers)} customers, {pages} HTML pages, {n} PDFs ({pdf_pages} pages)")
     print(
@@ -235,6 +289,15 @@ def main() -> None:
         f"(median {statistics.median(pdf_times):.2f})"
     )
     print("ratio = baseline time / portalgen time: 1.00 is parity, >= 0.90 is the target")
+    m = len(sealed_pdfs)
+    print(
+        f"SEAL  sealed   {1000 * t_sealed / m:6.0f} ms/PDF   unsealed {1000 * t_unsealed / m:6.0f}"
+        f" ms/PDF   sealing adds {100 * (t_sealed - t_unsealed) / t_unsealed:5.1f} %"
+    )
+    print(
+        f"      the sealing step alone: {1000 * t_seal_only / m:5.1f} ms/PDF "
+        f"({100 * t_seal_only / t_unsealed:4.1f} % of an unsealed render); target < 15 %"
+    )
 
 
 if __name__ == "__main__":
