@@ -18,6 +18,7 @@ from werkzeug.test import Client, TestResponse
 from portalgen.access.grants import AccessService
 from portalgen.access.secret import load_secrets
 from portalgen.access.tokens import TokenSigner
+from portalgen.domain.model import Customer
 from portalgen.gate import Gate, create_app
 from portalgen.render.context import verify_url
 from portalgen.verification import index_key, read_record
@@ -101,7 +102,7 @@ def test_a_published_pdf_is_verified_and_one_changed_byte_breaks_seal_and_verify
     assert "No emitido por" in refused.get_data(as_text=True)
 
 
-def site_customers(site: Site) -> list:  # type: ignore[type-arg]
+def site_customers(site: Site) -> list[Customer]:
     from tests.conftest import load_demo
 
     return list(load_demo(site.export_dir, site.settings).export.customers)
