@@ -192,6 +192,80 @@ class PortalSettings:
     latest_documents: int = field(default=8, metadata=check(_check_positive))
 
 
+def _check_merchant_code(value: str) -> None:
+    if not re.fullmatch(r"\d{1,9}", value):
+        raise ValueError(f"expected Redsys' merchant code (FUC), up to 9 digits, found {value!r}")
+
+
+def _check_terminal(value: str) -> None:
+    if not re.fullmatch(r"\d{1,3}", value) or int(value) < 1:
+        raise ValueError(f"expected a terminal number from 1 to 999, found {value!r}")
+
+
+def _check_env_name(value: str) -> None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(f"expected the name of an environment variable, found {value!r}")
+
+
+def _methods_check(allowed: tuple[str, ...]) -> Any:
+    def check_methods(value: tuple[str, ...]) -> None:
+        wrong = [m for m in value if m not in allowed]
+        if wrong or not value or len(set(value)) != len(value):
+            listed = ", ".join(allowed)
+            raise ValueError(f"expected one or more of {listed} (each once), found {list(value)}")
+
+    return check(check_methods)
+
+
+@dataclass(frozen=True)
+class RedsysSettings:
+    """payments.online.redsys: a Redsys virtual terminal (TPV virtual), docs/payments.md."""
+
+    merchant_code: str = field(default="", metadata=check(_check_merchant_code))
+    terminal: str = field(default="1", metadata=check(_check_terminal))
+    secret_key_env: str = field(default="PORTALGEN_REDSYS_KEY", metadata=check(_check_env_name))
+    environment: Literal["test", "production"] = "test"
+    methods: tuple[str, ...] = field(default=("card",), metadata=_methods_check(("card", "bizum")))
+
+    def __post_init__(self) -> None:
+        if not self.merchant_code:
+            raise ConfigError(
+                "payments.online.redsys.merchant_code: required (the merchant code, FUC, "
+                "Redsys gave the business)"
+            )
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    """payments.online.stripe: Stripe Checkout, docs/payments.md."""
+
+    secret_key_env: str = field(default="PORTALGEN_STRIPE_KEY", metadata=check(_check_env_name))
+    webhook_secret_env: str = field(
+        default="PORTALGEN_STRIPE_WEBHOOK_SECRET", metadata=check(_check_env_name)
+    )
+    methods: tuple[str, ...] = field(
+        default=("card",), metadata=_methods_check(("card", "sepa_debit"))
+    )
+
+
+@dataclass(frozen=True)
+class OnlinePaymentSettings:
+    """payments.online: either provider, both or none (a provider left out is not offered)."""
+
+    redsys: RedsysSettings | None = None
+    stripe: StripeSettings | None = None
+
+    @property
+    def methods(self) -> tuple[tuple[str, str], ...]:
+        """(provider, method) pairs the portal offers, in the configuration's order."""
+        pairs: list[tuple[str, str]] = []
+        if self.redsys is not None:
+            pairs += [("redsys", m) for m in self.redsys.methods]
+        if self.stripe is not None:
+            pairs += [("stripe", m) for m in self.stripe.methods]
+        return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class PaymentSettings:
     iban: str = field(default="", metadata=check(_check_iban))
@@ -200,6 +274,7 @@ class PaymentSettings:
     epc_qr: bool = True
     pay_online_url: str = ""
     terms: str = ""
+    online: OnlinePaymentSettings = OnlinePaymentSettings()
 
 
 @dataclass(frozen=True)
@@ -466,6 +541,10 @@ def _coerce(hint: Any, value: Any, key: str, base_dir: Path) -> Any:
         return _build(hint, value, f"{key}.", base_dir)  # type: ignore[arg-type]
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None and dataclasses.is_dataclass(options[0]):
+            return _build(
+                typing.cast("type[Any]", options[0]), {}, f"{key}.", base_dir
+            )  # `redsys:` with no keys
         if value is None or value == "":
             return None
         return _coerce(options[0], value, key, base_dir)

@@ -35,13 +35,23 @@ EVENT_TYPES = (
     "access.revoked",
     "access.reset",
     "payment.received",  # an online payment (docs/facturascripts.md: its data)
+    "payment.denied",  # the provider declined it (data: code), docs/payments.md
+    "payment.refused",  # a notification portalgen did not take (data: reason)
     "push.sent",  # `portalgen push` wrote a decision, comment or payment into the program
     "push.skipped",  # ... or did not: the record changed there (data: reason)
     "access.signed_out",
 )
 
 # Events staff act on (feed back into the invoicing program, notify by webhook/email).
-ACTION_TYPES = ("quote.accepted", "quote.rejected", "comment.added")
+ACTION_TYPES = (
+    "quote.accepted",
+    "quote.rejected",
+    "comment.added",
+    "payment.received",
+    "payment.denied",
+    "payment.refused",
+)
+PAYMENT_TYPES = ("payment.received", "payment.denied", "payment.refused")
 
 
 @dataclass(frozen=True)
