@@ -15,6 +15,10 @@ with HTML comments and the gate fills them when it serves a page (docs/portal.md
   quotes awaiting a decision: replaced by ``_live/no-open-quotes.html`` once every quote
   in it is decided.
 - ``<!--pg:comments:<portal path>-->`` where a document's comment thread goes.
+- ``<!--pg:paid:<slug>-->…<!--/pg:paid-->`` around an invoice's "Pay now" form: replaced
+  by ``_live/invoice-paid.html`` (``{date}``, ``{number}`` filled) once a payment made
+  in the portal awaits the export's confirmation; ``<!--pg:paid-list-->`` on the home
+  page, where the same notice goes for each such invoice (portalgen/payments/).
 
 This module must stay tiny and import nothing heavy: the gate imports it.
 """
@@ -47,6 +51,14 @@ SIGNATURE_LIMIT = 32 * 1024  # bytes of that PNG (the form's body stays under 64
 # The quotes of a portal as published, for the gate to decide whether one can still be
 # accepted or rejected: {"version": 1, "quotes": {slug: {number, status, valid_until}}}.
 QUOTES_INDEX = "_live/quotes.json"
+# The invoices a customer may pay from the portal, with what each asks for as published
+# (portalgen/payments/invoices.py), and the notice of a payment awaiting confirmation.
+INVOICES_INDEX = "_live/invoices.json"
+LIVE_PAID = "_live/invoice-paid.html"
+PAID_END = "<!--/pg:paid-->"
+PAID_LIST = "<!--pg:paid-list-->"
+NUMBER_PLACEHOLDER = "{number}"
+PAID_RE = re.compile(r"<!--pg:paid:([A-Za-z0-9._-]+)-->(.*?)<!--/pg:paid-->", re.DOTALL)
 
 # A document's own page (a quote, order, delivery note or invoice, not a list): it has a
 # comment thread, and opening it is recorded as a view.
@@ -78,6 +90,10 @@ def open_start(slug: str) -> str:
 
 def awaiting_start(slugs: Iterable[str]) -> str:
     return f"<!--pg:awaiting:{' '.join(slugs)}-->"
+
+
+def paid_start(slug: str) -> str:
+    return f"<!--pg:paid:{slug}-->"
 
 
 def comments(portal_path: str) -> str:

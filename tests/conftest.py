@@ -105,4 +105,5 @@ pytest_plugins = [
     "tests.fs_api",
     "tests.push_fixtures",
     "tests.seal_fixtures",
+    "tests.payment_fixtures",
 ]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from portalgen.audit.sinks import AuditSink
     from portalgen.config import GateSettings
     from portalgen.gate import pages
+    from portalgen.payments.providers import Providers
     from portalgen.publish.manifest import Manifest
     from portalgen.storage import Storage
 
@@ -165,6 +166,13 @@ class Gate:
             BatchWriter(audit, background=background) if audit is not None else None, clock
         )
         self.later = SideTasks(background=background)  # work done after answering
+        self.payments: Providers | None = None  # online payment (views_pay.py)
+        self.header_table = security.DEFAULT_TABLE
+
+    def offer_payments(self, providers: Providers) -> None:
+        """Take online payments through `providers`: their pages join form-action."""
+        self.payments = providers
+        self.header_table = security.header_table(providers.form_origins)
 
     # -- WSGI -----------------------------------------------------------------------------------
 
@@ -182,18 +190,20 @@ class Gate:
         # between the request and its environ that only the garbage collector frees
         request = GateRequest(environ, populate_request=False)
         response = self.dispatch(request)
-        https = self.https
+        https, table = self.https, self.header_table
         headers = _plain_answer(response, environ)
         if headers is not None:
             # a 200 with its body in memory (a page, an asset): what werkzeug would send,
             # without its response machinery
-            start_response(response.status, security.with_security_headers(headers, https=https))
+            start_response(
+                response.status, security.with_security_headers(headers, https=https, table=table)
+            )
             return response.response  # type: ignore[return-value]
 
         def start_with_headers(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            headers = security.with_security_headers(headers, https=https)
+            headers = security.with_security_headers(headers, https=https, table=table)
             return start_response(status, headers, exc_info)
 
         return response(environ, start_with_headers)

@@ -112,6 +112,9 @@ class Refused(GateError):
         "comment-empty": 400,
         "too-long": 400,
         "too-many-actions": 429,
+        "invoice-unknown": 404,
+        "method-unknown": 400,
+        "payment-unavailable": 502,
     }
 
     def __init__(

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
     from portalgen.audit.sinks import AuditSink
     from portalgen.config import Settings
+    from portalgen.payments.providers import Providers
     from portalgen.storage import Storage
 
 
@@ -81,6 +82,7 @@ def create_app(
     background: bool = True,
     environ: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    payments: Providers | None = None,
 ) -> Gate:
     """The gate over the configured storage, signing with the configured secrets
     (re-read when a link fails to verify, so a rotation reaches a running gate).
@@ -88,6 +90,10 @@ def create_app(
     After each quote decision and comment is recorded, `notify_staff(event)` emails
     staff (the mailer's staff notices, mail/staff.py) and, with `audit.webhook_url` set, the
     event is POSTed to the webhook (its secret from `environ`, default os.environ).
+
+    With `payments.online` configured, the gate takes payments through the providers
+    (their secrets from `environ`: a missing one is a ConfigError naming its key);
+    `payments` gives them ready-made instead (the tests' stand-ins).
 
     `background` says where that slow side work goes — view recording, webhook
     delivery, staff notice emails: True (a server: `portalgen serve`), off the request's
@@ -129,6 +135,16 @@ def create_app(
         verify_retention=settings.verify.retention,
     )
     built.append(gate)
+    if payments is None and settings.payments.online.methods:
+        import os
+
+        from portalgen.payments.providers import open_providers
+
+        payments = open_providers(
+            settings.payments.online, os.environ if environ is None else environ
+        )
+    if payments is not None:
+        gate.offer_payments(payments)
     return gate
 
 

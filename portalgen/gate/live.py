@@ -115,11 +115,14 @@ class PublishedPage:
     """A page as published, examined once: its text, whether it shows quotes, and its
     UTF-8 bytes cut at its slots: ``pieces`` of (bytes before, slot) and a ``tail``."""
 
-    __slots__ = ("pieces", "quotes", "tail", "text")
+    __slots__ = ("paid", "pieces", "quotes", "tail", "text")
 
     def __init__(self, text: str) -> None:
+        from portalgen.gate.live_pay import has_paid_slots
+
         self.text = text
         self.quotes = slots.QUOTE_SLOT_RE.search(text) is not None
+        self.paid = has_paid_slots(text)  # payments made in the portal show here (live_pay)
         pieces: list[tuple[bytes, str | None]] = []
         start = 0
         for match in SLOT_RE.finditer(text):
@@ -132,9 +135,13 @@ class PublishedPage:
 def fill_page(gate: Gate, visit: Visit, page: PublishedPage) -> bytes:
     """The page with its slots filled, as UTF-8 bytes: the same bytes as filling its
     text with fill_quotes, fill_comments and fill_csrf in turn, then encoding it."""
-    if page.quotes:
-        html = fill_quotes(gate, visit, page.text)
-        if html is not page.text:  # a decision's fragment went in: fill the rest on the text
+    if page.quotes or page.paid:
+        html = fill_quotes(gate, visit, page.text) if page.quotes else page.text
+        if page.paid:
+            from portalgen.gate.live_pay import fill_paid
+
+            html = fill_paid(gate, visit, html)
+        if html is not page.text:  # a live fragment went in: fill the rest on the text
             return fill_csrf(gate, visit, fill_comments(gate, visit, html)).encode("utf-8")
     if not page.pieces:
         return page.tail

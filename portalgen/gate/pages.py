@@ -198,7 +198,9 @@ def error_page(
     """A refusal. `params` fill the messages of refused actions (escaped here); `back`,
     a portal path, adds a link back to the page the customer came from."""
     _ = page._
-    texts = action_messages(page, kind, params or {})
+    from portalgen.gate.pages_pay import payment_messages
+
+    texts = action_messages(page, kind, params or {}) or payment_messages(page, kind, params or {})
     title, message = texts or _messages(page, kind, locked_until)
     body = _p(message)
     if kind in ("bad-link", "link-expired", "access-ended", "no-session", "session-expired"):

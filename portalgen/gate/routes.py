@@ -10,6 +10,7 @@ from __future__ import annotations
 from portalgen.gate import (
     views_access,
     views_interact,
+    views_pay,
     views_portal,
     views_preview,
     views_verify,
@@ -31,6 +32,10 @@ ROUTES: list[Route] = [
     Route("/portal/quotes/<slug>/accept", views_interact.accept, ("POST",)),
     Route("/portal/quotes/<slug>/reject", views_interact.reject, ("POST",)),
     Route("/portal/comments", views_interact.comment, ("POST",)),
+    Route("/portal/invoices/<slug>/pay", views_pay.pay, ("POST",)),
+    Route("/pay/redsys/notify", views_pay.redsys_notify, ("POST",)),
+    Route("/pay/stripe/webhook", views_pay.stripe_webhook, ("POST",)),
+    Route("/_gate/pay.js", views_pay.script),
     Route("/s/<token>/", views_preview.serve, defaults={"path": ""}),
     Route("/s/<token>/<path:path>", views_preview.serve),
     Route("/portal/", views_portal.serve, defaults={"path": ""}),

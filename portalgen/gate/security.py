@@ -268,10 +268,37 @@ _NO_CACHE_CONTROL = {
 }
 
 
-def with_security_headers(headers: list[tuple[str, str]], *, https: bool) -> list[tuple[str, str]]:
+HeaderTable = dict[tuple[bool, bool], list[tuple[str, str]]]
+
+
+def header_table(form_origins: tuple[str, ...] = ()) -> HeaderTable:
+    """The headers to add, by (https, the view set its own Cache-Control). `form_origins`
+    join the CSP's form-action: the payment providers a "Pay now" form leads to (a form
+    posted to Redsys, a redirect to Stripe Checkout after posting to the gate)."""
+    if not form_origins:
+        return {
+            (https, own): (_NO_CACHE_CONTROL if own else SECURITY_HEADERS)[https]
+            for https in (False, True)
+            for own in (False, True)
+        }
+    csp = CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(form_origins))
+    table: HeaderTable = {}
+    for (https, own), headers in header_table().items():
+        table[(https, own)] = [
+            (n, csp if n == "Content-Security-Policy" else v) for n, v in headers
+        ]
+    return table
+
+
+DEFAULT_TABLE = header_table()
+
+
+def with_security_headers(
+    headers: list[tuple[str, str]], *, https: bool, table: HeaderTable = DEFAULT_TABLE
+) -> list[tuple[str, str]]:
     """A response's WSGI header list with the security headers above added (every answer
     of the gate goes through this); a view's own Cache-Control stays."""
     for name, _value in headers:
         if name.lower() == "cache-control":
-            return headers + _NO_CACHE_CONTROL[https]
-    return headers + SECURITY_HEADERS[https]
+            return headers + table[(https, True)]
+    return headers + table[(https, False)]

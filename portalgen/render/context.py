@@ -152,6 +152,9 @@ def _site_globals(settings: Settings, theme: Theme) -> dict[str, Any]:
         "open_end": Markup(slots.OPEN_END),  # noqa: S704
         "awaiting_start": lambda slugs: Markup(slots.awaiting_start(slugs)),  # noqa: S704
         "awaiting_end": Markup(slots.AWAITING_END),  # noqa: S704
+        "paid_start": lambda slug: Markup(slots.paid_start(slug)),  # noqa: S704
+        "paid_end": Markup(slots.PAID_END),  # noqa: S704
+        "paid_list": Markup(slots.PAID_LIST),  # noqa: S704
         "comments_slot": lambda path: Markup(slots.comments(path)),  # noqa: S704
         "slots": slots,
     }

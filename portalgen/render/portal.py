@@ -36,11 +36,19 @@ from portalgen.render.views import (
     list_view,
     order_timeline,
     page_path,
+    payable_invoices,
     payments_view,
     pdf_path,
     shared_view,
 )
-from portalgen.slots import LIVE_FRAGMENTS, LIVE_NO_OPEN, QUOTES_INDEX, certificate_path
+from portalgen.slots import (
+    INVOICES_INDEX,
+    LIVE_FRAGMENTS,
+    LIVE_NO_OPEN,
+    LIVE_PAID,
+    QUOTES_INDEX,
+    certificate_path,
+)
 from portalgen.verification import Issued, mask_tax_id
 
 HTML = "text/html; charset=utf-8"
@@ -245,6 +253,9 @@ class PortalPlanner:
                 self.page(path, "pages/live.html", {"status": status})
             self.page(LIVE_NO_OPEN, "pages/live.html", {"status": "none-open"})
             self.quote_index()
+        if kind == "invoice":
+            self.page(LIVE_PAID, "pages/live.html", {"status": "paid"})
+            self.invoice_index()
 
     def certificate(self, quote: Quote) -> str | None:
         """Plan the acceptance certificate of a quote accepted in the portal; its path."""
@@ -281,6 +292,14 @@ class PortalPlanner:
         body = {"version": 1, "quotes": dict(sorted(quotes.items()))}
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         self.add(QUOTES_INDEX, "application/json", self.ctx.key("quotes.json", body), lambda: data)
+
+    def invoice_index(self) -> None:
+        """`_live/invoices.json`: what each unpaid invoice asks for as published
+        (payable_invoices), so the gate takes the amount of a payment from here."""
+        body = {"version": 1, "invoices": payable_invoices(self.facts)}
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        key = self.ctx.key("invoices.json", body)
+        self.add(INVOICES_INDEX, "application/json", key, lambda: data)
 
     def is_original(self, doc: AnyDocument) -> bool:
         return self.ctx.settings.portal.pdf == "original" and doc.original_pdf is not None

@@ -280,9 +280,49 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
             "pay_online": pay_online_url(facts, invoice, dues.outstanding)
             if not dues.outstanding.is_zero()
             else "",
+            "pay_now": pay_now(facts, invoice, dues),
         }
     )
     return view
+
+
+def payable_invoices(facts: Facts) -> dict[str, Any]:
+    """slug → what an unpaid invoice asks for today (payments/invoices.py): its
+    outstanding amount and, when it is paid in receipts, the first unpaid one as
+    `InvoiceDues.owed` caps it. A direct debit is charged, never paid from the portal."""
+    from portalgen.payments.invoices import index_entry
+
+    found: dict[str, Any] = {}
+    for invoice in facts.data.invoices:
+        dues = facts.invoice_dues(invoice)
+        if dues.outstanding.is_zero() or dues.outstanding.amount < 0 or dues.direct_debit:
+            continue
+        unpaid = dues.unpaid
+        first = None
+        if len(dues.instalments) > 1 and unpaid:
+            owed = dues.owed(unpaid[0])
+            due = unpaid[0].due_date.isoformat() if unpaid[0].due_date else ""
+            first = (unpaid[0].number, owed.amount, due)
+        entry = index_entry(
+            invoice.number, invoice.currency, dues.status, dues.outstanding.amount, first
+        )
+        entry["unpaid"] = [i.number for i in unpaid if i.number]
+        found[invoice.slug] = entry
+    return dict(sorted(found.items()))
+
+
+def pay_now(facts: Facts, invoice: Invoice, dues: InvoiceDues) -> View | None:
+    """The "Pay now" form of an unpaid invoice's page, when online payment is set up."""
+    methods = facts.settings.payments.online.methods
+    if not methods or dues.direct_debit or dues.outstanding.amount <= 0:
+        return None
+    unpaid = dues.unpaid
+    first = dues.owed(unpaid[0]) if len(dues.instalments) > 1 and unpaid else None
+    return {
+        "methods": [f"{provider}:{method}" for provider, method in methods],
+        "outstanding": dues.outstanding,
+        "next": first if first is not None and first != dues.outstanding else None,
+    }
 
 
 def receipt_view(instalment: Instalment) -> View:

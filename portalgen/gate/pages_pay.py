@@ -1,0 +1,61 @@
+"""The gate's own pages for paying: the form that takes the customer to Redsys, and why
+a payment could not start. Translated like every page of the gate (i18n.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import TYPE_CHECKING
+
+from portalgen.gate.pages import layout
+
+if TYPE_CHECKING:
+    from portalgen.gate.pages import PageContext
+
+PAY_SCRIPT = "_gate/pay.js"  # submits the form at once; without JavaScript, the button does
+
+
+def redsys_page(page: PageContext, action: str, fields: Mapping[str, str], amount: str) -> str:
+    """An auto-submitting form to Redsys' payment page with the signed fields."""
+    _ = page._
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
+    )
+    body = (
+        f"<p>{escape(_('We are taking you to the secure payment page of the bank.'))}</p>"
+        f"<p>{escape(_('Amount to pay'))}: <strong>{escape(amount)}</strong></p>"
+        f'<form id="pay-redirect" method="post" action="{escape(action)}">{hidden}'
+        f'<button type="submit" class="button">{escape(_("Continue to payment"))}</button>'
+        f'</form><script src="{escape(page.url(PAY_SCRIPT))}"></script>'
+    )
+    return layout(page, _("Paying online"), body)
+
+
+def payment_messages(
+    page: PageContext, kind: str, params: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """Why a payment did not start (None: not such a refusal)."""
+    _ = page._
+    values = {"number": "", **params}
+    texts = {
+        "invoice-unknown": (
+            _("This invoice cannot be paid here"),
+            _("There is no such invoice awaiting payment in your portal."),
+        ),
+        "method-unknown": (
+            _("Choose how to pay"),
+            _("That way of paying is not offered here. Go back and choose another."),
+        ),
+        "payment-unavailable": (
+            _("Online payment is not available right now"),
+            _(
+                "We could not reach the payment service. Nothing has been charged. Please "
+                "try again later, or pay by bank transfer."
+            ),
+        ),
+    }
+    found = texts.get(kind)
+    if found is None:
+        return None
+    return found[0], found[1] % values
