@@ -212,3 +212,32 @@ def test_the_sink_records_then_tells_one_by_one_or_in_batches(
     sink.record_many([viewed, second])
     assert [e.id for e in log.events()] == [first.id, viewed.id, second.id]
     assert len(smtp_server.messages) == 2  # the decisions, not the view
+
+
+def test_payments_are_told_with_amount_provider_and_why(
+    smtp_server: SmtpServer, storage: Storage
+) -> None:
+    data = {"invoice": "F2026A-00035", "amount": "27.21", "currency": "EUR"}
+    data |= {"provider": "redsys", "transaction": "1234abcdefgh", "receipt": "R1"}
+    received = new_event(
+        "payment.received",
+        "C00003",
+        contact="compras@reformas-moreno.example",
+        document="invoices/F2026A-00035.html",
+        data=data,
+        now=WHEN,
+    )
+    refused = new_event(
+        "payment.refused", "", data={"provider": "stripe", "reason": "bad signature"}, now=WHEN
+    )
+    assert notify(smtp_server, storage, received) and notify(smtp_server, storage, refused)
+    first, second = (r.message for r in smtp_server.messages)
+    assert first["Subject"].strip() == (
+        "Pago de 27.21 EUR recibido en línea de Reformas Moreno S.Coop. (C00003)"
+    )
+    text = body_text(first)
+    assert "pagó 27.21 EUR en línea por la factura F2026A-00035" in text
+    assert "Proveedor: redsys, operación 1234abcdefgh." in text
+    assert "registrar la decisión" not in text
+    assert second["Subject"].strip() == "Notificación de pago rechazada"
+    assert "no se ha aceptado: bad signature" in body_text(second)

@@ -58,11 +58,22 @@ def export_csv(events: Iterable[AuditEvent], zone: ZoneInfo) -> str:
             e.contact,
             e.document,
             e.data.get("name", ""),
-            e.data.get("comment", e.data.get("text", "")),
+            payment_summary(e) or e.data.get("comment", e.data.get("text", "")),
             e.id,
         )
         writer.writerow([spreadsheet_cell(str(cell)) for cell in cells])
     return out.getvalue()
+
+
+def payment_summary(event: AuditEvent) -> str:
+    """A payment event's details in one cell: ``27.21 EUR redsys 1234abcdefgh (reason)``."""
+    if not event.type.startswith("payment."):
+        return ""
+    d = event.data
+    parts = [str(d.get(k) or "") for k in ("amount", "currency", "provider", "transaction")]
+    text = " ".join(p for p in parts if p)
+    why = str(d.get("reason") or d.get("code") or "")
+    return f"{text} ({why})" if why else text
 
 
 def export_json(events: Iterable[AuditEvent]) -> str:
@@ -87,6 +98,8 @@ _VERBS = {
     "access.revoked": "lost access",
     "access.reset": "got a new link (reset)",
     "payment.received": "paid online",
+    "payment.denied": "had an online payment declined",
+    "payment.refused": "was named in a payment notification portalgen refused",
     "push.sent": "pushed to the invoicing program",
     "push.skipped": "not pushed to the invoicing program",
     "access.signed_out": "was signed out everywhere",

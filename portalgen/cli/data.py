@@ -169,6 +169,7 @@ def check(
     for problem in result.warnings:
         click.secho(str(problem), err=True, fg="yellow")
     unsynced = _portal_decisions(settings, result.export)
+    unsynced += _portal_payments(settings, result.export, options.today)
     for message in unsynced:
         click.secho(f"warning: {message}", err=True, fg="yellow")
     if as_json:
@@ -201,6 +202,18 @@ def _portal_decisions(settings: Settings, export: Export) -> list[str]:
     except PortalgenError as exc:
         return [f"could not read the quote decisions made in the portal: {exc}"]
     return [d.message(settings.timezone) for d in found]
+
+
+def _portal_payments(settings: Settings, export: Export, today: date) -> list[str]:
+    """Warnings for payments made in the portal that the export still shows unpaid."""
+    from portalgen.payments.overdue import unconfirmed_payments
+    from portalgen.storage import open_storage
+
+    try:
+        found = unconfirmed_payments(export, open_storage(settings), today)
+    except PortalgenError as exc:
+        return [f"could not read the payments made in the portal: {exc}"]
+    return [p.message(settings.timezone) for p in found]
 
 
 def _summary_text(s: ExportSummary, settings: Settings) -> str:

@@ -119,6 +119,7 @@ def compose_staff_notice(
         "signature": str(data.get("signature") or ""),
         "signature_sha256": str(data.get("signature_sha256") or ""),
         "certificate_url": "",
+        **_payment_context(event),
     }
     if event.type == "quote.accepted" and data.get("slug"):
         path = certificate_path(str(data["slug"]))
@@ -128,6 +129,21 @@ def compose_staff_notice(
     except MailError:
         reply_to = []
     return mailer.compose("staff_event", language, to, context, reply_to=reply_to, now=now)
+
+
+def _payment_context(event: AuditEvent) -> dict[str, str]:
+    """What a payment notice says: the amount, the provider and its transaction, why
+    portalgen refused a notification or the provider declined the payment."""
+    if not event.type.startswith("payment."):
+        return {}
+    data = event.data
+    return {
+        "amount": f"{data.get('amount') or ''} {data.get('currency') or ''}".strip(),
+        "provider": str(data.get("provider") or ""),
+        "transaction": str(data.get("transaction") or ""),
+        "number": str(data.get("invoice") or ""),
+        "reason": str(data.get("reason") or data.get("code") or ""),
+    }
 
 
 def _slug(document: str) -> str:
