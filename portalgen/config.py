@@ -541,10 +541,6 @@ def _coerce(hint: Any, value: Any, key: str, base_dir: Path) -> Any:
         return _build(hint, value, f"{key}.", base_dir)  # type: ignore[arg-type]
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None and dataclasses.is_dataclass(options[0]):
-            return _build(
-                typing.cast("type[Any]", options[0]), {}, f"{key}.", base_dir
-            )  # `redsys:` with no keys
         if value is None or value == "":
             return None
         return _coerce(options[0], value, key, base_dir)

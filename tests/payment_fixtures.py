@@ -10,7 +10,7 @@ The signatures are computed here independently of python-redsys: HMAC_SHA512_V2 
 128-CBC of the order with the first 16 characters of the key, zero IV, PKCS#7; HMAC-
 SHA512 keyed with the Base64 of that; Base64URL without padding) on requests, and
 HMAC_SHA256_V1 (3DES-CBC of the zero-padded order with the Base64-decoded key; HMAC-
-SHA256; Base64) on notifications.
+SHA256; Base64URL) on notifications.
 
 Stripe (https://docs.stripe.com/api/checkout/sessions/create and
 https://docs.stripe.com/webhooks#verify-manually): ``POST /v1/checkout/sessions``
@@ -42,13 +42,13 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from portalgen.access.grants import AccessService
+from portalgen.access.secret import load_secrets
 from portalgen.access.tokens import TokenSigner
 from portalgen.config import Settings
 from portalgen.gate import Gate, create_app
 from portalgen.payments.providers import open_providers
 from portalgen.render import build_context
 from portalgen.render.build import build_site
-from portalgen.secret import load_secrets
 from portalgen.storage import Storage, open_storage
 from tests.conftest import TODAY, demo_settings, load_demo
 from tests.gate_fixtures import BASE_URL, GateClient, ManualClock, publish_folder
@@ -93,7 +93,10 @@ def sha256_v1(key: str, order: str, params: str) -> str:
     data = order.encode() + b"\0" * (-len(order) % 8)
     enc = Cipher(TripleDES(base64.b64decode(key)), modes.CBC(b"\0" * 8)).encryptor()
     derived = enc.update(data) + enc.finalize()
-    return base64.b64encode(hmac.new(derived, params.encode(), hashlib.sha256).digest()).decode()
+    # Redsys sends the notification's signature in the URL-safe alphabet, padding kept
+    return base64.urlsafe_b64encode(
+        hmac.new(derived, params.encode(), hashlib.sha256).digest()
+    ).decode()
 
 
 def check_redsys_request(form: dict[str, str], key: str = REDSYS_KEY) -> dict[str, Any]:
@@ -329,9 +332,11 @@ class PayWorld:
 
     def events(self, kind: str = "payment.") -> list[dict[str, Any]]:
         self.gate.flush()
-        if not self.audit.exists():
-            return []
-        rows = [json.loads(line) for line in self.audit.read_text().splitlines() if line]
+        if self.audit.exists():  # a folder: the staff's audit.jsonl
+            rows = [json.loads(line) for line in self.audit.read_text().splitlines() if line]
+        else:  # S3: one object per event under _events/
+            keys = sorted(info.key for info in self.storage.list("_events/"))
+            rows = [json.loads(self.storage.get(key) or b"{}") for key in keys]
         return [r for r in rows if r["type"].startswith(kind)]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from portalgen.payments.records import PAID, PaidRecord
 
 if TYPE_CHECKING:
-    from portalgen.model import Export
+    from portalgen.domain.model import Export
     from portalgen.storage import Storage
 
 GRACE = timedelta(days=3)
@@ -46,7 +46,7 @@ def unconfirmed_payments(
     """Payments received in the portal at least `grace` before `today` whose invoice or
     receipt `export` does not show paid."""
     from portalgen.access.registry import AccessRegistry
-    from portalgen.ledger import invoice_dues, payments_by_invoice
+    from portalgen.domain.ledger import invoice_dues, payments_by_invoice
 
     records: dict[str, list[PaidRecord]] = defaultdict(list)  # customer_key -> records
     for info in storage.list(PAID):
