@@ -224,7 +224,7 @@ def run_receiver(receiver: WebhookReceiver) -> Iterator[WebhookReceiver]:
 
 
 @contextmanager
-def serving(app: Any, threads: int = 8) -> Iterator[str]:
+def serving(app: Any, threads: int = 8, port: int = 0) -> Iterator[str]:
     """`app` under waitress on a free port (as `portalgen serve` runs it); yields its URL.
 
     The server's loop runs in small steps so that it is closed from its own thread
@@ -232,7 +232,7 @@ def serving(app: Any, threads: int = 8) -> Iterator[str]:
     from waitress import wasyncore
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="portalgen")
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads, ident="portalgen")
     stop = threading.Event()
 
     def run() -> None:

@@ -340,12 +340,14 @@ class PayWorld:
         return [r for r in rows if r["type"].startswith(kind)]
 
 
-def payment_settings(directory: Path, tmp_path: Path, storage: dict[str, Any] | None) -> Settings:
+def payment_settings(
+    directory: Path, tmp_path: Path, storage: dict[str, Any] | None, base_url: str = BASE_URL
+) -> Settings:
     return demo_settings(
         directory,
         storage=storage or {"url": str(tmp_path / "site")},
         audit={"path": str(tmp_path / "audit.jsonl")},
-        gate={"base_url": BASE_URL},
+        gate={"base_url": base_url},
         payments={"online": ONLINE},
     )
 
@@ -367,7 +369,7 @@ def open_world(
     service = AccessService(
         storage,
         TokenSigner(secrets, clock=clock),
-        base_url=BASE_URL,
+        base_url=settings.gate.base_url,
         link_max_age=timedelta(days=30),
     )
     grant = service.grant("C00007", ["c00007@example.com"])
