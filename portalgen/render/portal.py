@@ -253,7 +253,7 @@ class PortalPlanner:
                 self.page(path, "pages/live.html", {"status": status})
             self.page(LIVE_NO_OPEN, "pages/live.html", {"status": "none-open"})
             self.quote_index()
-        if kind == "invoice":
+        if kind == "invoice" and self.ctx.settings.payments.online.methods:  # "Pay now"
             self.page(LIVE_PAID, "pages/live.html", {"status": "paid"})
             self.invoice_index()
 

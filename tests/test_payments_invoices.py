@@ -1,0 +1,56 @@
+"""What "Pay now" may charge: the renderer publishes each unpaid invoice's outstanding
+amount and next instalment from `InvoiceDues` (the figures the page shows), and the gate
+reads them back (payments/invoices.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from portalgen.config import load_settings
+from portalgen.domain.model import CustomerData, Money, Payment
+from portalgen.payments.invoices import PayableInvoice, parse_invoice_index
+from portalgen.render.views import Facts, payable_invoices
+from tests.conftest import TODAY
+from tests.render_fixtures import small_customer
+
+
+def receipt(number: str, amount: str, due: date, paid: date | None = None) -> Payment:
+    return Payment(
+        number=number,
+        invoice="F2026/007",
+        customer_code="T0001",
+        amount=Money(Decimal(amount), "EUR"),
+        due_date=due,
+        paid_date=paid,
+    )
+
+
+def index_of(data: CustomerData) -> dict[str, PayableInvoice]:
+    facts = Facts(data, load_settings(overrides={}, environ={}), TODAY)
+    body = {"version": 1, "invoices": payable_invoices(facts)}
+    return parse_invoice_index(json.dumps(body).encode())
+
+
+def test_an_invoice_in_receipts_offers_the_next_one_or_everything() -> None:
+    data = small_customer(
+        payments=(
+            receipt("R-1", "1000.00", date(2026, 6, 1), date(2026, 6, 1)),
+            receipt("R-2", "300.00", date(2026, 6, 19)),
+            receipt("R-3", "193.82", date(2026, 7, 19)),
+        )
+    )
+    [invoice] = index_of(data).values()
+    assert invoice.number == "F2026/007"
+    assert invoice.amount_for("next") == (Decimal("300.00"), "R-2")
+    assert invoice.amount_for("all") == (Decimal("493.82"), "")
+
+
+def test_paid_and_direct_debit_invoices_are_not_payable() -> None:
+    paid = small_customer(payments=(receipt("R-1", "1493.82", date(2026, 6, 1), TODAY),))
+    assert index_of(paid) == {}
+    data = small_customer()
+    debit = replace(data, invoices=(replace(data.invoices[0], payment_method="direct_debit"),))
+    assert index_of(debit) == {}
