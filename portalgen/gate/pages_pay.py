@@ -22,11 +22,13 @@ def redsys_page(page: PageContext, action: str, fields: Mapping[str, str], amoun
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
         for name, value in fields.items()
     )
+    taking = _("We are taking you to the secure payment page of the bank.")
+    to_pay, go = _("Amount to pay"), _("Continue to payment")
     body = (
-        f"<p>{escape(_('We are taking you to the secure payment page of the bank.'))}</p>"
-        f"<p>{escape(_('Amount to pay'))}: <strong>{escape(amount)}</strong></p>"
+        f"<p>{escape(taking)}</p>"
+        f"<p>{escape(to_pay)}: <strong>{escape(amount)}</strong></p>"
         f'<form id="pay-redirect" method="post" action="{escape(action)}">{hidden}'
-        f'<button type="submit" class="button">{escape(_("Continue to payment"))}</button>'
+        f'<button type="submit" class="button">{escape(go)}</button>'
         f'</form><script src="{escape(page.url(PAY_SCRIPT))}"></script>'
     )
     return layout(page, _("Paying online"), body)
