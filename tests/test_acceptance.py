@@ -261,7 +261,7 @@ def test_the_next_publish_renders_the_acceptance_certificate_next_to_the_quote(
     assert [a.get("href") for a in links] == [f"acceptance/{PENDING}.pdf"]
     archive = zipfile.ZipFile(io.BytesIO(stored(world.storage, key, "download/all-documents.zip")))
     assert archive.read(path) == certificate
-    client.app.forget_manifest(key)  # the gate's few seconds of manifest cache
+    client.app.caches.forget(key)  # the gate's few seconds of manifest cache
     served = client.get(f"/portal/{path}")
     assert served.status_code == 200 and served.get_data() == certificate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from werkzeug.test import EnvironBuilder
 
-from portalgen.gate.app import GateRequest
 from portalgen.gate.live import PublishedPage, fill_csrf, fill_page, fill_quotes
+from portalgen.gate.request import GateRequest
 from portalgen.gate.threads import fill_comments
 from portalgen.publish.manifest import blob_key, load_manifest
 from tests.gate_fixtures import GateClient, GateWorld

@@ -16,9 +16,10 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.test import EnvironBuilder
 
 from portalgen.config import GateSettings
-from portalgen.gate import Gate
-from portalgen.gate.app import GateRequest
+from portalgen.gate import Gate, views_portal
+from portalgen.gate.request import GateRequest, PlainResponse, Route
 from portalgen.gate.routes import ROUTES
+from portalgen.gate.wsgi import portal_fast_path
 from portalgen.storage import LocalStorage
 
 PATHS = [
@@ -83,3 +84,18 @@ def test_the_quick_route_is_off_with_other_routes(tmp_path: Path) -> None:
     gate = Gate(LocalStorage(tmp_path), ("s" * 40,), gate=GateSettings(), routes=ROUTES[:2])
     environ = EnvironBuilder(path="/portal/index.html").get_environ()
     assert outcome(lambda: gate.match(GateRequest(environ))) == ("refused", 404)
+
+
+def test_the_quick_route_is_read_from_the_route_table() -> None:
+    assert portal_fast_path(ROUTES) is views_portal.serve
+    # another GET under /portal/ in the table: every request goes through the URL map
+    extra = Route("/portal/invoices/<slug>/receipt", views_portal.serve)
+    assert portal_fast_path([*ROUTES, extra]) is None
+    assert portal_fast_path([r for r in ROUTES if r.rule != "/portal/"]) is None
+
+
+def test_a_plain_response_refuses_work_on_close() -> None:
+    """The gate sends a PlainResponse without werkzeug's machinery, which is what would
+    run callbacks on close: so a PlainResponse cannot take one."""
+    with pytest.raises(TypeError):
+        PlainResponse(b"x").call_on_close(lambda: None)

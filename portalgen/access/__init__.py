@@ -1,1 +1,1 @@
-"""Who may open which portal: the access registry (and, from the gate's issue, tokens)."""
+"""Who may open which portal: the access registry, signed tokens, access codes, secrets."""

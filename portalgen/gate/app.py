@@ -15,24 +15,41 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from portalgen.access.entry import Contact, RegistryEntry, entry_from_json, is_customer_key
 from portalgen.access.registry import AccessRegistry, entry_key
 from portalgen.access.tokens import SESSION, TokenSigner
 from portalgen.gate import errors, security
-from portalgen.gate.memory import BlobCache
+from portalgen.gate.caches import MANIFEST_TTL, GateCaches
 from portalgen.gate.ratelimit import ACTIONS_PER_CONTACT, ACTIONS_PER_CUSTOMER, RateLimiter
 from portalgen.gate.recorder import BatchWriter, SideTasks, ViewRecorder
+from portalgen.gate.request import (
+    SECRETS_TTL,
+    Branding,
+    GateRequest,
+    PlainResponse,
+    Route,
+    SecretSource,
+    SendLink,
+    Visit,
+)
+from portalgen.gate.routes import ROUTES
 from portalgen.gate.threads import CommentThreads
+from portalgen.gate.wsgi import (
+    plain_answer,
+    portal_fast_path,
+    proxy_fix,
+    routing_redirect,
+    safe_path,
+)
 
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
@@ -45,64 +62,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("portalgen.gate")
 
-MAX_BODY = 64 * 1024  # every form the gate takes is small (comments: 2000 characters)
-MANIFEST_TTL = 5.0  # seconds a process keeps a customer's parsed manifest
-CACHE_SIZE = 4096
-SecretSource = Callable[[], Sequence[str]]
-SECRETS_TTL = 300  # seconds a running gate trusts the secrets it read (secret drop-old)
-# The mailer's hook: send `link` to `contact` of `entry`'s customer (what it
-# returns, whether it sent, is ignored: the page answers the same either way).
-SendLink = Callable[[RegistryEntry, str, str], object]
-
-
-class GateRequest(Request):
-    max_content_length = MAX_BODY
-    max_form_memory_size = MAX_BODY
-    max_form_parts = 64
-    visit: Visit | None = None
-    set_session: security.SessionData | None = None  # (re)issue this session cookie
-    clear_session: bool = False
-
-
-@dataclass
-class Visit:
-    """A signed-in customer contact for the length of one request."""
-
-    entry: RegistryEntry
-    contact: Contact
-    session: security.SessionData
-    csrf: str
-    manifest_cache: dict[str, Any] = field(default_factory=dict)
-    staff: bool = False  # a staff preview (views_preview.py): read-only, recorded as staff
-
-    @property
-    def customer_key(self) -> str:
-        return self.entry.customer_key
-
-    @property
-    def customer(self) -> str:
-        return self.entry.customer
-
-
-@dataclass(frozen=True)
-class Branding:
-    """What the gate's own pages show of the business."""
-
-    company: str = "Portal"
-    email: str = ""
-    phone: str = ""
-    language: str = "es"
-    timezone: str = "Europe/Madrid"
-    primary_color: str = "#1e40af"
-
-
-@dataclass(frozen=True)
-class Route:
-    rule: str
-    view: Callable[..., Response]
-    methods: tuple[str, ...] = ("GET",)
-    defaults: Mapping[str, Any] | None = None
-
 
 class Gate:
     def __init__(
@@ -111,7 +70,7 @@ class Gate:
         secrets: Sequence[str] | SecretSource,
         *,
         gate: GateSettings,
-        branding: Branding = Branding(),
+        branding: Branding | None = None,
         routes: Iterable[Route] | None = None,
         audit: AuditSink | None = None,
         send_link: SendLink | None = None,
@@ -119,12 +78,10 @@ class Gate:
         background: bool = True,
         verify_retention: timedelta = timedelta(days=2190),
     ) -> None:
-        from portalgen.gate.routes import PORTAL_VIEW, ROUTES
-
         self.storage = storage
         self.registry = AccessRegistry(storage)
         self.settings = gate
-        self.branding = branding
+        self.branding = branding or Branding()
         self.verify_retention = verify_retention  # verify.retention: /verify after withdrawal
         self.send_link = send_link
         self.clock = clock
@@ -143,10 +100,9 @@ class Gate:
         self.cookies = security.cookie_names(self.base_url)
         self.cookie_path = self.base_path + "/"
         # gate.trusted_proxies: the client's address from X-Forwarded-For, that many hops back
-        self._proxied = _proxy_fix(self._serve, gate.trusted_proxies)
+        self._proxied = proxy_fix(self._serve, gate.trusted_proxies)
         self.routes = list(routes if routes is not None else ROUTES)
-        # GETs under /portal/ skip werkzeug's routing when the routes are the standard ones
-        self._portal_view = PORTAL_VIEW if routes is None else None
+        self._portal_view = portal_fast_path(self.routes)
         self.url_map = Map(
             [
                 Rule(r.rule, endpoint=r.view, methods=r.methods, defaults=r.defaults)
@@ -154,12 +110,7 @@ class Gate:
             ],
             merge_slashes=False,
         )
-        self.fragment_cache: dict[str, str] = {}
-        self._manifests: dict[str, tuple[float, Manifest | None]] = {}
-        self.session_cache: dict[str, security.SessionData] = {}
-        self._csrf: dict[str, str] = {}  # session id → its CSRF token (the signer's newest secret)
-        self._entries: dict[bytes, RegistryEntry] = {}
-        self.blobs = BlobCache()
+        self.caches = GateCaches()
         self.threads = CommentThreads(clock)  # comment threads shown on pages
         self.background = background  # False on AWS Lambda: nothing may outlive a response
         self.views = ViewRecorder(
@@ -180,7 +131,8 @@ class Gate:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if self._proxied is not None:
-            return self._proxied(environ, start_response)  # type: ignore[no-any-return]
+            answer: Iterable[bytes] = self._proxied(environ, start_response)
+            return answer
         return self._serve(environ, start_response)
 
     def _serve(
@@ -191,14 +143,14 @@ class Gate:
         request = GateRequest(environ, populate_request=False)
         response = self.dispatch(request)
         https, table = self.https, self.header_table
-        headers = _plain_answer(response, environ)
+        headers = plain_answer(response, environ)
         if headers is not None:
             # a 200 with its body in memory (a page, an asset): what werkzeug would send,
             # without its response machinery
             start_response(
                 response.status, security.with_security_headers(headers, https=https, table=table)
             )
-            return response.response  # type: ignore[return-value]
+            return cast(list[bytes], response.response)  # plain_answer checked: bytes
 
         def start_with_headers(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -224,7 +176,7 @@ class Gate:
         self._finish(request, response)
         return response
 
-    def match(self, request: GateRequest) -> tuple[Callable[..., Response], dict[str, Any]]:
+    def match(self, request: GateRequest) -> tuple[Callable[..., Response], Mapping[str, Any]]:
         """The view and arguments of a request. A GET of a portal file (nearly every
         request) is recognised without werkzeug's routing when the gate has the standard
         routes — the same answer `url_map` gives (tests/test_gate_routing.py checks it)."""
@@ -237,24 +189,15 @@ class Gate:
                 if rest[0] != "/":
                     return self._portal_view, {"path": rest}
         adapter = self.url_map.bind_to_environ(request.environ)
-        return adapter.match()  # type: ignore[return-value]
+        view, args = adapter.match()  # the endpoints of url_map are the views
+        return cast(Callable[..., Response], view), args
 
     def _http_exception(self, request: GateRequest, exc: HTTPException) -> Response:
         code = exc.code or 500
         if 300 <= code < 400:  # routing redirects (a missing trailing slash)
-            return self._routing_redirect(request, exc, code)
+            return routing_redirect(self.base_url, request, exc, code)
         mapped = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.TooLarge}
         return self.refusal(request, mapped.get(code, errors.BadRequest)(str(exc.description)))
-
-    def _routing_redirect(self, request: GateRequest, exc: HTTPException, code: int) -> Response:
-        """werkzeug's redirect, to the same path on the gate's base_url: werkzeug builds
-        its URL from the Host header, which whoever sends the request chooses."""
-        target = urlsplit(getattr(exc, "new_url", "") or "")
-        path = target.path.removeprefix(request.script_root)
-        location = self.base_url + "/" + path.lstrip("/")
-        if target.query:
-            location += "?" + target.query
-        return Response("", status=code, headers={"Location": location})
 
     def refusal(self, request: GateRequest, exc: errors.GateError) -> Response:
         """The one place a refusal becomes a page: friendly, translated, right status."""
@@ -264,7 +207,7 @@ class Gate:
             log.info(
                 "gate: %s %s refused (%s): %s",
                 request.method,
-                _safe_path(request),
+                safe_path(request),
                 exc.status,
                 exc.detail,
             )
@@ -319,7 +262,8 @@ class Gate:
         session = security.read_session(
             self.signer,
             request,
-            cache=self.session_cache,
+            cache=self.caches.sessions,
+            cookie_headers=self.caches.cookie_headers,
             idle=self.settings.session_idle.total_seconds(),
             max_age=self.settings.session_max_age.total_seconds(),
             name=self.cookies.session,
@@ -332,12 +276,10 @@ class Gate:
         if self.clock() - session.signed_at > security.REFRESH_AFTER:
             # sliding expiry: signed again with a new timestamp (and the newest secret's id)
             request.set_session = replace(session, contact=self.signer.contact_id(contact.email))
-        csrf = self._csrf.get(session.sid)
+        csrf = self.caches.csrf.get(session.sid)
         if csrf is None:
             csrf = security.csrf_token(self.signer, session)
-            if len(self._csrf) >= CACHE_SIZE:
-                self._csrf.clear()
-            self._csrf[session.sid] = csrf
+            self.caches.csrf.put(session.sid, csrf)
         visit = Visit(entry, contact, session, csrf)
         request.visit = visit
         return visit
@@ -377,14 +319,12 @@ class Gate:
         raw = self.storage.get(entry_key(customer_key))
         if raw is None:
             return None
-        entry = self._entries.get(raw)
+        entry = self.caches.entries.get(raw)
         if entry is None:
             entry = entry_from_json(raw, f"{self.storage.location}/{entry_key(customer_key)}")
             if entry.customer_key != customer_key:
                 return None
-            if len(self._entries) >= CACHE_SIZE:
-                self._entries.clear()
-            self._entries[raw] = entry
+            self.caches.entries.put(raw, entry)
         return entry
 
     def language_of(self, entry: RegistryEntry) -> str | None:
@@ -414,19 +354,6 @@ class Gate:
         request.set_session = session
         self.record(request, "session.started", entry, contact.email)
 
-    def end_session(self, visit: Visit) -> None:
-        """Logout: the session ends on the server, so a copy of its cookie dies too (the
-        registry entry every request reads anyway remembers it until it would have
-        expired)."""
-        session = visit.session
-        until = datetime.fromtimestamp(
-            session.started + self.settings.session_max_age.total_seconds(), UTC
-        )
-        email, now = visit.contact.email, self.now()
-        self.registry.update(
-            visit.customer_key, lambda e: e.signed_out(email, now, sid=session.sid, until=until)
-        )
-
     def check_post(self, request: GateRequest, visit: Visit) -> None:
         """Session POSTs: same origin and the session's CSRF token."""
         security.check_origin(request, self.base_origin)
@@ -442,24 +369,20 @@ class Gate:
         files by new content-addressed blobs, so an older manifest stays servable."""
         if "manifest" not in visit.manifest_cache:
             visit.manifest_cache["manifest"] = self._manifest(visit.customer_key)
-        return visit.manifest_cache["manifest"]  # type: ignore[no-any-return]
+        manifest: Manifest | None = visit.manifest_cache["manifest"]
+        return manifest
 
     def _manifest(self, customer_key: str) -> Manifest | None:
         from portalgen.publish.manifest import load_manifest
 
         now = self.clock()
-        cached = self._manifests.get(customer_key)
+        cached = self.caches.manifests.get(customer_key)
         if cached is not None and cached[0] > now:
             return cached[1]
         manifest = load_manifest(self.storage, customer_key)
         if manifest is not None:
-            if len(self._manifests) >= CACHE_SIZE:
-                self._manifests.clear()
-            self._manifests[customer_key] = (now + MANIFEST_TTL, manifest)
+            self.caches.manifests.put(customer_key, (now + MANIFEST_TTL, manifest))
         return manifest
-
-    def forget_manifest(self, customer_key: str) -> None:
-        self._manifests.pop(customer_key, None)
 
     def make_event(
         self,
@@ -548,28 +471,18 @@ class Gate:
         if fresh == self.signer.secrets:
             return False
         self.signer = TokenSigner(fresh, clock=self.clock)
-        self.session_cache.clear()
-        self._csrf.clear()
+        self.caches.secrets_changed()
         return True
 
     # -- pages ----------------------------------------------------------------------------------
 
     def page_context(self, request: GateRequest, language: str | None = None) -> pages.PageContext:
-        from portalgen.gate import pages
-        from portalgen.gate.i18n import negotiate, translations
+        from portalgen.gate import pages  # the gate's own pages: not needed to serve a portal
 
-        if language is None:
-            language = negotiate(request.headers.get("Accept-Language", ""), self.branding.language)
-        b = self.branding
-        parts = [f'<a href="mailto:{escape(b.email)}">{escape(b.email)}</a>'] if b.email else []
-        if b.phone:
-            parts.append(f'<a href="tel:{escape(b.phone.replace(" ", ""))}">{escape(b.phone)}</a>')
-        return pages.PageContext(
-            language, translations(language), b.company, " · ".join(parts), request.script_root
-        )
+        return pages.page_context(self.branding, request, language)
 
     def html(self, body: str, status: int = 200) -> Response:
-        return Response(body, status=status, content_type="text/html; charset=utf-8")
+        return PlainResponse(body, status=status, content_type="text/html; charset=utf-8")
 
     def redirect(self, request: GateRequest, route: str) -> Response:
         """A 303 to one of the gate's routes, under base_url's path (never from Host)."""
@@ -586,42 +499,3 @@ class Gate:
 
     def link_max_age(self, entry: RegistryEntry) -> timedelta:
         return entry.link_max_age or self.settings.link_max_age
-
-
-def _plain_answer(response: Response, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
-    """The WSGI headers of `response` if werkzeug would send it exactly as it holds it:
-    a 200 (not to a HEAD) whose body is a list of bytes with its Content-Length, and no
-    Location or callbacks on close to run. None otherwise."""
-    if (
-        response.status_code != 200
-        or type(response) is not Response
-        or type(response.response) is not list
-        or response.direct_passthrough
-        or getattr(response, "_on_close", None) != []
-        or environ.get("REQUEST_METHOD") == "HEAD"
-        or not all(type(chunk) is bytes for chunk in response.response)
-    ):
-        return None
-    headers = response.headers.to_wsgi_list()
-    names = {name.lower() for name, _value in headers}
-    if "content-length" not in names or "location" in names or "content-location" in names:
-        return None
-    return headers
-
-
-def _proxy_fix(app: Callable[..., Iterable[bytes]], hops: int) -> Callable[..., Any] | None:
-    """werkzeug's ProxyFix trusting `hops` proxies' X-Forwarded-For (None for 0: the
-    header is ignored, as anyone can send it)."""
-    if hops <= 0:
-        return None
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    return ProxyFix(app, x_for=hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)
-
-
-def _safe_path(request: Request) -> str:
-    """The path for logs, without a link's or preview's token."""
-    path = request.path
-    if path.startswith(("/l/", "/s/")):  # a customer's link, a staff preview
-        return path[:3] + "…"
-    return path[:120]

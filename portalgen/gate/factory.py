@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from portalgen.gate.app import Branding, Gate, SecretSource, SendLink
+from portalgen.gate.app import Gate
+from portalgen.gate.request import Branding, SecretSource, SendLink
 
 # The mailer's hook: tell staff of a decision or comment just recorded.
 NotifyStaff = Callable[["AuditEvent"], bool]

@@ -23,7 +23,8 @@ from portalgen.gate.threads import comment_threads, fill_comments
 from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import Visit
 
 # Where a published page changes per request: a CSRF slot (group 1 None) or a comment
 # thread (group 1: the thread's portal path), as fill_csrf and fill_comments find them.
@@ -60,15 +61,14 @@ def fragment(gate: Gate, visit: Visit, path: str) -> str | None:
     entry = manifest.get(path) if manifest else None
     if entry is None:
         return None
-    cached = gate.fragment_cache.get(entry.sha256)
+    fragments = gate.caches.fragments
+    cached = fragments.get(entry.sha256)
     if cached is None:
         raw = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
         if raw is None:
             return None
         cached = raw.decode("utf-8")
-        if len(gate.fragment_cache) > 256:
-            gate.fragment_cache.clear()
-        gate.fragment_cache[entry.sha256] = cached
+        fragments.put(entry.sha256, cached)
     return cached
 
 

@@ -11,8 +11,12 @@ import gettext
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 from portalgen.slots import CSRF_FIELD
+
+if TYPE_CHECKING:
+    from portalgen.gate.request import Branding, GateRequest
 
 
 @dataclass(frozen=True)
@@ -218,10 +222,16 @@ def action_messages(
     page: PageContext, kind: str, params: Mapping[str, str]
 ) -> tuple[str, str] | None:
     """Why a decision or a comment was not taken (None: not such a refusal)."""
-    _ = page._
     values = {"number": "", "date": "", "name": "", "limit": "", **params}
-    dated = bool(values["date"])
-    texts = {
+    texts = {**_decision_messages(page._, bool(values["date"])), **_form_messages(page._)}
+    found = texts.get(kind)
+    if found is None:
+        return None
+    return found[0], found[1] % values
+
+
+def _decision_messages(_: Callable[[str], str], dated: bool) -> dict[str, tuple[str, str]]:
+    return {
         "quote-accepted": (
             _("This quote is already accepted"),
             _("Quote %(number)s was accepted on %(date)s by %(name)s.")
@@ -265,6 +275,11 @@ def action_messages(
             _("The signature could not be read"),
             _("Clear the signature box, sign again and send the form."),
         ),
+    }
+
+
+def _form_messages(_: Callable[[str], str]) -> dict[str, tuple[str, str]]:
+    return {
         "comment-empty": (
             _("Your comment is empty"),
             _("Write your comment in the box, then send it."),
@@ -281,15 +296,16 @@ def action_messages(
             ),
         ),
     }
-    found = texts.get(kind)
-    if found is None:
-        return None
-    return found[0], found[1] % values
 
 
 def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str]:
     _ = page._
-    texts = {
+    texts = {**_link_messages(_), **_request_messages(_, locked_until)}
+    return texts.get(kind, (_("We could not understand this request"), _("Go back and try again.")))
+
+
+def _link_messages(_: Callable[[str], str]) -> dict[str, tuple[str, str]]:
+    return {
         "bad-link": (
             _("This link does not work"),
             _(
@@ -316,6 +332,11 @@ def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str
             _("Your session has ended"),
             _("You were signed out after a while without activity. Open your link again."),
         ),
+    }
+
+
+def _request_messages(_: Callable[[str], str], locked_until: str) -> dict[str, tuple[str, str]]:
+    return {
         "forbidden": (
             _("We could not accept this form"),
             _("The page was open for too long or came from another site. Reload it and try again."),
@@ -349,4 +370,19 @@ def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str
             _("We could not show this page. Please try again in a moment, or contact us."),
         ),
     }
-    return texts.get(kind, (_("We could not understand this request"), _("Go back and try again.")))
+
+
+def page_context(branding: Branding, request: GateRequest, language: str | None) -> PageContext:
+    """What every gate page needs: the language (asked for, else the browser's best
+    match), its catalog, and the business's name and contact links."""
+    from portalgen.gate.i18n import negotiate, translations
+
+    b = branding
+    if language is None:
+        language = negotiate(request.headers.get("Accept-Language", ""), b.language)
+    parts = [f'<a href="mailto:{escape(b.email)}">{escape(b.email)}</a>'] if b.email else []
+    if b.phone:
+        parts.append(f'<a href="tel:{escape(b.phone.replace(" ", ""))}">{escape(b.phone)}</a>')
+    return PageContext(
+        language, translations(language), b.company, " · ".join(parts), request.script_root
+    )

@@ -15,7 +15,7 @@ from portalgen.gate import (
     views_preview,
     views_verify,
 )
-from portalgen.gate.app import Route
+from portalgen.gate.request import Route
 
 ROUTES: list[Route] = [
     Route("/", views_access.home),
@@ -41,5 +41,3 @@ ROUTES: list[Route] = [
     Route("/portal/", views_portal.serve, defaults={"path": ""}),
     Route("/portal/<path:path>", views_portal.serve),
 ]
-# What every GET or HEAD of /portal/<path> routes to (the gate's fast path, Gate.match)
-PORTAL_VIEW = views_portal.serve

@@ -34,6 +34,8 @@ from portalgen.slots import CSRF_FIELD
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request, Response
 
+    from portalgen.gate.caches import Region
+
 SESSION_COOKIE = "pg_session"
 FLOW_COOKIE = "pg_flow"
 HOST_PREFIX = "__Host-"
@@ -42,7 +44,6 @@ REFRESH_AFTER = 60  # seconds before a session cookie is signed again
 CSRF_SESSION = "csrf.session"
 CSRF_FLOW = "csrf.flow"
 LOCALHOST_NAMES = {"localhost", "127.0.0.1", "::1"}
-CACHE_SIZE = 4096  # verified session cookies, parsed Cookie headers kept per process
 
 CSP = "; ".join(
     [
@@ -114,7 +115,8 @@ def read_session(
     *,
     idle: float,
     max_age: float,
-    cache: dict[str, SessionData] | None = None,
+    cache: Region[str, SessionData] | None = None,
+    cookie_headers: Region[str, str | None] | None = None,
     name: str = SESSION_COOKIE,
 ) -> SessionData:
     """The request's session; NoSession without a cookie, SessionExpired when it is too
@@ -122,7 +124,7 @@ def read_session(
 
     `cache` remembers cookies whose signature was verified (the same bytes always verify
     the same way, with the same signer); their age is checked every time."""
-    raw = session_cookie(request, name)
+    raw = session_cookie(request, name, cookie_headers)
     if not raw:
         raise NoSession("no session cookie")
     data = cache.get(raw) if cache is not None else None
@@ -140,9 +142,7 @@ def read_session(
         except (TokenError, KeyError, TypeError, ValueError):
             raise SessionExpired("session cookie expired or invalid", clear_session=True) from None
         if cache is not None:
-            if len(cache) >= CACHE_SIZE:
-                cache.clear()
-            cache[raw] = data
+            cache.put(raw, data)
     now = signer.clock()
     if now - data.signed_at > idle:
         raise SessionExpired("session cookie expired or invalid", clear_session=True)
@@ -151,28 +151,25 @@ def read_session(
     return data
 
 
-_cookie_headers: dict[str, dict[str, str | None]] = {}  # cookie name → header → value
-
-
-def session_cookie(request: Request, name: str = SESSION_COOKIE) -> str | None:
+def session_cookie(
+    request: Request,
+    name: str = SESSION_COOKIE,
+    cache: Region[str, str | None] | None = None,
+) -> str | None:
     """The session cookie's value, as werkzeug parses the Cookie header. A browser sends
-    the same header on every request until a cookie changes: each header is parsed
-    once per process (up to CACHE_SIZE headers of at most 4 KiB)."""
+    the same header on every request until a cookie changes: with a `cache` (one per
+    cookie name), each header of at most 4 KiB is parsed once per process."""
     header = request.environ.get("HTTP_COOKIE")
     if not header:
         return None
-    headers = _cookie_headers.get(name)
-    if headers is None:
-        headers = _cookie_headers[name] = {}
-    try:
-        return headers[header]
-    except KeyError:
-        pass
+    if cache is not None:
+        try:
+            return cache[header]
+        except KeyError:
+            pass
     value = request.cookies.get(name)
-    if len(header) <= 4096:
-        if len(headers) >= CACHE_SIZE:
-            headers.clear()
-        headers[header] = value
+    if cache is not None and len(header) <= 4096:
+        cache.put(header, value)
     return value
 
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from portalgen import slots
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import Visit
     from portalgen.interact.comments import CommentRecord
     from portalgen.interact.decisions import DecisionRecord
     from portalgen.storage import Storage

@@ -7,6 +7,7 @@ refusals (app.py turns them into pages).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +28,12 @@ from portalgen.access.entry import AccessCode, Contact, RegistryEntry, normalize
 from portalgen.access.tokens import FLOW, LINK, LinkClaims, TokenError, TokenExpired, link_url
 from portalgen.errors import AccessError
 from portalgen.gate import errors, pages, security
+from portalgen.gate.request import PlainResponse
 from portalgen.languages import is_offered
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, GateRequest
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import GateRequest, Visit
 
 log = logging.getLogger("portalgen.gate")
 CSS = Path(__file__).resolve().parent / "static" / "gate.css"
@@ -49,7 +52,7 @@ def home(gate: Gate, request: GateRequest) -> Response:
 
 def stylesheet(gate: Gate, request: GateRequest) -> Response:
     css = CSS.read_text(encoding="utf-8").replace("#1e40af", gate.branding.primary_color)
-    response = Response(css, content_type="text/css; charset=utf-8")
+    response = PlainResponse(css, content_type="text/css; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -153,10 +156,12 @@ def code(gate: Gate, request: GateRequest) -> Response:
     if not correct:
         _ = page._
         return gate.html(pages.code_form(page, csrf, _("That code is not right.")), 403)
-    assert updated.access_code is not None
-    if updated.access_code.must_change:
+    code = updated.access_code
+    if code is None:  # revoked or reset while the code was being checked
+        raise errors.AccessEnded("no access code any more", clear_session=True)
+    if code.must_change:
         response = gate.redirect(request, "code/change")
-        _set_flow(gate, response, change_flow(gate, flow, updated.access_code))
+        _set_flow(gate, response, change_flow(gate, flow, code))
         return response
     return _signed_in(gate, request, updated, contact)
 
@@ -227,8 +232,7 @@ def change_code(gate: Gate, request: GateRequest) -> Response:
     """Forced (a temporary code was just used) or by choice (signed in, with the current code)."""
     flow = gate.read_flow(request)
     forced = flow is not None and flow.get("step") == "change"
-    if forced:
-        assert flow is not None
+    if flow is not None and forced:
         entry, contact = _change_access(gate, flow)
         csrf, purpose, nonce = security.flow_csrf(gate.signer, flow), security.CSRF_FLOW, flow["n"]
     else:
@@ -276,8 +280,10 @@ def _new_code_problem(
     if not forced:
         _refuse_if_locked(gate, entry, contact)
         _limit(gate, request, "code", CODE_TRIES_PER_ADDRESS)
-        assert entry.access_code is not None
-        correct = verify_code(entry.access_code.hash, request.form.get("current", ""))
+        current = entry.access_code
+        if current is None:  # the caller checked; revoked meanwhile
+            raise errors.AccessEnded("no access code any more", clear_session=True)
+        correct = verify_code(current.hash, request.form.get("current", ""))
         _count_attempt(gate, request, entry, contact, correct)
         if not correct:
             return _("The current code is not right.")
@@ -330,7 +336,9 @@ def _deliver_quietly(gate: Gate, request: GateRequest, address: str) -> None:
 
 def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
     """Send a fresh link for every customer this address may open; how many were sent."""
-    assert gate.send_link is not None
+    send_link = gate.send_link
+    if send_link is None:  # the page offers no "email me a link" without a mailer
+        return 0
     sent = 0
     claimed = False
     for key in lookup.customers_of(gate.storage, address):
@@ -345,12 +353,22 @@ def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
             claimed = True
         cid = gate.signer.contact_id(contact.email)
         claims = LinkClaims(entry.customer_key, cid, contact.generation)
-        gate.send_link(
-            entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims))
-        )
+        send_link(entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims)))
         gate.record(request, "link.requested", entry, contact.email)
         sent += 1
     return sent
+
+
+def _end_session(gate: Gate, visit: Visit) -> None:
+    """The session ends on the server, so a copy of its cookie dies too (the registry
+    entry every request reads anyway remembers it until it would have expired)."""
+    session = visit.session
+    max_age = gate.settings.session_max_age.total_seconds()
+    until = datetime.fromtimestamp(session.started + max_age, UTC)
+    email, now = visit.contact.email, gate.now()
+    gate.registry.update(
+        visit.customer_key, lambda e: e.signed_out(email, now, sid=session.sid, until=until)
+    )
 
 
 def logout(gate: Gate, request: GateRequest) -> Response:
@@ -360,7 +378,7 @@ def logout(gate: Gate, request: GateRequest) -> Response:
         request.clear_session = True
         return gate.redirect(request, "signed-out")
     gate.check_post(request, visit)
-    gate.end_session(visit)
+    _end_session(gate, visit)
     gate.record(request, "session.ended", visit.entry, visit.contact.email)
     request.clear_session = True
     manifest = gate.manifest(visit)

@@ -38,7 +38,8 @@ from portalgen.slots import PDF_SHA256_FIELD, QUOTES_INDEX
 
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
-    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import GateRequest, Visit
     from portalgen.publish.manifest import Manifest
 
 log = logging.getLogger("portalgen.gate")
@@ -86,7 +87,7 @@ def take_decision(
     gate: Gate, request: GateRequest, visit: Visit, slug: str, decision: str
 ) -> DecisionRecord:
     """Check, store (first decision wins) and record a decision; ActionRefused if not."""
-    gate.forget_manifest(visit.customer_key)  # decide on the portal as published right now
+    gate.caches.forget(visit.customer_key)  # decide on the portal as published right now
     manifest = gate.manifest(visit)
     if manifest is None:
         raise errors.PortalNotReady("no manifest")

@@ -14,17 +14,19 @@ presigned URL that lives about a minute on S3, streamed from a local folder.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
 from portalgen.gate import errors
 from portalgen.gate.live import PublishedPage, fill_page
+from portalgen.gate.request import PlainResponse
 from portalgen.storage.base import content_disposition
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import GateRequest, Visit
     from portalgen.publish.manifest import FileEntry
 
 MAX_PATH = 1024
@@ -69,9 +71,10 @@ def serve_file(
             return Response("", 308, headers={"Location": f"{root}/{wanted}/"})
         raise errors.NotFound("not in the manifest")
     page = _is_page(wanted, entry)
+    response: Response
     if page:
         body = fill(gate, visit, _page(gate, visit, entry))
-        response = Response(body, content_type="text/html; charset=utf-8")
+        response = PlainResponse(body, content_type="text/html; charset=utf-8")
     elif wanted.startswith("static/"):
         return serve_asset(gate, request, visit, entry)
     else:
@@ -91,12 +94,12 @@ def _blob(gate: Gate, visit: Visit, entry: FileEntry) -> bytes:
     from portalgen.publish.manifest import blob_key
 
     key = blob_key(visit.customer_key, entry.sha256)
-    data = gate.blobs.get(key)
+    data = gate.caches.blobs.get(key)
     if data is None:
         data = gate.storage.get(key)
         if data is None:  # deleted under us (revoke, garbage collection): gone
             raise errors.NotFound("blob missing")
-        gate.blobs.put(key, data)
+        gate.caches.blobs.put(key, data)
     return data
 
 
@@ -105,13 +108,13 @@ def _page(gate: Gate, visit: Visit, entry: FileEntry) -> PublishedPage:
     from portalgen.publish.manifest import blob_key
 
     key = blob_key(visit.customer_key, entry.sha256)
-    page = gate.blobs.get_page(key)
+    page = gate.caches.blobs.get_page(key)
     if page is None:
         data = gate.storage.get(key)
         if data is None:
             raise errors.NotFound("blob missing")
         page = PublishedPage(data.decode("utf-8"))
-        gate.blobs.put_page(key, page, len(data))
+        gate.caches.blobs.put_page(key, page, len(data))
     return page
 
 
@@ -120,7 +123,8 @@ def serve_asset(gate: Gate, request: GateRequest, visit: Visit, entry: FileEntry
     headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=300"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    return Response(_blob(gate, visit, entry), content_type=entry.content_type, headers=headers)
+    data = _blob(gate, visit, entry)
+    return PlainResponse(data, content_type=entry.content_type, headers=headers)
 
 
 def serve_download(
@@ -138,7 +142,7 @@ def serve_download(
     if stream is None:
         raise errors.NotFound("blob missing")
     response = Response(
-        wrap_file(request.environ, stream),  # type: ignore[arg-type]
+        wrap_file(request.environ, cast(IO[bytes], stream)),  # a file-like object
         content_type=entry.content_type,
         direct_passthrough=True,
     )

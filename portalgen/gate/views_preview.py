@@ -18,15 +18,16 @@ from portalgen.access.entry import Contact, RegistryEntry
 from portalgen.access.preview import PreviewClaims, read_preview
 from portalgen.access.tokens import TokenError, TokenExpired
 from portalgen.gate import errors, security
-from portalgen.gate.app import SECRETS_TTL
 from portalgen.gate.live import fill_page
+from portalgen.gate.request import SECRETS_TTL
 from portalgen.gate.views_portal import serve_file
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
 
-    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.gate.app import Gate
     from portalgen.gate.live import PublishedPage
+    from portalgen.gate.request import GateRequest, Visit
 
 STAFF = "staff"  # the contact of a staff preview's events
 POST_FORM = re.compile(r"(<form\b[^>]*\bmethod=\"post\"[^>]*>)(.*?)(</form>)", re.S | re.I)
@@ -69,7 +70,7 @@ def _verify(gate: Gate, token: str) -> PreviewClaims:
 
 def staff_visit(gate: Gate, entry: RegistryEntry) -> Visit:
     """A visit with no customer contact and no session: it can only read."""
-    from portalgen.gate.app import Visit
+    from portalgen.gate.request import Visit
 
     epoch = datetime.fromtimestamp(0, UTC)
     session = security.SessionData(entry.customer_key, STAFF, 0, "", 0.0, 0.0)

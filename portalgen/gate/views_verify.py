@@ -22,7 +22,8 @@ from portalgen.gate.pages import PageContext, layout
 from portalgen.verification import Record, parse_fingerprint, read_record
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, GateRequest
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import GateRequest
 
 SCRIPT = Path(__file__).resolve().parent / "static" / "verify.js"
 LOOKUPS_PER_ADDRESS = (30, 15 * 60)  # per client address: 30 in 15 minutes
