@@ -1,7 +1,7 @@
 """Hatch build hook: compile the gettext catalogs (.po -> .mo) into the wheel.
 
 The repository keeps only the .po files (``*.mo`` is ignored by git); a checkout compiles
-them in memory at run time (portalgen.render.i18n), an installed wheel reads the .mo.
+them in memory at run time (portalgen.presentation.catalogs), an installed wheel reads the .mo.
 """
 
 from __future__ import annotations

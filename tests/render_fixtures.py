@@ -32,7 +32,7 @@ from portalgen.domain.model import (
     Payment,
     Quote,
 )
-from portalgen.languages import offered
+from portalgen.presentation.languages import offered
 from portalgen.render import RenderContext, build_context
 from portalgen.render.build import build_site
 from tests.conftest import TODAY, demo_settings, load_demo

@@ -1,7 +1,7 @@
-"""Every shipped catalog is complete and keeps the messages' placeholders (issue 15).
+"""Every shipped catalog is complete and keeps the messages' placeholders.
 
-A language is offered as soon as its catalog ships (portalgen.languages), so a catalog with
-one empty or fuzzy entry would show that entry in English to its customers: these tests
+A language is offered as soon as its catalog ships (portalgen.presentation.languages), so a
+catalog with one empty or fuzzy entry would show that entry in English to its customers: these tests
 fail on it. English is the messages' own language and needs no translation.
 """
 
@@ -14,7 +14,13 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from portalgen.languages import LOCALE_DIR, LOCALES, SOURCE_LANGUAGE, catalog_files, offered
+from portalgen.presentation.languages import (
+    LOCALE_DIR,
+    LOCALES,
+    SOURCE_LANGUAGE,
+    catalog_files,
+    offered,
+)
 
 TRANSLATED = [language for language in offered() if language != SOURCE_LANGUAGE]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
@@ -36,7 +42,9 @@ def forms(message: Message) -> list[tuple[str, str]]:
 
 def test_the_portal_speaks_the_languages_of_spain() -> None:
     shipped = sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/portalgen.po"))
-    assert set(shipped) <= set(LOCALES), "a catalog for a language portalgen/languages.py lacks"
+    assert set(shipped) <= set(LOCALES), (
+        "a catalog for a language portalgen/presentation/languages.py lacks"
+    )
     assert sorted(offered()) == shipped
     assert {"es", "en", "ca", "eu", "fr", "pt"} <= set(offered())
 

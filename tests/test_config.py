@@ -10,7 +10,7 @@ import pytest
 
 from portalgen.config import load_settings, setting_keys
 from portalgen.errors import ConfigError
-from portalgen.resources import example_config
+from portalgen.presentation.resources import example_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

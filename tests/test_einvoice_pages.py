@@ -20,9 +20,9 @@ from portalgen.domain.model import Export, Money
 from portalgen.load import LoadOptions, load_export
 from portalgen.mail.planner import customer_items
 from portalgen.mail.sentences import Sentences
+from portalgen.presentation.catalogs import translations
 from portalgen.render import build_context, plan_portal
 from portalgen.render.filters import make_filters
-from portalgen.render.i18n import translations
 from tests.conftest import TODAY
 from tests.render_fixtures import render_settings, text_of
 from tests.test_render_pdf import pdf_text

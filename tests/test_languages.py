@@ -14,8 +14,8 @@ from pypdf import PdfReader
 
 from portalgen.domain.formatting import format_date, format_money, format_percent
 from portalgen.domain.model import Invoice
-from portalgen.languages import SOURCE_LANGUAGE, offered
-from portalgen.render.i18n import locale_for, translations
+from portalgen.presentation.catalogs import locale_for, translations
+from portalgen.presentation.languages import SOURCE_LANGUAGE, offered
 from tests.conftest import load_demo
 from tests.gate_fixtures import GateWorld
 from tests.mail_fixtures import body_html, body_text, grant, office, publish_paths, with_customers

@@ -188,7 +188,7 @@ def test_each_receipt_is_reminded_of_by_its_own_due_date() -> None:
 
 def test_a_reminder_says_what_a_direct_debit_will_charge_and_when() -> None:
     from portalgen.mail.sentences import Sentences
-    from portalgen.render.i18n import translations
+    from portalgen.presentation.catalogs import translations
 
     data = small_customer()
     invoice = dataclasses.replace(data.invoices[0], payment_method="direct_debit")

@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
-from portalgen.languages import offered
+from portalgen.presentation.languages import offered
 from tests.render_fixtures import language_portal
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from portalgen.render.i18n import LOCALE_DIR, language_of, locale_for, translations
-from portalgen.render.theme import contrast_ratio, contrast_warnings
+from portalgen.presentation.catalogs import LOCALE_DIR, language_of, locale_for, translations
+from portalgen.presentation.theme import contrast_ratio, contrast_warnings
 from tests.render_fixtures import render_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -115,8 +115,8 @@ def test_keys_do_not_depend_on_where_portalgen_or_the_theme_lives(
 ) -> None:
     """A new virtualenv, a moved checkout or shard machines with other paths must not
     re-render every portal; a changed template must."""
-    import portalgen.render.theme as theme_module
-    from portalgen.resources import templates_dir
+    import portalgen.presentation.theme as theme_module
+    from portalgen.presentation.resources import templates_dir
 
     data = customer(demo_dir)
     plans = []

@@ -19,16 +19,16 @@ SCRIPT = textwrap.dedent(
     from portalgen.demo import demo_config_text, generate_demo
     from portalgen.load import LoadOptions, load_export
     from portalgen.render import build_context, plan_portal
-    from portalgen.render.i18n import LOCALE_DIR
-    from portalgen.resources import templates_dir, themes_dir
+    from portalgen.presentation.catalogs import LOCALE_DIR
+    from portalgen.presentation.resources import templates_dir, themes_dir
 
     target = Path(sys.argv[1]).resolve()
     package = Path(portalgen.__file__).resolve().parent
     assert package.parent == target, package
     assert templates_dir() == package / "templates", templates_dir()
     assert themes_dir() == package / "themes", themes_dir()
-    from portalgen.languages import offered
-    from portalgen.render.i18n import translations
+    from portalgen.presentation.languages import offered
+    from portalgen.presentation.catalogs import translations
 
     assert {"es", "en", "ca"} <= set(offered()), offered()
     for language in offered():  # every catalog compiled into the wheel

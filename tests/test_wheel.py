@@ -62,7 +62,7 @@ def test_wheel_carries_its_resources(installed_wheel: Path, tmp_path: Path) -> N
         tmp_path,
         "-c",
         (
-            "import portalgen, portalgen.resources as r; "
+            "import portalgen, portalgen.presentation.resources as r; "
             "print(portalgen.__file__); print(r.templates_dir()); print(r.themes_dir()); "
             "print(r.example_config())"
         ),

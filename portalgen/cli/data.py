@@ -22,7 +22,7 @@ from portalgen.domain.formatting import format_money
 from portalgen.domain.model import ORDER_STATUSES, QUOTE_STATUSES, Export, Money
 from portalgen.errors import InputError, PortalgenError
 from portalgen.load import LoadOptions, load_export
-from portalgen.resources import example_config
+from portalgen.presentation.resources import example_config
 
 pass_state = click.make_pass_decorator(CliState)
 

@@ -164,7 +164,7 @@ class Customer:
     name: str  # legal name
     tax_id: str
     emails: tuple[str, ...]
-    language: str = ""  # "es", "ca", "en"... (portalgen.languages); empty: the configured one
+    language: str = ""  # "es", "ca", "en"... (presentation/languages.py); "": the configured one
     address: Address = Address()
     trade_name: str = ""
     phone: str = ""

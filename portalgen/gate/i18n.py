@@ -11,7 +11,7 @@ import ast
 import functools
 import gettext
 
-from portalgen.languages import FALLBACK, catalog_files, offered
+from portalgen.presentation.languages import FALLBACK, catalog_files, offered
 
 
 class PoTranslations(gettext.NullTranslations):

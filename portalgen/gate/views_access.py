@@ -29,7 +29,7 @@ from portalgen.access.tokens import FLOW, LINK, LinkClaims, TokenError, TokenExp
 from portalgen.errors import AccessError
 from portalgen.gate import errors, pages, security
 from portalgen.gate.request import PlainResponse
-from portalgen.languages import is_offered
+from portalgen.presentation.languages import is_offered
 
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from portalgen.domain.identifiers import format_iban, iban_problem
 from portalgen.domain.model import Address, Customer, Export
-from portalgen.languages import is_offered
 from portalgen.load import fields as f
 from portalgen.load.einvoice import (
     country_alpha2,
@@ -38,6 +37,7 @@ from portalgen.load.problems import ProblemLog
 from portalgen.load.signature import SignatureCheck, check_signature
 from portalgen.load.xmlsafe import Element, XmlFile, local_name, namespace
 from portalgen.load.xmlsafe import sniff_root as _sniff
+from portalgen.presentation.languages import is_offered
 
 NAMESPACES = {
     "http://www.facturae.es/Facturae/2009/v3.2/Facturae": "3.2",

@@ -108,8 +108,8 @@ def make_link_sender(
 
 def portal_language(settings: Settings, storage: Storage, entry: RegistryEntry) -> str:
     """The language of the customer's published portal (else the business's)."""
+    from portalgen.presentation.catalogs import language_of
     from portalgen.publish.manifest import load_manifest
-    from portalgen.render.i18n import language_of
 
     try:
         manifest = load_manifest(storage, entry.customer_key)
@@ -192,7 +192,7 @@ def email_links(
     With `customer` (from the export) the message greets them by name in their own
     language; without, it speaks the language of their published portal.
     """
-    from portalgen.render.i18n import language_of
+    from portalgen.presentation.catalogs import language_of
 
     settings = mailer.settings
     if customer is not None:

@@ -393,7 +393,7 @@ class _Run:
         customer.unsaved = False
 
     def _compose(self, customer: _Customer, plan: ContactPlan) -> EmailMessage:
-        from portalgen.render.i18n import language_of
+        from portalgen.presentation.catalogs import language_of
 
         person = customer.data.customer
         link = self.make_link(customer.entry, plan.contact)

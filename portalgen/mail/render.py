@@ -33,8 +33,8 @@ from portalgen.domain.formatting import format_date, format_money
 from portalgen.domain.model import Money
 from portalgen.mail.message import Content, InlineImage
 from portalgen.mail.sentences import Sentences
-from portalgen.render.i18n import locale_for, translations
-from portalgen.render.theme import load_theme
+from portalgen.presentation.catalogs import locale_for, translations
+from portalgen.presentation.theme import load_theme
 
 # Logos mail programs show; an SVG logo is left out (most of them do not show SVG).
 _IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif"}

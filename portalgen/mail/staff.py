@@ -95,7 +95,7 @@ def compose_staff_notice(
     evidence the gate kept; an acceptance's, where its acceptance certificate will be
     (`certificate_url`, the staff preview of it; the next publish renders it)."""
     from portalgen.mail.message import make_address
-    from portalgen.render.i18n import language_of
+    from portalgen.presentation.catalogs import language_of
 
     settings = mailer.settings
     to = staff_recipients(settings, info.account_manager)
@@ -164,7 +164,7 @@ def typed_name(value: object) -> str:
 
 def _document_label(document: str, data: Mapping[str, Any], language: str) -> str:
     """``factura F2026A-00021`` for ``invoices/F2026A-00021.html``, in `language`."""
-    from portalgen.render.i18n import translations
+    from portalgen.presentation.catalogs import translations
 
     if not document:
         return ""

@@ -25,10 +25,10 @@ from portalgen.config import Settings
 from portalgen.domain.model import CustomerData, QuoteStatus
 from portalgen.interact.evidence import Acceptance
 from portalgen.plan import PlannedFile
+from portalgen.presentation.catalogs import language_of
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.manifest import blob_key
 from portalgen.render import build_context, plan_portal
-from portalgen.render.i18n import language_of
 from portalgen.storage import Storage, open_storage
 from portalgen.verification import Issued
 

@@ -24,7 +24,7 @@ def append(existing: object, note: str) -> str:
 
 class NoteWriter:
     def __init__(self, language: str, timezone: str) -> None:
-        from portalgen.render.i18n import translations
+        from portalgen.presentation.catalogs import translations
 
         self.t: gettext.NullTranslations = translations(language)
         self.zone = ZoneInfo(timezone)

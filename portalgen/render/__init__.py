@@ -3,8 +3,8 @@
 Pure: no storage, no network. `build_context` once per process, then `plan_portal`
 per customer (publishing renders only what its cache lacks) or `render_portal`.
 
-The names below load on first use, so a light submodule (`portalgen.render.i18n`, the
-catalogs; `portalgen.render.theme`) can be imported without the renderers, their QR
+The names below load on first use, so a light submodule (`portalgen.presentation.catalogs`, the
+catalogs; `portalgen.presentation.theme`) can be imported without the renderers, their QR
 codes and PDF engine: the gate's emails on AWS Lambda use just those two.
 """
 

@@ -27,9 +27,9 @@ from markupsafe import Markup
 from portalgen import __version__, slots
 from portalgen.config import Settings
 from portalgen.plan import fingerprint
+from portalgen.presentation.catalogs import catalogs_fingerprint, locale_for, translations
+from portalgen.presentation.theme import Theme, contrast_warnings, load_theme
 from portalgen.render.filters import GLOBALS, make_filters
-from portalgen.render.i18n import catalogs_fingerprint, locale_for, translations
-from portalgen.render.theme import Theme, contrast_warnings, load_theme
 
 if TYPE_CHECKING:
     from portalgen.render.pdf import PdfEngine

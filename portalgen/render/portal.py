@@ -21,10 +21,10 @@ from portalgen.domain.model import AnyDocument, CustomerData, Order, Quote, Quot
 from portalgen.errors import RenderError
 from portalgen.interact.evidence import Acceptance
 from portalgen.plan import PlannedFile, file_sha256, fingerprint
+from portalgen.presentation.catalogs import language_of, translations
 from portalgen.render.acceptance import certificate_view, signature_uri
 from portalgen.render.context import RenderContext
 from portalgen.render.files import ZIP_EPOCH, statement_csv, zip_archive
-from portalgen.render.i18n import language_of, translations
 from portalgen.render.views import (
     FOLDER,
     HAS_PDF,

@@ -17,7 +17,7 @@ import functools
 from pathlib import Path
 
 DOMAIN = "portalgen"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 # Language → the locale its dates, numbers and money are formatted in (when the business's
 # configured locale is not in that language: a business set to es_MX keeps es_MX).
 LOCALES = {

@@ -1,4 +1,4 @@
-"""The portal's languages: gettext catalogs and locales (the list: portalgen.languages).
+"""The portal's languages: gettext catalogs and locales (the list: languages.py).
 
 Catalogs live in ``portalgen/locale/<lang>/LC_MESSAGES/portalgen.po``. The wheel carries
 compiled ``.mo`` files (built by hatch_build.py); a checkout has only the ``.po`` files,
@@ -16,7 +16,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from portalgen.config import Settings
-from portalgen.languages import DOMAIN, FALLBACK, LOCALE_DIR, LOCALES, catalog_files, offered
+from portalgen.presentation.languages import (
+    DOMAIN,
+    FALLBACK,
+    LOCALE_DIR,
+    LOCALES,
+    catalog_files,
+    offered,
+)
 
 __all__ = ["LOCALE_DIR", "catalogs_fingerprint", "language_of", "locale_for", "translations"]
 

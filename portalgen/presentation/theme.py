@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portalgen.config import Settings
-from portalgen.resources import templates_dir, themes_dir
+from portalgen.presentation.resources import templates_dir, themes_dir
 
 
 @dataclass(frozen=True)
