@@ -1,13 +1,11 @@
 """The gate: one WSGI application, the same behind `portalgen serve` and AWS Lambda.
 
-`Gate.__call__` routes a request (routes.py), calls the view, and is the one place
-where refusals become pages (errors.py → pages.py), security headers are set and a
-session cookie is renewed. Views are plain functions ``view(gate, request, **args)``;
-those that need a signed-in customer call `require_visit`, and POSTs call
-`check_post` (session, CSRF token, Origin; bodies are size-limited for every request).
-
-This module imports nothing heavy (no renderer, Jinja, WeasyPrint, boto3 or argon2):
-the Lambda handler imports it at cold start.
+`Gate.__call__` routes a request (routes.py), calls the view, and is the one place where
+refusals become pages (errors.py → pages.py), security headers are set and a session
+cookie is renewed. Views are ``view(gate, request, **args)``; those that need a signed-in
+customer call `require_visit`, and POSTs `check_post` (session, CSRF token, Origin).
+Nothing heavy is imported here (no renderer, Jinja, WeasyPrint, boto3 or argon2): the
+Lambda handler imports it at cold start.
 """
 
 from __future__ import annotations

@@ -107,22 +107,9 @@ def create_app(
 
         storage = open_storage(settings)
     if secrets is None:
-        from portalgen.access.secret import load_secrets
-
-        secret_file = settings.secret_file
-
-        def secrets() -> Sequence[str]:
-            return load_secrets(secret_file)
-
-    chosen_storage = storage
+        secrets = _configured_secrets(settings)
     built: list[Gate] = []  # the sink opens at the first event, the gate exists by then
-
-    def gate_secrets() -> Sequence[str]:
-        return built[0].signer.secrets  # what the gate verifies with, reloaded as it does
-
-    sink: AuditSink = audit or LazyAuditSink(
-        lambda: default_audit_sink(settings, chosen_storage, gate_secrets)
-    )
+    sink = audit or _lazy_sink(settings, storage, built)
     sink = with_side_work(settings, storage, sink, notify_staff, background, environ)
     gate = Gate(
         storage,
@@ -136,17 +123,44 @@ def create_app(
         verify_retention=settings.verify.retention,
     )
     built.append(gate)
-    if payments is None and settings.payments.online.methods:
-        import os
-
-        from portalgen.payments.providers import open_providers
-
-        payments = open_providers(
-            settings.payments.online, os.environ if environ is None else environ
-        )
+    if payments is None:
+        payments = _configured_payments(settings, environ)
     if payments is not None:
         gate.offer_payments(payments)
     return gate
+
+
+def _lazy_sink(settings: Settings, storage: Storage, built: list[Gate]) -> AuditSink:
+    """The configured audit sink, opened at the first event with the secrets the gate
+    (built[0], there by then) verifies with, reloaded as it does."""
+
+    def gate_secrets() -> Sequence[str]:
+        return built[0].signer.secrets
+
+    return LazyAuditSink(lambda: default_audit_sink(settings, storage, gate_secrets))
+
+
+def _configured_secrets(settings: Settings) -> SecretSource:
+    """The signing secrets as they are at each call ($PORTALGEN_SECRET or the file)."""
+    from portalgen.access.secret import load_secrets
+
+    secret_file = settings.secret_file
+
+    def secrets() -> Sequence[str]:
+        return load_secrets(secret_file)
+
+    return secrets
+
+
+def _configured_payments(settings: Settings, environ: Mapping[str, str] | None) -> Providers | None:
+    """The online payment providers of `payments.online`, if any (secrets from `environ`)."""
+    if not settings.payments.online.methods:
+        return None
+    import os
+
+    from portalgen.payments.providers import open_providers
+
+    return open_providers(settings.payments.online, os.environ if environ is None else environ)
 
 
 def with_side_work(

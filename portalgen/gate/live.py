@@ -19,6 +19,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from portalgen import slots
+from portalgen.gate.fragments import fragment
 from portalgen.gate.threads import comment_threads, fill_comments
 from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
 
@@ -51,25 +52,6 @@ def load_decisions(
                 continue
             found[slug] = record
     return found
-
-
-def fragment(gate: Gate, visit: Visit, path: str) -> str | None:
-    """A `_live/...` fragment of the customer's published portal (cached by content)."""
-    from portalgen.publish.manifest import blob_key
-
-    manifest = gate.manifest(visit)
-    entry = manifest.get(path) if manifest else None
-    if entry is None:
-        return None
-    fragments = gate.caches.fragments
-    cached = fragments.get(entry.sha256)
-    if cached is None:
-        raw = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
-        if raw is None:
-            return None
-        cached = raw.decode("utf-8")
-        fragments.put(entry.sha256, cached)
-    return cached
 
 
 @functools.lru_cache(maxsize=256)

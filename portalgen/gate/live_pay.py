@@ -13,10 +13,12 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from portalgen import slots
+from portalgen.gate.fragments import fragment
 from portalgen.payments.records import PaidRecord, load_paid
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import Visit
 
 
 def has_paid_slots(text: str) -> bool:
@@ -60,7 +62,6 @@ def unpaid_receipts(gate: Gate, visit: Visit) -> dict[str, tuple[str, ...]]:
 
 
 def fill_paid(gate: Gate, visit: Visit, html: str) -> str:
-    from portalgen.gate.live import fragment
 
     pending = pending_payments(gate, visit)
     template = fragment(gate, visit, slots.LIVE_PAID) if pending else None

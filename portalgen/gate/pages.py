@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
+from portalgen.gate import messages
 from portalgen.slots import CSRF_FIELD
 
 if TYPE_CHECKING:
@@ -202,10 +203,7 @@ def error_page(
     """A refusal. `params` fill the messages of refused actions (escaped here); `back`,
     a portal path, adds a link back to the page the customer came from."""
     _ = page._
-    from portalgen.gate.pages_pay import payment_messages
-
-    texts = action_messages(page, kind, params or {}) or payment_messages(page, kind, params or {})
-    title, message = texts or _messages(page, kind, locked_until)
+    title, message = messages.refusal(page, kind, params or {}, locked_until)
     body = _p(message)
     if kind in ("bad-link", "link-expired", "access-ended", "no-session", "session-expired"):
         if can_send:
@@ -216,160 +214,6 @@ def error_page(
         label = _("Back to the quote") if back.startswith("quotes/") else _("Back to the page")
         body += _link_button(page.url(f"portal/{back}"), label)
     return layout(page, title, body)
-
-
-def action_messages(
-    page: PageContext, kind: str, params: Mapping[str, str]
-) -> tuple[str, str] | None:
-    """Why a decision or a comment was not taken (None: not such a refusal)."""
-    values = {"number": "", "date": "", "name": "", "limit": "", **params}
-    texts = {**_decision_messages(page._, bool(values["date"])), **_form_messages(page._)}
-    found = texts.get(kind)
-    if found is None:
-        return None
-    return found[0], found[1] % values
-
-
-def _decision_messages(_: Callable[[str], str], dated: bool) -> dict[str, tuple[str, str]]:
-    return {
-        "quote-accepted": (
-            _("This quote is already accepted"),
-            _("Quote %(number)s was accepted on %(date)s by %(name)s.")
-            if dated
-            else _("Quote %(number)s has already been accepted."),
-        ),
-        "quote-rejected": (
-            _("This quote is already rejected"),
-            _("Quote %(number)s was rejected on %(date)s by %(name)s.")
-            if dated
-            else _("Quote %(number)s has already been rejected."),
-        ),
-        "quote-expired": (
-            _("This quote has expired"),
-            _("Quote %(number)s was valid until %(date)s. Contact us if you want a new one."),
-        ),
-        "quote-changed": (
-            _("This quote has changed"),
-            _(
-                "We have updated quote %(number)s since you opened it. Please review it again "
-                "before you decide."
-            ),
-        ),
-        "quote-unknown": (
-            _("Quote not found"),
-            _("There is no such quote in your portal, or it can no longer be decided."),
-        ),
-        "reason-missing": (
-            _("Please tell us why"),
-            _("To reject the quote, write the reason in the form and send it again."),
-        ),
-        "name-missing": (
-            _("Please sign with your full name"),
-            _("To accept the quote, write your full name in the form and send it again."),
-        ),
-        "signature-too-large": (
-            _("The signature is too large"),
-            _("Clear the signature box, sign again with a simpler stroke and send the form."),
-        ),
-        "signature-invalid": (
-            _("The signature could not be read"),
-            _("Clear the signature box, sign again and send the form."),
-        ),
-    }
-
-
-def _form_messages(_: Callable[[str], str]) -> dict[str, tuple[str, str]]:
-    return {
-        "comment-empty": (
-            _("Your comment is empty"),
-            _("Write your comment in the box, then send it."),
-        ),
-        "too-long": (
-            _("That was too long"),
-            _("You can write up to %(limit)s characters there. Shorten your text and try again."),
-        ),
-        "too-many-actions": (
-            _("Please wait a few minutes"),
-            _(
-                "You have sent a lot in a short time, so we did not take this last one. "
-                "What you sent before has reached us. Please try again in a few minutes."
-            ),
-        ),
-    }
-
-
-def _messages(page: PageContext, kind: str, locked_until: str) -> tuple[str, str]:
-    _ = page._
-    texts = {**_link_messages(_), **_request_messages(_, locked_until)}
-    return texts.get(kind, (_("We could not understand this request"), _("Go back and try again.")))
-
-
-def _link_messages(_: Callable[[str], str]) -> dict[str, tuple[str, str]]:
-    return {
-        "bad-link": (
-            _("This link does not work"),
-            _(
-                "The link is incomplete or has been changed. Open it again from your email, "
-                "making sure you use all of it, or ask for a new one."
-            ),
-        ),
-        "link-expired": (
-            _("This link has expired"),
-            _("For your security, links work for a limited time. Ask for a new one."),
-        ),
-        "access-ended": (
-            _("This link no longer works"),
-            _(
-                "Access with this link has been withdrawn or replaced by a newer link. Use the "
-                "latest link we sent you, or ask us for a new one."
-            ),
-        ),
-        "no-session": (
-            _("Please open your link"),
-            _("To see your portal, open the link we emailed you."),
-        ),
-        "session-expired": (
-            _("Your session has ended"),
-            _("You were signed out after a while without activity. Open your link again."),
-        ),
-    }
-
-
-def _request_messages(_: Callable[[str], str], locked_until: str) -> dict[str, tuple[str, str]]:
-    return {
-        "forbidden": (
-            _("We could not accept this form"),
-            _("The page was open for too long or came from another site. Reload it and try again."),
-        ),
-        "not-found": (
-            _("Page not found"),
-            _("There is nothing at this address in your portal."),
-        ),
-        "not-ready": (
-            _("Your portal is being prepared"),
-            _("It will be ready shortly. Please try again later."),
-        ),
-        "too-large": (
-            _("That was too long"),
-            _("What you sent is longer than we accept. Shorten it and try again."),
-        ),
-        "too-many": (
-            _("Too many attempts"),
-            _("Please wait a few minutes and try again."),
-        ),
-        "locked": (
-            _("Too many wrong codes"),
-            _(
-                "For your security, signing in is paused until %(time)s. "
-                "Try again then, or contact us."
-            )
-            % {"time": locked_until},
-        ),
-        "server-error": (
-            _("Something went wrong"),
-            _("We could not show this page. Please try again in a moment, or contact us."),
-        ),
-    }
 
 
 def page_context(branding: Branding, request: GateRequest, language: str | None) -> PageContext:

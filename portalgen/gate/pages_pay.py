@@ -32,32 +32,3 @@ def redsys_page(page: PageContext, action: str, fields: Mapping[str, str], amoun
         f'</form><script src="{escape(page.url(PAY_SCRIPT))}"></script>'
     )
     return layout(page, _("Paying online"), body)
-
-
-def payment_messages(
-    page: PageContext, kind: str, params: Mapping[str, str]
-) -> tuple[str, str] | None:
-    """Why a payment did not start (None: not such a refusal)."""
-    _ = page._
-    values = {"number": "", **params}
-    texts = {
-        "invoice-unknown": (
-            _("This invoice cannot be paid here"),
-            _("There is no such invoice awaiting payment in your portal."),
-        ),
-        "method-unknown": (
-            _("Choose how to pay"),
-            _("That way of paying is not offered here. Go back and choose another."),
-        ),
-        "payment-unavailable": (
-            _("Online payment is not available right now"),
-            _(
-                "We could not reach the payment service. Nothing has been charged. Please "
-                "try again later, or pay by bank transfer."
-            ),
-        ),
-    }
-    found = texts.get(kind)
-    if found is None:
-        return None
-    return found[0], found[1] % values

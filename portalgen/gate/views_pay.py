@@ -31,7 +31,8 @@ from portalgen.slots import INVOICES_INDEX
 
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
-    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import GateRequest, Visit
     from portalgen.payments.notice import Notice
     from portalgen.payments.providers import Providers
     from portalgen.payments.settle import Settlement
@@ -51,7 +52,7 @@ def pay(gate: Gate, request: GateRequest, slug: str) -> Response:
     if providers is None:
         raise errors.NotFound("online payment is not set up")
     limit_actions(gate, visit, page)
-    gate.forget_manifest(visit.customer_key)  # pay what is published right now
+    gate.caches.forget(visit.customer_key)  # pay what is published right now
     manifest = gate.manifest(visit)
     if manifest is None:
         raise errors.PortalNotReady("no manifest")
