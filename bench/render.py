@@ -110,11 +110,11 @@ class Capture(PortalPlanner):
         )
         super().page(path, name, view, pdf)
 
-    def rendered_pdf(self, path, name, view):  # type: ignore[no-untyped-def]
+    def rendered_pdf(self, path, name, view, *extra, **options):  # type: ignore[no-untyped-def]
         self.pdf_pages.append(
             (self.language, name, {"page_path": path, "customer": self.data.customer, **view})
         )
-        return super().rendered_pdf(path, name, view)
+        return super().rendered_pdf(path, name, view, *extra, **options)
 
 
 class Direct(PortalPlanner):
@@ -137,11 +137,11 @@ class Direct(PortalPlanner):
         )
         self.count += 1
 
-    def rendered_pdf(self, path, name, view):  # type: ignore[no-untyped-def]
+    def rendered_pdf(self, path, name, view, *extra, **options):  # type: ignore[no-untyped-def]
         return PlannedFile(path, "application/pdf", "", lambda: b"")
 
-    def add(self, path, content_type, key, render):  # type: ignore[no-untyped-def]
-        return PlannedFile(path, content_type, key, render)
+    def add(self, path, content_type, key, render, issued=None):  # type: ignore[no-untyped-def]
+        return PlannedFile(path, content_type, key, render, issued)
 
 
 def main() -> None:

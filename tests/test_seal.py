@@ -21,7 +21,14 @@ from portalgen.errors import ConfigError
 from portalgen.render import build_context, plan_portal
 from tests.conftest import TODAY, load_demo
 from tests.render_fixtures import render_settings, small_customer
-from tests.seal_fixtures import SealFiles, as_asn1, make_certificate, make_seal, seal_status
+from tests.seal_fixtures import (
+    PASSWORD_ENV,
+    SealFiles,
+    as_asn1,
+    make_certificate,
+    make_seal,
+    seal_status,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
@@ -237,3 +244,24 @@ def test_a_timestamp_url_makes_it_pades_b_t(
     status = seal_status(pdf, seal_certificate.certificate, ts_validation_context=context)
     assert status.bottom_line
     assert status.timestamp_validity is not None and status.timestamp_validity.trusted
+
+
+def test_a_signature_that_outgrows_its_measured_space_is_measured_again(
+    unsealed: dict[str, bytes], seal_certificate: SealFiles
+) -> None:
+    """Sealing reserves the space the first signature took (pyHanko's estimate costs a
+    second signature); a signature that no longer fits is sized by pyHanko again."""
+    from portalgen.config import SigningSettings
+    from portalgen.render.seal import load_sealer
+
+    signing = SigningSettings(certificate=seal_certificate.p12, password_env=PASSWORD_ENV)
+    sealer = load_sealer(signing, seal_certificate.environ)
+    assert sealer is not None
+    pdf = unsealed["invoices/F2026-007.pdf"]
+    first = sealer.seal(pdf)
+    measured = sealer._reserve
+    assert measured is not None and seal_status(first, seal_certificate.certificate).bottom_line
+    sealer._reserve = 64  # far too small for any signature
+    again = sealer.seal(pdf)
+    assert seal_status(again, seal_certificate.certificate).bottom_line
+    assert sealer._reserve == measured

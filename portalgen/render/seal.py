@@ -39,6 +39,7 @@ with warnings.catch_warnings():  # pyHanko imports the deprecated DSA module of 
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.sign.general import SigningError
     from pyhanko_certvalidator.registry import SimpleCertificateStore
     from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -79,25 +80,55 @@ class Sealer:
         self.timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
         certificate = signer.signing_cert
         self.subject = certificate.subject.human_friendly if certificate is not None else ""
+        self._reserve: int | None = None  # hex digits for the signature, once measured
 
     def seal(self, pdf: bytes, label: str = "") -> bytes:
         """`pdf` with the company's seal added; `label` names the signature for assistive
-        technology (its alternate name, e.g. "Electronic seal of Mi Empresa")."""
+        technology (its alternate name, e.g. "Electronic seal of Mi Empresa").
+
+        pyHanko sizes the signature's space by building and signing a dummy signature
+        first, which costs as much as the real one; the first seal measures it and the
+        next ones reserve that (with pyHanko's own 50 % margin), estimating again only
+        if a signature ever outgrows it (a time-stamp answer longer than before)."""
         try:
-            writer = _KeepMetadata(BytesIO(pdf), strict=False)
-            fields.append_signature_field(writer, fields.SigFieldSpec(FIELD, box=None))
-            _tag_widget(writer, label or self.subject)
-            meta = signers.PdfSignatureMetadata(
-                field_name=FIELD,
-                subfilter=fields.SigSeedSubFilter.PADES,
-                md_algorithm="sha256",
-            )
-            signer = signers.PdfSigner(meta, signer=self.signer, timestamper=self.timestamper)
-            out = signer.sign_pdf(writer)
+            if self._reserve is not None:
+                try:
+                    return self._sign(pdf, label, self._reserve)
+                except SigningError:
+                    self._reserve = None
+            sealed = self._sign(pdf, label, None)
+            self._reserve = _reserve_for(sealed)
+            return sealed
         except Exception as exc:  # pyHanko and the time-stamping service raise many kinds
             raise RenderError(f"cannot seal the PDF: {exc}") from exc
-        sealed: bytes = out.getvalue()
+
+    def _sign(self, pdf: bytes, label: str, reserve: int | None) -> bytes:
+        writer = _KeepMetadata(BytesIO(pdf), strict=False)
+        fields.append_signature_field(writer, fields.SigFieldSpec(FIELD, box=None))
+        _tag_widget(writer, label or self.subject)
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+        )
+        signer = signers.PdfSigner(meta, signer=self.signer, timestamper=self.timestamper)
+        sealed: bytes = signer.sign_pdf(writer, bytes_reserved=reserve).getvalue()
         return sealed
+
+
+def _reserve_for(sealed: bytes) -> int | None:
+    """The space (hex digits) pyHanko would reserve for a signature like the one in
+    `sealed`: its CMS length from the DER header of /Contents, twice (hex), plus half."""
+    start = sealed.rfind(b"/Contents <")
+    head = sealed[start + 11 : start + 19] if start >= 0 else b""
+    try:
+        der = bytes.fromhex(head.decode("ascii"))
+    except ValueError:
+        return None
+    if len(der) < 4 or der[0] != 0x30 or der[1] != 0x82:
+        return None  # not a DER SEQUENCE with a two-byte length: let pyHanko estimate
+    hex_length = 2 * (4 + int.from_bytes(der[2:4], "big"))
+    return hex_length + 2 * (hex_length // 4)
 
 
 def _tag_widget(writer: Any, label: str) -> None:
