@@ -21,9 +21,10 @@ from portalgen.access.tokens import TokenSigner
 from portalgen.domain.model import Customer
 from portalgen.gate import Gate, create_app
 from portalgen.render.context import verify_url
+from portalgen.slots import certificate_path
 from portalgen.verification import index_key, read_record
-from tests.gate_fixtures import ManualClock
-from tests.interact_fixtures import serving
+from tests.gate_fixtures import GateWorld, ManualClock
+from tests.interact_fixtures import PENDING, JuneClock, decide, serving, signed_in
 from tests.publish_fixtures import Site, edit_csv
 from tests.seal_fixtures import PASSWORD_ENV, SealFiles, seal_status
 
@@ -249,3 +250,22 @@ def test_dropping_a_pdf_on_verify_in_chromium(
         page.set_input_files("#verify-file", str(forged))
     assert page.locator("h1").inner_text().startswith("No emitido por")
     assert hashlib.sha256(forged.read_bytes()).hexdigest() in page.content()
+
+
+def test_an_acceptance_certificate_is_verifiable_as_one(
+    june_world: GateWorld, demo_dir: Path, tmp_path: Path
+) -> None:
+    from tests.test_acceptance import data_url, drawn_png, publish, stored
+
+    world = june_world
+    client = signed_in(world)
+    signature = data_url(drawn_png())
+    response = decide(client, PENDING, "accept", name="Ana López Ruiz", signature=signature)
+    assert response.status_code == 303
+    publish(world, demo_dir, tmp_path)
+    certificate = stored(world.storage, world.key("C00007"), certificate_path(PENDING))
+    gate = create_app(world.settings, world.storage, secrets=world.secrets, clock=JuneClock())
+    answer = lookup(Client(gate), certificate)
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert "Certificado de aceptación" in page and PENDING in page
