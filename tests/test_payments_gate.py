@@ -184,8 +184,12 @@ def test_oversized_and_bursts_of_notifications_are_refused(pay_world: PayWorld) 
         NOTIFY, data="x=" + "a" * 20000, content_type="application/x-www-form-urlencoded"
     )
     assert big.status_code == 413
-    codes = [notify(world, {"Ds_Signature": "x"}) for _ in range(61)]
-    assert codes[-1] == 429
+    codes = [
+        notify(world, {"Ds_Signature": "x", "Ds_MerchantParameters": "e30"}) for _ in range(61)
+    ]
+    assert codes[:60] == [400] * 60 and codes[-1] == 429
+    # each was refused, but staff hear of the first five only (an event, an email each)
+    assert [e["data"]["reason"] for e in world.events()] == ["bad signature"] * 5
 
 
 def stripe_session(world: PayWorld, method: str = "stripe:card") -> dict[str, object]:

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("portalgen.gate")
 MAX_NOTIFICATION = 16 * 1024  # bytes: a notification is a few hundred
 NOTIFICATIONS_PER_ADDRESS = (60, 60)  # hits, seconds
+# Bad signatures recorded (an event, a staff email, a webhook) per address: someone
+# probing the endpoint must not become a flood of emails; the rest are only logged.
+BAD_SIGNATURES_RECORDED = (5, 600)
 _INDEXES: dict[str, dict[str, PayableInvoice]] = {}  # by the index blob's SHA-256
 
 
@@ -194,7 +197,9 @@ def bad_signature(gate: Gate, request: GateRequest, provider: str, detail: str) 
     from portalgen.payments.settle import refusal
 
     log.warning("gate: %s notification refused: %s", provider, detail)
-    record(gate, request, draft_event(gate, request), refusal(None, provider, "bad signature"))
+    limit, window = BAD_SIGNATURES_RECORDED
+    if gate.limiter.hit(f"bad-signature:{request.remote_addr}", limit, window):
+        record(gate, request, draft_event(gate, request), refusal(None, provider, "bad signature"))
     return Response("bad signature", status=400, content_type="text/plain; charset=utf-8")
 
 
