@@ -12,8 +12,10 @@ from collections import Counter
 
 import pytest
 from babel.messages.catalog import Catalog, Message
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
+from portalgen.presentation.catalogs import translations
 from portalgen.presentation.languages import (
     LOCALE_DIR,
     LOCALES,
@@ -72,3 +74,29 @@ def test_every_catalog_has_every_message(language: str) -> None:
     assert {(m.id, m.context) for m in catalog(language) if m.id} == expected, (
         "run scripts/update-catalogs"
     )
+
+
+@pytest.mark.parametrize("language", sorted(offered()))
+def test_counts_follow_the_plural_rule_of_the_language_s_locale(language: str) -> None:
+    """A catalog's Plural-Forms is CLDR's for its Babel locale: `pybabel init -l pt` writes
+    Brazil's rule (0 is singular), but the portal's Portuguese is pt_PT's (0 is plural)."""
+    expected = get_plural(LOCALES[language]).plural_forms
+    assert catalog(language).plural_forms == expected, f"set Plural-Forms: {expected}"
+
+
+def test_zero_invoices_read_right_in_portuguese_and_french() -> None:
+    assert translations("pt").ngettext("New invoice", "New invoices", 0) == "Novas faturas"
+    assert translations("pt").ngettext("New invoice", "New invoices", 1) == "Nova fatura"
+    assert translations("fr").ngettext("New invoice", "New invoices", 0) == "Nouvelle facture"
+
+
+def test_french_punctuation_never_wraps_onto_a_line_of_its_own() -> None:
+    """French puts a space before : ; ! ? — a no-break one (U+00A0), else a narrow phone
+    screen can wrap "Merci" and "!" apart (docs/translations.md)."""
+    loose = [
+        translated
+        for message in catalog("fr")
+        for _, translated in (forms(message) if message.id else [])
+        if re.search(r"[ \t][:;!?]", translated)
+    ]
+    assert loose == []
