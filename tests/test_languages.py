@@ -53,17 +53,27 @@ def test_a_catalan_customers_portal_is_in_catalan(language_portals: Path, demo_d
     assert "Base imposable" in text and "Factures" in text
 
 
-def test_a_catalan_customers_pdfs_are_in_catalan(language_portals: Path, demo_dir: Path) -> None:
-    root = language_portals / language_portal("ca")
+PDF_WORDS = {  # invoice, delivery note, statement
+    "ca": ("Base imposable", "Rebut per (nom, DNI i signatura)", "Moviments fins a la data"),
+    "gl": ("Base impoñible", "Recibido por (nome, DNI e sinatura)", "Movementos ata o"),
+}
+
+
+@pytest.mark.parametrize(("language", "locale"), [("ca", "ca_ES"), ("gl", "gl_ES")])
+def test_catalan_and_galician_customers_pdfs_are_in_their_language(
+    language: str, locale: str, language_portals: Path, demo_dir: Path
+) -> None:
+    root = language_portals / language_portal(language)
+    taxes, received, until = PDF_WORDS[language]
     invoice = invoices_of(demo_dir, "C00007")[0]
     text = pdf_text(root / "invoices" / f"{invoice.number}.pdf")
-    assert "Factura" in text and "Base imposable" in text
-    assert spaced(format_money(invoice.totals.total, "ca_ES")) in text
-    assert spaced(format_date(invoice.issue_date, "ca_ES")) in text
+    assert "Factura" in text and taxes in text
+    assert spaced(format_money(invoice.totals.total, locale)) in text
+    assert spaced(format_date(invoice.issue_date, locale)) in text
     note = pdf_text(next((root / "delivery-notes").glob("*.pdf")))
-    assert "Albarà" in note and "Rebut per (nom, DNI i signatura)" in note
+    assert received in note
     statement = pdf_text(root / "payments" / "statement.pdf")
-    assert "Extracte de compte" in statement and "Moviments fins a la data" in statement
+    assert until in statement
 
 
 @pytest.mark.parametrize("language", offered())
