@@ -300,3 +300,38 @@ def test_staff_are_told_the_evidence_and_where_the_certificate_will_be(
     assert f"{later} publicación: {url}" in text
     page = lxml_html.fromstring(body_html(message))
     assert page.xpath("//a[normalize-space()='Ver el certificado de aceptación']/@href") == [url]
+
+
+def test_a_lost_acceptance_event_is_rebuilt_with_its_evidence() -> None:
+    """A gate that crashed between storing the decision and writing its event: the event
+    `audit pull` rebuilds from the record keeps the address hash, browser and signature."""
+    from portalgen.interact.evidence import Evidence
+    from portalgen.interact.recover import decision_event
+
+    evidence = Evidence(
+        pdf_sha256="ab" * 32,
+        name="Ana López Ruiz",
+        contact="ana@example.es",
+        utc="2026-06-15T08:30:00.000Z",
+        local="2026-06-15T10:30:00+02:00",
+        timezone="Europe/Madrid",
+        ip_hash="0123456789abcdef",
+        user_agent=AGENT,
+        signature="drawn",
+        signature_sha256="cd" * 32,
+    )
+    record = DecisionRecord(
+        quote=PENDING,
+        slug=PENDING,
+        decision="accepted",
+        ts=evidence.utc,
+        contact=evidence.contact,
+        name=evidence.name,
+        pdf_sha256=evidence.pdf_sha256,
+        event_id="01JXKQ0Z5M0000000000000001",
+        extra={"evidence": evidence.to_dict()},
+    )
+    event = decision_event(DecisionRecord.from_json(record.to_json()), "C00007")
+    assert (event.ip_hash, event.user_agent) == ("0123456789abcdef", AGENT)
+    assert event.data["signature"] == "drawn" and event.data["signature_sha256"] == "cd" * 32
+    assert event.data["recovered"] is True

@@ -3,8 +3,9 @@
 The gate stores a decision, then writes its event. A crash (or a full disk, an S3 outage)
 between the two leaves a decision without its event. The decision record carries the
 event's id, time, contact, name and comment, so `portalgen audit pull` rebuilds the
-event from it (``data.recovered: true``; the client address and browser are not kept in
-the record) and appends it: the id is the one the gate chose, so it is never added twice.
+event from it (``data.recovered: true``; the client address's hash, the browser and how it
+was signed come from the record's evidence, which records written before issue 17 lack)
+and appends it: the id is the one the gate chose, so it is never added twice.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def decision_event(record: DecisionRecord, customer: str) -> AuditEvent:
         "pdf_sha256": record.pdf_sha256,
         "recovered": True,
     }
+    evidence = record.evidence
+    if evidence is not None:  # how it was signed, as the lost event said (issue 17)
+        data["signature"] = evidence.signature
+        if evidence.signature_sha256:
+            data["signature_sha256"] = evidence.signature_sha256
     return AuditEvent(
         id=record.event_id,
         ts=record.ts,
@@ -40,6 +46,8 @@ def decision_event(record: DecisionRecord, customer: str) -> AuditEvent:
         contact=record.contact,
         document=f"quotes/{record.slug}.html",
         data=data,
+        ip_hash=evidence.ip_hash if evidence is not None else "",
+        user_agent=evidence.user_agent if evidence is not None else "",
     )
 
 
