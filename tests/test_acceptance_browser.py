@@ -79,6 +79,28 @@ def sign(page: Page) -> None:
         page.mouse.up()
 
 
+INKED = """canvas => {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let inked = 0;
+  for (let i = 3; i < data.length; i += 4) { if (data[i]) { inked += 1; } }
+  return inked;
+}"""
+
+
+def touch_stroke(page: Page) -> None:
+    """A finger across the canvas (touch events, as a phone sends them)."""
+    box = page.locator("canvas.signature-canvas").bounding_box()
+    assert box is not None
+    cdp = page.context.new_cdp_session(page)
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    points = [(0.2, 0.5), (0.4, 0.3), (0.6, 0.7), (0.8, 0.4)]
+    kinds = ["touchStart"] + ["touchMove"] * (len(points) - 1)
+    for kind, (px, py) in zip(kinds, points, strict=True):
+        point = {"x": x + px * w, "y": y + py * h}
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
 def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
     browser: Browser,
     june_world: GateWorld,
@@ -91,7 +113,7 @@ def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
     monkeypatch.setenv(PASSWORD_ENV, seal_certificate.password)
     publish(world, demo_dir, tmp_path / "cache", seal=seal_certificate)
     gate = create_app(world.settings, world.storage, secrets=world.secrets, clock=JuneClock())
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
     problems: list[str] = []
     with serving(gate) as served:
         page = context.new_page()
@@ -110,6 +132,11 @@ def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
         button.click()  # not signed yet: the page asks for it and nothing is sent
         expect(pad.get_by_role("alert")).to_have_text("Firme en el recuadro antes de aceptar.")
         assert page.url == quote_url
+        canvas = page.locator("canvas.signature-canvas")
+        touch_stroke(page)  # a finger draws too...
+        assert canvas.evaluate(INKED) > 0
+        pad.get_by_role("button", name="Borrar la firma").click()  # ... and is wiped out
+        assert canvas.evaluate(INKED) == 0
         sign(page)
         button.click()
         page.wait_for_url(f"{quote_url}#decision")
