@@ -118,6 +118,15 @@ def test_an_entry_changed_into_another_valid_one_is_not_trusted(
     assert not again.cached and again.export == expected
 
 
+def test_a_cache_that_cannot_be_used_costs_a_load_only(fresh_demo: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    cache = LoadCache(blocked / "loads", version="1.0")
+    assert not load(fresh_demo, cache).cached
+    assert not load(fresh_demo, cache).cached
+    assert blocked.read_text(encoding="utf-8").startswith("a file")
+
+
 def test_an_entry_others_could_have_written_is_not_read(fresh_demo: Path, cache: LoadCache) -> None:
     load(fresh_demo, cache)
     cache.folder.chmod(0o777)

@@ -25,6 +25,7 @@ staff's own (mode 0700, files 0600), like the rest of the cache.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -139,10 +140,10 @@ class LoadCache:
         except FileNotFoundError:
             return None
         except Exception:  # unreadable, damaged, or from another version: never trusted
-            entry.unlink(missing_ok=True)
+            _discard(entry)
             return None
         if not isinstance(result, LoadResult):
-            entry.unlink(missing_ok=True)
+            _discard(entry)
             return None
         return dataclasses.replace(result, cached=True)
 
@@ -163,6 +164,11 @@ class LoadCache:
                 raise
         except OSError:
             pass  # a cache that cannot be written costs the next run a load, nothing else
+
+
+def _discard(entry: Path) -> None:
+    with contextlib.suppress(OSError):  # (say, the cache folder is a file): loaded all the same
+        entry.unlink(missing_ok=True)
 
 
 def _name(paths: Sequence[Path], format: str | None) -> str:
