@@ -185,6 +185,36 @@ def test_statement_pdf_and_csv(small_files: dict[str, bytes]) -> None:
     ]
 
 
+def text_positions(content: bytes) -> list[tuple[str, float, float]]:
+    """Each piece of text on the first page with where it starts (x, y in points), as
+    pypdf's text visitor reports it: the text matrix through the current transformation."""
+    found = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: object) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            found.append((text.strip(), round(x, 1), round(y, 1)))
+
+    PdfReader(io.BytesIO(content)).pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+def test_statement_columns_start_where_their_headings_do(built_portals: Path) -> None:
+    """The statement's date and movement columns are left-aligned under their headings
+    ("Fecha" was right-aligned over left-aligned dates)."""
+    texts = text_positions((built_portals / "C00007" / "payments" / "statement.pdf").read_bytes())
+    header_y = next(y for text, _, y in texts if text == "Fecha")
+    date_x, movement_x = (
+        x for text, x, y in texts if y == header_y and text in ("Fecha", "Movimiento")
+    )
+    below = [(text, x) for text, x, y in texts if y < header_y - 5]
+    dates = [x for text, x in below if text[:2].strip().isdigit() and x < movement_x]
+    movements = [x for text, x in below if text.startswith(("Factura", "Pago"))]
+    assert len(dates) > 5 and set(dates) == {date_x}
+    assert len(movements) > 5 and set(movements) == {movement_x}
+
+
 def test_zip_holds_every_pdf_unchanged(small_files: dict[str, bytes]) -> None:
     archive = zipfile.ZipFile(io.BytesIO(small_files["download/all-documents.zip"]))
     names = sorted(archive.namelist())
