@@ -139,7 +139,10 @@ def test_open_quote_page_has_terms_then_decision_forms(built_portals: Path, expo
     accept = next(f for f in forms if f.get("action").endswith("/accept"))
     # the full name signs an acceptance: the one field required there
     assert accept.xpath(".//*[@required]/@name") == ["name"]
-    assert pdf_sha in text_of(page)  # the fingerprint is shown to the customer
+    # The fingerprint is shown, with what it is for in plain words (issue 15)
+    (box,) = page.xpath("//section[contains(@class,'download')]")
+    assert text_of(box.xpath(".//h3")[0]) == "Compruebe que su copia no ha sido alterada"
+    assert text_of(box.xpath(".//p[@class='fingerprint']//code")[0]) == pdf_sha
 
 
 def test_closed_quotes_have_no_decision_forms(built_portals: Path, export) -> None:

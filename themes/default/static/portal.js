@@ -115,3 +115,33 @@
     pad.hidden = false;
   });
 })();
+
+// Copy buttons (the IBAN, the payment reference): shown only where the browser can copy.
+(function () {
+  "use strict";
+  if (!navigator.clipboard || !window.isSecureContext) { return; }
+  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
+    var label = button.firstChild ? button.firstChild.nodeValue : "";
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+        button.firstChild.nodeValue = button.getAttribute("data-done") || label;
+        window.setTimeout(function () { button.firstChild.nodeValue = label; }, 2500);
+      });
+    });
+  });
+})();
+
+// On a phone the sections scroll sideways: start with the current one in the middle.
+(function () {
+  "use strict";
+  var current = document.querySelector(".site-nav a[aria-current]");
+  var list = current && current.closest("ul");
+  if (!list || list.scrollWidth <= list.clientWidth) { return; }
+  // measured from the item before it: the current one may be held at an edge (sticky)
+  var item = current.closest("li");
+  var before = item.previousElementSibling;
+  if (!before) { return; }
+  var left = before.getBoundingClientRect().right - list.getBoundingClientRect().left + list.scrollLeft;
+  list.scrollLeft = left + item.offsetWidth / 2 - list.clientWidth / 2;
+})();
