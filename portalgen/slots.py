@@ -19,6 +19,10 @@ with HTML comments and the gate fills them when it serves a page (docs/portal.md
   by ``_live/invoice-paid.html`` (``{date}``, ``{number}`` filled) once a payment made
   in the portal awaits the export's confirmation; ``<!--pg:paid-list-->`` on the home
   page, where the same notice goes for each such invoice (portalgen/payments/).
+- ``<!--pg:proof:<slug>-->`` in an unpaid invoice's proof-of-payment box: replaced by
+  ``_live/proof-received.html`` (``{date}`` filled) once the customer has uploaded a
+  proof the gate accepted. Its presence is also what lets the gate take a proof for
+  that invoice (portalgen/gate/views_upload.py).
 
 This module must stay tiny and import nothing heavy: the gate imports it.
 """
@@ -71,6 +75,8 @@ OPEN_RE = re.compile(r"<!--pg:open:quote:([A-Za-z0-9._-]+)-->(.*?)<!--/pg:open--
 AWAITING_RE = re.compile(
     r"<!--pg:awaiting:([A-Za-z0-9._ -]*)-->(.*?)<!--/pg:awaiting-->", re.DOTALL
 )
+PROOF_RE = re.compile(r"<!--pg:proof:([A-Za-z0-9._-]+)-->")
+LIVE_PROOF = "_live/proof-received.html"  # "Proof of payment received on {date}"
 # Where a page shows a quote whose display follows its decision.
 QUOTE_SLOT_RE = re.compile(r"<!--pg:(?:live|open):quote:([A-Za-z0-9._-]+)-->")
 
@@ -94,6 +100,10 @@ def awaiting_start(slugs: Iterable[str]) -> str:
 
 def paid_start(slug: str) -> str:
     return f"<!--pg:paid:{slug}-->"
+
+
+def proof(slug: str) -> str:
+    return f"<!--pg:proof:{slug}-->"
 
 
 def comments(portal_path: str) -> str:

@@ -106,4 +106,5 @@ pytest_plugins = [
     "tests.push_fixtures",
     "tests.seal_fixtures",
     "tests.payment_fixtures",
+    "tests.upload_fixtures",
 ]

@@ -89,17 +89,24 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
     assert actions == {
         "s3:GetObject",
         "s3:PutObject",
+        "s3:DeleteObject",
         "s3:ListBucket",
         "ssm:GetParameter",
         "kms:Decrypt",
     }
+    # the one deletion: a proof of payment the browser posted to the bucket, once checked
+    (deletes,) = [s for s in statements if s["Action"] == "s3:DeleteObject"]
+    assert deletes["Resource"] == {
+        "Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${Prefix}/_uploads/*/incoming/*"
+    }
+    statements = [s for s in statements if s is not deletes]
     text = json.dumps(statements)
     assert '"*"' not in text and "s3:*" not in text and "DeleteObject" not in text
     writes = next(s for s in statements if s["Action"] == "s3:PutObject")["Resource"]
     prefixes = sorted(re.search(r"\$\{Prefix\}/(\w+)/\*", r["Sub"]).group(1) for r in writes)  # type: ignore[union-attr]
     # never portals/: the gate cannot change what a customer is shown; _payments/: the
     # attempts and notifications of online payments (docs/payments.md)
-    assert prefixes == ["_access", "_comments", "_decisions", "_events", "_payments", "_webhooks"]
+    assert prefixes == ["_access", "_comments", "_decisions", "_events", "_payments", "_uploads", "_webhooks"]
     env = function["Environment"]["Variables"]
     assert set(env) == {
         "PORTALGEN_STORAGE_URL",

@@ -40,6 +40,8 @@ EVENT_TYPES = (
     "push.sent",  # `portalgen push` wrote a decision, comment or payment into the program
     "push.skipped",  # ... or did not: the record changed there (data: reason)
     "access.signed_out",
+    "upload.received",  # a proof of payment, checked and kept (docs/payments.md)
+    "upload.quarantined",  # ... that ClamAV flagged: kept apart, never served
 )
 
 # Events staff act on (feed back into the invoicing program, notify by webhook/email).
@@ -50,6 +52,8 @@ ACTION_TYPES = (
     "payment.received",
     "payment.denied",
     "payment.refused",
+    "upload.received",  # a proof of payment, checked and kept (docs/payments.md)
+    "upload.quarantined",  # ... that ClamAV flagged: kept apart, never served
 )
 PAYMENT_TYPES = ("payment.received", "payment.denied", "payment.refused")
 

@@ -103,6 +103,8 @@ _VERBS = {
     "push.sent": "pushed to the invoicing program",
     "push.skipped": "not pushed to the invoicing program",
     "access.signed_out": "was signed out everywhere",
+    "upload.received": "uploaded a proof of payment for",
+    "upload.quarantined": "uploaded a file ClamAV flagged (quarantined) for",
 }
 
 

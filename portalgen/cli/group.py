@@ -102,6 +102,7 @@ COMMAND_MODULES = {
     "serve": "serve",
     "notify": "mail",
     "push": "push",
+    "uploads": "uploads",
 }
 
 

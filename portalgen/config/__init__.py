@@ -28,6 +28,7 @@ from portalgen.config.settings import (
     StorageSettings,
     StripeSettings,
     ThemeSettings,
+    UploadSettings,
     VerifactuSettings,
     VerifySettings,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "StorageSettings",
     "StripeSettings",
     "ThemeSettings",
+    "UploadSettings",
     "VerifactuSettings",
     "VerifySettings",
     "format_duration",

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from portalgen.config.values import (
     check,
+    check_clamd,
     check_color,
     check_currency,
     check_iban,
@@ -160,6 +161,14 @@ class OnlinePaymentSettings:
 
 
 @dataclass(frozen=True)
+class UploadSettings:
+    """Proofs of payment customers upload on an unpaid invoice (docs/payments.md)."""
+
+    enabled: bool = True
+    clamd: str = field(default="", metadata=check(check_clamd))  # "": not scanned
+
+
+@dataclass(frozen=True)
 class PaymentSettings:
     iban: str = field(default="", metadata=check(check_iban))
     bic: str = ""
@@ -305,6 +314,7 @@ class Settings:
     theme: ThemeSettings = ThemeSettings()
     portal: PortalSettings = PortalSettings()
     payments: PaymentSettings = PaymentSettings()
+    uploads: UploadSettings = UploadSettings()
     verifactu: VerifactuSettings = VerifactuSettings()
     signing: SigningSettings = SigningSettings()
     verify: VerifySettings = VerifySettings()

@@ -106,5 +106,10 @@ def check_storage_url(value: str) -> None:
         raise ValueError(f"expected a folder, file://path or s3://bucket/prefix, found {value!r}")
 
 
+def check_clamd(value: str) -> None:
+    if value and not (value.startswith("/") or re.fullmatch(r"[^\s/:]+:\d{1,5}", value)):
+        raise ValueError(f"expected clamd's socket path or host:port, found {value!r}")
+
+
 def check(fn: Any) -> Any:
     return {"check": fn}

@@ -52,7 +52,7 @@ from portalgen.gate.wsgi import (
 if TYPE_CHECKING:
     from portalgen.audit.events import AuditEvent
     from portalgen.audit.sinks import AuditSink
-    from portalgen.config import GateSettings
+    from portalgen.config import GateSettings, UploadSettings
     from portalgen.gate import pages
     from portalgen.payments.providers import Providers
     from portalgen.publish.manifest import Manifest
@@ -75,7 +75,10 @@ class Gate:
         clock: Callable[[], float] = time.time,
         background: bool = True,
         verify_retention: timedelta = timedelta(days=2190),
+        uploads: UploadSettings | None = None,
     ) -> None:
+        from portalgen.config import UploadSettings
+
         self.storage = storage
         self.registry = AccessRegistry(storage)
         self.settings = gate
@@ -116,12 +119,15 @@ class Gate:
         )
         self.later = SideTasks(background=background)  # work done after answering
         self.payments: Providers | None = None  # online payment (views_pay.py)
-        self.header_table = security.DEFAULT_TABLE
+        self.uploads = uploads or UploadSettings()
+        # pages may post proofs of payment straight to the bucket (views_upload.py)
+        self.connect_origins = security.upload_origins(storage) if self.uploads.enabled else ()
+        self.header_table = security.header_table(connect_origins=self.connect_origins)
 
     def offer_payments(self, providers: Providers) -> None:
         """Take online payments through `providers`: their pages join form-action."""
         self.payments = providers
-        self.header_table = security.header_table(providers.form_origins)
+        self.header_table = security.header_table(providers.form_origins, self.connect_origins)
 
     # -- WSGI -----------------------------------------------------------------------------------
 

@@ -128,7 +128,7 @@ class Refused(GateError):
     ) -> None:
         super().__init__(detail, language=language)
         self.kind = kind
-        self.status = self.STATUS.get(kind, 400)
+        self.status = self.STATUS.get(kind) or _upload_status(kind)
         self.params = dict(params or {})
         self.back = back
 
@@ -140,3 +140,9 @@ class TooManyActions(Refused):
     def __init__(self, detail: str, *, retry_after: int, back: str = "") -> None:
         super().__init__("too-many-actions", detail, back=back)
         self.retry_after = retry_after
+
+
+def _upload_status(kind: str) -> int:
+    from portalgen.gate.pages_upload import STATUS
+
+    return STATUS.get(kind, 400)

@@ -121,6 +121,7 @@ def create_app(
         clock=clock,
         background=background,
         verify_retention=settings.verify.retention,
+        uploads=settings.uploads,
     )
     built.append(gate)
     if payments is None:

@@ -1,7 +1,8 @@
 """Filling the slots of a portal page as it is served (see portalgen/slots.py).
 
-In order: live quote decisions first (their fragments replace the decision forms), the
-comment threads (threads.py), then the session's CSRF token in every form that is left.
+In order: live quote decisions first (their fragments replace the decision forms), a
+proof of payment received (live_upload.py), the comment threads (threads.py), then the
+session's CSRF token in every form that is left.
 
 A published page is examined once per gate process (`PublishedPage`: whether it shows
 quotes, its UTF-8 bytes cut at its comment and CSRF slots), so serving it again costs
@@ -97,7 +98,7 @@ class PublishedPage:
     """A page as published, examined once: its text, whether it shows quotes, and its
     UTF-8 bytes cut at its slots: ``pieces`` of (bytes before, slot) and a ``tail``."""
 
-    __slots__ = ("paid", "pieces", "quotes", "tail", "text")
+    __slots__ = ("paid", "pieces", "proofs", "quotes", "tail", "text")
 
     def __init__(self, text: str) -> None:
         from portalgen.gate.live_pay import has_paid_slots
@@ -105,6 +106,7 @@ class PublishedPage:
         self.text = text
         self.quotes = slots.QUOTE_SLOT_RE.search(text) is not None
         self.paid = has_paid_slots(text)  # payments made in the portal show here (live_pay)
+        self.proofs = slots.PROOF_RE.search(text) is not None
         pieces: list[tuple[bytes, str | None]] = []
         start = 0
         for match in SLOT_RE.finditer(text):
@@ -117,12 +119,16 @@ class PublishedPage:
 def fill_page(gate: Gate, visit: Visit, page: PublishedPage) -> bytes:
     """The page with its slots filled, as UTF-8 bytes: the same bytes as filling its
     text with fill_quotes, fill_comments and fill_csrf in turn, then encoding it."""
-    if page.quotes or page.paid:
+    if page.quotes or page.paid or page.proofs:
         html = fill_quotes(gate, visit, page.text) if page.quotes else page.text
         if page.paid:
             from portalgen.gate.live_pay import fill_paid
 
             html = fill_paid(gate, visit, html)
+        if page.proofs:
+            from portalgen.gate.live_upload import fill_proofs
+
+            html = fill_proofs(gate, visit, html)
         if html is not page.text:  # a live fragment went in: fill the rest on the text
             return fill_csrf(gate, visit, fill_comments(gate, visit, html)).encode("utf-8")
     if not page.pieces:

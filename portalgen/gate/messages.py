@@ -24,6 +24,11 @@ def action_messages(
     page: PageContext, kind: str, params: Mapping[str, str]
 ) -> tuple[str, str] | None:
     """Why a decision or a comment was not taken (None: not such a refusal)."""
+    from portalgen.gate.pages_upload import upload_messages
+
+    uploaded = upload_messages(page, kind)
+    if uploaded is not None:
+        return uploaded
     values = {"number": "", "date": "", "name": "", "limit": "", **params}
     texts = {**_decision_messages(page._, bool(values["date"])), **_form_messages(page._)}
     found = texts.get(kind)

@@ -211,7 +211,11 @@ def error_page(
         else:
             body += _p(_("Contact us and we will send you a new link."))
     if back:
-        label = _("Back to the quote") if back.startswith("quotes/") else _("Back to the page")
+        label = _("Back to the page")
+        if back.startswith("quotes/"):
+            label = _("Back to the quote")
+        elif back.startswith("invoices/"):
+            label = _("Back to the invoice")
         body += _link_button(page.url(f"portal/{back}"), label)
     return layout(page, title, body)
 

@@ -13,6 +13,7 @@ from portalgen.gate import (
     views_pay,
     views_portal,
     views_preview,
+    views_upload,
     views_verify,
 )
 from portalgen.gate.request import Route
@@ -36,6 +37,9 @@ ROUTES: list[Route] = [
     Route("/pay/redsys/notify", views_pay.redsys_notify, ("POST",)),
     Route("/pay/stripe/webhook", views_pay.stripe_webhook, ("POST",)),
     Route("/_gate/pay.js", views_pay.script),
+    Route("/portal/invoices/<slug>/proof", views_upload.upload, ("POST",)),
+    Route("/portal/invoices/<slug>/proof/start", views_upload.start, ("POST",)),
+    Route("/portal/invoices/<slug>/proof/done", views_upload.done, ("POST",)),
     Route("/s/<token>/", views_preview.serve, defaults={"path": ""}),
     Route("/s/<token>/<path:path>", views_preview.serve),
     Route("/portal/", views_portal.serve, defaults={"path": ""}),

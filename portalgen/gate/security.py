@@ -268,17 +268,25 @@ _NO_CACHE_CONTROL = {
 HeaderTable = dict[tuple[bool, bool], list[tuple[str, str]]]
 
 
-def header_table(form_origins: tuple[str, ...] = ()) -> HeaderTable:
+def header_table(
+    form_origins: tuple[str, ...] = (), connect_origins: tuple[str, ...] = ()
+) -> HeaderTable:
     """The headers to add, by (https, the view set its own Cache-Control). `form_origins`
     join the CSP's form-action: the payment providers a "Pay now" form leads to (a form
-    posted to Redsys, a redirect to Stripe Checkout after posting to the gate)."""
-    if not form_origins:
+    posted to Redsys, a redirect to Stripe Checkout after posting to the gate).
+    `connect_origins` join its connect-src: the bucket a proof of payment is posted to
+    (upload_origins)."""
+    if not form_origins and not connect_origins:
         return {
             (https, own): (_NO_CACHE_CONTROL if own else SECURITY_HEADERS)[https]
             for https in (False, True)
             for own in (False, True)
         }
-    csp = CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(form_origins))
+    csp = CSP
+    if form_origins:
+        csp = csp.replace("form-action 'self'", "form-action 'self' " + " ".join(form_origins))
+    if connect_origins:
+        csp = csp.replace("connect-src 'self'", "connect-src 'self' " + " ".join(connect_origins))
     table: HeaderTable = {}
     for (https, own), headers in header_table().items():
         table[(https, own)] = [
@@ -299,3 +307,14 @@ def with_security_headers(
         if name.lower() == "cache-control":
             return headers + table[(https, True)]
     return headers + table[(https, False)]
+
+
+def upload_origins(storage: object) -> tuple[str, ...]:
+    """The bucket's origin, which pages post proofs of payment to straight from the
+    browser (portalgen/gate/views_upload.py); none when the storage has no presigned
+    POST (a folder: proofs go through the gate, 'self')."""
+    presign = getattr(storage, "presigned_post", None)
+    if presign is None:
+        return ()
+    url, _fields = presign("_uploads/origin", "application/pdf", 1, 60)  # signed locally
+    return (origin_of(url),)

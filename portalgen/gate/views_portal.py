@@ -83,6 +83,15 @@ def serve_file(
     return response
 
 
+def page_text(gate: Gate, visit: Visit, path: str) -> str | None:
+    """The text of a published page of the visit's portal, or None if it has none."""
+    manifest = gate.manifest(visit)
+    entry = manifest.get(path) if manifest is not None else None
+    if entry is None or not _is_page(path, entry):
+        return None
+    return _page(gate, visit, entry).text
+
+
 def _is_page(path: str, entry: FileEntry) -> bool:
     """Portal pages are served inline; an HTML file shared as a document is a download."""
     return entry.content_type.startswith("text/html") and not path.startswith("documents/files/")

@@ -120,6 +120,7 @@ def compose_staff_notice(
         "signature_sha256": str(data.get("signature_sha256") or ""),
         "certificate_url": "",
         **_payment_context(event),
+        **_upload_context(data),
     }
     if event.type == "quote.accepted" and data.get("slug"):
         path = certificate_path(str(data["slug"]))
@@ -143,6 +144,17 @@ def _payment_context(event: AuditEvent) -> dict[str, str]:
         "transaction": str(data.get("transaction") or ""),
         "number": str(data.get("invoice") or ""),
         "reason": str(data.get("reason") or data.get("code") or ""),
+    }
+
+
+def _upload_context(data: Mapping[str, Any]) -> dict[str, str]:
+    """What a notice of a proof of payment names: the file, its id, what ClamAV found."""
+    size = data.get("size")
+    shown = f"{typed_name(data.get('filename', ''))} ({int(size) // 1024 + 1} KB)" if size else ""
+    return {
+        "upload_file": shown,
+        "upload_id": str(data.get("upload") or ""),
+        "virus": typed_name(data.get("virus", "")),
     }
 
 

@@ -156,6 +156,7 @@ def _site_globals(settings: Settings, theme: Theme) -> dict[str, Any]:
         "paid_end": Markup(slots.PAID_END),  # noqa: S704
         "paid_list": Markup(slots.PAID_LIST),  # noqa: S704
         "comments_slot": lambda path: Markup(slots.comments(path)),  # noqa: S704
+        "proof_slot": lambda slug: Markup(slots.proof(slug)),  # noqa: S704
         "slots": slots,
     }
 

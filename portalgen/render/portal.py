@@ -46,6 +46,7 @@ from portalgen.slots import (
     LIVE_FRAGMENTS,
     LIVE_NO_OPEN,
     LIVE_PAID,
+    LIVE_PROOF,
     QUOTES_INDEX,
     certificate_path,
 )
@@ -248,6 +249,8 @@ class PortalPlanner:
                 view["delivered"] = doc.delivered_date
                 view["shipped"] = doc.shipped_date
             self.page(page_path(doc), f"pages/{kind}.html", view, pdf)
+        if kind == "invoice" and self.ctx.settings.uploads.enabled:
+            self.page(LIVE_PROOF, "pages/live.html", {"status": "proof-received"})
         if kind == "quote":
             for status, path in LIVE_FRAGMENTS.items():
                 self.page(path, "pages/live.html", {"status": status})

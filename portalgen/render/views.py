@@ -281,6 +281,11 @@ def invoice_details(facts: Facts, invoice: Invoice, for_pdf: bool) -> View:
             if not dues.outstanding.is_zero()
             else "",
             "pay_now": pay_now(facts, invoice, dues),
+            # "I have paid by transfer": the proof-of-payment upload (docs/payments.md)
+            "proof_upload": facts.settings.uploads.enabled
+            and not dues.direct_debit
+            and dues.status != "paid"
+            and not dues.outstanding.is_zero(),
         }
     )
     return view

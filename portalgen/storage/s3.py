@@ -225,6 +225,25 @@ class S3Storage:
                 ExpiresIn=expires,
             )
 
+    def presigned_post(
+        self, key: str, content_type: str, max_size: int, expires: int
+    ) -> tuple[str, dict[str, str]]:
+        """A browser upload straight to `key`: the URL and the form fields of a presigned
+        POST whose policy names this exact key, this Content-Type and 1..`max_size`
+        bytes (S3 refuses anything else), valid for `expires` seconds."""
+        with self._translated("sign an upload to", key):
+            post = self.presign_client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Fields={"Content-Type": content_type},
+                Conditions=[
+                    {"Content-Type": content_type},
+                    ["content-length-range", 1, max_size],
+                ],
+                ExpiresIn=expires,
+            )
+        return post["url"], {str(k): str(v) for k, v in post["fields"].items()}
+
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         validate_prefix(prefix)
         root = f"{self.prefix}/" if self.prefix else ""

@@ -114,6 +114,57 @@
     });
     pad.hidden = false;
   });
+
+
+// Proof of payment: on S3 the file goes straight to the bucket (a presigned POST the gate
+// signs), then the gate is told which upload it was. Without JavaScript, or when the
+// gate says the storage takes no direct uploads (a folder), the form posts to the gate.
+(function () {
+  "use strict";
+  document.querySelectorAll("form.form-proof").forEach(function (form) {
+    var busy = false;
+    form.addEventListener("submit", function (event) {
+      var file = form.elements.file.files[0];
+      if (busy || !file || !window.fetch || !window.FormData) { return; }
+      event.preventDefault();
+      busy = true;
+      var ask = new FormData();
+      ask.append("csrf_token", form.elements.csrf_token.value);
+      ask.append("type", file.type);
+      ask.append("size", String(file.size));
+      ask.append("name", file.name);
+      fetch(form.getAttribute("data-proof-start"), {method: "POST", body: ask, credentials: "same-origin"})
+        .then(function (answer) { return answer.ok ? answer.json() : {direct: false}; })
+        .then(function (plan) {
+          if (!plan.direct) { form.submit(); return null; }
+          var body = new FormData();
+          Object.keys(plan.fields).forEach(function (name) { body.append(name, plan.fields[name]); });
+          body.append("file", file);
+          // no-cors: the bucket need not allow this origin; the gate checks what arrived
+          return fetch(plan.url, {method: "POST", body: body, mode: "no-cors", credentials: "omit"})
+            .then(function () { report(form, plan); }, function () { report(form, plan); });
+        })
+        .catch(function () { form.submit(); });
+    });
+  });
+
+  function report(form, plan) {
+    var done = document.createElement("form");
+    done.method = "post";
+    done.action = form.getAttribute("data-proof-done");
+    done.hidden = true;
+    var fields = {csrf_token: form.elements.csrf_token.value, note: form.elements.note.value,
+      upload: plan.upload, type: plan.type, name: plan.name, issued: plan.issued, ticket: plan.ticket};
+    Object.keys(fields).forEach(function (name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = fields[name];
+      done.appendChild(input);
+    });
+    document.body.appendChild(done);
+    done.submit();
+  }
 })();
 
 // Copy buttons (the IBAN, the payment reference): shown only where the browser can copy.
