@@ -223,6 +223,7 @@ def test_every_relative_link_resolves(built_portals: Path) -> None:
             "_live/quote-accepted.html",
             "_live/quote-rejected.html",
             "_live/no-open-quotes.html",
+            "_live/proof-received.html",
         }
 
 
