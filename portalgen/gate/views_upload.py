@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("portalgen.gate")
 MAX_UPLOAD_BODY = records.MAX_SIZE + 64 * 1024  # the file and the form's other fields
+# Presigned POSTs a customer may ask for (each lets the browser put up to 10 MB in the
+# bucket, reported or not): 20 in 10 minutes, per gate process.
+STARTS_PER_CUSTOMER = (20, 600)
 
 
 def upload(gate: Gate, request: GateRequest, slug: str) -> Response:
@@ -81,6 +84,8 @@ def start(gate: Gate, request: GateRequest, slug: str) -> Response:
         presign = getattr(gate.storage, "presigned_post", None)
         if presign is None:
             return _json({"direct": False})
+        if not gate.limiter.hit(f"upload-start:{visit.customer_key}", *STARTS_PER_CUSTOMER):
+            raise errors.TooManyActions("upload starts", retry_after=STARTS_PER_CUSTOMER[1])
         size = request.form.get("size", "")
         declared = check_declared(request.form.get("type", ""), int(size) if size.isdigit() else 0)
         ticket = Ticket(
