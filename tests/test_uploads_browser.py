@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from portalgen.gate import create_app
 from portalgen.uploads.records import customer_records
@@ -42,9 +42,8 @@ def upload_in_chromium(
         page.goto(f"{served}/portal/invoices/{UNPAID}.html")
         box = page.locator("#proof")
         expect(box.get_by_role("heading")).to_have_text("He pagado por transferencia")
-        box.get_by_label("Justificante de pago").set_input_files(
-            files=[{"name": "transferencia.pdf", "mimeType": "application/pdf", "buffer": data}]
-        )
+        proof: FilePayload = {"name": "t.pdf", "mimeType": "application/pdf", "buffer": data}
+        box.get_by_label("Justificante de pago").set_input_files(files=[proof])
         box.get_by_label("Nota (opcional)").fill("Transferencia del día 12")
         box.get_by_role("button", name="Enviar el justificante de pago").click()
         page.wait_for_load_state("load")
