@@ -114,7 +114,7 @@
     });
     pad.hidden = false;
   });
-
+})();
 
 // Proof of payment: on S3 the file goes straight to the bucket (a presigned POST the gate
 // signs), then the gate is told which upload it was. Without JavaScript, or when the
