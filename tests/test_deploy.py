@@ -106,7 +106,15 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
     prefixes = sorted(re.search(r"\$\{Prefix\}/(\w+)/\*", r["Sub"]).group(1) for r in writes)  # type: ignore[union-attr]
     # never portals/: the gate cannot change what a customer is shown; _payments/: the
     # attempts and notifications of online payments (docs/payments.md)
-    assert prefixes == ["_access", "_comments", "_decisions", "_events", "_payments", "_uploads", "_webhooks"]
+    assert prefixes == [
+        "_access",
+        "_comments",
+        "_decisions",
+        "_events",
+        "_payments",
+        "_uploads",
+        "_webhooks",
+    ]
     env = function["Environment"]["Variables"]
     assert set(env) == {
         "PORTALGEN_STORAGE_URL",

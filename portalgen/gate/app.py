@@ -77,8 +77,6 @@ class Gate:
         verify_retention: timedelta = timedelta(days=2190),
         uploads: UploadSettings | None = None,
     ) -> None:
-        from portalgen.config import UploadSettings
-
         self.storage = storage
         self.registry = AccessRegistry(storage)
         self.settings = gate
@@ -119,15 +117,12 @@ class Gate:
         )
         self.later = SideTasks(background=background)  # work done after answering
         self.payments: Providers | None = None  # online payment (views_pay.py)
-        self.uploads = uploads or UploadSettings()
-        # pages may post proofs of payment straight to the bucket (views_upload.py)
-        self.connect_origins = security.upload_origins(storage) if self.uploads.enabled else ()
-        self.header_table = security.header_table(connect_origins=self.connect_origins)
+        self.uploads, self.connects, self.header_table = security.uploads_of(storage, uploads)
 
     def offer_payments(self, providers: Providers) -> None:
         """Take online payments through `providers`: their pages join form-action."""
         self.payments = providers
-        self.header_table = security.header_table(providers.form_origins, self.connect_origins)
+        self.header_table = security.header_table(providers.form_origins, self.connects)
 
     # -- WSGI -----------------------------------------------------------------------------------
 

@@ -15,11 +15,12 @@ from portalgen import slots
 from portalgen.uploads.records import RECEIVED, customer_records
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import Visit
 
 
 def fill_proofs(gate: Gate, visit: Visit, html: str) -> str:
-    from portalgen.gate.live import fragment
+    from portalgen.gate.fragments import fragment
 
     latest: dict[str, str] = {}
     for record in customer_records(gate.storage, visit.customer_key):

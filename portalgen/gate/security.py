@@ -34,6 +34,7 @@ from portalgen.slots import CSRF_FIELD
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request, Response
 
+    from portalgen.config import UploadSettings
     from portalgen.gate.caches import Region
 
 SESSION_COOKIE = "pg_session"
@@ -318,3 +319,15 @@ def upload_origins(storage: object) -> tuple[str, ...]:
         return ()
     url, _fields = presign("_uploads/origin", "application/pdf", 1, 60)  # signed locally
     return (origin_of(url),)
+
+
+def uploads_of(
+    storage: object, uploads: UploadSettings | None
+) -> tuple[UploadSettings, tuple[str, ...], HeaderTable]:
+    """The gate's upload settings, the origins its pages post proofs of payment to (the
+    bucket's, views_upload.py) and the headers that allow them (connect-src)."""
+    from portalgen.config import UploadSettings
+
+    settings = uploads or UploadSettings()
+    origins = upload_origins(storage) if settings.enabled else ()
+    return settings, origins, header_table(connect_origins=origins)

@@ -42,7 +42,8 @@ from portalgen.uploads.presign import (
 )
 
 if TYPE_CHECKING:
-    from portalgen.gate.app import Gate, GateRequest, Visit
+    from portalgen.gate.app import Gate
+    from portalgen.gate.request import GateRequest, Visit
 
 log = logging.getLogger("portalgen.gate")
 MAX_UPLOAD_BODY = records.MAX_SIZE + 64 * 1024  # the file and the form's other fields
