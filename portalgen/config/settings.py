@@ -226,6 +226,7 @@ class GateSettings:
     # Proxies in front of the gate whose X-Forwarded-For is trusted (0: none, the header
     # is ignored). The client's address keys the rate limits and the audit's ip_hash.
     trusted_proxies: int = field(default=0, metadata=check(check_not_negative))
+    access_log: bool = True  # one JSON line per request on stderr (gate/access_log.py)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from portalgen.access.entry import Contact, RegistryEntry, entry_from_json, is_c
 from portalgen.access.registry import AccessRegistry, entry_key
 from portalgen.access.tokens import SESSION, TokenSigner
 from portalgen.gate import errors, security
+from portalgen.gate.access_log import AccessLog
 from portalgen.gate.caches import MANIFEST_TTL, GateCaches
 from portalgen.gate.ratelimit import ACTIONS_PER_CONTACT, ACTIONS_PER_CUSTOMER, RateLimiter
 from portalgen.gate.recorder import BatchWriter, SideTasks, ViewRecorder
@@ -46,7 +47,6 @@ from portalgen.gate.wsgi import (
     portal_fast_path,
     proxy_fix,
     routing_redirect,
-    safe_path,
 )
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class Gate:
             merge_slashes=False,
         )
         self.caches = GateCaches()
+        self.access_log: AccessLog | None = None  # set by create_app (gate.access_log)
         self.threads = CommentThreads(clock)  # comment threads shown on pages
         self.background = background  # False on AWS Lambda: nothing may outlive a response
         self.views = ViewRecorder(
@@ -140,7 +141,12 @@ class Gate:
         # populate_request=False: no environ["werkzeug.request"], so no reference cycle
         # between the request and its environ that only the garbage collector frees
         request = GateRequest(environ, populate_request=False)
+        started = time.perf_counter()
         response = self.dispatch(request)
+        if self.access_log is not None:
+            self.access_log.write(
+                request, response, time.perf_counter() - started, self.client_hash(request)
+            )
         https, table = self.https, self.header_table
         headers = plain_answer(response, environ)
         if headers is not None:
@@ -200,40 +206,9 @@ class Gate:
 
     def refusal(self, request: GateRequest, exc: errors.GateError) -> Response:
         """The one place a refusal becomes a page: friendly, translated, right status."""
-        if exc.status >= 500:
-            log.error("gate: %s", exc.detail)
-        else:
-            log.info(
-                "gate: %s %s refused (%s): %s",
-                request.method,
-                safe_path(request),
-                exc.status,
-                exc.detail,
-            )
-        language = exc.language
-        if language is None and request.visit is not None:
-            manifest = request.visit.manifest_cache.get("manifest")
-            language = getattr(manifest, "language", None)
-        from portalgen.gate import pages  # the gate's own pages: not needed to serve a portal
+        from portalgen.gate.refusals import refusal_response  # not needed to serve a portal
 
-        page = self.page_context(request, language)
-        locked = ""
-        if isinstance(exc, errors.LockedOut) and exc.detail:
-            locked = exc.detail
-        html = pages.error_page(
-            page,
-            exc.kind,
-            can_send=self.send_link is not None,
-            locked_until=locked,
-            params=exc.params,
-            back=exc.back,
-        )
-        response = Response(html, status=exc.status, content_type="text/html; charset=utf-8")
-        if isinstance(exc, errors.TooManyRequests | errors.TooManyActions):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        if exc.clear_session:
-            request.clear_session = True
-        return response
+        return refusal_response(self, request, exc)
 
     def _finish(self, request: GateRequest, response: Response) -> None:
         if request.clear_session:
@@ -394,7 +369,7 @@ class Gate:
         data: Mapping[str, Any] | None = None,
     ) -> AuditEvent:
         """An audit event of this request: the hashed client address, the user agent."""
-        from portalgen.audit.events import hash_ip, new_event
+        from portalgen.audit.events import new_event
 
         return new_event(
             kind,
@@ -402,10 +377,21 @@ class Gate:
             contact=contact,
             document=document,
             data=data,
-            ip_hash=hash_ip(request.remote_addr or "", self.signer.derived_key("ip")),
+            ip_hash=self.client_hash(request),
             user_agent=request.headers.get("User-Agent", ""),  # = request.user_agent.string
             now=datetime.fromtimestamp(self.clock(), UTC),
         )
+
+    def client_hash(self, request: GateRequest) -> str:
+        """The keyed hash of the client's address (audit events, the access log)."""
+        address = request.remote_addr or ""
+        found = self.caches.client_hashes.get(address)
+        if found is None:
+            from portalgen.audit.events import hash_ip
+
+            found = hash_ip(address, self.signer.derived_key("ip"))
+            self.caches.client_hashes.put(address, found)
+        return found
 
     def record(
         self,

@@ -13,6 +13,7 @@ it was computed from or short-lived.
 | `cookie_headers` | Cookie header → session cookie value | never stale (a pure parse)        |
 | `fragments`      | page hash → its comment fragments    | never stale (keyed by content)    |
 | `blobs`          | content-addressed key → file, page   | never stale (keyed by content)    |
+| `client_hashes`  | client address → its keyed hash      | the secrets change                |
 
 Each region is bounded: when full it starts over, the cheapest eviction there is (a miss
 costs one recomputation, never a wrong answer).
@@ -60,11 +61,13 @@ class GateCaches:
     cookie_headers: Region[str, str | None] = field(default_factory=Region)
     fragments: Region[str, str] = field(default_factory=lambda: Region(FRAGMENTS_SIZE))
     blobs: BlobCache = field(default_factory=BlobCache)
+    client_hashes: Region[str, str] = field(default_factory=Region)
 
     def secrets_changed(self) -> None:
         """The signing secrets changed: what was verified or derived with them goes."""
         self.sessions.clear()
         self.csrf.clear()
+        self.client_hashes.clear()
 
     def forget(self, customer_key: str) -> None:
         """The customer acted (a decision, a comment): read their manifest afresh."""

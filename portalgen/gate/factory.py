@@ -6,10 +6,12 @@ Nothing here reads the configuration file itself (see environment.py for Lambda)
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from portalgen.gate.access_log import AccessLog
 from portalgen.gate.app import Gate
 from portalgen.gate.request import Branding, SecretSource, SendLink
 
@@ -124,6 +126,8 @@ def create_app(
         uploads=settings.uploads,
     )
     built.append(gate)
+    if settings.gate.access_log:
+        gate.access_log = AccessLog(sys.stderr, clock)
     if payments is None:
         payments = _configured_payments(settings, environ)
     if payments is not None:
