@@ -243,7 +243,7 @@ class Gate:
             name=self.cookies.session,
         )
         entry, contact = self.check_access(
-            session.customer_key, session.contact, session.generation
+            session.customer_key, session.contact, session.generation, errors.SessionAccessEnded
         )
         if contact.session_ended(session.sid, session.started):  # logout, sign out everywhere
             raise errors.SessionExpired("session ended on the server", clear_session=True)
@@ -273,16 +273,18 @@ class Gate:
         return security.read_flow(self.signer, request.cookies.get(self.cookies.flow))
 
     def check_access(
-        self, customer_key: str, contact: str, generation: int
+        self,
+        customer_key: str,
+        contact: str,
+        generation: int,
+        ended: type[errors.AccessEnded] = errors.AccessEnded,
     ) -> tuple[RegistryEntry, Contact]:
-        """The entry and contact if a token for them is still good; AccessEnded if not."""
+        """The entry and contact if a token for them is still good; `ended` if not."""
         entry = self.load_entry(customer_key)
         found = None if entry is None else self._contact_by_id(entry, contact)
         if entry is None or found is None or not entry.allows(found.email, generation):
             language = None if entry is None else self.language_of(entry)
-            raise errors.AccessEnded(
-                "revoked, reset or unknown", clear_session=True, language=language
-            )
+            raise ended("revoked, reset or unknown", clear_session=True, language=language)
         return entry, found
 
     def load_entry(self, customer_key: str) -> RegistryEntry | None:

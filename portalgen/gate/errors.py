@@ -45,6 +45,12 @@ class AccessEnded(GateError):
     status, kind = 410, "access-ended"
 
 
+class SessionAccessEnded(AccessEnded):
+    """The same, found on a signed-in session: it was the access that ended, not a link."""
+
+    kind = "session-ended"
+
+
 class NoSession(GateError):
     status, kind = 403, "no-session"
 

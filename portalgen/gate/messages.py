@@ -127,8 +127,15 @@ def _link_messages(_: Callable[[str], str]) -> dict[str, tuple[str, str]]:
         "access-ended": (
             _("This link no longer works"),
             _(
-                "Access with this link has been withdrawn or replaced by a newer link. Use the "
-                "latest link we sent you, or ask us for a new one."
+                "It has been withdrawn or replaced by a newer one. Use the latest link we sent "
+                "you, or ask us for a new one."
+            ),
+        ),
+        "session-ended": (
+            _("Your access to this portal has ended"),
+            _(
+                "It was withdrawn or replaced while you were signed in. Use the latest link we "
+                "sent you, or ask us for a new one."
             ),
         ),
         "no-session": (

@@ -191,6 +191,17 @@ def signed_out(page: PageContext) -> str:
     return layout(page, _("You have signed out"), body)
 
 
+# Refusals a new link mends: their page offers to email one.
+_LINK_KINDS = (
+    "bad-link",
+    "link-expired",
+    "access-ended",
+    "session-ended",
+    "no-session",
+    "session-expired",
+)
+
+
 def error_page(
     page: PageContext,
     kind: str,
@@ -205,7 +216,7 @@ def error_page(
     _ = page._
     title, message = messages.refusal(page, kind, params or {}, locked_until)
     body = _p(message)
-    if kind in ("bad-link", "link-expired", "access-ended", "no-session", "session-expired"):
+    if kind in _LINK_KINDS:
         if can_send:
             body += _link_button(page.url("link"), _("Email me a new link"))
         else:
