@@ -25,6 +25,7 @@ from tests.conftest import TODAY, load_demo
 from tests.gate_fixtures import BASE_URL, GateWorld
 from tests.interact_fixtures import PENDING, PENDING_EN, JuneClock, serving
 from tests.seal_fixtures import PASSWORD_ENV, SealFiles, seal_status
+from tests.test_verify import drop
 
 pytestmark = pytest.mark.browser
 TERMS = "Prices valid for 30 days.\nVAT not included."
@@ -170,6 +171,13 @@ def test_accept_with_a_drawn_signature_then_find_the_certificate_in_the_portal(
             link.click()
         certificate = Path(download.value.path()).read_bytes()
         assert download.value.url == f"{served}/portal/{certificate_path(PENDING)}"
+        # Anyone holding the certificate can check it: dropped on /verify, it is known.
+        page.goto(f"{served}/verify")
+        with page.expect_navigation():
+            drop(page, certificate)
+        verdict = page.locator("h1").inner_text()
+        assert verdict.startswith(("Emitido por", "Issued by")), verdict
+        assert PENDING in page.locator("dl.facts").inner_text()
     context.close()
     reader = PdfReader(io.BytesIO(certificate))
     text = " ".join(" ".join(p.extract_text() or "" for p in reader.pages).split())
