@@ -11,11 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
-CENT = Decimal("0.01")
+from portalgen.domain.money import CENT as CENT
+from portalgen.domain.money import Money as Money
+from portalgen.domain.money import round_money as round_money
+from portalgen.domain.money import sum_money as sum_money
 
 DocumentKind = Literal["quote", "order", "delivery_note", "invoice"]
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("quote", "order", "delivery_note", "invoice")
@@ -61,11 +64,6 @@ PAYMENT_METHODS: tuple[PaymentMethod, ...] = (
 )
 
 
-def round_money(value: Decimal) -> Decimal:
-    """Round to cents the way invoices do (half up, not banker's rounding)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -77,51 +75,6 @@ def slugify_number(number: str) -> str:
     """
     slug = _SLUG_UNSAFE.sub("-", number.strip()).strip("-.")
     return slug or "-"
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in one currency. Arithmetic refuses to mix currencies."""
-
-    amount: Decimal
-    currency: str
-
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(Decimal("0.00"), currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-    def __lt__(self, other: Money) -> bool:
-        self._same(other)
-        return self.amount < other.amount
-
-    def __le__(self, other: Money) -> bool:
-        self._same(other)
-        return self.amount <= other.amount
-
-    def is_zero(self) -> bool:
-        return self.amount == 0
-
-
-def sum_money(values: Iterable[Money], currency: str) -> Money:
-    total = Money.zero(currency)
-    for value in values:
-        total = total + value
-    return total
 
 
 @dataclass(frozen=True)
@@ -453,6 +406,28 @@ class Export:
     payments: tuple[Payment, ...] = ()
     documents: tuple[SharedDocument, ...] = ()
     source: str = ""  # a human description: "CSV bundle in /data/export"
+
+    @classmethod
+    def assemble(
+        cls,
+        customers: Iterable[Customer],
+        documents: Iterable[Document],
+        payments: Iterable[Payment],
+        shared: Iterable[SharedDocument] = (),
+        source: str = "",
+    ) -> Export:
+        """An export from what a reader read, its documents sorted into their kinds."""
+        docs = Documents.of(documents)
+        return cls(
+            tuple(customers),
+            docs.quotes,
+            docs.orders,
+            docs.delivery_notes,
+            docs.invoices,
+            tuple(payments),
+            tuple(shared),
+            source,
+        )
 
     def documents_of_kind(self, kind: DocumentKind) -> tuple[AnyDocument, ...]:
         docs: dict[DocumentKind, tuple[AnyDocument, ...]] = {

@@ -14,6 +14,7 @@ it was computed from or short-lived.
 | `fragments`      | page hash → its comment fragments    | never stale (keyed by content)    |
 | `blobs`          | content-addressed key → file, page   | never stale (keyed by content)    |
 | `client_hashes`  | client address → its keyed hash      | the secrets change                |
+| `indexes`        | (index path, hash) → parsed index    | never stale (keyed by content)    |
 
 Each region is bounded: when full it starts over, the cheapest eviction there is (a miss
 costs one recomputation, never a wrong answer).
@@ -22,7 +23,7 @@ costs one recomputation, never a wrong answer).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from portalgen.gate.memory import BlobCache
 
@@ -62,6 +63,7 @@ class GateCaches:
     fragments: Region[str, str] = field(default_factory=lambda: Region(FRAGMENTS_SIZE))
     blobs: BlobCache = field(default_factory=BlobCache)
     client_hashes: Region[str, str] = field(default_factory=Region)
+    indexes: Region[tuple[str, str], Any] = field(default_factory=lambda: Region(1024))
 
     def secrets_changed(self) -> None:
         """The signing secrets changed: what was verified or derived with them goes."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Response
 
 from portalgen.gate import errors
+from portalgen.gate.fragments import published_index
 from portalgen.interact.comments import (
     CommentRecord,
     add_comment,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from portalgen.publish.manifest import Manifest
 
 log = logging.getLogger("portalgen.gate")
-_INDEXES: dict[str, dict[str, QuoteFacts]] = {}  # by the index blob's SHA-256
 
 
 def accept(gate: Gate, request: GateRequest, slug: str) -> Response:
@@ -199,23 +199,7 @@ def already_decided(gate: Gate, standing: DecisionRecord, facts: QuoteFacts) -> 
 
 def quote_index(gate: Gate, visit: Visit, manifest: Manifest) -> dict[str, QuoteFacts]:
     """The customer's quotes as published (``_live/quotes.json``), parsed once per content."""
-    from portalgen.publish.manifest import blob_key
-
-    entry = manifest.get(QUOTES_INDEX)
-    if entry is None:
-        return {}
-    found = _INDEXES.get(entry.sha256)
-    if found is None:
-        raw = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
-        try:
-            found = parse_quote_index(raw) if raw is not None else {}
-        except ValueError:
-            log.error("gate: the quote index of %s is damaged", visit.customer)
-            found = {}
-        if len(_INDEXES) > 1024:
-            _INDEXES.clear()
-        _INDEXES[entry.sha256] = found
-    return found
+    return published_index(gate, visit, manifest, QUOTES_INDEX, parse_quote_index)
 
 
 def comment(gate: Gate, request: GateRequest) -> Response:

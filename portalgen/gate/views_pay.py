@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Response
 
 from portalgen.gate import errors
+from portalgen.gate.fragments import published_index
 from portalgen.gate.views_interact import limit_actions
 from portalgen.payments.invoices import PayableInvoice, parse_invoice_index
 from portalgen.payments.notice import BadNotification
@@ -44,7 +45,6 @@ NOTIFICATIONS_PER_ADDRESS = (60, 60)  # hits, seconds
 # Bad signatures recorded (an event, a staff email, a webhook) per address: someone
 # probing the endpoint must not become a flood of emails; the rest are only logged.
 BAD_SIGNATURES_RECORDED = (5, 600)
-_INDEXES: dict[str, dict[str, PayableInvoice]] = {}  # by the index blob's SHA-256
 
 
 def pay(gate: Gate, request: GateRequest, slug: str) -> Response:
@@ -134,23 +134,7 @@ def send_to_provider(
 
 def invoice_index(gate: Gate, visit: Visit, manifest: Manifest) -> dict[str, PayableInvoice]:
     """The customer's payable invoices as published, parsed once per content."""
-    from portalgen.publish.manifest import blob_key
-
-    entry = manifest.get(INVOICES_INDEX)
-    if entry is None:
-        return {}
-    found = _INDEXES.get(entry.sha256)
-    if found is None:
-        raw = gate.storage.get(blob_key(visit.customer_key, entry.sha256))
-        try:
-            found = parse_invoice_index(raw) if raw is not None else {}
-        except ValueError:
-            log.error("gate: the invoice index of %s is damaged", visit.customer)
-            found = {}
-        if len(_INDEXES) > 1024:
-            _INDEXES.clear()
-        _INDEXES[entry.sha256] = found
-    return found
+    return published_index(gate, visit, manifest, INVOICES_INDEX, parse_invoice_index)
 
 
 # -- notifications ------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from portalgen.domain.model import (
     DeliveryNote,
     Document,
     DocumentKind,
-    Documents,
     Export,
     Invoice,
     Line,
@@ -217,16 +216,9 @@ def _build_export(
     invoices = {doc.number: doc for doc in documents["invoice"]}
     payments = tuple(_payments(tables.get("payments", []), invoices, options, log))
     _report_orphan_pdfs(base, documents, pdfs, log)
-    read = Documents.of(doc for docs in documents.values() for doc in docs)
-    return Export(
-        customers=customers,
-        quotes=read.quotes,
-        orders=read.orders,
-        delivery_notes=read.delivery_notes,
-        invoices=read.invoices,
-        payments=payments,
-        documents=tuple(read_shared_documents(base / "documents", log)),
-    )
+    every = (doc for docs in documents.values() for doc in docs)
+    shared = read_shared_documents(base / "documents", log)
+    return Export.assemble(customers, every, payments, shared)
 
 
 _DOC_TABLES = tuple(schema.DOCUMENT_TABLES.items())

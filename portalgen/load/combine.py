@@ -27,7 +27,6 @@ from typing import Any
 from portalgen.domain.model import (
     AnyDocument,
     Customer,
-    Documents,
     Export,
     Origin,
     Payment,
@@ -83,16 +82,12 @@ def combine_sources(sources: Sequence[Source], log: ProblemLog) -> tuple[Export,
         for payment in source.export.payments:
             if payment.invoice not in dropped:
                 payments.append(_renamed(payment, rename))
-    read = Documents.of(doc for part in _PARTS for doc in documents[part].documents())
-    export = Export(
-        customers=tuple(customers),
-        quotes=read.quotes,
-        orders=read.orders,
-        delivery_notes=read.delivery_notes,
-        invoices=read.invoices,
-        payments=tuple(payments),
-        documents=_shared(sources, renames),
-        source=" + ".join(s.export.source for s in sources),
+    export = Export.assemble(
+        customers,
+        (doc for part in _PARTS for doc in documents[part].documents()),
+        payments,
+        _shared(sources, renames),
+        " + ".join(s.export.source for s in sources),
     )
     return export, Issued(frozenset(issued_customers), frozenset(issued_invoices))
 

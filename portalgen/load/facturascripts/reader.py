@@ -144,16 +144,8 @@ class _Builder:
         for kind, docs in documents.items():
             model = KINDS[kind][3]
             documents[kind] = [_with_pdf(d, pdfs.get((model, d.number))) for d in docs]
-        read = Documents.of(doc for docs in documents.values() for doc in docs)
-        return Export(
-            customers=customers,
-            quotes=read.quotes,
-            orders=read.orders,
-            delivery_notes=read.delivery_notes,
-            invoices=read.invoices,
-            payments=tuple(payments),
-            documents=tuple(shared),
-        )
+        every = (doc for docs in documents.values() for doc in docs)
+        return Export.assemble(customers, every, payments, shared)
 
     # -- customers --------------------------------------------------------------------------
 
