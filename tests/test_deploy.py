@@ -21,7 +21,7 @@ def cfn_lint() -> str:
     return str(beside) if beside.exists() else "cfn-lint"
 
 
-def load_template() -> dict[str, Any]:
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     class Loader(yaml.SafeLoader):
         pass
 
@@ -33,7 +33,7 @@ def load_template() -> dict[str, Any]:
         return {tag: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
 
     Loader.add_multi_constructor("!", tagged)
-    return yaml.load(TEMPLATE.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
 
 
 def normalized(name: str) -> str:
