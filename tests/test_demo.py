@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pypdf
+import pytest
+
 from portalgen.demo import generate_demo
 from portalgen.domain.ledger import invoice_status, payments_by_invoice, quote_status
-from portalgen.load import LoadOptions, load_export
+from portalgen.load import LoadOptions, LoadResult, load_export
 
 TODAY = date(2026, 6, 15)
 
@@ -78,3 +82,50 @@ def test_demo_is_valid_and_covers_every_status(tmp_path: Path) -> None:
         len(export.quotes) + len(export.orders) + len(export.delivery_notes) + len(export.invoices)
     ) / len(export.customers)
     assert 15 <= per_customer <= 25
+
+
+@pytest.fixture(scope="module")
+def demo30(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo30")
+    generate_demo(folder, customers=30, seed=5, today=TODAY)
+    return folder
+
+
+def load(folder: Path) -> LoadResult:
+    options = LoadOptions(today=TODAY, allow_test_verifactu=True, company_tax_id="B98765431")
+    return load_export(folder, options)
+
+
+def test_an_order_in_progress_is_still_to_come(demo30: Path) -> None:
+    """The portal shows an open order as "expected <date>": never a date already past, and
+    never for an order whose goods were delivered (a delivery note) in the past."""
+    export = load(demo30).export
+    noted = {n.order: n.delivery_date for n in export.delivery_notes if n.order}
+    in_progress = [
+        o for o in export.orders if o.status in ("received", "in_preparation", "shipped")
+    ]
+    assert in_progress
+    for order in in_progress:
+        assert order.expected_delivery_date and order.expected_delivery_date > TODAY, order.number
+        assert order.number not in noted, order.number
+    for order in export.orders:
+        if order.status == "delivered":
+            assert order.delivered_date and order.delivered_date <= TODAY, order.number
+
+
+def test_shared_documents_are_real_documents(demo30: Path) -> None:
+    with (demo30 / "customers.csv").open(encoding="utf-8") as fh:
+        names = {row["code"]: row["name"] for row in csv.DictReader(fh)}
+    found = set()
+    for title, pattern in (
+        ("Contrato de suministro", "Contrato de suministro *.pdf"),
+        ("Informe de mantenimiento preventivo", "Informes/Informe de mantenimiento *.pdf"),
+    ):
+        for path in sorted((demo30 / "documents").glob(f"*/{pattern}")):
+            customer = path.relative_to(demo30 / "documents").parts[0]
+            reader = pypdf.PdfReader(path)
+            text = " ".join(page.extract_text() for page in reader.pages)
+            assert len(reader.pages) >= 2, path
+            assert title in text and names[customer] in text, path
+            found.add(title)
+    assert len(found) == 2

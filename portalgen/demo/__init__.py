@@ -3,7 +3,9 @@
 `generate_demo` writes a native CSV bundle (docs/export-format.md) that passes
 `portalgen check`: valid NIF/CIF numbers, IVA at 21/10/4 %, recargo de equivalencia for
 retailers, IRPF withheld on warehouse rentals, invoices paid / partly paid / unpaid /
-overdue, quotes in every state, orders in every status, credit notes, shared files.
+overdue, quotes in every state, orders in every status (an open order is still expected,
+a delivered one has its date), credit notes, shared files (a multi-page supply contract
+and maintenance report among them).
 Everything follows from the seed and `today`: the same pair gives the same bytes.
 Email addresses use the reserved ``.example`` domain, so a demo never mails anyone.
 """

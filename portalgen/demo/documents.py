@@ -153,6 +153,9 @@ def _credit_note(rng: random.Random, target: Doc, today: date) -> Doc:
     )
 
 
+_IN_PROGRESS = ("received", "in_preparation", "shipped")
+
+
 def _order_chain(
     rng: random.Random, quote: Doc, today: date, standalone: bool = False
 ) -> list[Doc]:
@@ -170,10 +173,12 @@ def _order_chain(
     order = Doc("order", quote.customer, issue, list(quote.lines), extra, links=links)
     chain.append(order)
     if status in ("shipped", "delivered"):
-        shipped = min(today, issue + timedelta(days=rng.randint(1, 5)))
-        extra["shipped_date"] = shipped
-        if status == "delivered":
-            delivered = min(today, shipped + timedelta(days=rng.randint(1, 3)))
+        days = rng.randint(1, 5)
+        extra["shipped_date"] = min(today, issue + timedelta(days=days))
+        if status == "shipped" and age >= 8:
+            _late_shipment(extra, age, days, today)
+        elif status == "delivered":
+            delivered = min(today, extra["shipped_date"] + timedelta(days=rng.randint(1, 3)))
             extra["delivered_date"] = delivered
             note = Doc(
                 "delivery_note",
@@ -195,7 +200,20 @@ def _order_chain(
                     links={"order": order, "delivery_note": note},
                 )
             )
+    if extra["status"] in _IN_PROGRESS:  # still to come: expected after today
+        extra["expected_delivery_date"] = max(issue + timedelta(days=7), today + timedelta(days=1))
     return chain
+
+
+def _late_shipment(extra: dict[str, Any], age: int, days: int, today: date) -> None:
+    """An order still "shipped" a week after it was placed: back-ordered and shipped in the
+    last days if it is recent, otherwise arrived long ago (delivered two days after it was
+    shipped). No random draw here, so every other document of the demo stays the same."""
+    if age <= 45:
+        extra["shipped_date"] = today - timedelta(days=days // 2)
+    else:
+        extra["status"] = "delivered"
+        extra["delivered_date"] = min(today, extra["shipped_date"] + timedelta(days=2))
 
 
 _PREFIX = {"quote": "P", "order": "PED", "delivery_note": "ALB", "invoice": "F"}

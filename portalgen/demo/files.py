@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 
 from portalgen.demo.company import COMPANY_CIF, QR_TEST_ENDPOINT
 from portalgen.demo.documents import Doc
-from portalgen.demo.tinypdf import tiny_pdf
+from portalgen.demo.papers import COMPANY, contract_blocks, report_blocks
+from portalgen.demo.tinypdf import text_pdf, tiny_pdf
 from portalgen.domain.model import Line, slugify_number
 from portalgen.domain.totals import compute_totals
 
@@ -185,22 +186,38 @@ def write_shared(rng: random.Random, out: Path, people: list[dict[str, Any]], to
         if rng.random() >= 0.2:
             continue
         for template, title in rng.sample(_SHARED, k=rng.randint(1, 3)):
-            name = template.format(year=today.year)
-            path = out / "documents" / person["code"] / name
-            path.parent.mkdir(parents=True, exist_ok=True)
             modified = today - timedelta(days=rng.randint(1, 200))
-            path.write_bytes(
-                tiny_pdf(
-                    title,
-                    [
-                        person["name"],
-                        f"{modified:%d/%m/%Y}",
-                        "Suministros y Servicios Levante, S.L.",
-                    ],
-                )
+            content = _shared_pdf(title, person, modified)
+            _write_dated(
+                out / "documents" / person["code"] / template.format(year=today.year),
+                content,
+                modified,
             )
-            stamp = datetime.combine(modified, time(12)).timestamp()
-            os.utime(path, (stamp, stamp))
+        _write_report(out, person, today)
+
+
+def _shared_pdf(title: str, person: dict[str, Any], modified: date) -> bytes:
+    if title == "Contrato de suministro":
+        return text_pdf(title, contract_blocks(person, modified), footer=COMPANY)
+    return tiny_pdf(title, [person["name"], f"{modified:%d/%m/%Y}", COMPANY])
+
+
+def _write_report(out: Path, person: dict[str, Any], today: date) -> None:
+    """The last preventive maintenance visit's report. Its own random generator, seeded
+    from the customer and the date, leaves the demo's main stream (every other file) as is."""
+    rng = random.Random(f"{person['code']} {today.isoformat()}")  # noqa: S311 - fake data
+    visit = today - timedelta(days=rng.randint(2, 28))
+    title = "Informe de mantenimiento preventivo"
+    content = text_pdf(title, report_blocks(rng, person, visit), footer=COMPANY)
+    name = f"Informes/Informe de mantenimiento {visit:%Y-%m}.pdf"
+    _write_dated(out / "documents" / person["code"] / name, content, visit)
+
+
+def _write_dated(path: Path, content: bytes, modified: date) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    stamp = datetime.combine(modified, time(12)).timestamp()
+    os.utime(path, (stamp, stamp))
 
 
 def write_originals(out: Path, docs: list[Doc]) -> None:
