@@ -209,7 +209,7 @@ def _write_report(out: Path, person: dict[str, Any], today: date) -> None:
     visit = today - timedelta(days=rng.randint(2, 28))
     title = "Informe de mantenimiento preventivo"
     content = text_pdf(title, report_blocks(rng, person, visit), footer=COMPANY)
-    name = f"Informes/Informe de mantenimiento {visit:%Y-%m}.pdf"
+    name = f"Informes/Informe de mantenimiento {visit:%Y}.pdf"
     _write_dated(out / "documents" / person["code"] / name, content, visit)
 
 
