@@ -158,7 +158,7 @@ def test_a_session_of_a_reset_customer_is_refused(gate_world: GateWorld) -> None
     client = gate_world.client()
     client.sign_in(gate_world.link("C00008"))
     gate_world.service.reset("C00008")
-    assert_friendly(client.get("/portal/"), 410, "no longer works")
+    assert_friendly(client.get("/portal/"), 410, "Your access to this portal has ended")
 
 
 def test_sessions_slide_while_active_and_end_when_idle(gate_world: GateWorld) -> None:
