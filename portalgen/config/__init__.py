@@ -1,6 +1,6 @@
 """Settings: config.yaml merged over defaults, checked key by key, frozen.
 
-Every key is a field of one of the dataclasses below, with its type and default; the
+Every key is a field of one of the dataclasses in settings.py, with its type and default; the
 loader walks them, so an unknown key or a bad value is an error naming the key
 (``gate.link_max_age: expected a duration like 30d or 12h, found 'soon'``).
 config.example.yaml documents every key; a test keeps the two in step.
