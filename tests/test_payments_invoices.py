@@ -10,22 +10,11 @@ from datetime import date
 from decimal import Decimal
 
 from portalgen.config import load_settings
-from portalgen.domain.model import CustomerData, Money, Payment
+from portalgen.domain.model import CustomerData
 from portalgen.payments.invoices import PayableInvoice, parse_invoice_index
 from portalgen.render.views import Facts, payable_invoices
 from tests.conftest import TODAY
-from tests.render_fixtures import small_customer
-
-
-def receipt(number: str, amount: str, due: date, paid: date | None = None) -> Payment:
-    return Payment(
-        number=number,
-        invoice="F2026/007",
-        customer_code="T0001",
-        amount=Money(Decimal(amount), "EUR"),
-        due_date=due,
-        paid_date=paid,
-    )
+from tests.render_fixtures import small_customer, t0001_receipt
 
 
 def index_of(data: CustomerData) -> dict[str, PayableInvoice]:
@@ -37,9 +26,9 @@ def index_of(data: CustomerData) -> dict[str, PayableInvoice]:
 def test_an_invoice_in_receipts_offers_the_next_one_or_everything() -> None:
     data = small_customer(
         payments=(
-            receipt("R-1", "1000.00", date(2026, 6, 1), date(2026, 6, 1)),
-            receipt("R-2", "300.00", date(2026, 6, 19)),
-            receipt("R-3", "193.82", date(2026, 7, 19)),
+            t0001_receipt("R-1", "1000.00", date(2026, 6, 1), date(2026, 6, 1)),
+            t0001_receipt("R-2", "300.00", date(2026, 6, 19)),
+            t0001_receipt("R-3", "193.82", date(2026, 7, 19)),
         )
     )
     [invoice] = index_of(data).values()
@@ -49,7 +38,7 @@ def test_an_invoice_in_receipts_offers_the_next_one_or_everything() -> None:
 
 
 def test_paid_and_direct_debit_invoices_are_not_payable() -> None:
-    paid = small_customer(payments=(receipt("R-1", "1493.82", date(2026, 6, 1), TODAY),))
+    paid = small_customer(payments=(t0001_receipt("R-1", "1493.82", date(2026, 6, 1), TODAY),))
     assert index_of(paid) == {}
     data = small_customer()
     debit = replace(data, invoices=(replace(data.invoices[0], payment_method="direct_debit"),))
