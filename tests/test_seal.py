@@ -265,3 +265,40 @@ def test_a_signature_that_outgrows_its_measured_space_is_measured_again(
     again = sealer.seal(pdf)
     assert seal_status(again, seal_certificate.certificate).bottom_line
     assert sealer._reserve == measured
+
+
+def test_the_seal_s_cms_is_byte_for_byte_what_pyhanko_builds(
+    seal_certificate: SealFiles,
+) -> None:
+    """A plain PAdES B-B signature's CMS is filled in from a template pyHanko built once
+    (portalgen.render.seal_cms); it must be exactly pyHanko's own for the same digest,
+    or a pyHanko upgrade changed what it signs (then the template must follow)."""
+    import asyncio
+    import hashlib
+    from datetime import UTC, datetime
+
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    from portalgen.config import SigningSettings
+    from portalgen.render.seal import load_sealer
+
+    signing = SigningSettings(certificate=seal_certificate.p12, password_env=PASSWORD_ENV)
+    sealer = load_sealer(signing, seal_certificate.environ)
+    assert sealer is not None
+    signer = sealer.signer
+    attributes = PdfCMSSignedAttributes(signing_time=datetime(2026, 6, 15, 10, 30, tzinfo=UTC))
+
+    async def both(digest: bytes) -> tuple[bytes, bytes]:
+        ours = await signer.async_sign(
+            digest, "sha256", use_pades=True, signed_attr_settings=attributes
+        )
+        pyhanko = await signers.SimpleSigner.async_sign(
+            signer, digest, "sha256", use_pades=True, signed_attr_settings=attributes
+        )
+        return ours.dump(), pyhanko.dump()
+
+    for text in (b"an invoice", b"a quote"):
+        ours, pyhanko = asyncio.run(both(hashlib.sha256(text).digest()))
+        assert ours == pyhanko
+    assert signer._templates["sha256"] is not None  # the template was used, not pyHanko

@@ -31,15 +31,18 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from portalgen.config import SigningSettings
 from portalgen.errors import ConfigError, RenderError
+from portalgen.render.seal_cms import KNOWN_DIGESTS, CmsTemplate
 
 with warnings.catch_warnings():  # pyHanko imports the deprecated DSA module of cryptography
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    from asn1crypto import cms as asn1_cms
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
     from pyhanko_certvalidator.registry import SimpleCertificateStore
     from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -47,12 +50,15 @@ FIELD = "Seal"
 
 
 class _SealSigner(signers.SimpleSigner):
-    """pyHanko's in-memory signer, with the private key parsed once: pyHanko parses it
-    again for every signature (twice per PDF), which costs more than the signing."""
+    """pyHanko's in-memory signer, with the private key parsed once (pyHanko parses it
+    again for every signature, which costs more than the signing) and, for a plain
+    PAdES B-B signature with an RSA key, the CMS filled in from a template pyHanko built
+    once (portalgen.render.seal_cms: assembling it anew costs several signatures)."""
 
     def __init__(self, key: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._key = key
+        self._templates: dict[str, CmsTemplate | None] = {}  # by digest algorithm
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
@@ -64,6 +70,69 @@ class _SealSigner(signers.SimpleSigner):
         signature: bytes = super().sign_raw(data, digest_algorithm)
         return signature
 
+    async def async_sign(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        dry_run: bool = False,
+        use_pades: bool = False,
+        timestamper: Any = None,
+        signed_attr_settings: Any = None,
+        is_pdf_sig: bool = True,
+        encap_content_info: Any = None,
+    ) -> Any:
+        """pyHanko's CMS signature of `data_digest`; from the template when the
+        signature is plain PAdES B-B (no time-stamp, no extra signed attributes)."""
+        plain = (
+            use_pades
+            and is_pdf_sig
+            and not dry_run
+            and timestamper is None
+            and encap_content_info is None
+            and _no_extra_attributes(signed_attr_settings)
+            and self.signed_attr_prov_spec is None
+            and self.unsigned_attr_prov_spec is None
+            and isinstance(self._key, rsa.RSAPrivateKey)
+        )
+        if plain:
+            template = await self._template(digest_algorithm.lower())
+            der = template.fill(data_digest, self._key) if template else None
+            if der is not None:
+                return asn1_cms.ContentInfo.load(der)
+        return await super().async_sign(
+            data_digest,
+            digest_algorithm,
+            dry_run=dry_run,
+            use_pades=use_pades,
+            timestamper=timestamper,
+            signed_attr_settings=signed_attr_settings,
+            is_pdf_sig=is_pdf_sig,
+            encap_content_info=encap_content_info,
+        )
+
+    async def _template(self, digest_algorithm: str) -> CmsTemplate | None:
+        """The CMS template for `digest_algorithm`, built by pyHanko at first use."""
+        if digest_algorithm not in self._templates:
+            template = None
+            if digest_algorithm in KNOWN_DIGESTS and isinstance(self._key, rsa.RSAPrivateKey):
+                cms = await super().async_sign(
+                    KNOWN_DIGESTS[digest_algorithm],
+                    digest_algorithm,
+                    use_pades=True,
+                    signed_attr_settings=PdfCMSSignedAttributes(),
+                )
+                template = CmsTemplate.build(cms, self._key, digest_algorithm)
+            self._templates[digest_algorithm] = template
+        return self._templates[digest_algorithm]
+
+
+def _no_extra_attributes(settings: Any) -> bool:
+    """No signed attribute beyond PAdES B-B's own (the signing time is not one: PAdES
+    puts it in the signature dictionary, never in the CMS)."""
+    return settings is None or (
+        settings.adobe_revinfo_attr is None and settings.cades_signed_attrs is None
+    )
+
 
 class _KeepMetadata(IncrementalPdfFileWriter):
     """An incremental update that leaves the Info dictionary and the XMP packet as they
@@ -74,7 +143,7 @@ class _KeepMetadata(IncrementalPdfFileWriter):
 
 
 class Sealer:
-    def __init__(self, signer: signers.SimpleSigner, fingerprint: str, timestamp_url: str) -> None:
+    def __init__(self, signer: _SealSigner, fingerprint: str, timestamp_url: str) -> None:
         self.signer = signer
         self.fingerprint = fingerprint  # SHA-256 of the certificate (DER), hex
         self.timestamper = timestamps.HTTPTimeStamper(timestamp_url) if timestamp_url else None
