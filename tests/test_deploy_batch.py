@@ -1,6 +1,7 @@
 """deploy/batch/: the AWS Batch template passes cfn-lint, its role reaches only the
 bucket's portal prefix (and the working directory on EFS), child i of the array job
-publishes shard i+1/N, and the settle job settles and notifies once, after the shards."""
+publishes shard i+1/N, and the settle job settles and notifies once, after the shards.
+(tests/test_publish_shards.py runs `publish --shard` and the settle job's command for real.)"""
 
 from __future__ import annotations
 
@@ -111,8 +112,10 @@ def test_child_i_of_the_array_job_publishes_shard_i_plus_1(tmp_path: Path) -> No
         assert status == 0
         (call,) = calls
         words = call.split()
-        assert words[0] == "publish"
-        shards.append(Shard.parse(words[words.index("--shard") + 1]))
+        # Nothing else: a shard only publishes (no --notify, which publish refuses with
+        # --shard; the audit log is the settle job's, tests/test_publish_shards.py).
+        assert words[:3] == ["publish", "--quiet", "--shard"] and len(words) == 4
+        shards.append(Shard.parse(words[3]))
     assert [(s.index, s.count) for s in shards] == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 

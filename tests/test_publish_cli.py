@@ -6,13 +6,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from portalgen.access.registry import AccessRegistry
+from portalgen.access.secret import load_secrets
+from portalgen.audit import StorageAuditSink, new_event
+from portalgen.audit.anchor import CHECKPOINT_KEY
+from portalgen.audit.anchored import open_audit_log
 from portalgen.cli import cli
 from portalgen.publish.manifest import manifest_key
 from tests.publish_fixtures import Site, local_root
@@ -184,3 +188,42 @@ def test_notify_emails_the_customers_just_published(
     assert everyone.exit_code == 0, everyone.output
     assert json.loads(everyone.stdout)["notify"]["messages"] == 1  # C00003 has notify: false
     assert [m.rcpt_tos for m in smtp_server.messages[1:]] == [("c00001@x.example",)]
+
+
+def test_a_shard_is_refused_notify_before_anything(
+    local_site: Site, smtp_server: SmtpServer
+) -> None:
+    """Every shard emailing its customers would mail before the others have published,
+    and N shards would each send the staff notices: the digests go out once, after."""
+    config = local_site.write_config(mail=smtp_server.mail_settings())
+    args = ["--config", str(config), "publish", str(local_site.export_dir)]
+    result = CliRunner().invoke(cli, [*args, "--shard", "1/2", "--notify"])
+    assert result.exit_code == 2
+    assert "--notify cannot be used with --shard" in result.stderr
+    assert "`portalgen notify` once" in result.stderr
+    assert not (local_root(local_site) / "portals").exists()
+    assert smtp_server.messages == []
+
+
+@pytest.mark.s3
+def test_shards_leave_the_audit_log_to_the_settle_step(s3_site: Site) -> None:
+    """N shards at once must not all append to the one audit.jsonl (and its checkpoint in
+    storage): a shard neither pulls the gate's events nor settles; the next whole publish
+    (or `audit pull`) does."""
+    site = s3_site
+    secrets = load_secrets(site.settings.secret_file)
+    event = new_event("document.viewed", "C00001", now=datetime.now(UTC) - timedelta(hours=1))
+    StorageAuditSink(site.storage, secrets).record(event)
+    for shard in ("1/2", "2/2"):
+        result = run(site, "--shard", shard, "--json")
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout)
+        assert (summary["shard"], summary["events_pulled"]) == (shard, None)
+        human = run(site, "--shard", shard)
+        assert f"Shard {shard}: the audit log was neither pulled nor settled" in human.stdout
+    log = open_audit_log(site.settings, site.storage)
+    assert not log.path.exists() and site.storage.get(CHECKPOINT_KEY) is None
+    whole = json.loads(run(site, "--json").stdout)
+    assert whole["shard"] is None and whole["events_pulled"]["added"] == 1
+    assert whole["customers"]["changed"] == 0
+    assert log.ids() == {event.id}

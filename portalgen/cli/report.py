@@ -95,6 +95,12 @@ def summary_lines(report: PublishReport) -> list[str]:
     lines = [f"{line}; {files}; {report.seconds:.1f} s."]
     if report.dry_run:
         lines.append("Dry run: nothing was rendered, uploaded or deleted.")
+    if report.shard:
+        lines.append(
+            f"Shard {report.shard}: the audit log was neither pulled nor settled, nothing was "
+            "emailed or pushed; after the last shard, run `portalgen audit pull` and "
+            "`portalgen notify` once."
+        )
     if report.events is not None:
         lines.append(f"Pulled {_plural(report.events.added, 'new audit event')} from storage.")
     if report.events_recovered:

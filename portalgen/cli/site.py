@@ -90,7 +90,8 @@ def build(
 @click.option(
     "--notify",
     is_flag=True,
-    help="Then email the customers just published what is new (as `portalgen notify`).",
+    help="Then email the customers just published what is new (as `portalgen notify`; "
+    "not with --shard).",
 )
 @pass_state
 def publish(
@@ -109,11 +110,14 @@ def publish(
 
     EXPORT defaults to export.path of the configuration. Nothing is published when the
     export has errors. With --notify, each customer published then gets their digest
-    email. Exit status 1 if any customer could not be published (or emailed).
+    email. A --shard only publishes: after the last shard, run `portalgen audit pull`
+    and `portalgen notify` once. Exit status 1 if any customer could not be published
+    (or emailed).
     """
     from portalgen.cli.services import open_mailer_for
     from portalgen.publish import publish_export
 
+    _no_notify_per_shard(shard, notify)
     if quiet:
         state.verbosity = -1
     settings = state.settings()
@@ -134,7 +138,8 @@ def publish(
     notified = None
     if mailer is not None:
         notified = _notify(settings, result.export, report, mailer)
-    pushed = _push(state, settings, dry_run, as_json) if settings.facturascripts.push else None
+    pushes = settings.facturascripts.push and shard is None  # a shard leaves it to the end
+    pushed = _push(state, settings, dry_run, as_json) if pushes else None
     _echo_report(state, report, as_json, notified, pushed)
     if report.failed:
         count = len(report.failed)
@@ -146,6 +151,16 @@ def publish(
         raise click.ClickException(
             "some messages could not be sent; the next `portalgen notify` (or publish "
             "--notify) sends them"
+        )
+
+
+def _no_notify_per_shard(shard: Shard | None, notify: bool) -> None:
+    """A digest goes out once, after every shard has published (docs/scale.md)."""
+    if shard is not None and notify:
+        raise click.UsageError(
+            "--notify cannot be used with --shard: the digests go out once, after every "
+            "shard has published. Run the shards without it, then `portalgen audit pull` "
+            "and `portalgen notify` once (docs/scale.md)."
         )
 
 

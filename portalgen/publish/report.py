@@ -26,6 +26,7 @@ class CustomerOutcome:
 @dataclass
 class PublishReport:
     dry_run: bool = False
+    shard: str = ""  # "2/8" for `--shard 2/8`: the audit log was neither pulled nor settled
     outcomes: list[CustomerOutcome] = field(default_factory=list)
     without_access: int = 0  # customers of the export nobody granted a portal
     events: PullResult | None = None  # audit events pulled from S3 first
@@ -95,6 +96,7 @@ class PublishReport:
         events = self.events
         return {
             "dry_run": self.dry_run,
+            "shard": self.shard or None,
             "customers": {
                 "published": self.published,
                 "changed": self.count("changed"),

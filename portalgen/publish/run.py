@@ -113,15 +113,18 @@ def publish_export(
     """Publish every granted customer of a loaded export (or only the codes given).
 
     A dry run reads storage and plans, but renders, uploads, deletes and pulls nothing.
+    A shard publishes only: it neither pulls nor settles the audit log, which N shards
+    at once would append to together (`audit pull` does it once, after the last shard).
     """
     started = time.monotonic()
     day = today or settings.today()
     storage = open_storage(settings)
-    report = PublishReport(dry_run=dry_run)
+    report = PublishReport(dry_run=dry_run, shard=str(shard) if shard else "")
+    settles = not dry_run and shard is None
     context = build_context(settings, today=day)
     report.warnings.extend(context.warnings)
     registry = AccessRegistry(storage, workers=settings.publish.upload_threads)
-    state = read_state(settings, storage, registry, export, scope(only, shard), dry_run)
+    state = read_state(settings, storage, registry, export, scope(only, shard), settles)
     report.events = state.events
     for key in state.events.refused if state.events is not None else ():
         report.warnings.append(f"audit pull refused {key}: its MAC does not verify")
@@ -132,6 +135,7 @@ def publish_export(
     run.execute(selection, report, jobs or default_jobs(settings), progress)
     if not dry_run:
         RenderCache(settings.publish.cache_dir).prune()
+    if settles:
         settle_audit(settings, storage, report)
     report.outcomes.sort(key=lambda o: (o.code, o.status))
     report.seconds = time.monotonic() - started
@@ -153,12 +157,12 @@ def read_state(
     registry: AccessRegistry,
     export: Export,
     mine: Callable[[str, str], bool],
-    dry_run: bool,
+    pull: bool,
 ) -> RunState:
-    """Storage's listings (and the audit pull, first thing on S3) while this thread
-    fingerprints the customers' records: the requests' waiting overlaps the work."""
+    """Storage's listings (and the audit pull, first thing on S3, if `pull`) while this
+    thread fingerprints the customers' records: the requests' waiting overlaps the work."""
     with ThreadPoolExecutor(3, thread_name_prefix="read") as reads:
-        events = None if dry_run else reads.submit(pull_audit_events, settings, storage)
+        events = reads.submit(pull_audit_events, settings, storage) if pull else None
         view = reads.submit(read_access, storage, registry)
         decisions = reads.submit(list_decisions, storage)
         customers = export.by_customer()
