@@ -36,6 +36,7 @@ from portalgen.mail.links import PortalLink  # noqa: E402
 from portalgen.mail.mailer import open_mailer  # noqa: E402
 from portalgen.mail.notify import notify_customers  # noqa: E402
 from portalgen.publish.manifest import write_portal  # noqa: E402
+from portalgen.render.views import HAS_PDF, page_path, pdf_path  # noqa: E402
 from portalgen.storage import LocalStorage  # noqa: E402
 from tests.smtpserver import SmtpServer  # noqa: E402
 
@@ -52,11 +53,7 @@ def setup(directory: Path, customers: int, server: SmtpServer):  # type: ignore[
     export = load_export(directory, LoadOptions.from_settings(settings, today=TODAY)).export
     storage = LocalStorage(directory / "site")
     registry = AccessRegistry(storage)
-    pages = [f"invoices/{i.slug}.html" for i in export.invoices]
-    pages += [f"quotes/{q.slug}.html" for q in export.quotes]
-    pages += [f"orders/{o.slug}.html" for o in export.orders]
-    pages.append("payments/index.html")
-    files = [(p, b"x", "text/html") for p in pages]  # every customer's pages (a superset)
+    by_code = export.by_customer()
     for customer in export.customers:
         entry, _ = registry.get_or_create(customer.code, GRANTED)
 
@@ -66,8 +63,19 @@ def setup(directory: Path, customers: int, server: SmtpServer):  # type: ignore[
             return e.granted(GRANTED)
 
         registry.update(entry.customer_key, grant)
-        write_portal(storage, entry.customer_key, files)
+        write_portal(storage, entry.customer_key, portal_files(by_code[customer.code]))
     return settings, export, storage
+
+
+def portal_files(data):  # type: ignore[no-untyped-def]
+    """The paths a published portal of the customer has: each document's page and PDF,
+    the lists, the payments page and statement (placeholder bytes: notify reads only the
+    manifest's paths)."""
+    paths = ["index.html", "invoices/index.html", "quotes/index.html", "orders/index.html"]
+    paths += ["payments/index.html", "payments/statement.pdf", "payments/statement.csv"]
+    for doc in data.all_documents():
+        paths += [page_path(doc)] + ([pdf_path(doc)] if doc.kind in HAS_PDF else [])
+    return [(p, b"x", "text/html") for p in paths]
 
 
 def link(entry, contact):  # type: ignore[no-untyped-def]
