@@ -46,6 +46,20 @@ class Content:
     images: tuple[InlineImage, ...] = ()
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for the wire: its bytes (CRLF lines, SMTP policy) and envelope."""
+
+    data: bytes
+    sender: str  # the envelope sender: the From address
+    recipients: tuple[str, ...]
+    message_id: str
+    kind: str  # digest, invitation... (its X-Portalgen-Message)
+
+    def as_bytes(self) -> bytes:
+        return self.data
+
+
 def one_line(value: str, limit: int = MAX_SUBJECT) -> str:
     """Text for a header: whitespace (line breaks included) collapsed, cut at `limit`."""
     text = _SPACE.sub(" ", value).strip()
@@ -122,3 +136,13 @@ def recipients(msg: EmailMessage) -> list[str]:
     for header in msg.get_all("To", []):
         found.extend(a.addr_spec for a in header.addresses)
     return found
+
+
+def as_outgoing(message: EmailMessage | Outgoing) -> Outgoing:
+    """A message built by `build_message` as the bytes that go (an `Outgoing` as it is)."""
+    if isinstance(message, Outgoing):
+        return message
+    sender = message["From"].addresses[0].addr_spec
+    kind = str(message.get("X-Portalgen-Message", "message"))
+    data = message.as_bytes(policy=SMTP)
+    return Outgoing(data, sender, tuple(recipients(message)), str(message["Message-ID"]), kind)

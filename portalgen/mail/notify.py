@@ -19,7 +19,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -30,7 +29,7 @@ from portalgen.domain.model import CustomerData, Export, slugify_number
 from portalgen.errors import AccessError, MailError, PortalgenError, StorageError
 from portalgen.mail.links import LinkMaker
 from portalgen.mail.mailer import Mailer
-from portalgen.mail.message import make_address
+from portalgen.mail.message import Outgoing, make_address
 from portalgen.mail.planner import ContactPlan, Item, customer_items, digest_sections, plan_contact
 from portalgen.mail.senders import MessageRefused, ServerUnavailable
 from portalgen.mail.state import NotifyState, StateStore
@@ -45,7 +44,7 @@ COMPOSE_AHEAD = 8
 READ_THREADS = 8
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-Composed = dict[str, "EmailMessage | Exception"]  # contact -> message, or why not
+Composed = dict[str, "Outgoing | Exception"]  # contact -> message, or why not
 # A `sending` mark older than this was left by a run that stopped (see state.py).
 INTERRUPTED_AFTER = timedelta(minutes=15)
 
@@ -338,7 +337,7 @@ class _Run:
         customer: _Customer,
         plan: ContactPlan,
         result: CustomerResult,
-        composed: EmailMessage | Exception | None = None,
+        composed: Outgoing | Exception | None = None,
     ) -> None:
         # Settled on their own (before the access, opted out), or only with the message
         # they ride in (a reminder of an invoice announced in it).
@@ -354,7 +353,7 @@ class _Run:
         if isinstance(composed, Exception):
             raise composed
         message = composed if composed is not None else self._compose(customer, plan)
-        message_id = str(message["Message-ID"])
+        message_id = message.message_id
         ids = [i.id for i in plan.send]
         # Recorded before it goes: a crash from here on never sends it twice.
         self._record(customer, plan.contact, [(i, "sending") for i in ids] + riding, message_id)
@@ -392,7 +391,7 @@ class _Run:
             customer.version = self.store.save(key, customer.state, customer.version)
         customer.unsaved = False
 
-    def _compose(self, customer: _Customer, plan: ContactPlan) -> EmailMessage:
+    def _compose(self, customer: _Customer, plan: ContactPlan) -> Outgoing:
         from portalgen.presentation.catalogs import language_of
 
         person = customer.data.customer
@@ -406,7 +405,7 @@ class _Run:
         }
         language = language_of(person.language, self.settings)
         to = [make_address(plan.contact, person.display_name)]
-        return self.mailer.compose("digest", language, to, context, now=self.now)
+        return self.mailer.compose_outgoing("digest", language, to, context, now=self.now)
 
     def _stamp(self, offset: timedelta = timedelta(0)) -> str:
         when = (self.now or datetime.now(UTC)) + offset

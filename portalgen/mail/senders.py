@@ -16,13 +16,12 @@ import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 from typing import Any, Protocol
 
 from portalgen.config import MailSettings
 from portalgen.errors import ConfigError, MailError
-from portalgen.mail.message import recipients
+from portalgen.mail.message import Outgoing, as_outgoing
 
 
 class MessageRefused(MailError):
@@ -36,7 +35,7 @@ class ServerUnavailable(MailError):
 class Sender(Protocol):
     description: str  # for messages: "smtp.example.com:587 (STARTTLS)"
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage | Outgoing) -> None: ...
 
     def close(self) -> None: ...
 
@@ -78,10 +77,11 @@ class SmtpSender:
         self.description = f"{mail.host}:{mail.port} ({mail.security})"
         self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | Outgoing) -> None:
+        out = as_outgoing(message)
         smtp = self._connection()
         try:
-            refused = smtp.send_message(message, to_addrs=recipients(message))
+            refused = smtp.sendmail(out.sender, list(out.recipients), out.data)
         except smtplib.SMTPRecipientsRefused as exc:
             raise MessageRefused(_refusal(exc.recipients)) from None
         except smtplib.SMTPSenderRefused as exc:
@@ -206,12 +206,13 @@ class SesSender:
             )
         return self._client
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | Outgoing) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        out = as_outgoing(message)
         request: dict[str, Any] = {
-            "Destination": {"ToAddresses": recipients(message)},
-            "Content": {"Raw": {"Data": message.as_bytes(policy=SMTP)}},
+            "Destination": {"ToAddresses": list(out.recipients)},
+            "Content": {"Raw": {"Data": out.data}},
         }
         if self.mail.ses_configuration_set:
             request["ConfigurationSetName"] = self.mail.ses_configuration_set
@@ -244,14 +245,15 @@ class OutboxSender:
         self.written: list[Path] = []
         self._stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
-    def send(self, message: EmailMessage) -> None:
-        to = _UNSAFE.sub("_", ",".join(recipients(message)))[:80]
-        kind = _UNSAFE.sub("_", str(message.get("X-Portalgen-Message", "message")))
+    def send(self, message: EmailMessage | Outgoing) -> None:
+        out = as_outgoing(message)
+        to = _UNSAFE.sub("_", ",".join(out.recipients))[:80]
+        kind = _UNSAFE.sub("_", out.kind)
         path = self.folder / f"{self._stamp}-{len(self.written) + 1:04d}-{kind}-{to}.eml"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_bytes(message.as_bytes(policy=SMTP))
+            temporary.write_bytes(out.data)
             temporary.replace(path)
         except OSError as exc:
             raise ServerUnavailable(f"cannot write {path}: {exc.strerror}") from None
