@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +61,64 @@ def with_dependencies(names: set[str]) -> set[str]:
     return found
 
 
+def sam_transformed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The template as CloudFormation gets it: SAM's transform (aws-sam-translator, the
+    library `sam deploy` and CloudFormation's AWS::Serverless transform run), with the
+    package at an S3 address as `sam deploy` uploads it."""
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    class NoManagedPolicies:  # the template names no managed policy to look up
+        def load(self) -> dict[str, str]:
+            return {}
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # the pseudo parameters' region
+    template = yaml_parse(TEMPLATE.read_text())
+    template["Resources"]["GateFunction"]["Properties"]["CodeUri"] = "s3://bucket/gate.zip"
+    parameters = {"BucketName": "facturas", "BaseUrl": "https://portal.example.es"}
+    transformed: dict[str, Any] = transform(template, parameters, NoManagedPolicies())
+    return transformed
+
+
 def test_the_sam_template_passes_cfn_lint() -> None:
     result = subprocess.run([cfn_lint(), str(TEMPLATE)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_transformed_template_passes_cfn_lint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After SAM's transform, so cfn-lint sees the role SAM makes for the function and
+    would refuse a circular dependency (E3004): a grant in the function's own Policies
+    that names the function's ARN (the role would need the function, the function the
+    role). The function's right to invoke itself is a policy of its own instead."""
+    transformed = tmp_path / "transformed.json"
+    transformed.write_text(json.dumps(sam_transformed(monkeypatch)))
+    result = subprocess.run([cfn_lint(), str(transformed)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_role_may_invoke_only_its_own_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Email me a new link" hands the lookup and the email to an asynchronous invocation
+    of the same function (portalgen/gate/selfinvoke.py): the role may invoke that one
+    function, nothing else of Lambda, and nothing else is attached to it."""
+    resources = sam_transformed(monkeypatch)["Resources"]
+    iam = {name: r for name, r in resources.items() if r["Type"].startswith("AWS::IAM::")}
+    assert set(iam) == {"GateFunctionRole", "GateInvokesItselfPolicy"}
+    policy = iam["GateInvokesItselfPolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "GateFunctionRole"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement == {
+        "Sid": "InvokeThisFunctionOnly",
+        "Effect": "Allow",
+        "Action": "lambda:InvokeFunction",
+        "Resource": {"Fn::GetAtt": ["GateFunction", "Arn"]},
+    }
+    role = iam["GateFunctionRole"]["Properties"]
+    assert "lambda:" not in json.dumps(role["Policies"])
+    assert role["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"  # its logs
+    ]
 
 
 def test_the_function_may_do_only_what_the_gate_does() -> None:
