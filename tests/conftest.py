@@ -98,6 +98,7 @@ pytest_plugins = [
     "tests.render_fixtures",
     "tests.s3server",
     "tests.smtpserver",
+    "tests.lambda_api",
     "tests.storage_backends",
     "tests.gate_fixtures",
     "tests.interact_fixtures",

@@ -8,7 +8,8 @@ Registered in conftest.py (`pytest_plugins`), so any test can ask for:
   close the connection in the middle of the DATA command, without an answer (a crashed
   or restarted server); its `.handler.hold` set, addresses whose message it never answers
   while the client is connected (`.handler.holding` is set then, so a test can kill the
-  client mid-send). `.stop()` and `.start()` take it down and up on the same port.
+  client mid-send). `.handler.greetings` has one entry per session a client opened
+  (its EHLO). `.stop()` and `.start()` take it down and up on the same port.
   `.mail_settings(**extra)` gives the `mail:` settings that point at it.
 - `smtp_tls_files` (session): a self-signed certificate for 127.0.0.1/localhost (cert
   and key PEM files) for the STARTTLS and implicit-TLS servers a test builds with
@@ -60,6 +61,14 @@ class RecordingHandler:
         self.drops = 0
         self.hold: set[str] = set()
         self.holding = threading.Event()  # set while a held message waits
+        self.greetings: list[Any] = []  # the client's address at each EHLO: one a session
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
+    ) -> Any:
+        self.greetings.append(session.peer)
+        session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any

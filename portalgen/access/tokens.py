@@ -31,8 +31,13 @@ LINK = "portalgen.link.v1"
 SESSION = "portalgen.session.v1"
 FLOW = "portalgen.flow.v1"  # the sign-in steps before a session: link opened, code checked
 PREVIEW = "portalgen.preview.v1"  # staff's read-only look at a portal (access/preview.py)
-PURPOSES = (LINK, SESSION, FLOW, PREVIEW)
+# "email me a link" handed from the request to another invocation (gate/link_request.py)
+LINK_REQUEST = "portalgen.link-request.v1"
+PURPOSES = (LINK, SESSION, FLOW, PREVIEW, LINK_REQUEST)
 MAX_TOKEN_LENGTH = 1024  # longer is not ours; refused before any work
+# A hand-off never comes from a browser and carries an address and a user agent of
+# any script (up to 4 bytes a character): its own, larger limit.
+MAX_LENGTHS = {LINK_REQUEST: 4096}
 
 
 class TokenError(AccessError):
@@ -115,7 +120,8 @@ class TokenSigner:
 
     def verify(self, purpose: str, token: str, max_age: float | None = None) -> tuple[Any, float]:
         """The payload and its signing time (epoch seconds); TokenError or TokenExpired."""
-        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        limit = MAX_LENGTHS.get(purpose, MAX_TOKEN_LENGTH)
+        if not isinstance(token, str) or not token or len(token) > limit:
             raise TokenError("not a token")
         try:
             payload, signed_at = self._serializers[purpose].loads(token, return_timestamp=True)

@@ -34,6 +34,7 @@ from portalgen.gate.request import (
     SECRETS_TTL,
     Branding,
     GateRequest,
+    HandOff,
     PlainResponse,
     Route,
     SecretSource,
@@ -117,6 +118,7 @@ class Gate:
             BatchWriter(audit, background=background) if audit is not None else None, clock
         )
         self.later = SideTasks(background=background)  # work done after answering
+        self.hand_off: HandOff | None = None  # AWS Lambda: "email me a link" (link_request.py)
         self.payments: Providers | None = None  # online payment (views_pay.py)
         self.uploads, self.connects, self.header_table = security.uploads_of(storage, uploads)
 

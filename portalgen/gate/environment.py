@@ -9,6 +9,8 @@
   ``PORTALGEN_SECRET_ARN`` (a Secrets Manager secret). They are fetched at the first
   request and again when a link fails to verify (at most once a minute), so
   `portalgen secret rotate` followed by an update of the parameter reaches warm functions.
+- ``AWS_LAMBDA_FUNCTION_NAME`` (Lambda sets it): with mail set up, "email me a new
+  link" is handed to an asynchronous invocation of this function (selfinvoke.py).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def app_from_environment(environ: Mapping[str, str]) -> Gate:
     settings = settings_from_environment(environ)
     env = dict(environ)
     read_secrets(env)  # fail at once (and clearly) if there is none
-    return create_app(
+    gate = create_app(
         settings,
         secrets=lambda: read_secrets(env),
         send_link=configured_link_sender(settings),
@@ -86,3 +88,9 @@ def app_from_environment(environ: Mapping[str, str]) -> Gate:
         background=False,  # a frozen Lambda function would stop threads after the answer
         environ=env,
     )
+    function = env.get("AWS_LAMBDA_FUNCTION_NAME")  # set by Lambda: this function's name
+    if function and gate.send_link is not None:
+        from portalgen.gate.selfinvoke import SelfInvoke
+
+        gate.hand_off = SelfInvoke(function)  # "email me a link" to an async invocation
+    return gate

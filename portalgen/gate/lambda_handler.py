@@ -1,8 +1,10 @@
 """AWS Lambda entry point: ``portalgen.gate.lambda_handler.lambda_handler``.
 
 apig-wsgi translates API Gateway HTTP API (payload 2.0) and Function URL events into
-WSGI calls of the same gate `portalgen serve` runs. The gate is built at the first
-event from the environment (environment.py); importing this module stays light.
+WSGI calls of the same gate `portalgen serve` runs. The gate's own asynchronous
+invocations ("email me a new link" handed off by a request, selfinvoke.py) go to
+link_request.receive instead. The gate is built at the first event from the
+environment (environment.py); importing this module stays light.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from apig_wsgi import make_lambda_handler
 
+from portalgen.gate.selfinvoke import is_link_request
+
 if TYPE_CHECKING:
     from portalgen.gate.app import Gate
 
@@ -21,8 +25,21 @@ _handler: Handler | None = None
 
 
 def make_handler(app: Gate) -> Handler:
-    """A Lambda handler over `app`. Binary bodies (PDFs, images) go base64 encoded."""
-    return make_lambda_handler(app, binary_support=True)
+    """A Lambda handler over `app`: HTTP events as WSGI requests (binary bodies, PDFs
+    and images, base64 encoded); a link request handed off by the gate is delivered if
+    its signature holds (what it returns is for the tests: Lambda drops the result of
+    an asynchronous invocation)."""
+    http = make_lambda_handler(app, binary_support=True)
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if is_link_request(event):
+            from portalgen.gate.link_request import receive
+
+            return {"sent": receive(app, event.get("request"))}
+        answer: dict[str, Any] = http(event, context)
+        return answer
+
+    return handler
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

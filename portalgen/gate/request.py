@@ -19,6 +19,9 @@ SECRETS_TTL = 300  # seconds a running gate trusts the secrets it read (secret d
 # The mailer's hook: send `link` to `contact` of `entry`'s customer (what it
 # returns, whether it sent, is ignored: the page answers the same either way).
 SendLink = Callable[[RegistryEntry, str, str], object]
+# AWS Lambda's hand-off of "email me a link": the signed request to another invocation
+# (selfinvoke.py). It never raises: a failure is logged, the page is the same.
+HandOff = Callable[[str], None]
 
 
 class GateRequest(Request):

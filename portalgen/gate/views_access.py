@@ -6,14 +6,12 @@ refusals (app.py turns them into pages).
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
-from portalgen.access import lookup
 from portalgen.access.codes import (
     ceiling,
     code_problem,
@@ -25,9 +23,9 @@ from portalgen.access.codes import (
     with_code,
 )
 from portalgen.access.entry import AccessCode, Contact, RegistryEntry, normalize_email
-from portalgen.access.tokens import FLOW, LINK, LinkClaims, TokenError, TokenExpired, link_url
+from portalgen.access.tokens import FLOW, LINK, LinkClaims, TokenError, TokenExpired
 from portalgen.errors import AccessError
-from portalgen.gate import errors, pages, security
+from portalgen.gate import errors, link_request, pages, security
 from portalgen.gate.request import PlainResponse
 from portalgen.presentation.languages import is_offered
 
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from portalgen.gate.app import Gate
     from portalgen.gate.request import GateRequest, Visit
 
-log = logging.getLogger("portalgen.gate")
 CSS = Path(__file__).resolve().parent / "static" / "gate.css"
 LINK_REQUESTS_PER_ADDRESS = (5, 15 * 60)  # per client address: 5 in 15 minutes
 CODE_TRIES_PER_ADDRESS = (30, 15 * 60)
@@ -321,42 +318,10 @@ def request_link(gate: Gate, request: GateRequest) -> Response:
     except AccessError:
         address = ""
     if address:
-        # after answering (off the request's thread): a known address must not answer
-        # later than an unknown one, or the time would tell who is a customer
-        gate.later.submit(lambda: _deliver_quietly(gate, request, address))
+        # nothing here looks the address up: the answer takes the same time whether it
+        # is a customer's or not, or the time would tell (link_request.py)
+        link_request.hand_off(gate, request, address)
     return gate.html(pages.link_sent(page))
-
-
-def _deliver_quietly(gate: Gate, request: GateRequest, address: str) -> None:
-    try:
-        deliver_link(gate, request, address)
-    except Exception:  # nobody waits for it; staff find it in the log
-        log.exception("gate: sending a new link failed")
-
-
-def deliver_link(gate: Gate, request: GateRequest, address: str) -> int:
-    """Send a fresh link for every customer this address may open; how many were sent."""
-    send_link = gate.send_link
-    if send_link is None:  # the page offers no "email me a link" without a mailer
-        return 0
-    sent = 0
-    claimed = False
-    for key in lookup.customers_of(gate.storage, address):
-        entry = gate.registry.load(key)
-        contact = entry.contact(address) if entry else None
-        if entry is None or contact is None or not entry.allows(contact.email, contact.generation):
-            continue
-        if not claimed:
-            interval = gate.settings.link_resend_interval
-            if not lookup.claim_send(gate.storage, address, gate.now(), interval):
-                return 0
-            claimed = True
-        cid = gate.signer.contact_id(contact.email)
-        claims = LinkClaims(entry.customer_key, cid, contact.generation)
-        send_link(entry, contact.email, link_url(gate.base_url, gate.signer.link_token(claims)))
-        gate.record(request, "link.requested", entry, contact.email)
-        sent += 1
-    return sent
 
 
 def _end_session(gate: Gate, visit: Visit) -> None:
