@@ -145,6 +145,8 @@ def test_storage_cache_and_audit_log_inside_the_export_are_not_part_of_it(
     (fresh_demo / "site" / "portals").mkdir(parents=True)
     (fresh_demo / "site" / "portals" / "x.json").write_text("{}", encoding="utf-8")
     settings.audit.path.write_text("{}\n", encoding="utf-8")
+    settings.audit.segments.mkdir()  # the audit log's closed segments (a month ended)
+    (settings.audit.segments / "2026-11.jsonl").write_text("{}\n", encoding="utf-8")
     (settings.publish.cache_dir / "renders").mkdir(parents=True, exist_ok=True)
     assert load(fresh_demo, cache).cached
 

@@ -339,9 +339,11 @@ def _code_state(entry: RegistryEntry) -> str:
 
 def last_visits(events: Iterable[AuditEvent]) -> dict[str, datetime]:
     """Customer code → the time of their latest visit in the audit log."""
+    from portalgen.audit.events import VISIT_TYPES
+
     visits: dict[str, datetime] = {}
     for event in events:
-        if event.type in ("session.started", "document.viewed", "document.downloaded"):
+        if event.type in VISIT_TYPES:
             when = event.when
             if event.customer not in visits or visits[event.customer] < when:
                 visits[event.customer] = when

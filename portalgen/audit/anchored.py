@@ -15,6 +15,7 @@ from portalgen.audit.anchor import (
     now_text,
 )
 from portalgen.audit.log import GENESIS, AuditLog, ChainBreak, LineEnd
+from portalgen.audit.segments import Snapshot
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
@@ -34,25 +35,39 @@ def verify_anchored(log: AuditLog, now: datetime | None = None) -> Verdict:
     anchor = log.anchor
     if anchor is None:
         raise ValueError("this audit log has no anchor")
-    with log.lock:  # a moment only: a consistent (checkpoint, size) pair
-        size = log.path.stat().st_size if log.path.exists() else 0
+    with log.lock:  # a moment only: a consistent (checkpoint, files) pair
+        snap = log.snapshot()
         try:
             checkpoint, trouble = anchor.read(), ""
         except CheckpointError as error:
             checkpoint, trouble = None, str(error)
     wanted = checkpoint.lines if checkpoint else -1
     last = at_checkpoint = LineEnd(0, 0, GENESIS)
-    for end in log.walk(limit=size):
-        if isinstance(end, ChainBreak):
-            return Verdict(end.line, end)
-        last = end
-        if end.line == wanted:
-            at_checkpoint = end
+    with snap:
+        for end in log.walk(snapshot=snap):
+            if isinstance(end, ChainBreak):
+                return Verdict(end.line, end)
+            last = end
+            if end.line == wanted:
+                at_checkpoint = end
     if trouble:
         return Verdict(last.line, ChainBreak(0, trouble))
+    rebuilt = _summaries_rebuilt(snap)
     if checkpoint is None:
-        return _first_anchor(log, anchor, last, size, now)
-    return Verdict(last.line, _against(checkpoint, last, at_checkpoint), _notes(checkpoint))
+        verdict = _first_anchor(log, anchor, last, snap, now)
+        return Verdict(verdict.lines, verdict.problem, [*verdict.notes, *rebuilt])
+    problem = _against(checkpoint, last, at_checkpoint)
+    return Verdict(last.line, problem, [*_notes(checkpoint), *rebuilt])
+
+
+def _summaries_rebuilt(snap: Snapshot) -> list[str]:
+    """The closed segments' summaries checked against their lines (rebuilt if wrong)."""
+    from portalgen.audit.summary import rebuild
+
+    return [
+        f"{path} did not match its segment's lines (changed by hand?): rebuilt"
+        for path in rebuild(snap.closed)
+    ]
 
 
 def _against(checkpoint: Checkpoint, last: LineEnd, at: LineEnd) -> ChainBreak | None:
@@ -89,18 +104,19 @@ def _notes(checkpoint: Checkpoint) -> list[str]:
 
 
 def _first_anchor(
-    log: AuditLog, anchor: Anchor, last: LineEnd, size: int, now: datetime | None
+    log: AuditLog, anchor: Anchor, last: LineEnd, snap: Snapshot, now: datetime | None
 ) -> Verdict:
     """No checkpoint: anchor the log as checked (unless a writer did meanwhile)."""
     if last.line == 0:
         return Verdict(0, None)
     with log.lock:
-        current = log.path.stat().st_size if log.path.exists() else 0
         try:
             existing = anchor.read()
         except CheckpointError:
             existing = None
-        if existing is None and current == size and last.size == size:
+        with log.snapshot() as current:
+            unchanged = (current.closed, current.size) == (snap.closed, snap.size)
+        if existing is None and unchanged and _at_end(log, last, snap):
             anchor.write(
                 Checkpoint(
                     last.line, last.size, last.hash, since_line=last.line, since=now_text(now)
@@ -112,6 +128,13 @@ def _first_anchor(
         "otherwise someone deleted the checkpoint"
     )
     return Verdict(last.line, None, [note])
+
+
+def _at_end(log: AuditLog, last: LineEnd, snap: Snapshot) -> bool:
+    """Whether `last` is the log's last line in `snap` (nothing incomplete after it)."""
+    if snap.size:
+        return last.segment == log.path and last.size == snap.size
+    return bool(snap.closed) and last.segment == snap.closed[-1]
 
 
 def open_audit_log(settings: Settings, storage: Storage) -> AuditLog:

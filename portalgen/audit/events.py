@@ -3,7 +3,7 @@
 One frozen dataclass for every event, with a fixed `type` from EVENT_TYPES; `data`
 carries the details of that type (a comment's text, the quote PDF's SHA-256...).
 Events are JSON objects: ``{id, ts, customer, contact, type, document, data, ip_hash,
-user_agent}``; the staff's audit.jsonl adds ``prev`` and ``hash`` (see chain.py).
+user_agent}``; the staff's audit log adds ``prev`` and ``hash`` (see log.py).
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ ACTION_TYPES = (
     "upload.received",  # a proof of payment, checked and kept (docs/payments.md)
     "upload.quarantined",  # ... that ClamAV flagged: kept apart, never served
 )
+# A customer's visit: what `access list` shows as their last one.
+VISIT_TYPES = ("session.started", "document.viewed", "document.downloaded")
 PAYMENT_TYPES = ("payment.received", "payment.denied", "payment.refused")
 
 

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from portalgen.audit.anchored import open_audit_log
-from portalgen.audit.events import ACTION_TYPES, AuditEvent
-from portalgen.audit.log import AuditLog
 from portalgen.audit.pull import PullResult, pull_events
+from portalgen.audit.recent import known_ids, recent_actions
+from portalgen.audit.webhook import BACKLOG as WEBHOOK_BACKLOG
 from portalgen.audit.webhook import (
     DeliveryReport,
     Webhook,
@@ -75,19 +75,9 @@ def _settle(
     from portalgen.interact.recover import recover_decision_events
 
     log = open_audit_log(settings, storage)
-    known, actions = _read_log(log)  # one pass over a log that only grows
+    known = known_ids(log)  # what the log holds, read from its summary and open file
     recovered = recover_decision_events(storage, log, known, now=now)
     if webhook is None:
         return len(recovered), None
-    return len(recovered), deliver_pending(webhook, [*actions, *recovered], now=now)
-
-
-def _read_log(log: AuditLog) -> tuple[set[str], list[AuditEvent]]:
-    """Every event id in the log, and its decisions and comments (a few among the views)."""
-    known: set[str] = set()
-    actions = []
-    for record in log.records():
-        known.add(str(record["id"]))
-        if record.get("type") in ACTION_TYPES:
-            actions.append(AuditEvent.from_dict(record))
-    return known, actions
+    actions = recent_actions(log, now - WEBHOOK_BACKLOG)
+    return len(recovered), deliver_pending(webhook, actions, now=now)

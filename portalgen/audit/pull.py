@@ -1,7 +1,8 @@
 """`portalgen audit pull`: bring the events the gate wrote to storage into audit.jsonl.
 
 Exactly once, however often it runs or wherever it was interrupted: an event whose id is
-already in the log is skipped, and events are appended in small fsync'd batches, so a
+already in the log is skipped (recent.KnownIds: the recent ids at hand, whatever the
+log's length), and events are appended in small fsync'd batches, so a
 killed pull leaves a valid log holding a prefix of the new events and the next pull adds
 the rest. Events younger than `settle` are left for the next pull, so one still being
 written by a gate at this moment cannot end up out of order.
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from portalgen.audit.anchor import mac_matches
 from portalgen.audit.events import AuditEvent, event_time
 from portalgen.audit.log import AuditLog
+from portalgen.audit.recent import KnownIds, known_ids
 from portalgen.audit.sinks import EVENT_MAC, EVENTS_PREFIX
 
 if TYPE_CHECKING:
@@ -53,8 +55,8 @@ def pull_events(
         raise ValueError("audit pull needs an anchored audit log")
     secrets = log.anchor.secrets
     now = now or datetime.now(UTC)
-    known = log.ids()
-    since = event_time(max(known)) - lookback if known else None
+    known = known_ids(log)
+    since = _since(known, lookback)
     result = PullResult()
     pending: list[AuditEvent] = []
     for key in sorted(_event_keys(storage, since, now)):
@@ -92,13 +94,21 @@ def count_unpulled(
     """How many events the gate stored that are not in audit.jsonl yet: the listing a
     pull starts with (cheap), nothing read or written."""
     now = now or datetime.now(UTC)
-    known = log.ids()
-    since = event_time(max(known)) - lookback if known else None
+    known = known_ids(log)
+    since = _since(known, lookback)
     return sum(
         1
         for key in _event_keys(storage, since, now)
         if key.rsplit("/", 1)[-1].removesuffix(".json") not in known
     )
+
+
+def _since(known: KnownIds, lookback: timedelta) -> datetime | None:
+    """From when the gate's events are listed: `lookback` before the newest in the log."""
+    try:
+        return event_time(known.newest) - lookback if known.newest else None
+    except ValueError:
+        return None
 
 
 def _event_keys(storage: Storage, since: datetime | None, now: datetime) -> Iterator[str]:

@@ -344,14 +344,14 @@ def access() -> None:
 @pass_state
 def access_list(state: CliState, as_json: bool) -> None:
     """Every customer with portal access (or who had it), their contacts and last visit."""
-    from portalgen.access.grants import last_visits
     from portalgen.audit.log import AuditLog
+    from portalgen.audit.recent import last_visits
     from portalgen.cli.audit import warn_unpulled
     from portalgen.textsafe import escape_controls
 
     settings = state.settings()
     warn_unpulled(settings)
-    visits = last_visits(AuditLog(settings.audit.path).events())
+    visits = last_visits(AuditLog(settings.audit.path))
     rows = open_service(settings).rows(visits)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in rows], indent=2, ensure_ascii=False))

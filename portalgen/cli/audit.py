@@ -10,6 +10,7 @@ import click
 from portalgen.audit import AuditLog
 from portalgen.audit.followup import follow_up
 from portalgen.audit.query import EventFilter, describe, export_csv, export_json, select
+from portalgen.audit.recent import newest_events
 from portalgen.cli.group import CliState, cli
 from portalgen.cli.types import DATE
 from portalgen.config import Settings
@@ -105,7 +106,9 @@ def verify(state: CliState) -> None:
         click.secho(f"note: {escape_controls(note)}", err=True, fg="yellow")
     problem = verdict.problem
     if problem is not None:
-        where = f"{path}, line {problem.line}" if problem.line else str(path)
+        where = problem.where if problem.file else str(path)
+        if problem.line and not problem.file:
+            where += f", line {problem.line}"
         raise click.ClickException(f"{where}: {problem.reason}")
     click.echo(f"{path}: {verdict.lines} line(s), the chain is intact and anchored.")
 
@@ -171,8 +174,7 @@ def tail(state: CliState, count: int, types: tuple[str, ...], customers: tuple[s
     settings = state.settings()
     warn_unpulled(settings)
     zone = ZoneInfo(settings.timezone)
-    events = list(
-        select(AuditLog(settings.audit.path).events(), _filters(None, types, customers), zone)
-    )
-    for event in events[-count:]:
+    where = _filters(None, types, customers)
+    log = AuditLog(settings.audit.path)
+    for event in newest_events(log, count, lambda e: where.matches(e, zone)):
         click.echo(describe(event, zone))

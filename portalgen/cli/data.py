@@ -45,7 +45,8 @@ def init(state: CliState, directory: Path) -> None:
 
 
 # What a git checkout must never hold: the signing secret, and the audit log (customers'
-# addresses and what they did). Written beside the secret by `init`.
+# addresses and what they did: audit.jsonl and its closed segments). Written beside the
+# secret by `init`.
 GITIGNORE_HEADER = "# portalgen: the signing secret and the audit log stay out of version control"
 
 
@@ -55,7 +56,7 @@ def _ignore_secret(state: CliState, settings: Settings) -> None:
     folder = settings.secret_file.parent
     names = [settings.secret_file.name]
     if settings.audit.path.parent == folder:
-        names.append(settings.audit.path.name)
+        names += [settings.audit.path.name, settings.audit.segments.name]
     path = folder / ".gitignore"
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     present = {line.strip().lstrip("/") for line in existing.splitlines()}

@@ -92,16 +92,23 @@ def run_notify(
 ) -> NotifyReport:
     """The digests and the staff notices still owed (after pulling the gate's events,
     unless the caller — `publish --notify` — has just `pulled` them)."""
+    from datetime import UTC, datetime
+
     from portalgen.audit.anchored import open_audit_log
     from portalgen.audit.pull import pull_events
+    from portalgen.audit.recent import recent_actions
     from portalgen.mail.links import service_link_maker
     from portalgen.mail.nightly import send_nightly
+    from portalgen.mail.staff import BACKLOG
     from portalgen.storage import LocalStorage, open_storage
 
     storage = open_storage(settings)
     log = open_audit_log(settings, storage)
     if not (dry_run or pulled or isinstance(storage, LocalStorage)):  # a local gate writes it
         pull_events(storage, log)
+    # The notices still owed are of recent decisions and comments only: the log's
+    # summary and open file have them, however long the log is.
+    owed = recent_actions(log, datetime.now(UTC) - BACKLOG)
     mailer = mailer or open_mailer_for(settings, dry_run=dry_run)
     with mailer:
         return send_nightly(
@@ -110,7 +117,7 @@ def run_notify(
             storage=storage,
             mailer=mailer,
             make_link=service_link_maker(open_service(settings, storage)),
-            events=log.events() if log.path.exists() else (),
+            events=owed,
             only=tuple(only),
         )
 

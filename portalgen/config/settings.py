@@ -288,6 +288,12 @@ class AuditSettings:
     webhook_url: str = field(default="", metadata=check(check_optional_url))
     webhook_secret_env: str = "PORTALGEN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
+    @property
+    def segments(self) -> Path:
+        """The folder of the log's closed segments (portalgen.audit.segments.archive_dir)."""
+        path = self.path
+        return path.with_name(path.stem) if path.suffix else path.with_name(path.name + ".d")
+
 
 def _check_state_id(value: int) -> None:
     if value < 0:

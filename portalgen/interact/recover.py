@@ -10,6 +10,7 @@ and appends it: the id is the one the gate chose, so it is never added twice.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,7 @@ def decision_event(record: DecisionRecord, customer: str) -> AuditEvent:
 def recover_decision_events(
     storage: Storage,
     log: AuditLog,
-    known: set[str],
+    known: Container[str],
     *,
     now: datetime | None = None,
     lookback: timedelta = LOOKBACK,

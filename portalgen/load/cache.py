@@ -5,7 +5,8 @@ export is most of that. So `load_export` can keep what it loaded (only a valid e
 never one with errors) in ``<publish.cache_dir>/loads/``, next to the render cache, and
 give it back while the export is the same. *The same* means, for every file and folder
 under each source path given (except the ones named in `skip`: the storage folder, the
-cache and the audit log when they live inside the export folder):
+cache and the audit log (its open file and its folder of closed segments) when they
+live inside the export folder):
 
 - its name, kind, size, modification time, inode and number of links (so a new, removed,
   renamed or re-linked file is noticed: readers list folders and check links);
@@ -80,7 +81,7 @@ class LoadCache:
     def for_settings(cls, settings: Settings) -> LoadCache:
         """The cache of ``publish.cache_dir``; the storage folder, the cache and the audit
         log are not part of an export folder that holds them (the demo's does)."""
-        skip = [settings.publish.cache_dir, settings.audit.path]
+        skip = [settings.publish.cache_dir, settings.audit.path, settings.audit.segments]
         skip.append(settings.audit.path.with_name(settings.audit.path.name + ".lock"))
         location = settings.storage_location()
         if location.startswith("file://"):
