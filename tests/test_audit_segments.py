@@ -249,3 +249,18 @@ def test_newest_events_reads_back_from_the_end(log: AuditLog, events: list[Audit
     assert [e.id for e in newest_events(log, 1, lambda e: True)] == [events[-1].id]
     os.truncate(log.path, 0)
     assert [e.id for e in newest_events(log, 2, lambda e: True)] == [e.id for e in events[66:68]]
+
+
+def test_lines_left_unanchored_before_a_month_closes_are_anchored_late(
+    log: AuditLog, site: LocalStorage
+) -> None:
+    """A writer stopped between writing and anchoring; the next append closes the month."""
+    unanchored = AuditLog(log.path)  # writes without moving the checkpoint
+    unanchored.append(event(300, datetime(2026, 12, 30, tzinfo=UTC)))
+    problem = verify_anchored(log).problem
+    assert problem is not None and "lines 111-111 come after the checkpoint" in problem.reason
+    log.append(event(301, datetime(2027, 1, 2, tzinfo=UTC)))  # December closes first
+    assert (folder(log) / "2026-12.jsonl").exists()
+    verdict = verify_anchored(log)
+    assert (verdict.lines, verdict.problem) == (112, None)
+    assert any(note.startswith("lines 111-111 were anchored late") for note in verdict.notes)

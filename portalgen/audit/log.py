@@ -379,7 +379,13 @@ def _lines_after(log: AuditLog, checkpoint: Checkpoint, size: int) -> int | None
             if isinstance(end, ChainBreak):
                 return None
             last = end
-    if last.segment != log.path or last.size != size:
+        if size:
+            end_of_log: tuple[Path | None, int] = (log.path, size)
+        else:  # just rolled (or emptied): the log ends with the last closed segment
+            end_of_log = (
+                (snap.closed[-1], snap.closed[-1].stat().st_size) if snap.closed else (None, 0)
+            )
+    if (last.segment, last.size) != end_of_log:
         return None
     return last.line - checkpoint.lines
 
