@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 
 from portalgen.audit.events import AuditEvent
 from portalgen.gate import Gate, create_app
@@ -42,6 +43,7 @@ def notifying_gate(world: GateWorld, smtp: SmtpServer, webhook_url: str) -> Gate
         security="none",
         from_address="Suministros Levante <facturas@levante.example>",
         staff_address=STAFF,
+        staff_batch=timedelta(0),  # one email each: bursts are test_mail_staff_batch.py's
     )
     audit = dataclasses.replace(base.audit, webhook_url=webhook_url)
     settings = dataclasses.replace(base, mail=mail, audit=audit)

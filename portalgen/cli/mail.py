@@ -72,13 +72,29 @@ def echo_notify_report(report: NotifyReport, as_json: bool) -> None:
             click.secho(f"{customer.code}: NOT sent: {failure}", fg="red")
     for failure in report.staff_failures:
         click.secho(f"NOT sent: {failure}", fg="red")
+    if report.staff_waiting:
+        click.secho(
+            f"{len(report.staff_waiting)} event(s) held for a staff notice are still waiting "
+            "(their customer is not in this run, or mail failed); the next run tells them:",
+            fg="yellow",
+        )
+        for waiting in report.staff_waiting:
+            click.secho(f"  {waiting}", fg="yellow")
     notified = sum(1 for c in report.customers if c.messages)
     verb = "Wrote" if report.dry_run else "Sent"
     click.echo(
         f"{verb} {report.messages} message(s) to {notified} customer(s)"
-        + (f" and {report.staff_sent} staff notice(s)" if report.staff_sent else "")
+        + _staff_summary(report)
         + (" (dry run: nothing recorded)." if report.dry_run else ".")
     )
+
+
+def _staff_summary(report: NotifyReport) -> str:
+    if not report.staff_sent:
+        return ""
+    if report.staff_emails in (0, report.staff_sent):  # a dry run counts no emails
+        return f" and {report.staff_sent} staff notice(s)"
+    return f" and {report.staff_sent} staff notice(s) in {report.staff_emails} email(s)"
 
 
 def run_notify(

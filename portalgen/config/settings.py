@@ -278,6 +278,8 @@ class MailSettings:
     from_address: str = field(default="", metadata=check(_check_address))
     reply_to: str = field(default="", metadata=check(_check_address))
     staff_address: str = field(default="", metadata=check(_check_addresses))
+    # a customer's actions this soon after a staff notice wait and go together (0: no wait)
+    staff_batch: timedelta = timedelta(minutes=5)
     reminders: tuple[int, ...] = field(default=(-3, 0, 7, 30), metadata=check(_check_reminders))
     outbox: Path = Path("outbox")
 

@@ -1,9 +1,11 @@
 """The nightly email run (``publish --notify``, ``portalgen notify``).
 
 First every granted customer's digest (notify.py), then the staff notices of recent
-decisions and comments that the gate could not send when they happened (staff.py): the
-audit log has every event, and each notice is recorded once sent, so the retry never
-repeats one.
+decisions and comments that the gate held (a burst: staff_held.py) or could not send
+when they happened (staff.py), one email per customer: the audit log has every event,
+and each notice is recorded once sent, so the retry never repeats one. The report names
+the held events still untold (a customer left out by `--only` or missing from the
+export, a mail failure).
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from portalgen.mail.mailer import Mailer
 from portalgen.mail.notify import NotifyReport, notify_customers
 from portalgen.mail.staff import CustomerInfo, StaffNotifier, send_staff_backlog
 from portalgen.storage import Storage
+
+
+def _waiting(event: AuditEvent) -> str:
+    """A held event no notice has told yet, for the summary (its text is the
+    customer's: left out)."""
+    return f"{event.customer or '-'}: {event.type} {event.id} of {event.ts[:16]}Z"
 
 
 def send_nightly(
@@ -52,5 +60,7 @@ def send_nightly(
     chosen = (e for e in events if e.customer in customers)
     backlog = send_staff_backlog(StaffNotifier(storage, mailer), chosen, customers, now=now)
     report.staff_sent = backlog.sent
+    report.staff_emails = backlog.emails
     report.staff_failures = backlog.failures
+    report.staff_waiting = [_waiting(e) for e in backlog.waiting]
     return report

@@ -71,8 +71,10 @@ class CustomerResult:
 class NotifyReport:
     customers: list[CustomerResult] = field(default_factory=list)
     dry_run: bool = False
-    staff_sent: int = 0  # staff notices the gate could not send, sent now
+    staff_sent: int = 0  # events the gate held or could not tell staff of, told now
+    staff_emails: int = 0  # the emails that told them (one per customer)
     staff_failures: list[str] = field(default_factory=list)
+    staff_waiting: list[str] = field(default_factory=list)  # held events still untold
 
     @property
     def messages(self) -> int:
@@ -94,7 +96,9 @@ class NotifyReport:
             "customers_failed": len(self.failed),
             "customers": [c.to_dict() for c in self.customers],
             "staff_notices": self.staff_sent,
+            "staff_emails": self.staff_emails,
             "staff_failures": self.staff_failures,
+            "staff_waiting": self.staff_waiting,
         }
 
 
