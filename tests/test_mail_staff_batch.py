@@ -226,3 +226,26 @@ def test_notify_tells_the_held_ones_and_says_what_still_waits(
     again = run()
     assert again.exit_code == 0 and "waiting" not in again.output
     assert len(smtp_server.messages) == 2
+
+
+def test_a_server_tells_the_held_ones_when_the_window_ends(
+    smtp_server: SmtpServer, storage: Storage, tmp_path: Path
+) -> None:
+    """`portalgen serve` (notices off the request's thread) need not wait for the nightly
+    run: a timer tells what a customer holds when its window (here 1 s) is over."""
+    from portalgen.audit.sinks import LocalAuditSink
+    from portalgen.mail.staff import StaffNoticeSink
+
+    hook = gate_staff_notifier(settings(smtp_server, staff_batch=1), storage, lambda e: INFO)
+    assert hook is not None
+    sink = StaffNoticeSink(LocalAuditSink(AuditLog(tmp_path / "audit.jsonl")), hook)
+    burst = [commented(n, seconds=0.1 * n) for n in range(5)]
+    for event in burst:
+        sink.record(event)
+        sink.wait()  # in order, so the first is the one told at once
+    assert told_texts(smtp_server) == [["mensaje 0 <b>negrita</b>"]]
+    timer = sink.timers["C00003"]
+    timer.join(30)
+    assert told_texts(smtp_server)[1] == [f"mensaje {n} <b>negrita</b>" for n in range(1, 5)]
+    assert len(smtp_server.messages) == 2 and still_held(storage) == []
+    assert nightly(smtp_server, storage, burst) == (0, 0)

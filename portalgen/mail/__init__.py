@@ -5,7 +5,8 @@
 - `notify.notify_customers(...)`: ``publish --notify``'s digests, recorded in storage so
   a document is never announced twice (planner.py decides, state.py records).
 - `links.compose_access_message(...)`: the invitation, a link after a reset, a link on
-  request; `staff.compose_staff_notice(...)`: a decision or comment, to staff.
+  request; `staff_compose.compose_staff_notice(...)`: a decision or comment, to staff
+  (`compose_staff_batch`: a burst of them in one email).
 - `gate_link_sender(settings)` and `gate_staff_notifier(settings, storage)`: the gate's
   hooks ("email me a new link"; after recording a decision or comment).
 
@@ -49,18 +50,16 @@ def gate_staff_notifier(
     storage: Storage | Callable[[], Storage],
     info: Callable[[AuditEvent], CustomerInfo] | None = None,
 ) -> Callable[[AuditEvent], bool] | None:
-    """The gate's `notify_staff(event)`, to call after recording a decision or comment;
-    None when mail is not set up. It tells mail.staff_address and the customer's account
-    manager (from `info`, else from the record the nightly `publish --notify` keeps)."""
+    """The gate's `notify_staff(event)`, to call after recording a decision or comment
+    (staff.GateStaffNotices); None when mail is not set up. It tells mail.staff_address
+    and the customer's account manager (from `info`, else from the record the nightly
+    `publish --notify` keeps)."""
     if settings.mail.backend == "none":
         return None
 
-    def build() -> Callable[[AuditEvent], bool]:
-        from portalgen.mail.staff import make_staff_notifier
+    from portalgen.mail.staff import GateStaffNotices  # light: the mailer loads on use
 
-        return make_staff_notifier(settings, storage, info)
-
-    return _built_on_first_call(build)
+    return GateStaffNotices(settings, storage, info)
 
 
 def _built_on_first_call(build: Callable[[], Callable[P, R]]) -> Callable[P, R]:

@@ -94,6 +94,17 @@ class StaffNotifier:
             return False
         return self.tell(held.of(event.customer), info) > 0
 
+    def flush(
+        self, customer: str, at: datetime, info_of: Callable[[AuditEvent], CustomerInfo]
+    ) -> int:
+        """Tell the customer's held events if its window is over at `at` (then a new one
+        starts at `at`); how many it told."""
+        held = HeldEvents(self.storage)
+        pending = held.of(customer)
+        if not pending or not held.open_window_after(customer, at, self.window):
+            return 0
+        return self.tell(pending, info_of(pending[0]))
+
     def tell(self, events: Sequence[AuditEvent], info: CustomerInfo = UNKNOWN) -> int:
         """One email to staff of those of `events` (one customer's) nobody told yet,
         oldest first, at most MAX_ITEMS of them; how many it told."""
@@ -141,35 +152,58 @@ class StaffNotifier:
         HeldEvents(self.storage).release(events)
 
 
-def make_staff_notifier(
-    settings: Settings,
-    storage: Storage | Callable[[], Storage],
-    info: Callable[[AuditEvent], CustomerInfo] | None = None,
-    mailers: Callable[[], Mailer] | None = None,
-) -> Callable[[AuditEvent], bool]:
-    """`notify_staff(event)` for the gate: call it after recording a decision or comment.
+class GateStaffNotices:
+    """The gate's staff notices (`gate_staff_notifier`): `notices(event)` after recording
+    an action tells it, or holds it (a burst); `notices.flush_held(customer, at)` tells
+    what the customer holds once its window is over (a server's timer, StaffNoticeSink).
 
     `info` tells who the customer is (name, account manager) when the caller knows.
     Never raises for a mail or storage problem (the customer's action is recorded
-    already; the nightly run retries the notice): logs it and returns False."""
-    if mailers is None:
-        from portalgen.mail.mailer import MailerFactory
+    already; the nightly run retries the notice): logs it and returns False (0). The
+    mailer loads at the first call."""
 
-        mailers = MailerFactory(settings)
-    store = opened_once(storage)
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage | Callable[[], Storage],
+        info: Callable[[AuditEvent], CustomerInfo] | None = None,
+        mailers: Callable[[], Mailer] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.window = settings.mail.staff_batch
+        self._store = opened_once(storage)
+        self._info = info
+        self._mailers = mailers
 
-    def notify_staff(event: AuditEvent) -> bool:
+    def __call__(self, event: AuditEvent) -> bool:
         if not is_action(event):
             return False
         try:
-            with mailers() as mailer:
-                lookup = info or stored_customer_info(store())
-                return StaffNotifier(store(), mailer).notify(event, lookup(event))
+            with self._mailer() as mailer:
+                notifier = StaffNotifier(self._store(), mailer)
+                return notifier.notify(event, self._lookup()(event))
         except PortalgenError as exc:
             log.warning("staff notice of event %s not sent (retried tonight): %s", event.id, exc)
             return False
 
-    return notify_staff
+    def flush_held(self, customer: str, at: datetime) -> int:
+        try:
+            with self._mailer() as mailer:
+                notifier = StaffNotifier(self._store(), mailer)
+                return notifier.flush(customer, at, self._lookup())
+        except PortalgenError as exc:
+            log.warning("staff notices held for %s not sent (retried tonight): %s", customer, exc)
+            return 0
+
+    def _mailer(self) -> Mailer:
+        if self._mailers is None:
+            from portalgen.mail.mailer import MailerFactory
+
+            self._mailers = MailerFactory(self.settings)
+        return self._mailers()
+
+    def _lookup(self) -> Callable[[AuditEvent], CustomerInfo]:
+        return self._info or stored_customer_info(self._store())
 
 
 class StaffNoticeSink:
@@ -177,8 +211,11 @@ class StaffNoticeSink:
 
     The gate records every event through its sink, so wrapping it is all the wiring a
     new kind of action needs. With `background`, the notice goes from a thread of its
-    own (a customer never waits for the mail server); on AWS Lambda, where a frozen
-    function would stop such a thread, it goes before the response.
+    own (a customer never waits for the mail server), and when `notify` holds an action
+    (a burst), a timer tells what the customer holds when its window ends
+    (`notify.flush_held`, GateStaffNotices): a server sends a burst's rest within
+    `mail.staff_batch`. On AWS Lambda, where a frozen function would stop such threads,
+    the notice goes before the response and held actions wait for the next notice.
     """
 
     def __init__(
@@ -188,6 +225,8 @@ class StaffNoticeSink:
         self.notify = notify
         self.background = background
         self.threads: list[threading.Thread] = []
+        self.timers: dict[str, threading.Timer] = {}  # per customer, at most one waiting
+        self._lock = threading.Lock()
 
     def record(self, event: AuditEvent) -> None:
         self.inner.record(event)  # the record first: a notice never stands in for it
@@ -209,13 +248,33 @@ class StaffNoticeSink:
             return
         self.threads = [t for t in self.threads if t.is_alive()]
         thread = threading.Thread(
-            target=self.notify, args=(event,), name="portalgen-staff-notice", daemon=True
+            target=self._tell, args=(event,), name="portalgen-staff-notice", daemon=True
         )
         self.threads.append(thread)
         thread.start()
 
+    def _tell(self, event: AuditEvent) -> None:
+        if not self.notify(event):  # held (or a replay, or nobody to tell)
+            self._flush_later(event)
+
+    def _flush_later(self, event: AuditEvent) -> None:
+        """Tell the customer's held actions when the window `event` fell in is over."""
+        if not isinstance(self.notify, GateStaffNotices) or self.notify.window <= timedelta(0):
+            return
+        window = self.notify.window
+        with self._lock:
+            waiting = self.timers.get(event.customer)
+            if waiting is not None and waiting.is_alive():
+                return
+            args = (event.customer, event.when + window)
+            timer = threading.Timer(window.total_seconds(), self.notify.flush_held, args)
+            timer.name, timer.daemon = "portalgen-staff-held", True
+            self.timers[event.customer] = timer
+        timer.start()
+
     def wait(self, timeout: float = 30.0) -> None:
-        """Wait for the notices under way (tests; a server shutting down)."""
+        """Wait for the notices under way (tests; a server shutting down); not for the
+        timers of held ones (the nightly run tells those of a server that stops)."""
         for thread in list(self.threads):
             thread.join(timeout)
 

@@ -21,8 +21,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -77,12 +77,30 @@ class HeldEvents:
 
     def open_window(self, event: AuditEvent, window: timedelta) -> bool:
         """Whether `event` opens its customer's window (no notice in the `window` before
-        it): True for one caller only; the window then starts at the event."""
-        key = window_key(event.customer)
-        record = json.dumps({"event": event.id, "last": event.ts}).encode()
+        it): True for one caller only; the window then starts at the event. An event a
+        little older than the one that opened it (another instance's, a clock behind)
+        is in it too; a damaged record, or one from far ahead, opens none."""
+
+        def over(last: datetime) -> bool:
+            return not last - window < event.when < last + window
+
+        return self._open(event.customer, event.id, event.when, over)
+
+    def open_window_after(self, customer: str, at: datetime, window: timedelta) -> bool:
+        """Whether the customer's window is over at `at` (a server's timer): True for one
+        caller only; a new window then starts at `at`."""
+        return self._open(customer, "timer", at, lambda last: at >= last + window)
+
+    def _open(
+        self, customer: str, marker: str, when: datetime, over: Callable[[datetime], bool]
+    ) -> bool:
+        key = window_key(customer)
+        stamp = when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        record = json.dumps({"event": marker, "last": stamp}).encode()
         for _ in range(3):  # another instance changed it meanwhile: look again
             found = self.storage.get_with_version(key)
-            if found is not None and _within(found[0], event.when, window):
+            last = None if found is None else _last(found[0])
+            if last is not None and not over(last):
                 return False
             if found is None:
                 won = self.storage.put_if_absent(key, record, "application/json")
@@ -107,15 +125,12 @@ class HeldEvents:
                 self.storage.delete(info.key)
 
 
-def _within(raw: bytes, when: datetime, window: timedelta) -> bool:
-    """Whether `when` falls in the window the record `raw` opened. An event a little
-    older than the one that opened it (another instance's, a clock behind) is in it
-    too; a damaged record, or one from far ahead, opens none."""
+def _last(raw: bytes) -> datetime | None:
+    """When the window of record `raw` opened; None for a damaged record (it opens none)."""
     try:
-        last = datetime.fromisoformat(str(json.loads(raw)["last"]).replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(json.loads(raw)["last"]).replace("Z", "+00:00"))
     except (ValueError, KeyError, TypeError):
-        return False
-    return last - window < when < last + window
+        return None
 
 
 def _id(event: AuditEvent) -> str:
