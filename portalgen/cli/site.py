@@ -128,7 +128,7 @@ def publish(
     with progress_bar(enabled=state.verbosity >= 0, lines=not as_json) as progress:
         report = publish_export(
             settings,
-            result.export,
+            result,  # its export read only if a customer is planned
             only=only,
             shard=shard,
             jobs=jobs,

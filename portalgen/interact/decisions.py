@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import PortalgenError
@@ -45,6 +45,11 @@ if TYPE_CHECKING:
     from portalgen.storage import Storage
 
 DECISIONS_PREFIX = "_decisions/"
+# `audit pull` gives a decision whose event was lost its event (interact/recover.py):
+# it looks at decisions written between LOOKBACK and SETTLE ago (younger ones may still
+# have their event on the way; older ones were checked by earlier pulls).
+SETTLE = timedelta(minutes=10)
+LOOKBACK = timedelta(days=7)
 DECISION_VERSION = 1
 DECISIONS = ("accepted", "rejected")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -15,14 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from portalgen.audit.events import AuditEvent
-from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
+from portalgen.interact.decisions import DECISIONS_PREFIX, LOOKBACK, SETTLE, DecisionRecord
 
 if TYPE_CHECKING:
     from portalgen.audit.log import AuditLog
     from portalgen.storage import Storage
-
-SETTLE = timedelta(minutes=10)  # younger decisions may still have their event on the way
-LOOKBACK = timedelta(days=7)  # older decisions were checked by earlier pulls
 
 
 def decision_event(record: DecisionRecord, customer: str) -> AuditEvent:

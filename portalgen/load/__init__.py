@@ -129,7 +129,8 @@ def _load(paths_list: list[Path], options: LoadOptions, format: str | None) -> L
         ]
     if log.errors:
         raise InputError(log.problems)
-    return LoadResult(export, tuple(formats), format is None, tuple(log.warnings))
+    warnings = tuple(log.warnings)
+    return LoadResult(export, tuple(formats), format is None, warnings, sources=tuple(paths_list))
 
 
 __all__ = [

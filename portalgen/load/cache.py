@@ -18,10 +18,17 @@ live inside the export folder):
 The key also holds the load options (today's date among them), the format asked for,
 the Python version and portalgen's version and code: a new portalgen drops the entry.
 
+An entry holds a small part first (formats, warnings, the files the export points at
+outside its sources) and then the export. A hit reads only the small part: the export is
+given back *deferred*, read when first used (a night with nothing to publish does not
+use it: publishing keeps its own fingerprints of each customer's records, keyed by the
+key here, `LoadResult.fingerprint`).
+
 The cache is used, never trusted: an entry that cannot be read, whose bytes do not match
-the checksum in its header, or that does not unpickle is deleted and the export loaded
-again. Deleting the folder is always safe. Entries are pickles, so the folder is the
-staff's own (mode 0700, files 0600), like the rest of the cache.
+the checksums in its header, or that does not unpickle is deleted and the export loaded
+again (for the export itself, when it is first used). Deleting the folder is always
+safe. Entries are pickles, so the folder is the staff's own (mode 0700, files 0600), like
+the rest of the cache.
 """
 
 from __future__ import annotations
@@ -33,20 +40,20 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from portalgen.domain.model import Export
 from portalgen.load.result import LoadResult
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
     from portalgen.load.options import LoadOptions
 
-MAGIC = b"pgl1"
+MAGIC = b"pgl2"
 NOT_READ = (".pdf",)  # suffixes no reader opens (see the module's doc)
 _code_version: str | None = None
 
@@ -101,12 +108,10 @@ class LoadCache:
         except OSError:  # a file vanished while looking: load it the normal way
             return read()
         entry = self.folder / f"{_name(paths, format)}.pickle"
-        found = self._get(entry, key)
-        if found is not None and _present(found.export, paths):
+        found = self._get(entry, key, paths, read)
+        if found is not None:
             return found
-        result = read()  # raises InputError for a broken export: nothing is kept
-        self._put(entry, key, result)
-        return result
+        return self._read(entry, key, paths, read)
 
     def key(self, paths: Sequence[Path], options: LoadOptions, format: str | None) -> str:
         skip = {os.path.abspath(p) for p in self.skip} | {os.path.realpath(p) for p in self.skip}
@@ -116,48 +121,115 @@ class LoadCache:
         for path in paths:
             root = os.path.abspath(path)
             digest.update(repr(("source", root)).encode())
-            for entry in _walk(root, skip):
-                digest.update(repr(entry).encode())
+            for part in _walk(root, skip):
+                digest.update(part)
         return digest.hexdigest()
 
-    # -- the entry file -----------------------------------------------------------------------
+    def _read(
+        self, entry: Path, key: str, paths: Sequence[Path], read: Callable[[], LoadResult]
+    ) -> LoadResult:
+        result = read()  # raises InputError for a broken export: nothing is kept
+        self._put(entry, key, result, paths)
+        return LoadResult(
+            result.export,
+            result.formats,
+            result.detected,
+            result.warnings,
+            fingerprint=key,
+            sources=result.sources,
+            skipped=self.skip,
+        )
 
-    def _get(self, entry: Path, key: str) -> LoadResult | None:
+    # -- the entry file -----------------------------------------------------------------------
+    # One line `pgl2 <version> <key> <meta size> <meta sha256> <export sha256>`, then the
+    # meta (a small pickle: formats, warnings, files outside the sources), then the export.
+
+    def _get(
+        self, entry: Path, key: str, paths: Sequence[Path], read: Callable[[], LoadResult]
+    ) -> LoadResult | None:
+        """The entry's result, its export deferred (read and checked when first used)."""
         try:
-            with entry.open("rb") as fh:
-                header = fh.readline().split()
-                if len(header) != 4 or header[0] != MAGIC:
-                    raise ValueError("not a load cache entry")
-                if header[1].decode() != self.version:
-                    raise ValueError("made by another portalgen")  # dropped
-                if header[2].decode() != key:
-                    return None  # another state of the export: replaced after loading
-                payload = fh.read()
-            if hashlib.sha256(payload).hexdigest().encode() != header[3]:
-                raise ValueError("damaged")
-            if not _private(self.folder):
-                return None  # someone else could have written it: not unpickled
-            result = pickle.loads(payload)  # noqa: S301 (our own, checksummed, private)
+            header, meta = self._head(entry, key)
+            if header is None:
+                return None  # another state of the export: replaced after loading
+            formats, detected, warnings, outside = meta
         except FileNotFoundError:
             return None
         except Exception:  # unreadable, damaged, or from another version: never trusted
             _discard(entry)
             return None
-        if not isinstance(result, LoadResult):
-            _discard(entry)
-            return None
-        return dataclasses.replace(result, cached=True)
+        if not all(os.path.exists(p) for p in outside):
+            return None  # a PDF taken out of an e-invoice is gone: read the export again
 
-    def _put(self, entry: Path, key: str, result: LoadResult) -> None:
-        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        checksum = hashlib.sha256(payload).hexdigest()
-        header = f"{MAGIC.decode()} {self.version} {key} {checksum}\n".encode()
+        def deferred() -> tuple[Export, bool]:
+            export = self._export(entry, key)
+            if export is not None:
+                return export, True
+            _discard(entry)
+            return self._read(entry, key, paths, read).export, False
+
+        sources = tuple(Path(p) for p in paths)
+        return LoadResult(
+            deferred,
+            formats,
+            detected,
+            warnings,
+            cached=True,
+            fingerprint=key,
+            sources=sources,
+            skipped=self.skip,
+        )
+
+    def _head(self, entry: Path, key: str) -> tuple[list[bytes] | None, Any]:
+        """The entry's header and meta if it is this state of the export (else None)."""
+        with entry.open("rb") as fh:
+            header = fh.readline().split()
+            if len(header) != 6 or header[0] != MAGIC:
+                raise ValueError("not a load cache entry")
+            if header[1].decode() != self.version:
+                raise ValueError("made by another portalgen")  # dropped
+            if header[2].decode() != key:
+                return None, None
+            meta = fh.read(int(header[3]))
+        if hashlib.sha256(meta).hexdigest().encode() != header[4]:
+            raise ValueError("damaged")
+        if not _private(self.folder):
+            return None, None  # someone else could have written it: not unpickled
+        return header, pickle.loads(meta)  # noqa: S301 (our own, checksummed, private)
+
+    def _export(self, entry: Path, key: str) -> Export | None:
+        """The entry's export, if the entry is (still) this state's and intact."""
+        try:
+            with entry.open("rb") as fh:
+                header = fh.readline().split()
+                if len(header) != 6 or header[0] != MAGIC or header[2].decode() != key:
+                    return None
+                if header[1].decode() != self.version or not _private(self.folder):
+                    return None
+                fh.seek(int(header[3]), os.SEEK_CUR)
+                payload = fh.read()
+            if hashlib.sha256(payload).hexdigest().encode() != header[5]:
+                return None
+            export = pickle.loads(payload)  # noqa: S301 (our own, checksummed, private)
+        except Exception:  # unreadable, damaged, or from another version: never trusted
+            return None
+        return export if isinstance(export, Export) else None
+
+    def _put(self, entry: Path, key: str, result: LoadResult, paths: Sequence[Path]) -> None:
+        outside = _outside(result.export, paths, self.skip)
+        meta = pickle.dumps((result.formats, result.detected, result.warnings, outside))
+        payload = pickle.dumps(result.export, protocol=pickle.HIGHEST_PROTOCOL)
+        sums = [hashlib.sha256(part).hexdigest() for part in (meta, payload)]
+        header = f"{MAGIC.decode()} {self.version} {key} {len(meta)} {sums[0]} {sums[1]}\n"
+        import tempfile  # (not needed by a run that finds its entry)
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".load-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(header)
+                    fh.write(header.encode())
+                    fh.write(meta)
                     fh.write(payload)
                 os.replace(tmp, entry)
             except BaseException:
@@ -177,34 +249,54 @@ def _name(paths: Sequence[Path], format: str | None) -> str:
     return hashlib.sha256(repr((sources, format)).encode()).hexdigest()[:32]
 
 
-def _walk(root: str, skip: set[str]) -> Iterable[tuple[Any, ...]]:
-    """Every entry under `root` (or `root` itself, a file), in a stable order, with what
-    identifies its state; symbolic links followed once (and their target named)."""
-    seen: set[tuple[int, int]] = set()
+def _walk(root: str, skip: set[str]) -> Iterable[bytes]:
+    """What identifies the state of everything under `root` (or of `root`, a file), a
+    folder at a time in a stable order: each entry's name, kind, mode, size, modification
+    time, inode and number of links, a link's target (symbolic links are followed once),
+    and the SHA-256 of every file a reader reads."""
+    if root in skip:
+        return
+    info = os.stat(root)
+    link = os.readlink(root) if os.path.islink(root) else ""
+    if not stat.S_ISDIR(info.st_mode):
+        yield _state(".", "file", link, info, _content(root, info))
+        return
+    seen: set[tuple[int, int]] = {(info.st_dev, info.st_ino)}
+    yield _state(".", "dir", link, info, "")
     pending = [root]
     while pending:
-        path = pending.pop()
-        if path in skip:
-            continue
-        info = os.stat(path)
-        link = os.readlink(path) if os.path.islink(path) else None
-        relative = os.path.relpath(path, root)
-        if stat.S_ISDIR(info.st_mode):
-            if (info.st_dev, info.st_ino) in seen:
-                yield (relative, "loop", link)
-                continue
-            seen.add((info.st_dev, info.st_ino))
-            inside = [os.path.join(path, name) for name in sorted(os.listdir(path))]
-            inside = [p for p in inside if p not in skip]
-            yield (relative, "dir", link, [os.path.basename(p) for p in inside])
-            pending.extend(reversed(inside))
-            continue
-        content = None
-        if stat.S_ISREG(info.st_mode) and not path.lower().endswith(NOT_READ):
-            with open(path, "rb") as fh:
-                content = hashlib.file_digest(fh, "sha256").hexdigest()
-        state = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino, info.st_nlink)
-        yield (relative, "file", link, state, content)
+        folder = pending.pop()
+        parts = [os.path.relpath(folder, root).encode()]
+        with os.scandir(folder) as found:
+            inside = sorted((e for e in found if e.path not in skip), key=lambda e: e.name)
+        for item in inside:
+            link = os.readlink(item.path) if item.is_symlink() else ""
+            info = item.stat()
+            if stat.S_ISDIR(info.st_mode):
+                loop = (info.st_dev, info.st_ino) in seen
+                seen.add((info.st_dev, info.st_ino))
+                parts.append(_state(item.name, "loop" if loop else "dir", link, info, ""))
+                if not loop:
+                    pending.append(item.path)
+            else:
+                parts.append(_state(item.name, "file", link, info, _content(item.path, info)))
+        yield b"\0".join(parts)  # fields hold no NUL, and every entry has as many
+
+
+def _state(name: str, kind: str, link: str, info: os.stat_result, content: str) -> bytes:
+    """One entry's fields (a folder's by its name and entries only: a skipped file
+    inside it changes its own size and time)."""
+    numbers = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino, info.st_nlink)
+    shown = ("",) * 5 if kind != "file" else map(str, numbers)
+    return "\0".join((name, kind, link, content, *shown)).encode()
+
+
+def _content(path: str, info: os.stat_result) -> str:
+    """The SHA-256 of a file a reader reads ("" for the PDFs no reader opens)."""
+    if not stat.S_ISREG(info.st_mode) or path.lower().endswith(NOT_READ):
+        return ""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _private(folder: Path) -> bool:
@@ -214,13 +306,14 @@ def _private(folder: Path) -> bool:
     return info.st_uid == owner and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _present(export: Any, sources: Sequence[Path]) -> bool:
-    """Whether the files the export points at outside its sources are still there (the
-    PDFs taken out of e-invoices, kept in the cache folder); those inside are in the key."""
-    roots = tuple(os.path.join(os.path.abspath(p), "") for p in sources)
+def _outside(export: Export, sources: Sequence[Path], skip: Sequence[Path]) -> tuple[str, ...]:
+    """The files the export points at outside what the key covers (the PDFs taken out
+    of e-invoices, kept in the cache folder): these must still be there for the entry to
+    be used."""
+    covered = LoadResult(export, (), False, (), sources=tuple(sources), skipped=tuple(skip))
     paths = [str(d.original_pdf) for d in _documents(export) if d.original_pdf is not None]
     paths += [str(d.path) for d in export.documents]
-    return all(p.startswith(roots) or os.path.exists(p) for p in paths)
+    return tuple(sorted({p for p in paths if not covered.vouched(p)}))
 
 
 def _documents(export: Any) -> Iterable[Any]:

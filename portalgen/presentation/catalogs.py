@@ -12,9 +12,6 @@ import gettext
 import hashlib
 from io import BytesIO
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 from portalgen.config import Settings
 from portalgen.presentation.languages import (
     DOMAIN,
@@ -49,6 +46,9 @@ def translations(language: str) -> gettext.GNUTranslations:
     if mo.is_file():
         with mo.open("rb") as fh:
             return gettext.GNUTranslations(fh)
+    from babel.messages.mofile import write_mo  # a checkout only: compiled here
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=language, domain=DOMAIN)
     buffer = BytesIO()

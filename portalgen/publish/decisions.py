@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from portalgen.domain.model import QuoteStatus, slugify_number
-from portalgen.interact.decisions import DECISIONS_PREFIX, DecisionRecord
+from portalgen.interact.decisions import DECISIONS_PREFIX, LOOKBACK, SETTLE, DecisionRecord
 from portalgen.interact.evidence import Acceptance, read_signature, signature_key
 
 if TYPE_CHECKING:
@@ -25,12 +27,37 @@ if TYPE_CHECKING:
 
 def list_decisions(storage: Storage) -> dict[str, list[str]]:
     """customer_key -> the keys of its decision objects (one listing for everyone)."""
+    return decision_listing(storage).keys
+
+
+@dataclass(frozen=True)
+class DecisionListing:
+    keys: dict[str, list[str]]  # customer_key -> the keys of its decision objects
+    newest: datetime | None  # when the newest object under the prefix was written
+    at: datetime  # when it was listed
+
+    def may_need_events(self, now: datetime) -> bool:
+        """Whether `audit pull` could find a decision to give its lost event now: one
+        written between LOOKBACK and SETTLE ago. Not if the newest listed is older than
+        LOOKBACK and any written since the listing is younger than SETTLE."""
+        if now - self.at >= SETTLE:
+            return True
+        return self.newest is not None and self.newest >= now - LOOKBACK
+
+
+def decision_listing(storage: Storage) -> DecisionListing:
+    """The decision objects (one listing for everyone), and when the newest was written."""
+    at = datetime.now(UTC)
     found: dict[str, list[str]] = defaultdict(list)
+    newest = None
     for info in storage.list(DECISIONS_PREFIX):
         parts = info.key.split("/")
-        if len(parts) == 3 and parts[2].endswith(".json"):
+        if len(parts) != 3:
+            continue  # (not a decision: recovery skips it too)
+        newest = info.last_modified if newest is None else max(newest, info.last_modified)
+        if parts[2].endswith(".json"):
             found[parts[1]].append(info.key)
-    return {key: sorted(keys) for key, keys in found.items()}
+    return DecisionListing({key: sorted(keys) for key, keys in found.items()}, newest, at)
 
 
 def read_decisions(

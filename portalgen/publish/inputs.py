@@ -92,6 +92,7 @@ class _Layout:
     getter: Getter
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]
     dates: tuple[int, ...]
+    files: tuple[int, ...]
 
 
 _layouts: dict[type, _Layout] = {}
@@ -113,8 +114,9 @@ def _layout(cls: type) -> _Layout:
         types = [str(f.type) for f in fields]
         convert = tuple((i, _CONVERT[t]) for i, t in enumerate(types) if t in _CONVERT)
         dates = tuple(i for i, t in enumerate(types) if t in ("date", "date | None"))
+        files = tuple(i for i, t in enumerate(types) if t in ("Path", "Path | None"))
         _layouts[cls] = _Layout(
-            (lambda record: (getter(record),)) if one else getter, convert, dates
+            (lambda record: (getter(record),)) if one else getter, convert, dates, files
         )
     return _layouts[cls]
 
@@ -126,6 +128,16 @@ def _values(record: Any) -> tuple[list[Any], list[date]]:
     for i, convert in layout.convert:
         values[i] = convert(values[i])
     return values, dates
+
+
+def customer_files(data: CustomerData) -> list[Path]:
+    """Every file the customer's records point at (stamped into their fingerprint)."""
+    found = []
+    for record in (data.customer, *_records(data)):
+        layout = _layout(type(record))
+        values = layout.getter(record)
+        found += [values[i] for i in layout.files if values[i] is not None]
+    return found
 
 
 def customer_dates(data: CustomerData) -> list[date]:

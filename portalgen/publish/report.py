@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from portalgen.audit.pull import PullResult
+if TYPE_CHECKING:
+    from portalgen.audit.pull import PullResult
 
 Status = Literal["changed", "unchanged", "removed", "failed"]
 

@@ -17,17 +17,17 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from portalgen.access.registry import AccessRegistry
-from portalgen.audit.anchored import open_audit_log
-from portalgen.audit.pull import PullResult, pull_events
 from portalgen.config import Settings
 from portalgen.domain.model import CustomerData, Export
 from portalgen.errors import PortalgenError
+from portalgen.load.result import LoadResult
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.commit import (
     AccessLost,
@@ -37,12 +37,13 @@ from portalgen.publish.commit import (
     read_manifest,
 )
 from portalgen.publish.decisions import (
+    DecisionListing,
     acceptances_of,
-    list_decisions,
+    decision_listing,
     read_decision_records,
     statuses,
 )
-from portalgen.publish.inputs import DataPrint, Shard, customer_inputs, data_print
+from portalgen.publish.inputs import DataPrint, Shard, customer_inputs
 from portalgen.publish.manifest import FileEntry, Manifest
 from portalgen.publish.markers import Marker
 from portalgen.publish.report import CustomerOutcome, PublishReport
@@ -56,10 +57,14 @@ from portalgen.publish.select import (
     scope,
     select_customers,
 )
+from portalgen.publish.source import ExportSource
 from portalgen.publish.worker import CustomerJob, CustomerPlan, RenderPool
 from portalgen.render import build_context
 from portalgen.storage import S3Storage, Storage, open_storage
 from portalgen.verification import Issuer
+
+if TYPE_CHECKING:
+    from portalgen.audit.pull import PullResult
 
 Progress = Callable[[str, int, int], None]  # (customer code, done, total)
 
@@ -78,6 +83,9 @@ def pull_audit_events(settings: Settings, storage: Storage) -> PullResult | None
     (A local gate appends to audit.jsonl itself: nothing to pull.)"""
     if not isinstance(storage, S3Storage):
         return None
+    from portalgen.audit.anchored import open_audit_log
+    from portalgen.audit.pull import pull_events
+
     return pull_events(storage, open_audit_log(settings, storage))
 
 
@@ -101,7 +109,7 @@ def settle_audit(settings: Settings, storage: Storage, report: PublishReport) ->
 
 def publish_export(
     settings: Settings,
-    export: Export,
+    export: Export | LoadResult,
     *,
     only: Sequence[str] = (),
     shard: Shard | None = None,
@@ -112,7 +120,9 @@ def publish_export(
 ) -> PublishReport:
     """Publish every granted customer of a loaded export (or only the codes given).
 
-    A dry run reads storage and plans, but renders, uploads, deletes and pulls nothing.
+    Given a load's result, the customers' fingerprints may come from the cache
+    (publish.source) and the export is read only if a customer is to be planned. A dry
+    run reads storage and plans, but renders, uploads, deletes and pulls nothing.
     A shard publishes only: it neither pulls nor settles the audit log, which N shards
     at once would append to together (`audit pull` does it once, after the last shard).
     """
@@ -124,19 +134,20 @@ def publish_export(
     context = build_context(settings, today=day)
     report.warnings.extend(context.warnings)
     registry = AccessRegistry(storage, workers=settings.publish.upload_threads)
-    state = read_state(settings, storage, registry, export, scope(only, shard), settles)
+    source = ExportSource(export, settings.publish.cache_dir)
+    state = read_state(settings, storage, registry, source, scope(only, shard), settles)
     report.events = state.events
     for key in state.events.refused if state.events is not None else ():
         report.warnings.append(f"audit pull refused {key}: its MAC does not verify")
     loader = load_entries(registry, 2 * settings.publish.upload_threads)
-    selection = select_customers(export, state.view, loader, only, shard, state.customers)
+    selection = select_customers(source.codes(), state.view, loader, only, shard, state.customers)
     report.without_access = len(selection.without_access)
     run = PublishRun(settings, storage, registry, context.base_key, day, dry_run, state)
     run.execute(selection, report, jobs or default_jobs(settings), progress)
     if not dry_run:
         RenderCache(settings.publish.cache_dir).prune()
-    if settles:
-        settle_audit(settings, storage, report)
+    if settles and (settings.audit.webhook_url or state.listing.may_need_events(_now())):
+        settle_audit(settings, storage, report)  # (else it would find nothing to do)
     report.outcomes.sort(key=lambda o: (o.code, o.status))
     report.seconds = time.monotonic() - started
     return report
@@ -145,17 +156,17 @@ def publish_export(
 @dataclass(frozen=True)
 class RunState:
     view: AccessView
-    decisions: dict[str, list[str]]  # customer_key -> decision object keys
+    listing: DecisionListing  # the decision objects
     prints: dict[str, DataPrint]  # customer code -> fingerprint of their records
     events: PullResult | None
-    customers: dict[str, CustomerData]  # export.by_customer()
+    customers: Mapping[str, CustomerData]  # export.by_customer(), split when first used
 
 
 def read_state(
     settings: Settings,
     storage: Storage,
     registry: AccessRegistry,
-    export: Export,
+    source: ExportSource,
     mine: Callable[[str, str], bool],
     pull: bool,
 ) -> RunState:
@@ -164,15 +175,14 @@ def read_state(
     with ThreadPoolExecutor(3, thread_name_prefix="read") as reads:
         events = reads.submit(pull_audit_events, settings, storage) if pull else None
         view = reads.submit(read_access, storage, registry)
-        decisions = reads.submit(list_decisions, storage)
-        customers = export.by_customer()
-        prints = {code: data_print(data) for code, data in customers.items() if mine(code, code)}
+        decisions = reads.submit(decision_listing, storage)
+        prints = source.prints(lambda code: mine(code, code))
         return RunState(
             view.result(),
             decisions.result(),
             prints,
             events.result() if events else None,
-            customers,
+            source.customers,
         )
 
 
@@ -188,7 +198,7 @@ class PublishRun:
 
     def __post_init__(self) -> None:
         self.cache = RenderCache(self.settings.publish.cache_dir)
-        self.decisions = self.state.decisions
+        self.decisions = self.state.listing.keys  # customer_key -> decision object keys
         self.markers = self.state.view.markers
         self.stop = threading.Event()  # storage unreachable: start no more customers
         self.stop_reason = ""
@@ -374,6 +384,10 @@ def _manifest(plan: CustomerPlan, inputs: str) -> Manifest:
         sha = e.sha256 or f"?{e.key}"  # dry run: not rendered, so not known
         files[e.path] = FileEntry(sha, e.size, e.content_type, e.key)
     return Manifest(files, plan.language, inputs=inputs)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _time(value: str) -> datetime:

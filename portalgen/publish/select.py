@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from portalgen.access.entry import RegistryEntry, is_customer_key
 from portalgen.access.registry import PREFIX as ACCESS_PREFIX
 from portalgen.access.registry import AccessRegistry
-from portalgen.domain.model import CustomerData, Export
+from portalgen.domain.model import CustomerData
 from portalgen.errors import PublishError
 from portalgen.publish.inputs import Shard
 from portalgen.publish.markers import Marker, entry_stamps, list_markers, trusted
@@ -30,9 +30,14 @@ from portalgen.storage import Storage
 class Target:
     code: str
     customer_key: str
-    data: CustomerData
+    customers: Mapping[str, CustomerData] = field(repr=False, compare=False)
     stamp: str  # the registry entry's stamp as listed at the start of the run
     marker: Marker | None = None  # a trusted marker: the portal as last published
+
+    @property
+    def data(self) -> CustomerData:
+        """The customer's records (the export split only when someone is planned)."""
+        return self.customers[self.code]
 
 
 @dataclass(frozen=True)
@@ -87,23 +92,22 @@ def scope(only: Sequence[str], shard: Shard | None) -> Callable[[str, str], bool
 
 
 def select_customers(
-    export: Export,
+    codes: Sequence[str],
     view: AccessView,
     load_entries: LoadEntries,
-    only: Sequence[str] = (),
-    shard: Shard | None = None,
-    customers: Mapping[str, CustomerData] | None = None,
+    only: Sequence[str],
+    shard: Shard | None,
+    customers: Mapping[str, CustomerData],
 ) -> Selection:
-    """`load_entries` reads the registry entries no marker vouches for; `customers` is
-    `export.by_customer()` if the caller has it already."""
-    codes = export.customer_codes()
+    """`codes`: the export's customers; `customers`: their records, by code (looked up
+    only when a customer is planned); `load_entries` reads the registry entries no marker
+    vouches for."""
     unknown = [c for c in only if c not in set(codes) and c not in view.index]
     if unknown:
         names = ", ".join(map(repr, unknown))
         raise PublishError(f"no customer with code {names} in the export or the access registry")
 
     mine = scope(only, shard)
-    customers = customers if customers is not None else export.by_customer()
     selection = Selection()
     unvouched: list[str] = []
     for code in (c for c in codes if mine(c, c)):
@@ -113,14 +117,14 @@ def select_customers(
             continue
         marker = trusted(view.markers.get(key), view.stamps.get(key), key in view.portals)
         if marker is not None:  # published while enabled, and the entry has not changed
-            selection.targets.append(_target(code, key, customers[code], view, marker))
+            selection.targets.append(_target(code, key, customers, view, marker))
         else:
             unvouched.append(code)
     entries = load_entries([view.index[code] for code in unvouched])
     for code in unvouched:
         entry = entries.get(view.index[code])
         if entry is not None and entry.enabled:
-            selection.targets.append(_target(code, entry.customer_key, customers[code], view))
+            selection.targets.append(_target(code, entry.customer_key, customers, view))
         else:
             selection.without_access.append(code)
     selection.removals = _removals(view, {t.customer_key for t in selection.targets}, mine)
@@ -128,9 +132,13 @@ def select_customers(
 
 
 def _target(
-    code: str, key: str, data: CustomerData, view: AccessView, marker: Marker | None = None
+    code: str,
+    key: str,
+    customers: Mapping[str, CustomerData],
+    view: AccessView,
+    marker: Marker | None = None,
 ) -> Target:
-    return Target(code, key, data, view.stamps.get(key, ""), marker)
+    return Target(code, key, customers, view.stamps.get(key, ""), marker)
 
 
 def _removals(view: AccessView, kept: set[str], mine: Callable[[str, str], bool]) -> list[Removal]:

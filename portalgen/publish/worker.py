@@ -13,10 +13,9 @@ Only metadata travels back to the publishing process: memory stays bounded.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -28,9 +27,12 @@ from portalgen.plan import PlannedFile
 from portalgen.presentation.catalogs import language_of
 from portalgen.publish.cache import RenderCache
 from portalgen.publish.manifest import blob_key
-from portalgen.render import build_context, plan_portal
 from portalgen.storage import Storage, open_storage
 from portalgen.verification import Issued
+
+# The renderer (Jinja, WeasyPrint's callers, QR codes) is imported where it is used: a run
+# where nothing changed imports this module but renders nothing. The fork server preloads it.
+RENDERER = "portalgen.render.portal"
 
 Source = Literal["storage", "cache", "rendered", "to-render"]
 
@@ -106,6 +108,8 @@ class PortalRenderer:
     """One per process: plans customers' portals and renders what is missing."""
 
     def __init__(self, settings: Settings, today: date) -> None:
+        from portalgen.render import build_context
+
         self.settings = settings
         self.context = build_context(settings, today=today)
         self.cache = RenderCache(settings.publish.cache_dir)
@@ -117,6 +121,8 @@ class PortalRenderer:
         return self._storage
 
     def plan(self, job: CustomerJob) -> CustomerPlan:
+        from portalgen.render import plan_portal
+
         ctx = self.context
         ctx.digests = Digests(job.known, self.cache)
         ctx.fetch = lambda key: self.fetch(job, key)
@@ -208,10 +214,13 @@ class RenderPool:
     def _start(self) -> Executor:
         if self.jobs == 1:
             return ThreadPoolExecutor(1, thread_name_prefix="render")
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
-            context.set_forkserver_preload(["portalgen.publish.worker"])
+            context.set_forkserver_preload(["portalgen.publish.worker", RENDERER])
         return ProcessPoolExecutor(
             self.jobs,
             mp_context=context,

@@ -13,25 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PrefixLoader,
-    StrictUndefined,
-    select_autoescape,
-)
-from markupsafe import Markup
-
 from portalgen import __version__, slots
 from portalgen.config import Settings
 from portalgen.plan import fingerprint
 from portalgen.presentation.catalogs import catalogs_fingerprint, locale_for, translations
 from portalgen.presentation.theme import Theme, contrast_warnings, load_theme
-from portalgen.render.filters import GLOBALS, make_filters
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from portalgen.render.pdf import PdfEngine
     from portalgen.render.seal import Sealer
 
@@ -108,6 +98,19 @@ class RenderContext:
 
 
 def _make_env(theme: Theme, language: str, locale: str) -> Environment:
+    # Imported here: a run where nothing changed needs the base key, not the templates.
+    from jinja2 import (
+        BaseLoader,
+        ChoiceLoader,
+        Environment,
+        FileSystemLoader,
+        PrefixLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
+
+    from portalgen.render.filters import GLOBALS, make_filters
+
     builtin = FileSystemLoader(str(theme.default_templates))
     loaders: list[BaseLoader] = [
         FileSystemLoader([str(d) for d in theme.template_dirs]),
@@ -132,6 +135,8 @@ def _make_env(theme: Theme, language: str, locale: str) -> Environment:
 
 def _site_globals(settings: Settings, theme: Theme) -> dict[str, Any]:
     """What every template may use besides its view (all of it is in the base key)."""
+    from markupsafe import Markup
+
     logos = sorted(p for p in theme.static if p.startswith("static/logo."))
     return {
         "company": settings.company,
