@@ -190,7 +190,8 @@ def test_notify_tells_the_held_ones_and_says_what_still_waits(
     fresh_demo: Path, smtp_server: SmtpServer, time_machine: Any
 ) -> None:
     """`portalgen notify` (the nightly run) sends what the gate held, one email per
-    customer, and names the held events it did not tell (a customer left out)."""
+    customer, and names the held events it did not tell (a customer left out); `check`
+    warns of them until then."""
     time_machine.move_to(WHEN + timedelta(hours=8), tick=False)
     mail = smtp_server.mail_settings()
     with (fresh_demo / "config.yaml").open("a", encoding="utf-8") as fh:
@@ -213,6 +214,15 @@ def test_notify_tells_the_held_ones_and_says_what_still_waits(
             env={"PORTALGEN_SECRET": ""},
         )
 
+    checked = CliRunner().invoke(
+        cli, ["--config", str(fresh_demo / "config.yaml"), "check", str(fresh_demo)], env={}
+    )
+    assert checked.exit_code == 0, checked.output
+    assert (
+        "warning: staff have not been emailed yet about 2 action(s) of C00007 in the portal "
+        "since 15/06/2026 12:42 (held after a burst); `portalgen notify` sends them"
+    ) in checked.stderr
+
     other = run("--only", "C00008")
     assert other.exit_code == 0, other.output
     assert "2 event(s) held for a staff notice are still waiting" in other.output
@@ -225,6 +235,10 @@ def test_notify_tells_the_held_ones_and_says_what_still_waits(
     assert told_texts(smtp_server)[1] == [f"mensaje {n} <b>negrita</b>" for n in (1, 2)]
     again = run()
     assert again.exit_code == 0 and "waiting" not in again.output
+    checked = CliRunner().invoke(
+        cli, ["--config", str(fresh_demo / "config.yaml"), "check", str(fresh_demo)], env={}
+    )
+    assert "staff have not been emailed" not in checked.stderr
     assert len(smtp_server.messages) == 2
 
 

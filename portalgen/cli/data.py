@@ -154,7 +154,8 @@ def check(
     EXPORT defaults to export.path of the configuration. Every problem is listed with its
     file, row and field. Exit status 1 if there are errors. Also warns of quotes that
     customers accepted or rejected in the portal while the export still says pending,
-    so they can be updated in the invoicing program. With --json, standard output is the
+    so they can be updated in the invoicing program, and of actions the gate holds for a
+    staff notice (a burst) longer than mail.staff_batch. With --json, standard output is the
     export as read (every customer and document, with the lines, tax breakdown and totals
     the portal shows), or the problems if it cannot be used; messages go to standard error.
     """
@@ -171,6 +172,7 @@ def check(
         click.secho(str(problem), err=True, fg="yellow")
     unsynced = _portal_decisions(settings, result.export)
     unsynced += _portal_payments(settings, result.export, options.today)
+    unsynced += _held_staff_notices(settings)
     for message in unsynced:
         click.secho(f"warning: {message}", err=True, fg="yellow")
     if as_json:
@@ -215,6 +217,23 @@ def _portal_payments(settings: Settings, export: Export, today: date) -> list[st
     except PortalgenError as exc:
         return [f"could not read the payments made in the portal: {exc}"]
     return [p.message(settings.timezone) for p in found]
+
+
+def _held_staff_notices(settings: Settings) -> list[str]:
+    """Warnings for customers' actions the gate holds for a staff notice (a burst)."""
+    if settings.mail.backend == "none":
+        return []
+    from datetime import UTC, datetime
+
+    from portalgen.mail.staff import held_warnings
+    from portalgen.storage import open_storage
+
+    try:
+        storage = open_storage(settings)
+        now = datetime.now(UTC)
+        return held_warnings(storage, settings.timezone, settings.mail.staff_batch, now)
+    except PortalgenError as exc:
+        return [f"could not read the staff notices the gate holds: {exc}"]
 
 
 def _summary_text(s: ExportSummary, settings: Settings) -> str:

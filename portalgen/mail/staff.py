@@ -267,10 +267,18 @@ class StaffNoticeSink:
             if waiting is not None and waiting.is_alive():
                 return
             args = (event.customer, event.when + window)
-            timer = threading.Timer(window.total_seconds(), self.notify.flush_held, args)
+            timer = threading.Timer(window.total_seconds(), self._fire, args)
             timer.name, timer.daemon = "portalgen-staff-held", True
             self.timers[event.customer] = timer
         timer.start()
+
+    def _fire(self, customer: str, at: datetime) -> None:
+        """The timer: forgotten first, so an action held while it tells gets a timer of
+        its own (told by this one if held before it lists, else by the next)."""
+        with self._lock:
+            self.timers.pop(customer, None)
+        if isinstance(self.notify, GateStaffNotices):
+            self.notify.flush_held(customer, at)
 
     def wait(self, timeout: float = 30.0) -> None:
         """Wait for the notices under way (tests; a server shutting down); not for the
@@ -338,6 +346,25 @@ def still_held(storage: Storage) -> list[AuditEvent]:
         (told if _status(storage, event.id) == "sent" else waiting).append(event)
     held.release(told)
     return waiting
+
+
+def held_warnings(storage: Storage, zone: str, window: timedelta, now: datetime) -> list[str]:
+    """For `check`: per customer, the actions held for a staff notice for longer than
+    `window` (on AWS Lambda they wait for the customer's next action or `notify`)."""
+    from zoneinfo import ZoneInfo
+
+    waiting: dict[str, list[AuditEvent]] = {}
+    for event in HeldEvents(storage).all():
+        if event.when <= now - window and _status(storage, event.id) != "sent":
+            waiting.setdefault(event.customer or "-", []).append(event)
+    found = []
+    for customer, events in waiting.items():
+        since = events[0].when.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+        found.append(
+            f"staff have not been emailed yet about {len(events)} action(s) of {customer} "
+            f"in the portal since {since} (held after a burst); `portalgen notify` sends them"
+        )
+    return found
 
 
 def _status(storage: Storage, event_id: str) -> str:
