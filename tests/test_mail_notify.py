@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from portalgen.access.entry import RegistryEntry
+from portalgen.mail.links import PortalLink
 from portalgen.mail.mailer import open_mailer
 from portalgen.mail.notify import NotifyReport, notify_customers
-from portalgen.mail.state import state_key
+from portalgen.mail.state import NotifyState, state_key
 from portalgen.storage import Storage
 from tests.conftest import TODAY
 from tests.mail_fixtures import (
@@ -38,7 +40,7 @@ def run(the_office: Office, *, today: date = TODAY, dry_run: bool = False, **ext
             extra.pop("export", the_office.export),
             storage=the_office.storage,
             mailer=mailer,
-            make_link=plain_link,
+            make_link=extra.pop("make_link", plain_link),
             today=today,
             now=extra.pop("now", NOW),
             **extra,
@@ -167,6 +169,33 @@ def test_a_server_dropping_the_connection_mid_session(
     retry = run(granted)
     assert (retry.failed, retry.messages) == ([], 1)
     assert smtp_server.messages[-1].rcpt_tos == (dropped,)
+
+
+def test_the_server_gets_a_message_only_once_its_sending_record_is_written(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    """The `sending` record is written while the message travels, and the server gets the
+    end of the message's data, where it accepts it, only once the record is written.
+    Here another run writes C00002's record after this run read it (a real conflict, made
+    while this run composes the message): the record cannot be written, so the server
+    never accepts the message, and the rest of the run goes on over a new connection."""
+    other_run = NotifyState("C00002", name="Jordi Romero Pérez")
+
+    def link(entry: RegistryEntry, contact: str) -> PortalLink:
+        if entry.customer == "C00002":
+            key = state_key(entry.customer_key)
+            granted.storage.put(key, other_run.to_json(), "application/json")
+        return plain_link(entry, contact)
+
+    report = run(granted, make_link=link)
+    (failed,) = report.failed
+    assert failed.code == "C00002" and failed.messages == 0
+    assert "another run is sending notifications to this customer" in failed.failures[0]
+    received = {r for m in smtp_server.messages for r in m.rcpt_tos}
+    assert received.isdisjoint(granted.customer("C00002").emails)
+    for code in ("C00001", "C00005", "C00008"):  # before and after it: served
+        assert set(granted.customer(code).emails) <= received
+    assert state(granted, "C00002") == {}  # the other run's record, untouched
 
 
 def test_one_connection_serves_the_whole_run(granted: Office, smtp_server: SmtpServer) -> None:

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 from portalgen.config import Settings
 from portalgen.errors import ConfigError
 from portalgen.mail.message import Content, Outgoing, as_outgoing, build_message, parse_address
-from portalgen.mail.senders import OutboxSender, Sender, SesSender, SmtpSender, smtp_password
+from portalgen.mail.senders import (
+    OutboxSender,
+    Ready,
+    Sender,
+    SesSender,
+    SmtpSender,
+    smtp_password,
+)
 
 if TYPE_CHECKING:
     from portalgen.mail.render import EmailRenderer
@@ -111,8 +118,9 @@ class Mailer:
             )
         return self._frames[key]
 
-    def send(self, message: EmailMessage | Outgoing) -> None:
-        self.sender.send(message)
+    def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
+        """Send `message`; `ready()`, if given, returns before it can be accepted (senders.py)."""
+        self.sender.send(message, ready)
 
     def close(self) -> None:
         self.sender.close()

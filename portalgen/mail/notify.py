@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -191,6 +191,7 @@ class _Run:
         self.zone = ZoneInfo(settings.timezone)
         self.server_failures = 0
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="notify-record")
+        self.recorder = ThreadPoolExecutor(1, thread_name_prefix="notify-sending")
         self.later: list[tuple[Future[None], CustomerResult]] = []
 
     # -- phase one: read and plan (in threads; reads only) -------------------------------------
@@ -311,6 +312,7 @@ class _Run:
 
     def finish_saves(self) -> None:
         """Wait for the records written after their message went."""
+        self.recorder.shutdown(wait=True)
         self.writer.shutdown(wait=True)
         for future, result in self.later:
             try:
@@ -359,18 +361,27 @@ class _Run:
         message = composed if composed is not None else self._compose(customer, plan)
         message_id = message.message_id
         ids = [i.id for i in plan.send]
-        # Recorded before it goes: a crash from here on never sends it twice.
+        told = ids + [i for i, _ in riding]
+        # Recorded before the server can accept it: a crash from here on never sends it
+        # twice. The record is written while the message travels; the server gets the
+        # end of its data, where it accepts a message, once the record is on disk.
         self._record(customer, plan.contact, [(i, "sending") for i in ids] + riding, message_id)
-        self._save(customer)
+        written = self.recorder.submit(self._save, customer)
         try:
-            self.mailer.send(message)
+            self.mailer.send(message, ready=written.result)
         except (MessageRefused, ServerUnavailable) as exc:
             if isinstance(exc, ServerUnavailable):
                 self.server_failures += 1
+            written.result()  # the record of the attempt is there before it is undone
             # Not sent: forgotten, so the next run tries again.
-            customer.state.forget(plan.contact, ids + [i for i, _ in riding])
+            customer.state.forget(plan.contact, told)
             self._save(customer)
             raise
+        except PortalgenError:  # the record could not be written: the message did not go
+            customer.state.forget(plan.contact, told)
+            raise
+        finally:
+            wait([written])  # never two writes of one record at once
         self.server_failures = 0
         result.messages += 1
         result.items += len(ids)

@@ -10,18 +10,23 @@ Every sender raises one of two errors, so callers can go on with the next custom
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
+import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from portalgen.config import MailSettings
 from portalgen.errors import ConfigError, MailError
 from portalgen.mail.message import Outgoing, as_outgoing
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 class MessageRefused(MailError):
@@ -32,10 +37,15 @@ class ServerUnavailable(MailError):
     """The mail server or service cannot be used now; the next run tries again."""
 
 
+Ready = Callable[[], None]  # returns once the message may be accepted; raises if it may not
+
+
 class Sender(Protocol):
     description: str  # for messages: "smtp.example.com:587 (STARTTLS)"
 
-    def send(self, message: EmailMessage | Outgoing) -> None: ...
+    def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
+        """Send `message`; `ready()` is called before it can be accepted, and an error it
+        raises stops the message from going (it goes through unchanged)."""
 
     def close(self) -> None: ...
 
@@ -75,11 +85,15 @@ class SmtpSender:
         self.mail = mail
         self.password = password
         self.description = f"{mail.host}:{mail.port} ({mail.security})"
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _HeldSmtp | _HeldSmtpSsl | None = None
 
-    def send(self, message: EmailMessage | Outgoing) -> None:
+    def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
+        """With `ready`, the whole message travels while `ready()` waits, and the server
+        gets the end of its data only after it returns: an SMTP server accepts a message
+        at that end, not before (RFC 5321, section 4.1.1.4)."""
         out = as_outgoing(message)
         smtp = self._connection()
+        smtp.ready = ready
         try:
             refused = smtp.sendmail(out.sender, list(out.recipients), out.data)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -94,6 +108,12 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise ServerUnavailable(f"{self.description}: {_describe(exc)}") from None
+        except BaseException:  # from `ready`: the data has no end, so the connection cannot go on
+            self._smtp = None
+            smtp.close()
+            raise
+        finally:
+            smtp.ready = None
         if refused:  # some recipients refused, others accepted: not all-or-nothing
             raise MessageRefused(_refusal(refused))
 
@@ -105,21 +125,22 @@ class SmtpSender:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self) -> _HeldSmtp | _HeldSmtpSsl:
         if self._smtp is not None:
             return self._smtp
         mail = self.mail
         timeout = mail.timeout.total_seconds()
-        smtp: smtplib.SMTP | None = None
+        smtp: _HeldSmtp | _HeldSmtpSsl | None = None
         try:
             if mail.security == "tls":
-                smtp = smtplib.SMTP_SSL(
+                smtp = _HeldSmtpSsl(
                     mail.host, mail.port, timeout=timeout, context=tls_context(mail)
                 )
             else:
-                smtp = smtplib.SMTP(mail.host, mail.port, timeout=timeout)
+                smtp = _HeldSmtp(mail.host, mail.port, timeout=timeout)
                 if mail.security == "starttls":
                     smtp.starttls(context=tls_context(mail))
+            _no_delay(smtp.sock)
             if mail.username:
                 smtp.login(mail.username, self.password)
         except smtplib.SMTPAuthenticationError as exc:
@@ -143,6 +164,49 @@ class SmtpSender:
             ) from None
         self._smtp = smtp
         return smtp
+
+
+_LINE_STARTING_WITH_A_DOT = re.compile(rb"(?m)^\.")
+
+
+class _HeldSmtp(smtplib.SMTP):
+    """smtplib's client, whose DATA sends the data's end only once `ready()` returns."""
+
+    ready: Ready | None = None
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        if self.ready is None or not isinstance(msg, bytes):
+            return super().data(msg)
+        return _held_data(self, msg, self.ready)
+
+
+class _HeldSmtpSsl(smtplib.SMTP_SSL):
+    ready: Ready | None = None
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        if self.ready is None or not isinstance(msg, bytes):
+            return super().data(msg)
+        return _held_data(self, msg, self.ready)
+
+
+# Without Nagle's algorithm: the short end of the data, sent on its own, would otherwise
+# wait for the server to acknowledge the body, which a server may delay by 40 ms.
+def _no_delay(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _held_data(smtp: smtplib.SMTP, msg: bytes, ready: Ready) -> tuple[int, bytes]:
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    body = _LINE_STARTING_WITH_A_DOT.sub(b"..", msg)  # as smtplib quotes it
+    smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+    ready()
+    smtp.send(b".\r\n")
+    return smtp.getreply()
 
 
 def _abandon(smtp: smtplib.SMTP | None) -> None:
@@ -206,10 +270,12 @@ class SesSender:
             )
         return self._client
 
-    def send(self, message: EmailMessage | Outgoing) -> None:
+    def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         out = as_outgoing(message)
+        if ready is not None:
+            ready()
         request: dict[str, Any] = {
             "Destination": {"ToAddresses": list(out.recipients)},
             "Content": {"Raw": {"Data": out.data}},
@@ -245,8 +311,10 @@ class OutboxSender:
         self.written: list[Path] = []
         self._stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
-    def send(self, message: EmailMessage | Outgoing) -> None:
+    def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
         out = as_outgoing(message)
+        if ready is not None:
+            ready()
         to = _UNSAFE.sub("_", ",".join(out.recipients))[:80]
         kind = _UNSAFE.sub("_", out.kind)
         path = self.folder / f"{self._stamp}-{len(self.written) + 1:04d}-{kind}-{to}.eml"
