@@ -186,6 +186,41 @@ def test_a_burst_through_the_gate_on_lambda(
     assert told_texts(smtp_server)[1] == [f"mensaje {n}" for n in range(1, 8)]
 
 
+def with_mail(fresh_demo: Path, smtp_server: SmtpServer) -> None:
+    mail = smtp_server.mail_settings()
+    with (fresh_demo / "config.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("mail:\n" + "".join(f"  {k}: {v!r}\n" for k, v in mail.items()))
+
+
+def notify_run(fresh_demo: Path, *args: str) -> Result:
+    config = ["--config", str(fresh_demo / "config.yaml")]
+    command = [*config, "notify", str(fresh_demo), *args]
+    return CliRunner().invoke(cli, command, env={"PORTALGEN_SECRET": ""})
+
+
+def test_notify_tells_held_payment_refusals_that_name_no_customer(
+    fresh_demo: Path, smtp_server: SmtpServer, time_machine: Any
+) -> None:
+    time_machine.move_to(WHEN + timedelta(hours=8), tick=False)
+    with_mail(fresh_demo, smtp_server)
+    hook = gate_staff_notifier(demo_settings(fresh_demo), LocalStorage(fresh_demo / "site"))
+    assert hook is not None
+    log = AuditLog(demo_settings(fresh_demo).audit.path)
+    refused = [
+        new_event(
+            "payment.refused", "", data={"provider": "stripe", "reason": f"bad {n}"}, now=WHEN
+        )
+        for n in range(2)
+    ]
+    for event in refused:
+        log.append(event)
+        hook(event)
+    assert len(smtp_server.messages) == 1
+    summary = json.loads(notify_run(fresh_demo, "--json").output)
+    assert (summary["staff_notices"], summary["staff_waiting"]) == (1, [])
+    assert "bad 1" in body_text(smtp_server.messages[1].message)
+
+
 def test_notify_tells_the_held_ones_and_says_what_still_waits(
     fresh_demo: Path, smtp_server: SmtpServer, time_machine: Any
 ) -> None:
@@ -193,9 +228,7 @@ def test_notify_tells_the_held_ones_and_says_what_still_waits(
     customer, and names the held events it did not tell (a customer left out); `check`
     warns of them until then."""
     time_machine.move_to(WHEN + timedelta(hours=8), tick=False)
-    mail = smtp_server.mail_settings()
-    with (fresh_demo / "config.yaml").open("a", encoding="utf-8") as fh:
-        fh.write("mail:\n" + "".join(f"  {k}: {v!r}\n" for k, v in mail.items()))
+    with_mail(fresh_demo, smtp_server)
     storage = LocalStorage(fresh_demo / "site")
     hook = gate_staff_notifier(demo_settings(fresh_demo), storage)
     assert hook is not None

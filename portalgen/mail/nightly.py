@@ -57,7 +57,9 @@ def send_nightly(
         for c in export.customers
         if not only or c.code in only
     }
-    chosen = (e for e in events if e.customer in customers)
+    # --only: those customers' events; else every event, also of a customer no longer in
+    # the export or of none (a payment notification refused before it named one)
+    chosen = (e for e in events if not only or e.customer in customers)
     backlog = send_staff_backlog(StaffNotifier(storage, mailer), chosen, customers, now=now)
     report.staff_sent = backlog.sent
     report.staff_emails = backlog.emails
