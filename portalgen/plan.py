@@ -9,6 +9,7 @@ render cache and calls `render()` only on a miss. `render()` is pure and returns
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -68,7 +69,8 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         # `origin` (file and row) says where data came from, not what it is: moving a row
         # in the CSV must not re-render anything.
-        fields = {k: v for k, v in vars(value).items() if k != "origin"}
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        fields.pop("origin", None)
         return {"__type__": type(value).__name__, **fields}
     if isinstance(value, (set, frozenset)):
         return sorted(value)

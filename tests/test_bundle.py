@@ -384,3 +384,15 @@ def test_quote_expiring_before_issue_and_delivery_before_shipping(tmp_path: Path
         "valid_until",
         "the quote expires before it was issued",
     )
+
+
+def test_equal_numbers_written_differently_keep_their_own_digits(tmp_path: Path) -> None:
+    """Loading shares one object per distinct cell text (an export repeats a few rates
+    and amounts hundreds of thousands of times): 21, 21.0 and 21.00 are equal numbers
+    but stay as each row wrote them."""
+    folder = write_small_bundle(tmp_path)
+    set_cell(folder / "invoice_lines.csv", 2, "tax_rate", "21.0")
+    set_cell(folder / "quote_lines.csv", 2, "tax_rate", "21.00")
+    export = load_export(folder, OPTIONS).export
+    rates = [str(d.lines[0].tax_rate) for d in (*export.invoices, *export.quotes)]
+    assert rates == ["21.0", "21", "21.00"]

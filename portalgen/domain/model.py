@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from portalgen.domain.money import CENT as CENT
 from portalgen.domain.money import Money as Money
@@ -77,7 +77,10 @@ def slugify_number(number: str) -> str:
     return slug or "-"
 
 
-@dataclass(frozen=True)
+_NO_FIELDS: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a record came from, for error messages: ``invoices.csv``, ``row 12``.
 
@@ -87,7 +90,9 @@ class Origin:
 
     file: str
     location: str = ""
-    fields: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Not a new dict per record (an export has hundreds of thousands): one empty mapping,
+    # never changed (a plain dict, so the export still pickles for the load cache).
+    fields: Mapping[str, str] = field(default_factory=lambda: _NO_FIELDS, compare=False, hash=False)
 
     def field_name(self, name: str) -> str:
         return self.fields.get(name, name)
@@ -96,7 +101,7 @@ class Origin:
 NO_ORIGIN = Origin("")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     street: str = ""
     postal_code: str = ""
@@ -111,7 +116,7 @@ class Address:
         return tuple(p for p in (self.street, place) if p)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Customer:
     code: str
     name: str  # legal name
@@ -131,7 +136,7 @@ class Customer:
         return self.trade_name or self.name
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Line:
     description: str
     quantity: Decimal
@@ -167,7 +172,7 @@ class Line:
 TaxKind = Literal["vat", "surcharge", "withholding"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaxGroup:
     """One row of the tax breakdown: e.g. IVA 21 % on a base of 1.000,00 € is 210,00 €.
 
@@ -185,7 +190,7 @@ class TaxGroup:
     category: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Totals:
     """A document's totals.
 
@@ -212,7 +217,7 @@ class Totals:
         return cls(z, z, z, z, z)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Document:
     """What every quote, order, delivery note and invoice has."""
 
@@ -246,7 +251,7 @@ class Document:
         return self.number
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Quote(Document):
     kind: ClassVar[DocumentKind] = "quote"
     status: QuoteStatus = "pending"
@@ -255,7 +260,7 @@ class Quote(Document):
     source_state: str = ""  # the program's own state id (FacturaScripts: idestado), if any
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Order(Document):
     kind: ClassVar[DocumentKind] = "order"
     status: OrderStatus = "received"
@@ -265,14 +270,14 @@ class Order(Document):
     quote: str = ""  # number of the quote it came from
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DeliveryNote(Document):
     kind: ClassVar[DocumentKind] = "delivery_note"
     delivery_date: date | None = None
     order: str = ""  # number of the order it delivers
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Invoice(Document):
     kind: ClassVar[DocumentKind] = "invoice"
     due_date: date | None = None
@@ -320,7 +325,7 @@ class Invoice(Document):
         return f"{base}{CREDIT_NOTE_SLUG}" if self.credit_note else base
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Payment:
     """A receipt (recibo): an amount due on a date for an invoice, paid or not yet."""
 
@@ -338,7 +343,7 @@ class Payment:
         return self.paid_date is not None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SharedDocument:
     """A file shared with one customer: a contract, a report, a certificate."""
 
@@ -354,7 +359,7 @@ class SharedDocument:
 AnyDocument = Quote | Order | DeliveryNote | Invoice
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Documents:
     """Documents sorted into their four kinds, in the order they came: how readers hand
     what they read to `Export` without a str-keyed dict."""
@@ -375,7 +380,7 @@ class Documents:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerData:
     """Everything one customer's portal shows: the unit rendering and publishing work on."""
 
@@ -394,7 +399,7 @@ class CustomerData:
         yield from self.invoices
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Export:
     """A whole export: every customer and document, as read from one or more sources."""
 
@@ -462,6 +467,18 @@ class Export:
     def customer_data(self, code: str) -> CustomerData:
         """One customer's part of the export (KeyError if `code` is not one of its customers)."""
         return self.by_customer()[code]
+
+
+_field_names: dict[type, tuple[str, ...]] = {}
+
+
+def record_items(record: Any) -> Iterator[tuple[str, Any]]:
+    """A record's fields and values, in the order the class declares them (what `vars()`
+    gave before the records had ``__slots__``: an export holds hundreds of thousands)."""
+    names = _field_names.get(type(record))
+    if names is None:
+        names = _field_names[type(record)] = tuple(f.name for f in fields(record))
+    return ((name, getattr(record, name)) for name in names)
 
 
 _Owned = TypeVar("_Owned", Quote, Order, DeliveryNote, Invoice, Payment, SharedDocument)

@@ -17,7 +17,7 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Money:
     """An amount in one currency. Arithmetic refuses to mix currencies."""
 

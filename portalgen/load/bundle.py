@@ -12,6 +12,7 @@ import csv
 import difflib
 import io
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,10 +126,11 @@ def _read_csv(file: Path, table: schema.Table, log: ProblemLog) -> Iterator[RawR
     if not _check_header(file.name, header, table, log):
         log.broken_tables.add(table.name)
         return
+    name = file.name  # one string for every record's origin (and "row 12" one for all files)
     for index, row in enumerate(reader):
         if not "".join(row).strip():
             continue  # blank line (no cell with anything but spaces)
-        origin = Origin(file.name, f"row {index + 2}")
+        origin = Origin(name, sys.intern(f"row {index + 2}"))
         if len(row) > len(header):
             log.error(origin, "", f"the row has {len(row)} cells but the header has {len(header)}")
             continue

@@ -13,6 +13,7 @@ invoice links to the invoice it corrects. A XAdES signature is checked when pres
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -127,7 +128,7 @@ def _read_facturae(
     if customer is None:
         return None
     if is_offered(language) and not customer.language:
-        customer = Customer(**{**customer.__dict__, "language": language})
+        customer = dataclasses.replace(customer, language=language)
     pairs = tuple((parts.invoice, parts.payments) for parts in results)
     return FileInvoices(customer, pairs, note=signature.status)
 

@@ -7,6 +7,7 @@ parser accepts both. Numbers are never floats: JSON and YAML are read with Decim
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -28,7 +29,9 @@ def found(value: Any) -> str:
 
 def text(value: Any) -> str:
     if type(value) is str:  # every CSV cell: the common case first
-        return value.strip()
+        # One object per distinct text (customer codes, currencies, units, product names
+        # repeat on every row): kept for as long as a record uses it, like any string.
+        return sys.intern(value.strip())
     if isinstance(value, (dict, list)):
         raise FieldError(f"expected text, found {type(value).__name__}")
     if isinstance(value, Decimal):
@@ -54,7 +57,7 @@ def decimal(value: Any) -> Decimal:
         raw = text(value)
     if _NUMBER.match(raw):
         try:
-            return Decimal(raw)
+            return _shared(_decimals, raw, Decimal)
         except InvalidOperation:  # pragma: no cover - the regex already guards
             pass
     if re.match(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$", raw):
@@ -64,8 +67,32 @@ def decimal(value: Any) -> Decimal:
     raise FieldError(f"expected a number like 1234.56, found {found(raw)}")
 
 
+# An export repeats a few numbers (tax rates, 0, 1, common prices) hundreds of thousands of
+# times, and each Decimal is about 100 bytes: the same text gives the same (immutable)
+# object, which changes nothing but memory. Cleared when full, so memory stays bounded.
+_SHARED_MAX = 1 << 16
+_decimals: dict[str, Decimal] = {}
+_amounts: dict[str, Decimal] = {}
+
+
+def _shared(known: dict[str, Decimal], raw: str, make: Callable[[str], Decimal]) -> Decimal:
+    number = known.get(raw)
+    if number is None:
+        number = make(raw)  # raises FieldError for a bad value: nothing kept
+        if len(known) >= _SHARED_MAX:
+            known.clear()
+        known[raw] = number
+    return number
+
+
 def money_amount(value: Any) -> Decimal:
     """An amount of money: a number with at most two decimals."""
+    if type(value) is str:  # every CSV cell
+        return _shared(_amounts, value, _money_amount)
+    return _money_amount(value)
+
+
+def _money_amount(value: Any) -> Decimal:
     number = decimal(value)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and number != number.quantize(Decimal("0.01")):

@@ -17,7 +17,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from portalgen.domain.model import AnyDocument, CustomerData, Order, Quote, QuoteStatus
+from portalgen.domain.model import (
+    AnyDocument,
+    CustomerData,
+    Order,
+    Quote,
+    QuoteStatus,
+    record_items,
+)
 from portalgen.errors import RenderError
 from portalgen.interact.evidence import Acceptance
 from portalgen.plan import PlannedFile, file_sha256, fingerprint
@@ -383,7 +390,7 @@ def _day(stamp: str) -> date | None:
 
 
 def _values(record: Any) -> tuple[Any, ...]:
-    return tuple(v for k, v in vars(record).items() if k != "origin")
+    return tuple(v for k, v in record_items(record) if k != "origin")
 
 
 def _by_content(value: Any) -> Any:
@@ -404,7 +411,7 @@ def document_token(doc: AnyDocument) -> str:
     """
     lines = tuple(_values(line) for line in doc.lines)
     fields = tuple(
-        (k, _by_content(v)) for k, v in vars(doc).items() if k not in ("origin", "lines")
+        (k, _by_content(v)) for k, v in record_items(doc) if k not in ("origin", "lines")
     )
     text = repr((type(doc).__name__, fields, lines))
     return hashlib.sha256(text.encode()).hexdigest()
