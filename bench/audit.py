@@ -1,6 +1,6 @@
 """How long the audit log's quick reads take at 200,000 and 2,000,000 events.
 
-    .venv/bin/python bench/audit.py [--sizes 1000,200000,2000000] [--rounds 3] [--full]
+    .venv/bin/python bench/audit.py [--sizes 1000,200000,2000000] [--rounds 7] [--full]
 
 Each log is written by the library itself (`AuditLog.append_many`, one day a batch, so
 months close into segments and segments close at ROLL_BYTES as in production), at the
@@ -8,13 +8,17 @@ same traffic, 2,000 events a day from 1,000 customers, ending on 15 December 202
 longer log is a longer history. Logs are built once and kept under
 /tmp/portalgen-bench-audit/ (a few minutes for 2,000,000 events; ~1 GB).
 
-For each size it prints the median of `--rounds` runs of:
+For each size it prints the median of `--rounds` runs (the sizes taking turns) of:
 
 - access list: `recent.last_visits` (every customer's last visit);
 - notify: `recent.recent_actions` (the decisions and comments of the last 3 days);
 - pull id check: `recent.known_ids`, then 2,000 look-ups (1,000 ids of the last day,
   1,000 not in the log);
 - audit tail: `recent.newest_events` (the last 20).
+
+twice: "warm", as after earlier commands (what they read of the open file is kept in
+audit/open.summary.json, so only lines added since are read), and "cold", that file
+removed before each round (the whole open file is read, up to a month or 8 MiB).
 
 Next to them, in the same run: the same reads on a 1,000-event log, and a bare Python
 read of a small file (a 1,000-line file read and split in lines). What shows that the
@@ -105,9 +109,10 @@ def build(size: int) -> Path:
     return path
 
 
-def timed(action: Callable[[], object], rounds: int) -> float:
+def timed(action: Callable[[], object], rounds: int, before: Callable[[], None]) -> float:
     times = []
     for _ in range(rounds):
+        before()
         began = time.perf_counter()
         action()
         times.append(time.perf_counter() - began)
@@ -132,16 +137,43 @@ def operations(path: Path) -> dict[str, Callable[[], object]]:
     }
 
 
+def interleaved(
+    paths: dict[int, Path], rounds: int, before: Callable[[Path], None]
+) -> dict[int, dict[str, float]]:
+    """Median times per size and operation, the sizes taking turns in every round (so a
+    busy moment of the machine does not fall on one size only)."""
+    ops = {size: operations(path) for size, path in paths.items()}
+    times: dict[int, dict[str, list[float]]] = {s: {n: [] for n in ops[s]} for s in ops}
+    for _ in range(rounds):
+        for name in next(iter(ops.values())):
+            for size, path in paths.items():
+                before(path)
+                began = time.perf_counter()
+                ops[size][name]()
+                times[size][name].append(time.perf_counter() - began)
+    return {s: {n: statistics.median(t) for n, t in by.items()} for s, by in times.items()}
+
+
+DESCRIBED = {
+    "warm": "what earlier commands read of the open file is kept (audit/open.summary.json)",
+    "cold": "that kept part removed before each round: the whole open file is read",
+}
+
+
+def forget(path: Path) -> None:
+    (path.with_name("audit") / "open.summary.json").unlink(missing_ok=True)
+
+
 def bare_read(rounds: int) -> float:
     small = CACHE / "small.txt"
     small.write_text("".join(f"line {i} " + "x" * 400 + "\n" for i in range(1000)))
-    return timed(lambda: small.read_bytes().split(b"\n"), rounds)
+    return timed(lambda: small.read_bytes().split(b"\n"), rounds, lambda: None)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,200000,2000000")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--full", action="store_true", help="also time the full read")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -157,20 +189,19 @@ def main() -> None:
             f"{path.stat().st_size / 1e6:.1f} MB; first read {time.perf_counter() - began:.2f} s"
         )
     bare = bare_read(args.rounds)
-    results = {
-        size: {n: timed(op, args.rounds) for n, op in operations(p).items()}
-        for size, p in paths.items()
-    }
-    report(results, bare, sizes)
+    for label, before in (("warm", lambda p: None), ("cold", forget)):
+        report(label, interleaved(paths, args.rounds, before), bare, sizes)
     if args.full:
         for size, path in paths.items():
-            whole = timed(lambda p=path: every_visit(AuditLog(p).events()), 1)
+            whole = timed(lambda p=path: every_visit(AuditLog(p).events()), 1, lambda: None)
             print(f"full read (as before), {size:,} events: {whole:.2f} s")
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 
-def report(results: dict[int, dict[str, float]], bare: float, sizes: list[int]) -> None:
-    print(f"\nbare Python read of a 1,000-line file: {bare * 1000:.2f} ms")
+def report(label: str, results: dict[int, dict[str, float]], bare: float, sizes: list[int]) -> None:
+    print(
+        f"\n{label}: {DESCRIBED[label]}; bare Python read of a 1,000-line file {bare * 1000:.2f} ms"
+    )
     header = "".join(f"{size:>12,}" for size in sizes)
     print(f"{'operation (median, ms)':<28}{header}   ×bare@largest   largest/200k")
     for name in results[sizes[0]]:

@@ -264,3 +264,29 @@ def test_lines_left_unanchored_before_a_month_closes_are_anchored_late(
     verdict = verify_anchored(log)
     assert (verdict.lines, verdict.problem) == (112, None)
     assert any(note.startswith("lines 111-111 were anchored late") for note in verdict.notes)
+
+
+def test_what_readers_already_read_of_the_open_file_is_kept_and_still_right(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portalgen.audit.prefix as prefix
+
+    monkeypatch.setattr(prefix, "KEEP_EVERY", 5)
+    kept = folder(log) / "open.summary.json"
+    december = datetime(2026, 12, 15, tzinfo=UTC)  # within the 9 days kept
+    every_action = [e for e in log.events() if e.type in ACTION_TYPES and e.when >= december]
+    assert recent_actions(log, december) == every_action  # the read that keeps it
+    assert json.loads(kept.read_text())["lines"] == 110  # through the open file's end
+    assert recent_actions(log, december) == every_action  # the read that uses it
+    at = datetime(2026, 12, 22, tzinfo=UTC)
+    for i in range(3):  # fewer than KEEP_EVERY: read after it, not stored
+        log.append(event(400 + i, at + timedelta(hours=i), customer=f"C{10 + i}"))
+    since = at - timedelta(days=4)
+    every_action = [e for e in log.events() if e.type in ACTION_TYPES and e.when >= since]
+    assert recent_actions(log, since) == every_action
+    assert last_visits(log) == visits_from_every_event(log.events())
+    assert json.loads(kept.read_text())["lines"] == 110
+    assert all(e.id in known_ids(log) for e in log.events())
+    log.append(event(500, datetime(2027, 1, 1, tzinfo=UTC), customer="C20"))  # a new month
+    assert last_visits(log) == visits_from_every_event(log.events())  # no longer fits: unused
+    assert all(e.id in known_ids(log) for e in log.events())

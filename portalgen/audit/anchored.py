@@ -52,7 +52,7 @@ def verify_anchored(log: AuditLog, now: datetime | None = None) -> Verdict:
                 at_checkpoint = end
     if trouble:
         return Verdict(last.line, ChainBreak(0, trouble))
-    rebuilt = _summaries_rebuilt(snap)
+    rebuilt = _summaries_rebuilt(log, snap)
     if checkpoint is None:
         verdict = _first_anchor(log, anchor, last, snap, now)
         return Verdict(verdict.lines, verdict.problem, [*verdict.notes, *rebuilt])
@@ -60,10 +60,13 @@ def verify_anchored(log: AuditLog, now: datetime | None = None) -> Verdict:
     return Verdict(last.line, problem, [*_notes(checkpoint), *rebuilt])
 
 
-def _summaries_rebuilt(snap: Snapshot) -> list[str]:
-    """The closed segments' summaries checked against their lines (rebuilt if wrong)."""
+def _summaries_rebuilt(log: AuditLog, snap: Snapshot) -> list[str]:
+    """The closed segments' summaries checked against their lines (rebuilt if wrong);
+    the open file's is removed (the next reader builds it from them)."""
+    from portalgen.audit.prefix import forget
     from portalgen.audit.summary import rebuild
 
+    forget(log.path)
     return [
         f"{path} did not match its segment's lines (changed by hand?): rebuilt"
         for path in rebuild(snap.closed)

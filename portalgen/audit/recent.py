@@ -1,9 +1,10 @@
-"""Quick reads of the audit log: the newest closed segment's summary plus the open file.
+"""Quick reads of the audit log: the newest summary plus the open file's lines after it.
 
 What `access list` (last visits), `notify` and `audit pull`'s follow-up (recent
 decisions and comments), `audit pull` (is this event id in the log?) and `audit tail`
 (the newest events) need, in a time that does not grow with the log: the open file is
-at most a month or `ROLL_BYTES`, the summary holds a fixed window (summary.py). A
+at most a month or `ROLL_BYTES` (and mostly read already: prefix.py), the summary holds
+a fixed window (summary.py). A
 question reaching further back than the summary keeps (a look-back longer than its
 window) is answered by reading the older segments, so the answer is always whole.
 """
@@ -16,16 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from portalgen.audit import summary as summaries
 from portalgen.audit.events import ACTION_TYPES, VISIT_TYPES, AuditEvent
-from portalgen.audit.log import AuditLog, open_records
+from portalgen.audit.log import AuditLog
+from portalgen.audit.prefix import read_log
 from portalgen.audit.segments import Snapshot, lines_backwards
 from portalgen.audit.summary import Summary, id_floor, is_ulid, note_visit, visit_time
 
 
 @dataclass
 class LogView:
-    """The summary through the closed segments and the open file's records, at one moment."""
+    """A summary of the log up to some point (the closed segments, and perhaps the open
+    file's first lines: prefix.py) and the open file's records after it, at one moment."""
 
     log: AuditLog
     summary: Summary | None
@@ -39,7 +41,8 @@ class LogView:
 
 def view(log: AuditLog) -> LogView:
     with log.snapshot() as snap:
-        return LogView(log, summaries.through(snap.closed), list(open_records(snap)))
+        summary, tail = read_log(log.path, snap)
+        return LogView(log, summary, tail)
 
 
 class KnownIds:

@@ -59,10 +59,17 @@ def summary_path(segment: Path) -> Path:
 
 def summarize(previous: Summary | None, segment: Path) -> Summary:
     """The summary through `segment`, from the one through the segment before it."""
+    summary = extend(previous, segment.name, segment_records(segment))
+    summary.size = segment.stat().st_size if segment.exists() else 0
+    return summary
+
+
+def extend(previous: Summary | None, name: str, records: Iterable[Mapping[str, Any]]) -> Summary:
+    """`previous` (a copy) with `records` added, trimmed to the window; size left as is."""
     base = previous or Summary("", 0, 0, GENESIS)
     summary = Summary(
-        segment.name,
-        0,
+        name,
+        base.size,
         base.lines,
         base.head,
         base.newest,
@@ -71,9 +78,8 @@ def summarize(previous: Summary | None, segment: Path) -> Summary:
         list(base.actions),
         dict(base.visits),
     )
-    for record in segment_records(segment):
+    for record in records:
         _add(summary, record)
-    summary.size = segment.stat().st_size if segment.exists() else 0
     _trim(summary)
     return summary
 
@@ -133,26 +139,45 @@ def _trim(summary: Summary) -> None:
 
 def load(segment: Path) -> Summary | None:
     """The stored summary of a closed segment, if it is there and fits the segment."""
+    summary = read(summary_path(segment))
     try:
-        body = json.loads(summary_path(segment).read_bytes())
+        current = segment.stat().st_size
+    except OSError:
+        return None
+    if summary is None or (summary.name, summary.size) != (segment.name, current):
+        return None
+    return summary
+
+
+def read(path: Path) -> Summary | None:
+    try:
+        body = json.loads(path.read_bytes())
         if body.pop("version") != VERSION:
             return None
-        summary = Summary(**body)
-        current = segment.stat().st_size
-    except (OSError, ValueError, TypeError, KeyError):
+        ids = body.get("recent_ids")
+        if isinstance(ids, str):  # one text: many times quicker to read than a list
+            body["recent_ids"] = ids.split(",") if ids else []
+        return Summary(**body)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    return summary if (summary.name, summary.size) == (segment.name, current) else None
 
 
 def store(segment: Path, summary: Summary) -> None:
     """Write it beside the segment, atomically; a reader that may not write skips it."""
-    data = json.dumps({"version": VERSION, **asdict(summary)}, ensure_ascii=False).encode()
-    target = summary_path(segment)
+    write(summary_path(segment), summary)
+
+
+def write(target: Path, summary: Summary) -> None:
+    body = {"version": VERSION, **asdict(summary)}
+    if not any("," in i for i in summary.recent_ids):  # ULIDs never have one
+        body["recent_ids"] = ",".join(summary.recent_ids)
+    data = json.dumps(body, ensure_ascii=False).encode()
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=".summary-")
     except OSError:
         return
     try:
+        os.fchmod(fd, 0o640)  # as readable as the log's files, no more
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(name, target)
@@ -183,12 +208,10 @@ def rebuild(closed: Iterable[Path]) -> list[Path]:
     wrong, summary = [], None
     for segment in closed:
         summary = summarize(summary, segment)
-        try:
-            stored = json.loads(summary_path(segment).read_bytes())
-        except (OSError, ValueError):
-            stored = None  # missing: written now, nothing to report
-        if stored is not None and stored != {"version": VERSION, **asdict(summary)}:
-            wrong.append(summary_path(segment))
-        if stored != {"version": VERSION, **asdict(summary)}:
+        path = summary_path(segment)
+        stored = read(path) if path.exists() else None  # missing: written now, no note
+        if stored != summary:
+            if path.exists():
+                wrong.append(path)
             store(segment, summary)
     return wrong
