@@ -52,13 +52,13 @@ class KnownIds:
     def __init__(self, seen: LogView) -> None:
         self._view = seen
         kept = seen.summary.recent_ids if seen.summary else []
-        self._recent = {*kept, *(str(r["id"]) for r in seen.tail)}
+        tail = [str(r["id"]) for r in seen.tail]
+        self._recent = {*kept, *tail}
         self._all: set[str] | None = None
         start = seen.summary.since() if seen.summary else None
         self._floor = id_floor(start) if start else ""  # ids not below it: all at hand
-        candidates = [i for i in self._recent if is_ulid(i)]
         newest = seen.summary.newest if seen.summary else ""
-        self.newest = max([newest, *candidates])
+        self.newest = max([newest, *(i for i in tail if is_ulid(i))])
 
     def __contains__(self, event_id: object) -> bool:
         if not isinstance(event_id, str):

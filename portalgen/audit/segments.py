@@ -44,11 +44,12 @@ def _order(path: Path) -> tuple[int, int, int]:
 
 def closed_segments(path: Path) -> list[Path]:
     """The closed segments of the log whose open file is `path`, oldest first."""
+    folder = archive_dir(path)
     try:
-        names = os.listdir(archive_dir(path))
+        names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    found = [archive_dir(path) / n for n in names if SEGMENT_NAME.match(n)]
+    found = [folder / n for n in names if SEGMENT_NAME.match(n)]
     return sorted(found, key=_order)
 
 
