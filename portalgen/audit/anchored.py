@@ -118,7 +118,7 @@ def _first_anchor(
         except CheckpointError:
             existing = None
         with log.snapshot() as current:
-            unchanged = (current.closed, current.size) == (snap.closed, snap.size)
+            unchanged = (_names(current), current.size) == (_names(snap), snap.size)
         if existing is None and unchanged and _at_end(log, last, snap):
             anchor.write(
                 Checkpoint(
@@ -164,3 +164,7 @@ def resign_checkpoint(log: AuditLog, newest: str) -> bool:
             return False
         Anchor(anchor.storage, [newest]).write(checkpoint)
     return True
+
+
+def _names(snap: Snapshot) -> list[str]:
+    return [path.name for path in snap.closed]

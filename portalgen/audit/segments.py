@@ -34,8 +34,8 @@ def archive_dir(path: Path) -> Path:
     return path.with_name(path.stem) if path.suffix else path.with_name(path.name + ".d")
 
 
-def _order(path: Path) -> tuple[int, int, int]:
-    found = SEGMENT_NAME.match(path.name)
+def _order(name: str) -> tuple[int, int, int]:
+    found = SEGMENT_NAME.match(name)
     if found is None:  # callers only pass matching names
         return (0, 0, 0)
     year, month, number = found.groups()
@@ -45,18 +45,21 @@ def _order(path: Path) -> tuple[int, int, int]:
 def closed_segments(path: Path) -> list[Path]:
     """The closed segments of the log whose open file is `path`, oldest first."""
     folder = archive_dir(path)
+    return [folder / name for name in _closed_names(folder)]
+
+
+def _closed_names(folder: Path) -> list[str]:
     try:
         names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    found = [folder / n for n in names if SEGMENT_NAME.match(n)]
-    return sorted(found, key=_order)
+    return sorted((n for n in names if SEGMENT_NAME.match(n)), key=_order)
 
 
 def next_name(closed: list[Path], month: str) -> str:
     """The name for a segment starting in `month` (``2026-11``), after every closed one."""
     if closed:
-        year, last, number = _order(closed[-1])
+        year, last, number = _order(closed[-1].name)
         latest = f"{year:04d}-{last:02d}"
         if latest >= month:
             return f"{latest}.{number + 1}.jsonl"
@@ -86,15 +89,16 @@ class Snapshot:
 def take_snapshot(path: Path) -> Snapshot:
     """The files as they are, without the lock: if a roll happened while looking (the
     list of closed segments changed), look again."""
+    folder = archive_dir(path)
     while True:
-        before = closed_segments(path)
+        before = _closed_names(folder)
         try:
             head: BinaryIO | None = path.open("rb")
         except FileNotFoundError:
             head = None
-        if closed_segments(path) == before:
+        if _closed_names(folder) == before:  # names: comparing Paths is slow
             size = os.fstat(head.fileno()).st_size if head is not None else 0
-            return Snapshot(before, head, size)
+            return Snapshot([folder / name for name in before], head, size)
         if head is not None:
             head.close()
 
