@@ -3,7 +3,8 @@
 - `mailer.open_mailer(settings)`: the configured sender (SMTP, Amazon SES, or the outbox
   folder of a dry run) with the templates of ``templates/email/``.
 - `notify.notify_customers(...)`: ``publish --notify``'s digests, recorded in storage so
-  a document is never announced twice (planner.py decides, state.py records).
+  a document is never announced twice (planner.py decides, state.py records), filled
+  into a message frame per kind and language (wire.py).
 - `links.compose_access_message(...)`: the invitation, a link after a reset, a link on
   request; `staff_compose.compose_staff_notice(...)`: a decision or comment, to staff
   (`compose_staff_batch`: a burst of them in one email).
