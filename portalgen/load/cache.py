@@ -44,7 +44,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from portalgen.domain.model import Export
 from portalgen.load.result import LoadResult
@@ -207,10 +207,12 @@ class LoadCache:
                 if header[1].decode() != self.version or not _private(self.folder):
                     return None
                 fh.seek(int(header[3]), os.SEEK_CUR)
-                payload = fh.read()
-            if hashlib.sha256(payload).hexdigest().encode() != header[5]:
-                return None
-            export = pickle.loads(payload)  # noqa: S301 (our own, checksummed, private)
+                start = fh.tell()  # the export's bytes are checked, then read again to
+                # unpickle: never held whole next to the export they make
+                if hashlib.file_digest(fh, "sha256").hexdigest().encode() != header[5]:
+                    return None
+                fh.seek(start)
+                export = pickle.load(fh)  # noqa: S301 (our own, checksummed, private)
         except Exception:  # unreadable, damaged, or from another version: never trusted
             return None
         return export if isinstance(export, Export) else None
@@ -218,9 +220,8 @@ class LoadCache:
     def _put(self, entry: Path, key: str, result: LoadResult, paths: Sequence[Path]) -> None:
         outside = _outside(result.export, paths, self.skip)
         meta = pickle.dumps((result.formats, result.detected, result.warnings, outside))
-        payload = pickle.dumps(result.export, protocol=pickle.HIGHEST_PROTOCOL)
-        sums = [hashlib.sha256(part).hexdigest() for part in (meta, payload)]
-        header = f"{MAGIC.decode()} {self.version} {key} {len(meta)} {sums[0]} {sums[1]}\n"
+        head = f"{MAGIC.decode()} {self.version} {key} {len(meta)} "
+        head += hashlib.sha256(meta).hexdigest()
         import tempfile  # (not needed by a run that finds its entry)
 
         try:
@@ -228,15 +229,31 @@ class LoadCache:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".load-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(header.encode())
+                    # The export is pickled straight into the file (its bytes are never
+                    # held whole in memory), then its checksum fills the header's place.
+                    fh.write(f"{head} {'0' * 64}\n".encode())
                     fh.write(meta)
-                    fh.write(payload)
+                    out = _Hashing(fh)
+                    pickle.dump(result.export, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    fh.seek(0)
+                    fh.write(f"{head} {out.digest.hexdigest()}\n".encode())
                 os.replace(tmp, entry)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
             pass  # a cache that cannot be written costs the next run a load, nothing else
+
+
+class _Hashing:
+    """A file to pickle into that hashes what is written."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh, self.digest = fh, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.fh.write(data)
 
 
 def _discard(entry: Path) -> None:
