@@ -32,7 +32,7 @@ from portalgen.audit.anchored import open_audit_log
 from portalgen.config import Settings, load_settings
 from portalgen.demo import demo_config_text, generate_demo
 from portalgen.publish.inputs import Shard
-from portalgen.publish.manifest import load_manifest, manifest_key
+from portalgen.publish.manifest import Manifest, load_manifest, manifest_key
 from portalgen.storage import S3Storage, Storage, open_storage
 from portalgen.verification import PREFIX as VERIFY_PREFIX
 from tests.conftest import TODAY, load_demo
@@ -65,11 +65,15 @@ class Office:
     def manifests(self) -> dict[str, bytes | None]:
         return {code: self.storage.get(manifest_key(key)) for code, key in self.keys.items()}
 
+    def manifest(self, code: str) -> Manifest:
+        manifest = load_manifest(self.storage, self.keys[code])
+        assert manifest is not None, f"{code} has no portal"
+        return manifest
+
     def check_portal(self, code: str) -> None:
         """The customer's manifest names only blobs that are there, with their size."""
         key = self.keys[code]
-        manifest = load_manifest(self.storage, key)
-        assert manifest is not None, f"{code} has no portal"
+        manifest = self.manifest(code)
         prefix = f"portals/{key}/files/"
         sizes = {i.key[len(prefix) :]: i.size for i in self.storage.list(prefix)}
         for path, entry in manifest.files.items():
@@ -220,6 +224,16 @@ def test_four_shards_then_settle_once(office: Office, smtp_server: SmtpServer) -
     for code in granted:
         office.check_portal(code)
     assert set(office.storage.list_folders("portals/")) == set(office.keys.values())
+    # /verify: a record per issued PDF (not the shared documents), each of one portal.
+    pdfs = Counter(
+        entry.sha256
+        for code in office.keys
+        for entry in office.manifest(code).files.values()
+        if entry.content_type == "application/pdf"
+    )
+    records = {i.key.removeprefix(VERIFY_PREFIX) for i in office.storage.list(VERIFY_PREFIX)}
+    assert records and records <= set(pdfs)
+    assert {pdfs[sha] for sha in records} == {1}
     # Shards write only under per-customer prefixes: no shared object changed
     # (the audit log, its checkpoint, the gate's events: left to the settle step).
     assert office.shared_objects() == shared_before
