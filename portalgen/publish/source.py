@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -39,16 +40,19 @@ Stamp = tuple[str, int, int]  # path, size, modification time (ns); -1, -1 when 
 
 
 class LazyCustomers(Mapping[str, CustomerData]):
-    """`export.by_customer()`, split the first time a customer's records are asked for."""
+    """`export.by_customer()`, split the first time a customer's records are asked for
+    (by one thread: the customers' threads ask at once, and the export is unpickled once)."""
 
     def __init__(self, export: Callable[[], Export]) -> None:
         self._export = export
         self._split: dict[str, CustomerData] | None = None
+        self._lock = threading.Lock()
 
     def _all(self) -> dict[str, CustomerData]:
-        if self._split is None:
-            self._split = self._export().by_customer()
-        return self._split
+        with self._lock:
+            if self._split is None:
+                self._split = self._export().by_customer()
+            return self._split
 
     def __getitem__(self, code: str) -> CustomerData:
         return self._all()[code]
