@@ -18,15 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PrefixLoader,
-    StrictUndefined,
-    select_autoescape,
-)
+from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from portalgen.config import Settings
 from portalgen.domain.formatting import format_date, format_money
@@ -66,13 +58,8 @@ class EmailRenderer:
         return Content(subject, _tidy(text), html, language, images)
 
     def _make_env(self, language: str) -> Environment:
-        builtin = FileSystemLoader(str(self.theme.default_templates))
-        loaders: list[BaseLoader] = [
-            FileSystemLoader([str(d) for d in self.theme.template_dirs]),
-            PrefixLoader({"default": builtin}),
-        ]
         env = Environment(
-            loader=ChoiceLoader(loaders),
+            loader=self.theme.template_loader(),
             autoescape=select_autoescape(("html",), default_for_string=False),
             undefined=StrictUndefined,
             extensions=["jinja2.ext.i18n"],

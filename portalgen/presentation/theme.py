@@ -12,9 +12,13 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portalgen.config import Settings
 from portalgen.presentation.resources import templates_dir, themes_dir
+
+if TYPE_CHECKING:
+    from jinja2 import BaseLoader
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,21 @@ class Theme:
     static_dirs: tuple[Path, ...]  # folders the PDF fetcher may read from
     fingerprint: str  # hash of every template and asset
     problems: tuple[str, ...] = ()  # warnings for the build (a logo that is not there)
+
+    def template_loader(self) -> BaseLoader:
+        """Where pages, PDFs and emails find a template: the theme's own folders first
+        (a custom one overrides the built-in), and every built-in one also as
+        ``default/<name>``, so a custom template can extend the one it replaces."""
+        # Imported here: the gate and a run where nothing changed load themes, not Jinja.
+        from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+        builtin = FileSystemLoader(str(self.default_templates))
+        return ChoiceLoader(
+            [
+                FileSystemLoader([str(d) for d in self.template_dirs]),
+                PrefixLoader({"default": builtin}),
+            ]
+        )
 
 
 def _files(folder: Path) -> Iterator[tuple[str, Path]]:

@@ -99,25 +99,12 @@ class RenderContext:
 
 def _make_env(theme: Theme, language: str, locale: str) -> Environment:
     # Imported here: a run where nothing changed needs the base key, not the templates.
-    from jinja2 import (
-        BaseLoader,
-        ChoiceLoader,
-        Environment,
-        FileSystemLoader,
-        PrefixLoader,
-        StrictUndefined,
-        select_autoescape,
-    )
+    from jinja2 import Environment, StrictUndefined, select_autoescape
 
     from portalgen.render.filters import GLOBALS, make_filters
 
-    builtin = FileSystemLoader(str(theme.default_templates))
-    loaders: list[BaseLoader] = [
-        FileSystemLoader([str(d) for d in theme.template_dirs]),
-        PrefixLoader({"default": builtin}),
-    ]
     env = Environment(
-        loader=ChoiceLoader(loaders),
+        loader=theme.template_loader(),
         autoescape=select_autoescape(("html", "xml", "svg"), default_for_string=True),
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
