@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,7 +33,7 @@ from portalgen.audit.events import AuditEvent
 from portalgen.audit.log import AuditLog
 from portalgen.audit.sinks import EVENTS_PREFIX
 from portalgen.storage import LocalStorage
-from tests.gate_fixtures import GateClient, GateWorld
+from tests.gate_fixtures import GateClient, GateWorld, build_world
 
 JUNE = datetime(2026, 6, 15, 8, 30, tzinfo=UTC).timestamp()  # 10:30 in Madrid
 PENDING = "P2026A-00017"  # C00007, pending, valid until 10 July 2026
@@ -71,6 +72,16 @@ def june_world(gate_world: GateWorld) -> GateWorld:
 def june_world_any(gate_world_any: GateWorld) -> GateWorld:
     move_to(gate_world_any, JUNE)
     return gate_world_any
+
+
+@pytest.fixture
+def june_s3(
+    demo_dir: Path, built_portals: Path, tmp_path: Path, s3_storage_config: dict[str, Any]
+) -> GateWorld:
+    """The world on SeaweedFS only (what S3 alone does: presigned POSTs), in June."""
+    world = build_world(demo_dir, built_portals, tmp_path, s3_storage_config)
+    move_to(world, JUNE)
+    return world
 
 
 def signed_in(world: GateWorld, code: str = "C00007", **gate_options: Any) -> GateClient:

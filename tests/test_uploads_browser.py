@@ -5,7 +5,6 @@ page's script posts the file straight to the bucket, then reports it to the gate
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from playwright.sync_api import Browser, FilePayload, expect
 
 from portalgen.gate import create_app
 from portalgen.uploads.records import customer_records
-from tests.gate_fixtures import BASE_URL, GateWorld, build_world
-from tests.interact_fixtures import JUNE, JuneClock, move_to, of_type, serving
+from tests.gate_fixtures import BASE_URL, GateWorld
+from tests.interact_fixtures import JuneClock, of_type, serving
 from tests.upload_fixtures import HTML_AS_PDF, PDF, UNPAID
 
 pytestmark = pytest.mark.browser
@@ -67,15 +66,6 @@ def test_upload_on_a_folder_with_and_without_javascript(
         assert "Justificante recibido el 15/06/2026" in said
         assert (failed, console) == ([], [])
     assert len(of_type(june_world, "upload.received")) == 2
-
-
-@pytest.fixture
-def june_s3(
-    demo_dir: Path, built_portals: Path, tmp_path: Path, s3_storage_config: dict[str, Any]
-) -> GateWorld:
-    world = build_world(demo_dir, built_portals, tmp_path, s3_storage_config)
-    move_to(world, JUNE)
-    return world
 
 
 @pytest.mark.s3

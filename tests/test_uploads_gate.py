@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from portalgen.uploads.records import UPLOADS_PREFIX, customer_records
-from tests.gate_fixtures import GateWorld, build_world
-from tests.interact_fixtures import BROWSER, JUNE, form_fields, move_to, of_type, signed_in
+from tests.gate_fixtures import GateWorld
+from tests.interact_fixtures import BROWSER, form_fields, of_type, signed_in
 from tests.upload_fixtures import (
     HTML_AS_PDF,
     PAID,
@@ -158,15 +157,6 @@ def encode_multipart(fields: dict[str, str], data: bytes) -> tuple[bytes, str]:
         f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
     ).encode()
     return b"".join([*parts, head, data, f"\r\n--{boundary}--\r\n".encode()]), boundary
-
-
-@pytest.fixture
-def june_s3(
-    demo_dir: Path, built_portals: Path, tmp_path: Path, s3_storage_config: dict[str, Any]
-) -> GateWorld:
-    world = build_world(demo_dir, built_portals, tmp_path, s3_storage_config)
-    move_to(world, JUNE)
-    return world
 
 
 @pytest.mark.s3
