@@ -85,7 +85,7 @@ class SmtpSender:
         self.mail = mail
         self.password = password
         self.description = f"{mail.host}:{mail.port} ({mail.security})"
-        self._smtp: _HeldSmtp | _HeldSmtpSsl | None = None
+        self._smtp: _HeldSmtp | None = None
 
     def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
         """With `ready`, the whole message travels while `ready()` waits, and the server
@@ -125,12 +125,12 @@ class SmtpSender:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def _connection(self) -> _HeldSmtp | _HeldSmtpSsl:
+    def _connection(self) -> _HeldSmtp:
         if self._smtp is not None:
             return self._smtp
         mail = self.mail
         timeout = mail.timeout.total_seconds()
-        smtp: _HeldSmtp | _HeldSmtpSsl | None = None
+        smtp: _HeldSmtp | None = None
         try:
             if mail.security == "tls":
                 smtp = _HeldSmtpSsl(
@@ -180,13 +180,8 @@ class _HeldSmtp(smtplib.SMTP):
         return _held_data(self, msg, self.ready)
 
 
-class _HeldSmtpSsl(smtplib.SMTP_SSL):
-    ready: Ready | None = None
-
-    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
-        if self.ready is None or not isinstance(msg, bytes):
-            return super().data(msg)
-        return _held_data(self, msg, self.ready)
+class _HeldSmtpSsl(_HeldSmtp, smtplib.SMTP_SSL):
+    """The same over implicit TLS (SMTP_SSL's connection, _HeldSmtp's DATA)."""
 
 
 # Without Nagle's algorithm: the short end of the data, sent on its own, would otherwise
