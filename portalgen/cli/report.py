@@ -108,6 +108,11 @@ def summary_lines(report: PublishReport) -> list[str]:
             f"Recovered {_plural(report.events_recovered, 'quote decision event')} "
             "a gate had not written."
         )
+    if report.uploads_removed:
+        lines.append(
+            f"Removed {_plural(report.uploads_removed, 'upload')} posted to storage over a day "
+            "ago and never taken (`_uploads/*/incoming/`)."
+        )
     if report.without_access:
         lines.append(
             f"{_plural(report.without_access, 'customer')} of the export "

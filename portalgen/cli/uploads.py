@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,6 +79,22 @@ def uploads_get(state: CliState, upload_id: str, output: Path | None, quarantine
     target = output or Path(f"{record.id}.{record.key.rsplit('.', 1)[-1]}")
     target.write_bytes(data)
     click.echo(f"Wrote {target} ({len(data)} bytes; uploaded as {record.filename!r}).")
+
+
+@uploads.command("clean")
+@pass_state
+def uploads_clean(state: CliState) -> None:
+    """Delete what browsers posted straight to S3 over a day ago and the gate never took
+    (`_uploads/*/incoming/`). `publish` does this by itself once a day."""
+    from portalgen.uploads.sweep import MAX_AGE, sweep_incoming
+
+    swept = sweep_incoming(open_storage(state.settings()), time.time())
+    for key in swept.removed:
+        click.echo(f"removed {key}")
+    click.echo(
+        f"Removed {len(swept.removed)} upload(s) never taken; kept {swept.kept} "
+        f"younger than {MAX_AGE // 3600} hours."
+    )
 
 
 def _find(storage: object, upload_id: str) -> UploadRecord:

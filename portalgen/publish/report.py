@@ -32,6 +32,7 @@ class PublishReport:
     without_access: int = 0  # customers of the export nobody granted a portal
     events: PullResult | None = None  # audit events pulled from S3 first
     events_recovered: int = 0  # decisions whose lost audit event was written afterwards
+    uploads_removed: int = 0  # proofs posted to S3 and never taken, deleted (uploads/sweep.py)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -124,6 +125,7 @@ class PublishReport:
                 "refused": len(events.refused),
             },
             "events_recovered": self.events_recovered,
+            "uploads_removed": self.uploads_removed,
             "errors": [{"customer": o.code, "reason": o.reason} for o in self.failed],
             "warnings": list(self.warnings),
         }

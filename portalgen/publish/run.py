@@ -107,6 +107,23 @@ def settle_audit(settings: Settings, storage: Storage, report: PublishReport) ->
         )
 
 
+def sweep_uploads(settings: Settings, storage: Storage, report: PublishReport, now: float) -> None:
+    """Proofs posted to S3 and never taken, at most once a day (uploads/sweep.py). A
+    problem here is a warning: the portals are published."""
+    from portalgen.uploads.sweep import mark_swept, sweep_due, sweep_incoming
+
+    folder = settings.publish.cache_dir
+    if not sweep_due(folder, now):
+        return
+    try:
+        swept = sweep_incoming(storage, now)
+    except (PortalgenError, OSError) as error:
+        report.warnings.append(f"uploads never taken could not be removed: {error}")
+        return
+    mark_swept(folder, now)
+    report.uploads_removed = len(swept.removed)
+
+
 def publish_export(
     settings: Settings,
     export: Export | LoadResult,
@@ -146,6 +163,8 @@ def publish_export(
     run.execute(selection, report, jobs or default_jobs(settings), progress)
     if not dry_run:
         RenderCache(settings.publish.cache_dir).prune()
+    if settles:
+        sweep_uploads(settings, storage, report, time.time())
     if settles and (settings.audit.webhook_url or state.listing.may_need_events(_now())):
         settle_audit(settings, storage, report)  # (else it would find nothing to do)
     report.outcomes.sort(key=lambda o: (o.code, o.status))

@@ -5,6 +5,7 @@
 - check.py: the checks every proof passes before it is recorded.
 - records.py: where proofs and their records live (``_uploads/<customer_key>/``).
 - presign.py: the S3 presigned POST a browser uploads with, straight to the bucket.
+- sweep.py: what was posted to S3 and never taken, deleted after a day.
 
 Light on purpose: the gate imports these at request time (never boto3 at import).
 """

@@ -4,7 +4,8 @@ Under ``_uploads/<customer_key>/`` (never under ``portals/``: an upload is no fi
 the published portal, and no portal URL reaches it):
 
 - ``incoming/<id>``: where a browser posts a proof straight to S3 (the presigned POST's
-  policy names exactly this key); the gate reads it, then deletes it.
+  policy names exactly this key); the gate reads it, then deletes it. What it never
+  takes is deleted after a day (sweep.py).
 - ``files/<id>.<ext>``: a proof the gate checked and accepted.
 - ``quarantine/<id>.<ext>``: a proof ClamAV flagged; kept for staff, never served.
 - ``records/<id>.json``: what was uploaded, by whom, for which invoice, and what the
