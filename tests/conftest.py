@@ -99,6 +99,7 @@ pytest_plugins = [
     "tests.s3server",
     "tests.smtpserver",
     "tests.lambda_api",
+    "tests.ssm_api",
     "tests.storage_backends",
     "tests.gate_fixtures",
     "tests.interact_fixtures",

@@ -177,16 +177,40 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
         "PORTALGEN_BASE_URL",
         "PORTALGEN_SECRET_PARAMETER",
         "PORTALGEN_CONFIG",
+        # online payments' secrets, by SSM parameter (tests/test_deploy_payments.py)
+        "PORTALGEN_REDSYS_KEY_PARAMETER",
+        "PORTALGEN_STRIPE_KEY_PARAMETER",
+        "PORTALGEN_STRIPE_WEBHOOK_SECRET_PARAMETER",
     }
     assert "PORTALGEN_SECRET" not in env  # the secret itself never sits in the function's settings
 
 
-def test_requirements_cover_what_the_gate_imports(tmp_path: Path) -> None:
-    """Import the handler, build the gate from deploy/config.yaml and serve a request; every
-    third-party distribution then loaded must be listed in deploy/requirements.txt."""
+@pytest.mark.parametrize("payments", [False, True], ids=["plain", "payments"])
+def test_requirements_cover_what_the_gate_imports(tmp_path: Path, payments: bool) -> None:
+    """Import the handler, build the gate from deploy/config.yaml (and with both online
+    payment providers) and serve a request; every third-party distribution then loaded
+    must be listed in deploy/requirements.txt."""
+    config = ROOT / "deploy" / "config.yaml"
+    secrets = {}
+    if payments:
+        settings = yaml.safe_load(config.read_text())
+        settings["payments"] = {
+            "online": {"redsys": {"merchant_code": "999008881"}, "stripe": {}},
+        }
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump(settings))
+        secrets = {
+            "PORTALGEN_REDSYS_KEY": "sq7HjrUOBfKmC576ILgskD5srU870gJ7",
+            "PORTALGEN_STRIPE_KEY": "sk_test_x",
+            "PORTALGEN_STRIPE_WEBHOOK_SECRET": "whsec_x",
+        }
+    # Not in the package: stripe (aiohttp) and urllib3 (brotli) import them only if present.
+    absent = ["aiohttp", "brotli"] if payments else []
     script = f"""
 import json, os, sys, importlib.metadata
-os.environ.update(PORTALGEN_CONFIG={str(ROOT / "deploy" / "config.yaml")!r},
+sys.modules.update(dict.fromkeys({absent!r}))  # None: importing them fails, as on Lambda
+os.environ.update({secrets!r})
+os.environ.update(PORTALGEN_CONFIG={str(config)!r},
                   PORTALGEN_STORAGE_URL={str(tmp_path / "site")!r},
                   PORTALGEN_BASE_URL='https://portal.example.es',
                   PORTALGEN_SECRET='s' * 40)
@@ -195,7 +219,7 @@ event = json.load(open({str(ROOT / "tests" / "events" / "function-url.json")!r})
 assert lambda_handler(event, None)["statusCode"] == 404
 owners = importlib.metadata.packages_distributions()
 found = set()
-for name in list(sys.modules):
+for name in [n for n, m in list(sys.modules.items()) if m is not None]:
     top = name.split(".")[0]
     if top in sys.stdlib_module_names or top.startswith("_") or top == "portalgen":
         continue
@@ -210,3 +234,5 @@ print(json.dumps(sorted(found)))
             listed.add(re.sub(r"[-_.]+", "-", re.split(r"[<>=\[ ]", line.strip())[0]).lower())
     assert used - with_dependencies(listed) - {"cython-runtime"} == set()
     assert not {"weasyprint", "jinja2", "lxml", "segno"} & used
+    if payments:
+        assert {"python-redsys", "stripe"} <= used

@@ -9,6 +9,11 @@
   ``PORTALGEN_SECRET_ARN`` (a Secrets Manager secret). They are fetched at the first
   request and again when a link fails to verify (at most once a minute), so
   `portalgen secret rotate` followed by an update of the parameter reaches warm functions.
+- The online payment providers' secrets (``PORTALGEN_REDSYS_KEY``,
+  ``PORTALGEN_STRIPE_KEY``, ``PORTALGEN_STRIPE_WEBHOOK_SECRET``: whichever variables
+  ``payments.online`` names): each one not set is read at start from the SSM
+  SecureString named by the same variable with ``_PARAMETER`` added
+  (``PORTALGEN_REDSYS_KEY_PARAMETER``), as the SAM template sets them.
 - ``AWS_LAMBDA_FUNCTION_NAME`` (Lambda sets it): with mail set up, "email me a new
   link" is handed to an asynchronous invocation of this function (selfinvoke.py).
 """
@@ -21,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import ConfigError
+
+PARAMETER_SUFFIX = "_PARAMETER"  # NAME_PARAMETER: the SSM parameter holding NAME's value
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
@@ -57,8 +64,7 @@ def read_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
         import boto3
 
         name = environ["PORTALGEN_SECRET_PARAMETER"]
-        response = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
-        return split_secrets(response["Parameter"]["Value"], f"SSM parameter {name}")
+        return split_secrets(ssm_parameter(name), f"SSM parameter {name}")
     if environ.get("PORTALGEN_SECRET_ARN"):
         import boto3
 
@@ -68,6 +74,37 @@ def read_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
     raise ConfigError(
         "no signing secret: set PORTALGEN_SECRET_PARAMETER (SSM) or PORTALGEN_SECRET_ARN"
     )
+
+
+def ssm_parameter(name: str) -> str:
+    """An SSM Parameter Store parameter's value, decrypted (a SecureString)."""
+    import boto3
+
+    response = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
+    return str(response["Parameter"]["Value"])
+
+
+def payment_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The payment providers' secret variables that are not set but whose ``_PARAMETER``
+    variable is: each read from that SSM parameter. A parameter that cannot be read is a
+    ConfigError naming the variable and the parameter."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from portalgen.payments.providers import secret_variables
+
+    found: dict[str, str] = {}
+    if not settings.payments.online.methods:
+        return found
+    for name in secret_variables(settings.payments.online).values():
+        parameter = environ.get(name + PARAMETER_SUFFIX, "").strip()
+        if environ.get(name, "").strip() or not parameter:
+            continue
+        try:
+            found[name] = ssm_parameter(parameter)
+        except (BotoCoreError, ClientError) as exc:
+            where = f"{name}{PARAMETER_SUFFIX}: SSM parameter {parameter}"
+            raise ConfigError(f"{where} could not be read: {exc}") from None
+    return found
 
 
 def app_from_environment(environ: Mapping[str, str]) -> Gate:
@@ -80,6 +117,7 @@ def app_from_environment(environ: Mapping[str, str]) -> Gate:
     settings = settings_from_environment(environ)
     env = dict(environ)
     read_secrets(env)  # fail at once (and clearly) if there is none
+    env.update(payment_secrets(settings, env))
     gate = create_app(
         settings,
         secrets=lambda: read_secrets(env),
