@@ -5,7 +5,8 @@ shows the company's logo becomes ``multipart/related`` with the image attached a
 referred to by ``cid:``, so no message ever loads an image from the network. Headers
 built from billing data (names, document numbers) are folded into one line, so no
 customer name can start a header of its own; non-ASCII names and subjects are encoded
-(RFC 2047) by the standard library's email policy.
+(RFC 2047): the recipients' names by address_field.py, the rest by the standard
+library's email policy.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from portalgen.errors import MailError
+from portalgen.mail.address_field import address_field
 
 _SPACE = re.compile(r"\s+")
 _ADDR = re.compile(r"[^@\s<>()\[\]\\,;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -102,7 +104,11 @@ def build_message(
         raise ValueError("the Date header needs a timezone-aware time")
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
-    msg["To"] = list(to)
+    field = address_field("To", to)
+    if field is None:
+        msg["To"] = list(to)
+    else:  # as it is: address_field folded it (the policy keeps lines that fit)
+        msg.set_raw("To", field)
     if reply_to:
         msg["Reply-To"] = list(reply_to)
     msg["Subject"] = one_line(content.subject)

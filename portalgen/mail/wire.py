@@ -20,6 +20,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from portalgen.errors import MailError
+from portalgen.mail.address_field import address_field
 from portalgen.mail.message import (
     Content,
     InlineImage,
@@ -81,7 +82,7 @@ class MessageFrame:
             return None
         message_id = make_msgid(domain=self.domain)
         filled = {
-            "to": _fold("To", tuple(to)),
+            "to": _to(to),
             "subject": _fold_subject(one_line(content.subject)),
             "date": b"Date: " + format_datetime(now).encode("ascii") + _CRLF,
             "message-id": b"Message-ID: " + message_id.encode("ascii") + _CRLF,
@@ -125,6 +126,14 @@ def _quoted_printable(text: str) -> bytes:
     body = (b"\n".join(lines) + b"\n").decode("latin-1")
     encoded = quoprimime.body_encode(body, _LINE)
     return encoded.replace("\n", "\r\n").encode("ascii")
+
+
+def _to(to: Sequence[Address]) -> bytes:
+    """The To header as `build_message` writes it (address_field.py, or the policy's)."""
+    field = address_field("To", to)
+    if field is None:
+        return _fold("To", tuple(to))
+    return b"To: " + field.encode("ascii") + _CRLF
 
 
 def _fold(name: str, value: object) -> bytes:
