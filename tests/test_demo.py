@@ -12,8 +12,11 @@ import pypdf
 import pytest
 
 from portalgen.demo import generate_demo
+from portalgen.demo.documents import Doc
+from portalgen.demo.numbering import DocKey, Numbering, series_of
 from portalgen.domain.ledger import invoice_status, payments_by_invoice, quote_status
 from portalgen.load import LoadOptions, LoadResult, load_export
+from tests.demo_whole import number_documents, whole_demo
 
 TODAY = date(2026, 6, 15)
 
@@ -38,6 +41,46 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
     a_files = sorted((tmp_path / "a" / "documents").rglob("*.pdf"))
     b_files = sorted((tmp_path / "b" / "documents").rglob("*.pdf"))
     assert [p.stat().st_mtime for p in a_files] == [p.stat().st_mtime for p in b_files]
+
+
+def shared_times(folder: Path) -> list[float]:
+    return [p.stat().st_mtime for p in sorted((folder / "documents").rglob("*.pdf"))]
+
+
+@pytest.mark.parametrize(("customers", "seed", "originals"), [(80, 11, True), (2, 3, False)])
+def test_the_demo_made_customer_by_customer_is_the_demo_made_whole(
+    tmp_path: Path, customers: int, seed: int, originals: bool
+) -> None:
+    """Users and tests rely on a seed giving the same data whatever the demo's memory."""
+    streamed, whole = tmp_path / "streamed", tmp_path / "whole"
+    generate_demo(streamed, customers=customers, seed=seed, today=TODAY, originals=originals)
+    whole_demo(whole, customers=customers, seed=seed, today=TODAY, originals=originals)
+    assert digest(streamed) == digest(whole)  # no temporary file left over either
+    assert shared_times(streamed) == shared_times(whole)
+
+
+def test_numbers_and_rows_follow_the_whole_sort_beyond_five_digits() -> None:
+    """Ties on a date go by customer code, which is not the order made from customer
+    100,000 on (C100000 sorts before C10001), and the tables' order is the numbers' text
+    order, which is not their counters' from the 100,000th document of a kind and year."""
+    codes = ["C09999", "C10000", "C10001", "C100000"]
+    docs = [
+        Doc(kind, code, date(2026, 1, 1 + n % 3), [], {"credit": True} if n % 7 == 0 else {})
+        for n, (code, kind) in enumerate(
+            (code, kind) for code in codes for kind in ("invoice", "quote", "order") * 5
+        )
+    ]
+    docs += [Doc("invoice", "C00001", date(2026, 2, 1), []) for _ in range(100_001)]
+    keys = [DocKey(d.issue, d.kind, d.customer, i, series_of(d.extra)) for i, d in enumerate(docs)]
+    numbering = Numbering(keys)
+    number_documents(docs)
+    assert numbering.numbers == [d.number for d in docs]
+    for kind in ("invoice", "quote", "order"):
+        table = sorted(
+            (i for i, d in enumerate(docs) if d.kind == kind), key=lambda i: docs[i].number
+        )
+        assert [numbering.rows[i] for i in table] == list(range(len(table)))
+        assert numbering.counts[kind] == len(table)
 
 
 def test_demo_is_valid_and_covers_every_status(tmp_path: Path) -> None:

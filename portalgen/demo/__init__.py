@@ -8,6 +8,8 @@ a delivered one has its date), credit notes, shared files (a multi-page supply c
 and maintenance report among them).
 Everything follows from the seed and `today`: the same pair gives the same bytes.
 Email addresses use the reserved ``.example`` domain, so a demo never mails anyone.
+It is made customer by customer (portalgen/demo/stream.py), so its memory does not grow
+with the number of customers' documents.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import random
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from portalgen.demo.company import COMPANY_CIF, COMPANY_IBAN, demo_config_text
-from portalgen.demo.documents import Doc, customer_documents, number_documents, receipts
-from portalgen.demo.files import write_bundle, write_originals, write_shared
-from portalgen.demo.people import new_customer
+from portalgen.demo.stream import (
+    Plan,
+    number_all,
+    write_all_shared,
+    write_customers,
+    write_documents,
+)
 
 __all__ = ["COMPANY_CIF", "COMPANY_IBAN", "DemoSummary", "demo_config_text", "generate_demo"]
 
@@ -42,27 +47,14 @@ def generate_demo(
     originals: bool = False,
 ) -> DemoSummary:
     """Write a demo bundle into `out` (created if needed). Existing data files are replaced."""
-    today = today or date.today()
     rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+    plan = Plan(out, customers, today or date.today(), originals, rng.getstate())
     out.mkdir(parents=True, exist_ok=True)
-    people = [new_customer(rng, i) for i in range(1, customers + 1)]
-    docs: list[Doc] = []
-    payments: list[dict[str, Any]] = []
-    for person in people:
-        docs.extend(customer_documents(rng, person, today))
-    number_documents(docs)
-    for doc in docs:
-        if doc.kind == "invoice":
-            payments.extend(receipts(rng, doc, today))
-    for i, payment in enumerate(sorted(payments, key=lambda p: (p["due_date"], p["invoice"]))):
-        payment["number"] = f"R{payment['due_date'][:4]}-{i + 1:06d}"
-    write_bundle(out, people, docs, payments)
-    write_shared(rng, out, people, today)
-    if originals:
-        write_originals(out, docs)
-    counts = {
-        k: sum(1 for d in docs if d.kind == k)
-        for k in ("quote", "order", "delivery_note", "invoice")
-    }
-    counts["payment"] = len(payments)
-    return DemoSummary(len(people), counts, out)
+    write_customers(plan, rng)
+    documents_start = rng.getstate()
+    numbering = number_all(plan, rng)
+    docs_rng = random.Random()  # noqa: S311 - as above
+    docs_rng.setstate(documents_start)
+    payments = write_documents(plan, numbering, docs_rng, rng)
+    write_all_shared(plan, rng)
+    return DemoSummary(customers, {**numbering.counts, "payment": payments}, out)

@@ -216,20 +216,6 @@ def _late_shipment(extra: dict[str, Any], age: int, days: int, today: date) -> N
         extra["delivered_date"] = min(today, extra["shipped_date"] + timedelta(days=2))
 
 
-_PREFIX = {"quote": "P", "order": "PED", "delivery_note": "ALB", "invoice": "F"}
-
-
-def number_documents(docs: list[Doc]) -> None:
-    """Number each kind in date order, per year, like an invoicing program."""
-    counters: dict[tuple[str, int, str], int] = {}
-    for doc in sorted(docs, key=lambda d: (d.issue, d.kind, d.customer)):
-        series = "R" if doc.extra.get("credit") else "A"
-        key = (doc.kind, doc.issue.year, series)
-        counters[key] = counters.get(key, 0) + 1
-        doc.number = f"{_PREFIX[doc.kind]}{doc.issue.year}{series}-{counters[key]:05d}"
-        doc.extra["series"] = series
-
-
 def receipts(rng: random.Random, invoice: Doc, today: date) -> list[dict[str, Any]]:
     totals = compute_totals(invoice.lines, "EUR")
     total = totals.total.amount

@@ -1,8 +1,7 @@
-"""Writing the demo: the native CSV bundle, shared documents and stand-in original PDFs."""
+"""Writing the demo: the CSV rows, shared documents and stand-in original PDFs."""
 
 from __future__ import annotations
 
-import csv
 import os
 import random
 from datetime import date, datetime, time, timedelta
@@ -85,41 +84,34 @@ def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_bundle(
-    out: Path, people: list[dict[str, Any]], docs: list[Doc], payments: list[dict[str, Any]]
-) -> None:
-    customer_columns = [
-        "code",
-        "name",
-        "trade_name",
-        "tax_id",
-        "emails",
-        "language",
-        "street",
-        "postal_code",
-        "city",
-        "province",
-        "country",
-        "phone",
-        "iban",
-        "account_manager",
-        "notify",
-    ]
-    _write_csv(out / "customers.csv", customer_columns, people)
-    for kind, table in TABLES.items():
-        mine = sorted((d for d in docs if d.kind == kind), key=lambda d: d.number)
-        rows = [_document_row(doc) for doc in mine]
-        line_rows = [_line_row(doc, i, line) for doc in mine for i, line in enumerate(doc.lines, 1)]
-        _write_csv(out / f"{table}.csv", _DOC_COLUMNS + _KIND_COLUMNS[kind], rows)
-        _write_csv(out / f"{kind}_lines.csv", _LINE_COLUMNS, line_rows)
-    _write_csv(
-        out / "payments.csv",
-        ["number", "invoice", "customer", "amount", "due_date", "paid_date", "method"],
-        payments,
-    )
+CUSTOMER_COLUMNS = [
+    "code",
+    "name",
+    "trade_name",
+    "tax_id",
+    "emails",
+    "language",
+    "street",
+    "postal_code",
+    "city",
+    "province",
+    "country",
+    "phone",
+    "iban",
+    "account_manager",
+    "notify",
+]
 
 
-def _document_row(doc: Doc) -> dict[str, str]:
+def document_columns(kind: str) -> list[str]:
+    return _DOC_COLUMNS + _KIND_COLUMNS[kind]
+
+
+def line_columns() -> list[str]:
+    return list(_LINE_COLUMNS)
+
+
+def document_row(doc: Doc) -> dict[str, str]:
     totals = compute_totals(doc.lines, "EUR")
     row = {
         "number": doc.number,
@@ -142,6 +134,10 @@ def _document_row(doc: Doc) -> dict[str, str]:
         if "corrects" in doc.links:
             row["notes"] = "Factura rectificativa por devolución de mercancía."
     return {k: _plain(v) for k, v in row.items()}
+
+
+def line_rows(doc: Doc) -> list[dict[str, Any]]:
+    return [_line_row(doc, i, line) for i, line in enumerate(doc.lines, 1)]
 
 
 def _line_row(doc: Doc, position: int, line: Line) -> dict[str, Any]:
@@ -172,28 +168,19 @@ def _qr_url(number: str, issued: date, total: Decimal) -> str:
     return f"{QR_TEST_ENDPOINT}?{query}"
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-def write_shared(rng: random.Random, out: Path, people: list[dict[str, Any]], today: date) -> None:
-    for person in people:
-        if rng.random() >= 0.2:
-            continue
-        for template, title in rng.sample(_SHARED, k=rng.randint(1, 3)):
-            modified = today - timedelta(days=rng.randint(1, 200))
-            content = _shared_pdf(title, person, modified)
-            _write_dated(
-                out / "documents" / person["code"] / template.format(year=today.year),
-                content,
-                modified,
-            )
-        _write_report(out, person, today)
+def write_shared(rng: random.Random, out: Path, person: dict[str, Any], today: date) -> None:
+    """One customer's shared documents (one in five customers has some)."""
+    if rng.random() >= 0.2:
+        return
+    for template, title in rng.sample(_SHARED, k=rng.randint(1, 3)):
+        modified = today - timedelta(days=rng.randint(1, 200))
+        content = _shared_pdf(title, person, modified)
+        _write_dated(
+            out / "documents" / person["code"] / template.format(year=today.year),
+            content,
+            modified,
+        )
+    _write_report(out, person, today)
 
 
 def _shared_pdf(title: str, person: dict[str, Any], modified: date) -> bytes:
@@ -220,16 +207,15 @@ def _write_dated(path: Path, content: bytes, modified: date) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def write_originals(out: Path, docs: list[Doc]) -> None:
-    """Stand-ins for the invoicing program's own PDFs (`portalgen demo --originals`)."""
-    for doc in docs:
-        folder = out / "pdf" / TABLES[doc.kind]
-        folder.mkdir(parents=True, exist_ok=True)
-        totals = compute_totals(doc.lines, "EUR")
-        body = [
-            f"Cliente {doc.customer}",
-            f"Fecha {doc.issue:%d/%m/%Y}",
-            *(f"{line.quantity} x {line.description}" for line in doc.lines),
-            f"Total {totals.total.amount:.2f} EUR",
-        ]
-        (folder / f"{slugify_number(doc.number)}.pdf").write_bytes(tiny_pdf(doc.number, body))
+def write_original(out: Path, doc: Doc) -> None:
+    """A stand-in for the invoicing program's own PDF (`portalgen demo --originals`)."""
+    folder = out / "pdf" / TABLES[doc.kind]
+    folder.mkdir(parents=True, exist_ok=True)
+    totals = compute_totals(doc.lines, "EUR")
+    body = [
+        f"Cliente {doc.customer}",
+        f"Fecha {doc.issue:%d/%m/%Y}",
+        *(f"{line.quantity} x {line.description}" for line in doc.lines),
+        f"Total {totals.total.amount:.2f} EUR",
+    ]
+    (folder / f"{slugify_number(doc.number)}.pdf").write_bytes(tiny_pdf(doc.number, body))
