@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/publish.py [--customers 50] [--big 1000] [--changed 1]
                                       [--jobs N] [--rounds 3] [--skip abcd] [--workdir DIR]
+                                      [--scale N [--grant K]]
 
 (a) Full publish with rendering (portal.pdf: render) of --customers customers (~18
     documents each): documents/s, next to bare WeasyPrint rendering the same PDFs' HTML
@@ -22,6 +23,9 @@
 (d) Peak RSS of the publishing process and of its largest render worker (target < 300 MB).
 (e) With --scale N: `portalgen demo --customers N`, `check`, the first publish and a
     no-change publish, each a whole command: time and peak RSS (target < 500 MB).
+    --grant K grants only the first K customers, so the publishes serve K portals while
+    loading all N customers' export (granting and first-publishing 10,000 customers takes
+    hours on a small machine).
 
 Whole commands run with bytecode compiled once (in a pycache under the work folder), as
 an installed package has it; their CPU time (user + system) is printed next to the wall
@@ -190,7 +194,8 @@ def make_export(folder: Path, customers: int, originals: bool, extra: str = "") 
     return folder / "config.yaml"
 
 
-def grant_all(config: Path, env: dict[str, str] | None = None) -> int:
+def grant_all(config: Path, env: dict[str, str] | None = None, first: int = 0) -> int:
+    """Grant every customer, or the `first` ones of customers.csv if it is not 0."""
     saved = dict(os.environ)
     os.environ.update(env or {})
     try:
@@ -200,6 +205,7 @@ def grant_all(config: Path, env: dict[str, str] | None = None) -> int:
         now = datetime.now(UTC)
         with open(config.parent / "customers.csv", encoding="utf-8") as fh:
             codes = [row["code"] for row in csv.DictReader(fh)]
+        codes = codes[:first] if first else codes
         for code in codes:
             entry, _ = registry.get_or_create(code, now)
             registry.update(
@@ -418,19 +424,24 @@ def bench_s3(work: Path, local: dict[str, Any], jobs: int, rounds: int) -> dict[
     return {"runs": [first, *ours]}
 
 
-def bench_scale(work: Path, customers: int, jobs: int) -> None:
-    """(e) demo, check, first publish and a no-change publish at `customers`, as commands."""
+def bench_scale(work: Path, customers: int, jobs: int, granted: int) -> None:
+    """(e) demo, check, first publish and a no-change publish at `customers`, as commands;
+    the publishes serve the first `granted` customers (0: all of them)."""
     folder, env = work / "e", command_env(work)
     config = folder / "config.yaml"
     demo = [sys.executable, "-m", "portalgen", "demo", str(folder), "--originals"]
     runs = {"demo": timed([*demo, "--customers", str(customers), "--seed", "11"], env)}
-    grant_all(config)
+    granted = grant_all(config, first=granted)
     runs["check"] = timed(portalgen(config, "check", str(folder)), env)
     publish = portalgen(config, "publish", "-q", "--jobs", str(jobs), str(folder))
     runs["first publish"] = timed(publish, env)
     runs["no-change publish"] = timed(publish, env)  # the first to read the load cache
     runs["again"] = timed(publish, env)
-    print(f"(e) {customers} customers with original PDFs, {jobs} processes; whole commands")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"(e) {customers} customers with original PDFs ({granted} granted), {jobs} processes; "
+        f"whole commands (load average {load} at the end)"
+    )
     for name, run in runs.items():
         print(
             f"    {name:18} {run['wall']:8.1f} s  CPU {run['cpu']:8.1f} s  "
@@ -468,6 +479,9 @@ def main() -> None:
     )
     parser.add_argument("--skip", default="", help="sections to leave out, e.g. 'ac'")
     parser.add_argument("--scale", type=int, default=0, help="(e): customers (0: skip)")
+    parser.add_argument(
+        "--grant", type=int, default=0, help="(e): grant only the first N customers (0: all)"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="kept afterwards if given")
     parser.add_argument("--run-one", nargs=2, type=Path, metavar=("CONFIG", "EXPORT"))
     parser.add_argument("--only", default="", help=argparse.SUPPRESS)
@@ -487,7 +501,7 @@ def main() -> None:
             if "c" not in args.skip:
                 runs += bench_s3(work, big, args.jobs, args.rounds)["runs"]
         if args.scale:
-            bench_scale(work, args.scale, args.jobs)
+            bench_scale(work, args.scale, args.jobs, args.grant)
         if "d" not in args.skip and runs:
             main_peak = max(r["rss_main"] for r in runs)
             worker_peak = max(r["rss_workers"] for r in runs)
