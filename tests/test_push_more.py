@@ -1,7 +1,7 @@
 """`portalgen push facturascripts` for online payments and comments, and from `publish`.
 
-Online payments have not landed in the portal yet: their events are recorded here in the
-shape docs/facturascripts.md defines (``payment.received``).
+Payment events are recorded here in the shape docs/facturascripts.md defines
+(``payment.received``); tests/test_push_receipts.py pays through the gate.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def record_payment(world: FsWorld, amount: Decimal | None = None) -> str:
         document="invoices/F2026A2.html",
         data={
             "invoice": "F2026A2",
-            "receipt": "3",
+            "receipt": "F2026A2-2",
+            "receipt_id": "3",
             "amount": str(amount if amount is not None else due),
             "currency": "EUR",
             "provider": "stripe",

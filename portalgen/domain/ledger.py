@@ -43,6 +43,7 @@ class Instalment:
     paid_date: date | None  # when it was paid, if that day has come
     overdue: bool  # unpaid and its due date has passed
     direct_debit: bool  # charged to the customer's account on its due date
+    source_id: str = ""  # the receipt's id in the invoicing program (Payment.source_id)
 
     @property
     def is_paid(self) -> bool:
@@ -102,7 +103,15 @@ def _instalments(
         paid = p.paid_date if p.paid_date is not None and p.paid_date <= today else None
         late = paid is None and p.due_date < today
         out.append(
-            Instalment(p.number, p.amount, p.due_date, paid, late, _method(p.method) or debit)
+            Instalment(
+                p.number,
+                p.amount,
+                p.due_date,
+                paid,
+                late,
+                _method(p.method) or debit,
+                p.source_id,
+            )
         )
     rest = invoice.totals.total - sum_money((p.amount for p in receipts), invoice.currency)
     if rest.amount > 0:

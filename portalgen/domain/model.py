@@ -337,6 +337,9 @@ class Payment:
     paid_date: date | None = None
     method: PaymentMethod = ""
     origin: Origin = field(default=NO_ORIGIN, compare=False)
+    # The invoicing program's own id of the receipt (FacturaScripts' idrecibo), to find it
+    # there again (`portalgen push`); never shown. "" when the export has none.
+    source_id: str = ""
 
     @property
     def is_paid(self) -> bool:

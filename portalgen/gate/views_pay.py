@@ -94,6 +94,7 @@ def start_attempt(
             amount=str(amount),
             currency=invoice.currency,
             receipt=receipt,
+            receipt_id=invoice.receipt_ids.get(receipt, "") if receipt else "",
             ts=gate.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
         )
         if store_attempt(gate.storage, attempt):

@@ -8,18 +8,21 @@ so the gate never computes an amount and never takes one from a form::
         "number": "F2026A-00021", "currency": "EUR", "status": "overdue",
         "outstanding": "218.53",
         "next": {"receipt": "F2026A-00021-2", "amount": "100.00", "due": "2026-07-01"},
-        "unpaid": ["F2026A-00021-2", "F2026A-00021-3"]}}}
+        "unpaid": ["F2026A-00021-2", "F2026A-00021-3"],
+        "receipt_ids": {"F2026A-00021-2": "57", "F2026A-00021-3": "58"}}}}
 
 ``unpaid`` lists its receipts still unpaid; ``next`` is the next instalment of an
-invoice paid in receipts (absent otherwise); an invoice that is paid, or charged by
-direct debit, is not listed.
+invoice paid in receipts (absent otherwise); ``receipt_ids`` gives the invoicing
+program's own id of those receipts that have one (FacturaScripts' ``idrecibo``: what
+`portalgen push` finds the receipt by; absent otherwise); an invoice that is paid, or
+charged by direct debit, is not listed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,6 +45,7 @@ class PayableInvoice:
     outstanding: Decimal
     next: Instalment | None = None
     unpaid: tuple[str, ...] = ()  # its receipts still unpaid when published
+    receipt_ids: Mapping[str, str] = field(default_factory=dict)  # receipt → its source id
 
     def amount_for(self, part: str) -> tuple[Decimal, str]:
         """(amount, receipt) the customer asked to pay: the "next" instalment or "all"
@@ -76,6 +80,7 @@ def _invoice(slug: str, raw: Mapping[str, Any]) -> PayableInvoice:
         _money(raw["outstanding"]),
         instalment,
         tuple(str(r) for r in raw.get("unpaid") or ()),
+        {str(k): str(v) for k, v in (raw.get("receipt_ids") or {}).items()},
     )
 
 

@@ -73,6 +73,7 @@ class PaymentAttempt:
     receipt: str = ""  # the instalment's receipt, when paying one
     ts: str = ""  # UTC ISO 8601
     session: str = ""  # the provider's id for the attempt (a Stripe Checkout Session)
+    receipt_id: str = ""  # that receipt's id in the invoicing program (FacturaScripts' idrecibo)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -85,6 +85,7 @@ def settle(storage: Storage, notice: Notice, event_id: str, ts: str) -> Settleme
         "method": notice.method or attempt.method,
         "transaction": notice.transaction,
         "order": attempt.order,
+        **({"receipt_id": attempt.receipt_id} if attempt.receipt_id else {}),
     }
     if notice.outcome == "denied":
         return Settlement("payment.denied", attempt, {**data, "code": notice.code})

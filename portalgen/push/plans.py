@@ -215,7 +215,9 @@ class PaymentItem:
                 "facturascripts.online_payment_method is not set: name the payment method "
                 "(codpago) FacturaScripts records online payments under"
             )
-        resource, record_id = "reciboclientes", str(self.data.get("receipt", ""))
+        resource, record_id = "reciboclientes", self.receipt_id(ctx.api)
+        if not record_id:
+            return Plan(resource, "", skip=self._unnamed())
         live = ctx.api.get(resource, record_id)
         notes = live.get("observaciones") or ""
         if marker(self.reference) in str(notes) and live.get("pagado"):
@@ -233,6 +235,27 @@ class PaymentItem:
             "observaciones": append(notes, note),
         }
         return Plan(resource, record_id, fields, expect={"pagado": "1"})
+
+    def receipt_id(self, api: FacturaScriptsApi) -> str:
+        """FacturaScripts' id of the receipt paid (``idrecibo``): the event's
+        ``receipt_id``; for an event recorded without one (before portalgen carried it),
+        the one receipt of the invoice whose ``numero`` ends its published number
+        (``<invoice>-<numero>``, as the FacturaScripts reader names receipts)."""
+        given = str(self.data.get("receipt_id") or "")
+        invoice, number = str(self.data.get("invoice", "")), str(self.data.get("receipt") or "")
+        if given or not number.startswith(f"{invoice}-"):
+            return given
+        numero = number.removeprefix(f"{invoice}-")
+        rows = api.find("reciboclientes", codigofactura=invoice, numero=numero)
+        return str(rows[0].get("idrecibo") or "") if len(rows) == 1 else ""
+
+    def _unnamed(self) -> str:
+        if self.data.get("receipt"):
+            return f"no receipt {self.data['receipt']} in FacturaScripts to mark paid"
+        return (
+            "the payment names no single receipt (it paid what the invoice owed in one go); "
+            "mark its receipts paid in FacturaScripts"
+        )
 
     def _mismatch(self, live: Mapping[str, Any]) -> str:
         if live.get("pagado"):

@@ -312,6 +312,9 @@ def payable_invoices(facts: Facts) -> dict[str, Any]:
             invoice.number, invoice.currency, dues.status, dues.outstanding.amount, first
         )
         entry["unpaid"] = [i.number for i in unpaid if i.number]
+        ids = {i.number: i.source_id for i in unpaid if i.number and i.source_id}
+        if ids:
+            entry["receipt_ids"] = ids
         found[invoice.slug] = entry
     return dict(sorted(found.items()))
 

@@ -359,6 +359,7 @@ class _Builder:
             paid_date=paid_date,
             method=payment_method(codpago, self._forma(codpago)),
             origin=origin,
+            source_id=str(row.get("idrecibo") or ""),
         )
 
 
