@@ -10,8 +10,8 @@ anything.
 
 The first action of a customer after a quiet spell is told at once; those within
 ``mail.staff_batch`` of it are held and go together, listed in one email, with the next
-notice of that customer: its next action after the window, or the nightly run
-(staff_held.py).
+notice of that customer: its next action after the window, a server's timer, the gate's
+schedule on AWS Lambda (`flush_due`), or the nightly run (staff_held.py).
 
 Each event is told once: ``_notify/staff/<event id>.json`` is created (if absent) before
 the message goes, and removed again if it could not go. The nightly ``publish --notify``
@@ -99,8 +99,24 @@ class StaffNotifier:
     ) -> int:
         """Tell the customer's held events if its window is over at `at` (then a new one
         starts at `at`); how many it told."""
+        return self._flush(customer, HeldEvents(self.storage).of(customer), at, info_of)
+
+    def flush_due(self, at: datetime, info_of: Callable[[AuditEvent], CustomerInfo]) -> int:
+        """Tell the held events of every customer whose window is over at `at` (the
+        gate's schedule on AWS Lambda); how many it told."""
+        waiting: dict[str, list[AuditEvent]] = {}
+        for event in HeldEvents(self.storage).all():
+            waiting.setdefault(event.customer, []).append(event)
+        return sum(self._flush(c, pending, at, info_of) for c, pending in waiting.items())
+
+    def _flush(
+        self,
+        customer: str,
+        pending: Sequence[AuditEvent],
+        at: datetime,
+        info_of: Callable[[AuditEvent], CustomerInfo],
+    ) -> int:
         held = HeldEvents(self.storage)
-        pending = held.of(customer)
         if not pending or not held.open_window_after(customer, at, self.window):
             return 0
         return self.tell(pending, info_of(pending[0]))
@@ -195,6 +211,16 @@ class GateStaffNotices:
             log.warning("staff notices held for %s not sent (retried tonight): %s", customer, exc)
             return 0
 
+    def flush_due(self, at: datetime) -> int:
+        """Tell what every customer holds whose window is over at `at` (AWS Lambda's
+        schedule, gate/scheduled.py); how many events it told."""
+        try:
+            with self._mailer() as mailer:
+                return StaffNotifier(self._store(), mailer).flush_due(at, self._lookup())
+        except PortalgenError as exc:
+            log.warning("held staff notices not sent (retried by the next run): %s", exc)
+            return 0
+
     def _mailer(self) -> Mailer:
         if self._mailers is None:
             from portalgen.mail.mailer import MailerFactory
@@ -215,7 +241,8 @@ class StaffNoticeSink:
     (a burst), a timer tells what the customer holds when its window ends
     (`notify.flush_held`, GateStaffNotices): a server sends a burst's rest within
     `mail.staff_batch`. On AWS Lambda, where a frozen function would stop such threads,
-    the notice goes before the response and held actions wait for the next notice.
+    the notice goes before the response and held actions go with the customer's next
+    notice or the function's schedule (`GateStaffNotices.flush_due`, gate/scheduled.py).
     """
 
     def __init__(

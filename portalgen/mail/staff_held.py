@@ -5,8 +5,9 @@ default) is told at once and opens that customer's window,
 ``_notify/staff/window/<customer>.json`` (the time of the event that opened it). An
 action within the window is held: ``_notify/staff/held/<customer>/<event id>.json`` is the
 event itself. The next notice of that customer carries every held event in one email:
-the first action after the window (the gate), or the nightly ``notify``, which sends
-every notice still owed from the audit log anyway.
+the first action after the window (the gate), the window's end (a server's timer; on AWS
+Lambda the function's schedule, every minute by default), or the nightly ``notify``,
+which sends every notice still owed from the audit log anyway.
 
 Both live in storage, not in a process's memory, so a server and the AWS Lambda
 instances of one gate (which share no memory, and run nothing after answering) hold and
@@ -87,7 +88,7 @@ class HeldEvents:
         return self._open(event.customer, event.id, event.when, over)
 
     def open_window_after(self, customer: str, at: datetime, window: timedelta) -> bool:
-        """Whether the customer's window is over at `at` (a server's timer): True for one
+        """Whether the customer's window is over at `at` (a timer, a schedule): True for one
         caller only; a new window then starts at `at`."""
         return self._open(customer, "timer", at, lambda last: at >= last + window)
 
