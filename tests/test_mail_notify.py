@@ -56,9 +56,10 @@ def granted(fresh_demo: Path, smtp_server: SmtpServer) -> Office:
 
 
 def state(the_office: Office, code: str) -> dict:
+    """The customer's record as a document (marks appended to it included: state.py)."""
     raw = the_office.storage.get(state_key(the_office.entry(code).customer_key))
     assert raw is not None
-    return json.loads(raw)["contacts"]
+    return json.loads(NotifyState.from_json(raw, code).to_json())["contacts"]
 
 
 def test_one_digest_per_contact_then_nothing_new(granted: Office, smtp_server: SmtpServer) -> None:
@@ -337,6 +338,12 @@ def test_a_run_killed_while_sending_never_sends_that_message_twice(
         process.wait()
     mark = state(granted, "C00002")[held]
     assert {m["how"] for m in mark.values()} >= {"sending"}
+    raw = granted.storage.get(state_key(granted.entry("C00002").customer_key))
+    assert raw is not None
+    document, end = json.JSONDecoder().raw_decode(raw.decode())
+    (line,) = raw.decode()[end:].strip().split("\n")  # the marks in flight, appended
+    assert held not in document["contacts"]
+    assert json.loads(line) == {"contact": held, "marks": mark}
     sent_before = {r for m in smtp_server.messages for r in m.rcpt_tos}
     assert sent_before == set(granted.customer("C00001").emails)
     smtp_server.handler.hold.clear()
@@ -354,6 +361,27 @@ def test_a_run_killed_while_sending_never_sends_that_message_twice(
     assert "compras@jordi-romero-perez.example" in received  # the rest of the run is done
     assert sorted(set(received)) == sorted(received)
     assert run(granted, now=later + timedelta(hours=1)).customers == []  # said once
+    raw = granted.storage.get(state_key(granted.entry("C00002").customer_key))
+    assert raw is not None and json.loads(raw)  # folded into one document again
+
+
+def test_a_record_that_cannot_be_flushed_to_disk_stops_its_message(
+    granted: Office, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fails to flush cannot be made to here: fdatasync is made to fail (the
+    append of a message's `sending` marks is the only call of it in a run)."""
+    import errno
+    import os
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)
+    report = run(granted)
+    assert report.messages == 0 and smtp_server.messages == []
+    assert "Input/output error" in report.failed[0].failures[0]
+    monkeypatch.undo()
+    assert run(granted).messages == sum(len(granted.customer(c).emails) for c in CODES)
 
 
 @pytest.mark.parametrize("days_before", [0, 1])

@@ -143,6 +143,20 @@ def test_a_crashed_writer_leaves_the_old_object(tmp_path: Path) -> None:
     assert [i.key for i in storage.list()] == ["m.json"]  # a killed writer's temp file is hidden
 
 
+def test_an_append_goes_only_onto_the_version_it_was_meant_for(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    assert storage.append_if_version("r.json", b"x\n", "0" * 64) is None  # no object: none
+    assert not (tmp_path / "r.json").exists()
+    storage.put("r.json", b"{}\n", "application/json")
+    found = storage.get_with_version("r.json")
+    assert found is not None
+    version = storage.append_if_version("r.json", b'{"a": 1}\n', found[1])
+    assert storage.get_with_version("r.json") == (b'{}\n{"a": 1}\n', version)
+    assert storage.append_if_version("r.json", b"late\n", found[1]) is None  # stale: refused
+    assert storage.get("r.json") == b'{}\n{"a": 1}\n'
+    assert [i.key for i in storage.list()] == ["r.json"]  # the lock file stays hidden
+
+
 def test_open_storage_picks_a_folder_relative_to_the_config(tmp_path: Path) -> None:
     storage = open_storage(settings_for({"url": "my site"}, base_dir=tmp_path))
     assert isinstance(storage, LocalStorage)

@@ -140,6 +140,7 @@ def notify_customers(
         entries = dict(zip(codes, pool.map(registry.find, codes), strict=True))
         targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
         prepared = list(pool.map(run.prepare, targets))
+        list(pool.map(run.create_record, prepared))
     report = NotifyReport(dry_run=mailer.dry_run)
     composer = ThreadPoolExecutor(1, thread_name_prefix="compose")
     try:
@@ -215,6 +216,18 @@ class _Run:
         except PortalgenError as exc:
             return _Customer(data, entry, NotifyState(entry.customer), None, [], str(exc))
         return _Customer(data, entry, state, version, plans, dirty=dirty)
+
+    def create_record(self, customer: _Customer) -> None:
+        """A first record for a customer about to get their first message, written here
+        (in threads, before sending begins: the disk flushes them together) so that each
+        message's `sending` marks can be appended to it (state.py)."""
+        sends = any(plan.send for plan in customer.plans)
+        if customer.error or customer.version is not None or not sends or self.mailer.dry_run:
+            return
+        try:
+            self._save(customer)
+        except PortalgenError as exc:
+            customer.error = str(exc)
 
     def _plan(
         self,
@@ -366,7 +379,8 @@ class _Run:
         # twice. The record is written while the message travels; the server gets the
         # end of its data, where it accepts a message, once the record is on disk.
         self._record(customer, plan.contact, [(i, "sending") for i in ids] + riding, message_id)
-        written = self.recorder.submit(self._save, customer)
+        marks = [i for i, _ in alone] + told
+        written = self.recorder.submit(self._save_marks, customer, plan.contact, marks)
         try:
             self.mailer.send(message, ready=written.result)
         except (MessageRefused, ServerUnavailable) as exc:
@@ -405,6 +419,13 @@ class _Run:
             key = customer.entry.customer_key
             customer.version = self.store.save(key, customer.state, customer.version)
         customer.unsaved = False
+
+    def _save_marks(self, customer: _Customer, contact: str, items: list[str]) -> None:
+        """Write the marks of `items` (appended to the record where storage can: state.py)."""
+        if not self.mailer.dry_run:
+            key = customer.entry.customer_key
+            version = customer.version
+            customer.version = self.store.append(key, customer.state, version, contact, items)
 
     def _compose(self, customer: _Customer, plan: ContactPlan) -> Outgoing:
         from portalgen.presentation.catalogs import language_of

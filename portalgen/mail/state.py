@@ -17,6 +17,13 @@ the gate's staff notices (the gate has no export).
 
 Writes are compare-and-swap on the object's version, so two runs notifying the same
 customer at once cannot both send: the second one's write fails and it stops.
+
+On a local folder the ``sending`` marks of a message are appended to the record (one
+JSON line after the document, `StateStore.append`): one flush to disk where replacing
+the file takes two (the file, then its folder). A line a crash cut short has no line
+end and is not read: its message never went (the server gets the end of a message's
+data only once its marks are on disk). The next whole write folds the lines into the
+document again. On S3, which cannot append, every write replaces the record.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from portalgen.errors import MailError, StorageError
-from portalgen.storage import Storage
+from portalgen.storage import Appendable, Storage
 
 STATE_PREFIX = "_notify/"
 SCHEMA_VERSION = 1
@@ -87,14 +94,7 @@ class NotifyState:
             "name": self.name,
             "account_manager": self.account_manager,
             "contacts": {
-                email: {
-                    item: {
-                        "at": m.at,
-                        "how": m.how,
-                        **({"id": m.message_id} if m.message_id else {}),
-                    }
-                    for item, m in sorted(marks.items())
-                }
+                email: {item: _mark_json(m) for item, m in sorted(marks.items())}
                 for email, marks in sorted(self.contacts.items())
             },
         }
@@ -102,32 +102,53 @@ class NotifyState:
 
     @classmethod
     def from_json(cls, data: bytes, where: str) -> NotifyState:
+        """The record: its document, then the marks appended after it (one JSON line
+        each); a last line without its line end was cut short by a crash: not read."""
         try:
-            raw = json.loads(data)
+            text = data.decode("utf-8")
+            raw, end = json.JSONDecoder().raw_decode(text)
             if raw.get("version") != SCHEMA_VERSION:
                 raise ValueError(f"unknown version {raw.get('version')!r}")
-            contacts: dict[str, dict[str, Mark]] = {}
-            for email, marks in raw["contacts"].items():
-                contacts[str(email)] = {
-                    str(item): Mark(str(m["at"]), str(m["how"]), str(m.get("id", "")))
-                    for item, m in marks.items()
-                }
-            return cls(
+            state = cls(
                 str(raw["customer"]),
-                contacts,
+                {str(email): _marks(marks) for email, marks in raw["contacts"].items()},
                 str(raw.get("name", "")),
                 str(raw.get("account_manager", "")),
             )
+            for line in text[end:].split("\n")[:-1]:
+                if line.strip():
+                    appended = json.loads(line)
+                    contact = str(appended["contact"])
+                    state.contacts.setdefault(contact, {}).update(_marks(appended["marks"]))
+            return state
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StorageError(
                 f"{where}: not a valid notification record ({exc}); fix or delete it "
                 "(deleting it makes the customer's documents count as already announced)"
             ) from None
 
+    def marks_line(self, contact: str, items: Iterable[str]) -> bytes:
+        """The marks of `items` for `contact`, as the line `StateStore.append` adds."""
+        marks = self.known(contact)
+        line = {"contact": contact, "marks": {i: _mark_json(marks[i]) for i in items}}
+        return json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _mark_json(mark: Mark) -> dict[str, str]:
+    return {"at": mark.at, "how": mark.how, **({"id": mark.message_id} if mark.message_id else {})}
+
+
+def _marks(raw: dict[str, dict[str, str]]) -> dict[str, Mark]:
+    return {
+        str(item): Mark(str(m["at"]), str(m["how"]), str(m.get("id", "")))
+        for item, m in raw.items()
+    }
+
 
 class StateStore:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self._torn: set[str] = set()  # records read with a line cut short: written whole
 
     def load(self, customer_key: str, customer: str) -> tuple[NotifyState, str | None]:
         """The record and its version (None: there is none yet)."""
@@ -135,7 +156,28 @@ class StateStore:
         found = self.storage.get_with_version(key)
         if found is None:
             return NotifyState(customer), None
+        if not found[0].endswith(b"\n"):
+            self._torn.add(key)
         return NotifyState.from_json(found[0], f"{self.storage.location}/{key}"), found[1]
+
+    def append(
+        self,
+        customer_key: str,
+        state: NotifyState,
+        version: str | None,
+        contact: str,
+        items: Iterable[str],
+    ) -> str:
+        """Write the marks of `items` (to `contact`) if the record is still at `version`:
+        appended where the storage can (one flush to disk), else the whole record."""
+        key = state_key(customer_key)
+        storage = self.storage
+        if version is None or key in self._torn or not isinstance(storage, Appendable):
+            return self.save(customer_key, state, version)
+        written = storage.append_if_version(key, state.marks_line(contact, items), version)
+        if written is None:
+            raise _conflict(state)
+        return written
 
     def save(self, customer_key: str, state: NotifyState, version: str | None) -> str:
         """Write the record if it is still at `version`; returns the new version."""
@@ -146,11 +188,16 @@ class StateStore:
         else:
             written = self.storage.put_if_version(key, data, JSON, version)
         if not written:
-            raise StateConflict(
-                f"customer {state.customer}: another run is sending notifications to this "
-                "customer right now; skipped here"
-            )
+            raise _conflict(state)
         found = self.storage.get_with_version(key)
         if found is None or found[0] != data:
             raise StateConflict(f"customer {state.customer}: the record changed meanwhile")
+        self._torn.discard(key)
         return found[1]
+
+
+def _conflict(state: NotifyState) -> StateConflict:
+    return StateConflict(
+        f"customer {state.customer}: another run is sending notifications to this "
+        "customer right now; skipped here"
+    )

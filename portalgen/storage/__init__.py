@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from portalgen.errors import StorageError
 from portalgen.storage.base import (
+    Appendable,
     ByteStream,
     InvalidKeyError,
     ObjectInfo,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from portalgen.config import Settings
 
 __all__ = [
+    "Appendable",
     "ByteStream",
     "InvalidKeyError",
     "LocalStorage",

@@ -81,6 +81,18 @@ class ByteStream(Protocol):
 
 
 @runtime_checkable
+class Appendable(Protocol):
+    """A storage that can add bytes to the end of an object in place: a local folder.
+
+    An append is one write and one flush to disk (fdatasync): no new file, no rename,
+    no folder to flush, where `put_if_version` costs two flushes. S3 has no appends."""
+
+    def append_if_version(self, key: str, data: bytes, version: str) -> str | None:
+        """Add `data` at the end of the object if it is still at `version`, flushed to
+        disk before this returns; its new version, or None (nothing written)."""
+
+
+@runtime_checkable
 class Storage(Protocol):
     """The operations publishing, the registry and the gate need. Keys: see validate_key."""
 

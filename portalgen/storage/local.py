@@ -190,6 +190,26 @@ class LocalStorage:
         except OSError as exc:
             raise self._error("write", key, exc) from exc
 
+    def append_if_version(self, key: str, data: bytes, version: str) -> str | None:
+        """`Appendable`'s append: under the compare-and-swap lock, one write at the end
+        of the file and one fdatasync (the file and its name are on disk already)."""
+        from filelock import FileLock, Timeout
+
+        path = self._path(key)
+        try:
+            with FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
+                current = self.get(key)
+                if current is None or _version(current) != version:
+                    return None
+                _append(path, data, len(current))
+                return _version(current + data)
+        except Timeout:
+            raise StorageError(
+                f"{path}: another process has held its lock for {LOCK_TIMEOUT:.0f} s"
+            ) from None
+        except OSError as exc:
+            raise self._error("write", key, exc) from exc
+
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
@@ -348,6 +368,27 @@ def _is_file(mode: int) -> bool:
 def _unlink(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+
+
+def _append(path: Path, data: bytes, size: int) -> None:
+    """`data` at the end of the file of `size` bytes, on disk; if it cannot be, the file is
+    cut back to `size` (a write the disk failed to flush must not count)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
+    try:
+        if os.write(fd, data) != len(data):  # a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        _fdatasync(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _fdatasync(fd: int) -> None:
+    """The file's data (and its length) on disk; fsync where there is no fdatasync."""
+    getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
