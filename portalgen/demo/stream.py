@@ -30,7 +30,7 @@ from portalgen.demo.files import (
 )
 from portalgen.demo.numbering import DocKey, Numbering, series_of
 from portalgen.demo.people import new_customer
-from portalgen.demo.tables import RankedTable, ReceiptsTable, csv_text, write_csv
+from portalgen.demo.tables import RankedTable, ReceiptsTable, write_csv
 
 State = tuple[Any, ...]
 
@@ -109,8 +109,8 @@ def _tables(plan: Plan, kind: str, size: int) -> tuple[RankedTable, RankedTable]
 
 def _add(plan: Plan, tables: tuple[RankedTable, RankedTable], row: int, doc: Doc) -> None:
     documents, lines = tables
-    documents.add(row, csv_text(documents.columns, [document_row(doc)]))
-    lines.add(row, csv_text(lines.columns, line_rows(doc)))
+    documents.add(row, [document_row(doc)])
+    lines.add(row, line_rows(doc))
     if plan.originals:
         write_original(plan.out, doc)
 

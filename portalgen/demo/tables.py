@@ -19,16 +19,11 @@ from typing import IO, Any
 _RECEIPT_COLUMNS = ["number", "invoice", "customer", "amount", "due_date", "paid_date", "method"]
 
 
-def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    """The rows as `csv.DictWriter` writes them (no header; missing columns empty)."""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, columns, extrasaction="ignore", lineterminator="\n")
-    writer.writerows(rows)
-    return text.getvalue()
-
-
 def header(columns: list[str]) -> bytes:
-    return csv_text(columns, [dict(zip(columns, columns, strict=True))]).encode("utf-8")
+    """The header line as `csv.DictWriter.writeheader` writes it."""
+    text = io.StringIO()
+    csv.DictWriter(text, columns, lineterminator="\n").writeheader()
+    return text.getvalue().encode("utf-8")
 
 
 def write_csv(path: Path, columns: list[str], rows: Any) -> None:
@@ -43,15 +38,24 @@ def write_csv(path: Path, columns: list[str], rows: Any) -> None:
 
 
 class _Spool:
-    """A temporary file (in the demo's folder, removed when closed) rows are appended to."""
+    """A temporary file (in the demo's folder, removed when closed) rows are appended to,
+    as `csv.DictWriter` writes them (one writer for all of them)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, columns: list[str]) -> None:
         # Closed by the table's close(), which the demo's passes call on the way out.
         self.file: IO[bytes] = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115
         self.end = 0
+        self._text = io.StringIO()
+        self._writer = csv.DictWriter(
+            self._text, columns, extrasaction="ignore", lineterminator="\n"
+        )
 
-    def append(self, text: str) -> tuple[int, int]:
-        data = text.encode("utf-8")
+    def append(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
+        """Append the rows' lines; returns where they start and their length in bytes."""
+        self._text.seek(0)
+        self._text.truncate()
+        self._writer.writerows(rows)
+        data = self._text.getvalue().encode("utf-8")
         start, self.end = self.end, self.end + len(data)
         self.file.write(data)
         return start, len(data)
@@ -62,12 +66,12 @@ class RankedTable:
 
     def __init__(self, folder: Path, columns: list[str], size: int) -> None:
         self.columns = columns
-        self._spool = _Spool(folder)
+        self._spool = _Spool(folder, columns)
         self._where = array("q", bytes(array("q").itemsize * 2 * size))
 
-    def add(self, row: int, text: str) -> None:
-        """Row `row`'s text (any number of CSV lines, or none)."""
-        self._where[2 * row], self._where[2 * row + 1] = self._spool.append(text)
+    def add(self, row: int, rows: list[dict[str, Any]]) -> None:
+        """Row `row`: any number of CSV lines (a document's lines), or none."""
+        self._where[2 * row], self._where[2 * row + 1] = self._spool.append(rows)
 
     def write(self, path: Path) -> None:
         self._spool.file.flush()
@@ -88,7 +92,7 @@ class ReceiptsTable:
     over the whole table, which is known only once every receipt is made."""
 
     def __init__(self, folder: Path) -> None:
-        self._spool = _Spool(folder)
+        self._spool = _Spool(folder, _RECEIPT_COLUMNS[1:])
         self._keys: list[tuple[str, str]] = []
         self._sizes = array("q")
 
@@ -97,7 +101,7 @@ class ReceiptsTable:
 
     def add(self, receipt: dict[str, Any]) -> None:
         self._keys.append((receipt["due_date"], receipt["invoice"]))
-        self._sizes.append(self._spool.append(csv_text(_RECEIPT_COLUMNS[1:], [receipt]))[1])
+        self._sizes.append(self._spool.append([receipt])[1])
 
     def write(self, path: Path) -> None:
         order = sorted(range(len(self._keys)), key=self._keys.__getitem__)
