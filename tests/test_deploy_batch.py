@@ -1,6 +1,7 @@
 """deploy/batch/: the AWS Batch template passes cfn-lint, its role reaches only the
 bucket's portal prefix (and the working directory on EFS), child i of the array job
-publishes shard i+1/N, and the settle job settles and notifies once, after the shards.
+publishes shard i+1/N, and the settle job settles, notifies and (only when configured)
+pushes into FacturaScripts once, after the shards.
 (tests/test_publish_shards.py runs `publish --shard` and the settle job's command for real.)"""
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from portalgen.config import load_settings
 from portalgen.publish.inputs import Shard
+from tests.fs_api import TOKEN
+from tests.push_fixtures import FsWorld, write_config
+from tests.smtpserver import SmtpServer
 from tests.test_deploy import cfn_lint, load_template
+from tests.test_push_more import receipt, record_payment
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = ROOT / "deploy" / "batch"
@@ -94,9 +101,11 @@ def test_the_job_role_reaches_only_the_portal_prefix() -> None:
     assert (condition, otherwise) == ("SendsMail", {"Ref": "AWS::NoValue"})
     assert ses["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
     assert ses["Resource"] == {"Ref": "MailIdentityArn"}
-    # The execution role only pulls the image and writes logs.
+    # The execution role pulls the image and writes logs, and reads the FacturaScripts
+    # token's parameter only when one is given (test_the_settle_job_gets_the_token_...).
     execution = resources()["ExecutionRole"]["Properties"]
-    assert "Policies" not in execution
+    condition, _, otherwise = execution["Policies"]["If"]
+    assert (condition, otherwise) == ("PushesToFacturaScripts", {"Ref": "AWS::NoValue"})
     assert [a["Sub"] for a in execution["ManagedPolicyArns"]] == [
         "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     ]
@@ -125,14 +134,49 @@ def test_a_shard_job_outside_an_array_publishes_nothing(tmp_path: Path) -> None:
     assert calls == []
 
 
-def test_the_settle_job_settles_then_notifies_once(tmp_path: Path) -> None:
+def test_the_settle_job_settles_notifies_then_pushes_once(tmp_path: Path) -> None:
     args = command("SettleJobDefinition")
     status, calls = run_in_image(tmp_path, args, {})
-    assert (status, calls) == (0, ["audit pull", "notify"])
+    push = "push facturascripts --if-configured"  # only with facturascripts.push (below)
+    assert (status, calls) == (0, ["audit pull", "notify", push])
     # A failed settle sends no digest (the job fails, Batch retries it).
     status, calls = run_in_image(tmp_path, args, {}, failing="audit")
     assert status != 0
     assert calls == ["audit pull"]
+    # Digests that could not all go: no push yet; the retried job does both.
+    status, calls = run_in_image(tmp_path, args, {}, failing="notify")
+    assert (status != 0, calls) == (True, ["audit pull", "notify"])
+    status, calls = run_in_image(tmp_path, args, {}, failing="push")
+    assert (status != 0, calls) == (True, ["audit pull", "notify", push])
+
+
+def test_the_settle_job_gets_the_facturascripts_token_from_its_parameter() -> None:
+    """The variable push reads the API key from (facturascripts.token_env's default, from
+    the code) comes from the SSM parameter the template is given, which the execution
+    role (that ECS reads a job's secrets with) may read, that one only."""
+    variable = load_settings(environ={}).facturascripts.token_env
+    container = resources()["SettleJobDefinition"]["Properties"]["ContainerProperties"]
+    condition, (secret,), otherwise = container["Secrets"]["If"]
+    assert (condition, otherwise) == ("PushesToFacturaScripts", {"Ref": "AWS::NoValue"})
+    parameter = (
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+        ":parameter${FacturaScriptsTokenParameterName}"
+    )
+    assert secret == {"Name": variable, "ValueFrom": {"Sub": parameter}}
+    names = [e["Name"] for e in container["Environment"]]
+    assert variable not in names  # never the key itself in the job's definition
+    shard = resources()["ShardJobDefinition"]["Properties"]["ContainerProperties"]
+    assert "Secrets" not in shard  # shards push nothing
+    execution = resources()["ExecutionRole"]["Properties"]
+    (policy,) = execution["Policies"]["If"][1]
+    reads, decrypts = policy["PolicyDocument"]["Statement"]
+    assert (reads["Action"], reads["Resource"]) == ("ssm:GetParameters", {"Sub": parameter})
+    assert decrypts["Action"] == "kms:Decrypt"
+    assert decrypts["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Sub": "ssm.${AWS::Region}.amazonaws.com"}}
+    }
+    declared = load_template(TEMPLATE)["Parameters"]["FacturaScriptsTokenParameterName"]
+    assert declared["Default"] == ""
 
 
 def test_the_image_is_portalgen_with_weasyprints_runtime_libraries(tmp_path: Path) -> None:
@@ -158,3 +202,46 @@ def test_the_jobs_mount_the_working_directory(job: str) -> None:
     (volume,) = container["Volumes"]
     assert volume["EfsVolumeConfiguration"]["FileSystemId"] == {"Ref": "FileSystemId"}
     assert container["JobRoleArn"] == {"GetAtt": "JobRole.Arn"}
+
+
+@pytest.mark.realclock  # a subprocess
+@pytest.mark.parametrize("push", [True, False], ids=["push", "no-push"])
+def test_the_settle_command_pushes_a_payment_only_when_configured(
+    fs_world: FsWorld, smtp_server: SmtpServer, push: bool
+) -> None:
+    """The settle job's own command, through the image's entrypoint, with the real
+    `portalgen` against the FacturaScripts API stand-in (tests/fs_api.py): a payment
+    received in the portal marks its receipt paid, once, when facturascripts.push is
+    true; otherwise nothing is written and the job still succeeds."""
+    config = write_config(fs_world.folder, fs_world.url, push=push, method="TARJETA")
+    mail = smtp_server.mail_settings()
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write("mail:\n" + "".join(f"  {k}: {v!r}\n" for k, v in mail.items()))
+    record_payment(fs_world)
+    bin_dir = Path(sys.executable).parent  # where `portalgen` is installed
+    env = {**os.environ, "PORTALGEN_CONFIG": str(config), "FACTURASCRIPTS_API_TOKEN": TOKEN}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+
+    def settle() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", str(ENTRYPOINT), *command("SettleJobDefinition")],
+            env=env,
+            cwd=fs_world.folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    first = settle()
+    assert first.returncode == 0, first.stdout + first.stderr
+    writes = [(resource, item) for resource, item, _ in fs_world.api.writes]
+    if push:
+        assert writes == [("reciboclientes", "3")]
+        assert receipt(fs_world)["pagado"] is True
+        assert "Pushed 1, skipped 0, failed 0." in first.stdout
+    else:
+        assert writes == []
+        assert "facturascripts.push is off: nothing pushed" in first.stdout
+    again = settle()  # Batch retries a settle job: nothing is written twice
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(fs_world.api.writes) == len(writes)

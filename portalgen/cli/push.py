@@ -30,9 +30,15 @@ def push() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Print every request it would make; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option(
+    "--if-configured",
+    is_flag=True,
+    help="Push only if facturascripts.push is true; else say so and succeed "
+    "(a job that always runs, such as the AWS Batch settle job).",
+)
 @pass_state
 def push_facturascripts_command(
-    state: CliState, url: str | None, dry_run: bool, as_json: bool
+    state: CliState, url: str | None, dry_run: bool, as_json: bool, if_configured: bool
 ) -> None:
     """Push quote decisions, online payments and comments into FacturaScripts.
 
@@ -42,6 +48,10 @@ def push_facturascripts_command(
     run retries it).
     """
     settings = state.settings()
+    if if_configured and not settings.facturascripts.push:
+        off = "facturascripts.push is off: nothing pushed"
+        click.echo(json.dumps({"ok": True, "off": off}) if as_json else off)
+        return
     url, token = push_target(settings, url)
     if not url:
         raise click.UsageError("say which FacturaScripts (--url), or set facturascripts.url")
