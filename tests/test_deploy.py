@@ -181,6 +181,8 @@ def test_the_function_may_do_only_what_the_gate_does() -> None:
         "PORTALGEN_REDSYS_KEY_PARAMETER",
         "PORTALGEN_STRIPE_KEY_PARAMETER",
         "PORTALGEN_STRIPE_WEBHOOK_SECRET_PARAMETER",
+        # the staff webhook's secret, likewise (tests/test_deploy_webhook.py)
+        "PORTALGEN_WEBHOOK_SECRET_PARAMETER",
     }
     assert "PORTALGEN_SECRET" not in env  # the secret itself never sits in the function's settings
 

@@ -11,9 +11,11 @@
   `portalgen secret rotate` followed by an update of the parameter reaches warm functions.
 - The online payment providers' secrets (``PORTALGEN_REDSYS_KEY``,
   ``PORTALGEN_STRIPE_KEY``, ``PORTALGEN_STRIPE_WEBHOOK_SECRET``: whichever variables
-  ``payments.online`` names): each one not set is read at start from the SSM
-  SecureString named by the same variable with ``_PARAMETER`` added
-  (``PORTALGEN_REDSYS_KEY_PARAMETER``), as the SAM template sets them.
+  ``payments.online`` names) and, with ``audit.webhook_url``, the staff webhook's
+  signing secret (``PORTALGEN_WEBHOOK_SECRET``, ``audit.webhook_secret_env``): each one
+  not set is read at start from the SSM SecureString named by the same variable with
+  ``_PARAMETER`` added (``PORTALGEN_REDSYS_KEY_PARAMETER``), as the SAM template sets
+  them.
 - ``AWS_LAMBDA_FUNCTION_NAME`` (Lambda sets it): with mail set up, "email me a new
   link" is handed to an asynchronous invocation of this function (selfinvoke.py).
 """
@@ -84,18 +86,27 @@ def ssm_parameter(name: str) -> str:
     return str(response["Parameter"]["Value"])
 
 
-def payment_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
-    """The payment providers' secret variables that are not set but whose ``_PARAMETER``
-    variable is: each read from that SSM parameter. A parameter that cannot be read is a
-    ConfigError naming the variable and the parameter."""
+def secret_variables(settings: Settings) -> list[str]:
+    """The variables the gate reads a secret from besides the signing secrets: the
+    payment providers' (with online payments) and the webhook's (with a webhook)."""
+    from portalgen.payments.providers import secret_variables as payment_variables
+
+    names: list[str] = []
+    if settings.payments.online.methods:
+        names.extend(payment_variables(settings.payments.online).values())
+    if settings.audit.webhook_url:
+        names.append(settings.audit.webhook_secret_env)
+    return names
+
+
+def parameter_secrets(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The secret variables (`secret_variables`) that are not set but whose
+    ``_PARAMETER`` variable is: each read from that SSM parameter. A parameter that
+    cannot be read is a ConfigError naming the variable and the parameter."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from portalgen.payments.providers import secret_variables
-
     found: dict[str, str] = {}
-    if not settings.payments.online.methods:
-        return found
-    for name in secret_variables(settings.payments.online).values():
+    for name in secret_variables(settings):
         parameter = environ.get(name + PARAMETER_SUFFIX, "").strip()
         if environ.get(name, "").strip() or not parameter:
             continue
@@ -117,7 +128,7 @@ def app_from_environment(environ: Mapping[str, str]) -> Gate:
     settings = settings_from_environment(environ)
     env = dict(environ)
     read_secrets(env)  # fail at once (and clearly) if there is none
-    env.update(payment_secrets(settings, env))
+    env.update(parameter_secrets(settings, env))
     gate = create_app(
         settings,
         secrets=lambda: read_secrets(env),
