@@ -1,7 +1,8 @@
 """deploy/batch/: the AWS Batch template passes cfn-lint, its role reaches only the
 bucket's portal prefix (and the working directory on EFS), child i of the array job
-publishes shard i+1/N, and the settle job settles, notifies and (only when configured)
-pushes into FacturaScripts once, after the shards.
+publishes shard i+1/N, and the settle job removes the uploads never taken, settles,
+notifies and (only when configured) pushes into FacturaScripts once, after the shards,
+with the secrets it needs (and no shard with any).
 (tests/test_publish_shards.py runs `publish --shard` and the settle job's command for real.)"""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from portalgen.config import load_settings
+from portalgen.config import Settings, load_settings
 from portalgen.publish.inputs import Shard
 from tests.fs_api import TOKEN
 from tests.push_fixtures import FsWorld, write_config
@@ -34,6 +35,8 @@ FILE_SYSTEM = (
     "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}"
     ":file-system/${FileSystemId}"
 )
+PARAMETER = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
 def resources() -> dict[str, Any]:
@@ -101,11 +104,11 @@ def test_the_job_role_reaches_only_the_portal_prefix() -> None:
     assert (condition, otherwise) == ("SendsMail", {"Ref": "AWS::NoValue"})
     assert ses["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
     assert ses["Resource"] == {"Ref": "MailIdentityArn"}
-    # The execution role pulls the image and writes logs, and reads the FacturaScripts
-    # token's parameter only when one is given (test_the_settle_job_gets_the_token_...).
+    # The execution role pulls the image and writes logs, and reads the settle job's
+    # secrets' parameters only when given (test_the_settle_job_gets_its_secret_...).
     execution = resources()["ExecutionRole"]["Properties"]
     condition, _, otherwise = execution["Policies"]["If"]
-    assert (condition, otherwise) == ("PushesToFacturaScripts", {"Ref": "AWS::NoValue"})
+    assert (condition, otherwise) == ("SettleHasSecrets", NO_VALUE)
     assert [a["Sub"] for a in execution["ManagedPolicyArns"]] == [
         "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     ]
@@ -134,49 +137,90 @@ def test_a_shard_job_outside_an_array_publishes_nothing(tmp_path: Path) -> None:
     assert calls == []
 
 
-def test_the_settle_job_settles_notifies_then_pushes_once(tmp_path: Path) -> None:
+def test_the_settle_job_cleans_settles_notifies_then_pushes_once(tmp_path: Path) -> None:
     args = command("SettleJobDefinition")
     status, calls = run_in_image(tmp_path, args, {})
     push = "push facturascripts --if-configured"  # only with facturascripts.push (below)
-    assert (status, calls) == (0, ["audit pull", "notify", push])
+    clean = "uploads clean"  # proofs of payment never taken: shards do not sweep
+    assert (status, calls) == (0, [clean, "audit pull", "notify", push])
+    # Housekeeping that fails stops nothing and fails nothing (publish only warns too).
+    status, calls = run_in_image(tmp_path, args, {}, failing="uploads")
+    assert (status, calls) == (0, [clean, "audit pull", "notify", push])
     # A failed settle sends no digest (the job fails, Batch retries it).
     status, calls = run_in_image(tmp_path, args, {}, failing="audit")
     assert status != 0
-    assert calls == ["audit pull"]
+    assert calls == [clean, "audit pull"]
     # Digests that could not all go: no push yet; the retried job does both.
     status, calls = run_in_image(tmp_path, args, {}, failing="notify")
-    assert (status != 0, calls) == (True, ["audit pull", "notify"])
+    assert (status != 0, calls) == (True, [clean, "audit pull", "notify"])
     status, calls = run_in_image(tmp_path, args, {}, failing="push")
-    assert (status != 0, calls) == (True, ["audit pull", "notify", push])
+    assert (status != 0, calls) == (True, [clean, "audit pull", "notify", push])
 
 
-def test_the_settle_job_gets_the_facturascripts_token_from_its_parameter() -> None:
-    """The variable push reads the API key from (facturascripts.token_env's default, from
-    the code) comes from the SSM parameter the template is given, which the execution
-    role (that ECS reads a job's secrets with) may read, that one only."""
-    variable = load_settings(environ={}).facturascripts.token_env
+def settle_secrets() -> dict[str, tuple[str, Any]]:
+    """The settle job's secrets: each variable's condition and where ECS reads it from."""
     container = resources()["SettleJobDefinition"]["Properties"]["ContainerProperties"]
-    condition, (secret,), otherwise = container["Secrets"]["If"]
-    assert (condition, otherwise) == ("PushesToFacturaScripts", {"Ref": "AWS::NoValue"})
-    parameter = (
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
-        ":parameter${FacturaScriptsTokenParameterName}"
-    )
-    assert secret == {"Name": variable, "ValueFrom": {"Sub": parameter}}
-    names = [e["Name"] for e in container["Environment"]]
-    assert variable not in names  # never the key itself in the job's definition
+    condition, listed, otherwise = container["Secrets"]["If"]
+    assert (condition, otherwise) == ("SettleHasSecrets", NO_VALUE)
+    found = {}
+    for item in listed:
+        given, secret, no = item["If"]
+        assert no == NO_VALUE  # each only when its parameter is given
+        found[secret["Name"]] = (given, secret["ValueFrom"])
+    return found
+
+
+def token_variable(settings: Settings) -> str:
+    return settings.facturascripts.token_env  # push's API key
+
+
+def smtp_variable(settings: Settings) -> str:
+    return settings.mail.password_env  # notify's SMTP password
+
+
+def webhook_variable(settings: Settings) -> str:
+    return settings.audit.webhook_secret_env  # audit pull sends what the webhook missed
+
+
+@pytest.mark.parametrize(
+    ("parameter", "variable_of"),
+    [
+        ("FacturaScriptsTokenParameterName", token_variable),
+        ("SmtpPasswordParameterName", smtp_variable),
+        ("WebhookSecretParameterName", webhook_variable),
+    ],
+    ids=["facturascripts-token", "smtp-password", "webhook-secret"],
+)
+def test_the_settle_job_gets_its_secret_from_its_parameter(
+    parameter: str, variable_of: Any
+) -> None:
+    """The variable the settle job's commands read a secret from (the setting's default,
+    from the code) comes from the SSM parameter the template is given, which the
+    execution role (that ECS reads a job's secrets with) may read, that one only, and
+    only when it is given. No shard gets any secret."""
+    variable = variable_of(load_settings(environ={}))
+    template = load_template(TEMPLATE)
+    condition, value_from = settle_secrets()[variable]
+    parameter_arn = {"Sub": f"{PARAMETER}${{{parameter}}}"}
+    assert value_from == parameter_arn
+    assert template["Conditions"][condition] == {"Not": [{"Equals": [{"Ref": parameter}, ""]}]}
+    assert {"Condition": condition} in template["Conditions"]["SettleHasSecrets"]["Or"]
+    declared = template["Parameters"][parameter]
+    assert declared["Default"] == "" and "SecureString" in declared["Description"]
+    container = resources()["SettleJobDefinition"]["Properties"]["ContainerProperties"]
+    assert variable not in [e["Name"] for e in container["Environment"]]  # never the value
     shard = resources()["ShardJobDefinition"]["Properties"]["ContainerProperties"]
-    assert "Secrets" not in shard  # shards push nothing
+    assert "Secrets" not in shard  # shards push, mail and send nothing
     execution = resources()["ExecutionRole"]["Properties"]
     (policy,) = execution["Policies"]["If"][1]
     reads, decrypts = policy["PolicyDocument"]["Statement"]
-    assert (reads["Action"], reads["Resource"]) == ("ssm:GetParameters", {"Sub": parameter})
+    assert reads["Action"] == "ssm:GetParameters"
+    assert {"If": [condition, parameter_arn, NO_VALUE]} in reads["Resource"]
+    assert all(r["If"][2] == NO_VALUE for r in reads["Resource"])  # nothing unconditional
     assert decrypts["Action"] == "kms:Decrypt"
     assert decrypts["Condition"] == {
         "StringEquals": {"kms:ViaService": {"Sub": "ssm.${AWS::Region}.amazonaws.com"}}
     }
-    declared = load_template(TEMPLATE)["Parameters"]["FacturaScriptsTokenParameterName"]
-    assert declared["Default"] == ""
 
 
 def test_the_image_is_portalgen_with_weasyprints_runtime_libraries(tmp_path: Path) -> None:

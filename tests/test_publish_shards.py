@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ulid import ULID
 
 from portalgen.access.entry import RegistryEntry
 from portalgen.access.registry import AccessRegistry
@@ -34,6 +35,7 @@ from portalgen.demo import demo_config_text, generate_demo
 from portalgen.publish.inputs import Shard
 from portalgen.publish.manifest import Manifest, load_manifest, manifest_key
 from portalgen.storage import S3Storage, Storage, open_storage
+from portalgen.uploads.records import UPLOADS_PREFIX
 from portalgen.verification import PREFIX as VERIFY_PREFIX
 from tests.conftest import TODAY, load_demo
 from tests.smtpserver import SmtpServer
@@ -253,9 +255,18 @@ def test_four_shards_then_settle_once(office: Office, smtp_server: SmtpServer) -
     files = summary["files"]
     assert (files["rendered"], files["uploaded"], files["deleted"]) == (0, 0, 0)
 
-    # The settle job: `audit pull && notify`, once; each customer at most one digest.
+    # A proof of payment a browser posted two days ago and the gate never took.
+    posted = (datetime.now(UTC) - timedelta(days=2)).timestamp()
+    customer_key = next(iter(office.keys.values()))
+    abandoned = f"{UPLOADS_PREFIX}{customer_key}/incoming/{ULID.from_timestamp(posted)}"
+    office.storage.put(abandoned, b"%PDF-1.7\n", "application/pdf")
+
+    # The settle job: `uploads clean`, then `audit pull && notify`, once; each customer
+    # at most one digest.
     first = settle(office)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert not office.storage.exists(abandoned)  # shards do not sweep: the settle job does
+    assert f"removed {abandoned}" in first.stdout
     log = open_audit_log(load_settings_of(office), office.storage)
     assert event_id in log.ids()
     received = [r for m in smtp_server.messages for r in m.rcpt_tos]
