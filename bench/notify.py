@@ -12,7 +12,11 @@ pages, and a local aiosmtpd server. Figures and the floor: docs/email.md, "How f
     (the very bytes the server received: the same sizes and recipients; it records
     nothing, where notify writes each customer's record before the server accepts);
 (b) the next night with nothing new: seconds for the whole pass (reads only);
-(c) one message's size.
+(c) one message's size;
+(d) the floor a message's record sets on a local folder: the median time of one write of
+    a customer's record replaced whole (temp file, fsync, rename, fsync of the folder:
+    S3-like storage and the record's whole writes) and of one message's marks appended
+    to it (one fdatasync: what each message waits for now), in the same run.
 
 The machine is shared and noisy: read the ratio, not the absolute figures.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import smtplib
+import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +42,7 @@ from portalgen.load import LoadOptions, load_export  # noqa: E402
 from portalgen.mail.links import PortalLink  # noqa: E402
 from portalgen.mail.mailer import open_mailer  # noqa: E402
 from portalgen.mail.notify import notify_customers  # noqa: E402
+from portalgen.mail.state import StateStore  # noqa: E402
 from portalgen.publish.manifest import write_portal  # noqa: E402
 from portalgen.render.views import HAS_PDF, page_path, pdf_path  # noqa: E402
 from portalgen.storage import LocalStorage  # noqa: E402
@@ -93,6 +99,25 @@ def night(settings, export, storage):  # type: ignore[no-untyped-def]
     return time.perf_counter() - started, report
 
 
+def record_writes(
+    storage: LocalStorage, customer_key: str, rounds: int = 30
+) -> tuple[float, float]:
+    """Median seconds of one whole write of the customer's record, and of one append."""
+    store = StateStore(storage)
+    state, version = store.load(customer_key, "")
+    contact = next(iter(state.contacts))
+    items = list(state.known(contact))[:16]  # a message's marks (16 items a digest)
+    whole, appended = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        version = store.save(customer_key, state, version)
+        whole.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        version = store.append(customer_key, state, version, contact, items)
+        appended.append(time.perf_counter() - started)
+    return statistics.median(whole), statistics.median(appended)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=200)
@@ -113,6 +138,9 @@ def main() -> None:
             bare = time.perf_counter() - baseline
             quiet, again = night(settings, export, storage)
             assert again.messages == 0
+            first = AccessRegistry(storage).find(export.customers[0].code)
+            assert first is not None
+            whole, appended = record_writes(storage, first.customer_key)
     finally:
         server.stop()
     count = report.messages
@@ -125,6 +153,10 @@ def main() -> None:
     )
     print(f"(b) nothing new: {quiet:6.2f} s for {args.customers} customers")
     print(f"(c) one digest: {sum(len(d) for d in sent) / count / 1024:.1f} KB on average")
+    print(
+        f"(d) one record write: whole {whole * 1000:.2f} ms, a message's marks appended "
+        f"{appended * 1000:.2f} ms; bare smtplib's whole send {bare / count * 1000:.2f} ms"
+    )
 
 
 if __name__ == "__main__":
