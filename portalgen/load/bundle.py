@@ -8,12 +8,8 @@ program's own PDFs from ``pdf/<table>/<number>.pdf`` next to the data.
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
 import os
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +33,7 @@ from portalgen.domain.model import (
 )
 from portalgen.domain.totals import compute_totals
 from portalgen.load import schema
+from portalgen.load.bundle_csv import CsvTables
 from portalgen.load.bundle_json import RawRecord, read_json_or_yaml
 from portalgen.load.fields import FieldError
 from portalgen.load.options import LoadOptions
@@ -63,16 +60,19 @@ class BundleReader:
         return (path / "customers.csv").is_file() or any((path / n).is_file() for n in JSON_NAMES)
 
     def read(self, path: Path, options: LoadOptions, log: ProblemLog) -> Export:
-        if path.is_file():
-            base, tables = path.parent, read_json_or_yaml(path, log)
-            form = "JSON" if path.suffix.lower() == ".json" else "YAML"
-        elif (path / "customers.csv").is_file():
-            base, tables, form = path, _read_csv_folder(path, log), "CSV"
+        if path.is_dir() and (path / "customers.csv").is_file():
+            tables = CsvTables(path, log)  # each table read as it is built
+            export = _build_export(tables.records, path, options, log)
+            tables.finish()
+            form = "CSV"
         else:
-            data_file = next(path / n for n in JSON_NAMES if (path / n).is_file())
-            base, tables = path, read_json_or_yaml(data_file, log)
-            form = "JSON" if data_file.suffix == ".json" else "YAML"
-        export = _build_export(tables, base, options, log)
+            file = (
+                path
+                if path.is_file()
+                else next(path / n for n in JSON_NAMES if (path / n).is_file())
+            )
+            export = _build_export(_json_tables(file, log), file.parent, options, log)
+            form = "JSON" if file.suffix.lower() == ".json" else "YAML"
         return Export(
             **{k: getattr(export, k) for k in _EXPORT_PARTS},
             source=f"{form} bundle in {path}",
@@ -90,75 +90,15 @@ _EXPORT_PARTS = (
 )
 
 
-# -- reading raw records ---------------------------------------------------------------------
-
-
-def _read_csv_folder(folder: Path, log: ProblemLog) -> dict[str, list[RawRecord]]:
-    tables: dict[str, list[RawRecord]] = {}
-    for table in schema.TABLES:
-        file = folder / table.filename
-        if not file.is_file():
-            if table.required:
-                log.error(Origin(table.filename), "", f"the file is missing from {folder}")
-            continue
-        tables[table.name] = list(_read_csv(file, table, log))
-    return tables
-
-
-def _read_csv(file: Path, table: schema.Table, log: ProblemLog) -> Iterator[RawRecord]:
-    try:
-        content = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        log.error(
-            Origin(file.name),
-            "",
-            f"the file is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8'",
-        )
-        return
-    first_line = content.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        log.error(Origin(file.name), "", "the file is empty; it needs at least a header row")
-        return
-    header = [h.strip() for h in header]
-    if not _check_header(file.name, header, table, log):
-        log.broken_tables.add(table.name)
-        return
-    name = file.name  # one string for every record's origin (and "row 12" one for all files)
-    for index, row in enumerate(reader):
-        if not "".join(row).strip():
-            continue  # blank line (no cell with anything but spaces)
-        origin = Origin(name, sys.intern(f"row {index + 2}"))
-        if len(row) > len(header):
-            log.error(origin, "", f"the row has {len(row)} cells but the header has {len(header)}")
-            continue
-        values = {h: cell for h, cell in zip(header, row, strict=False) if h and cell.strip()}
-        yield RawRecord(origin, values)
-
-
-def _check_header(filename: str, header: list[str], table: schema.Table, log: ProblemLog) -> bool:
-    known = {c.name for c in table.columns}
-    origin = Origin(filename, "header")
-    ok = True
-    for column in table.columns:
-        if column.required and column.name not in header:
-            log.error(origin, column.name, "this required column is missing")
-            ok = False
-    for name in header:
-        if name and name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            log.warning(origin, name, f"unknown column, ignored{hint}")
-    duplicates = {h for h in header if h and header.count(h) > 1}
-    for name in sorted(duplicates):
-        log.error(origin, name, "the column appears more than once")
-        ok = False
-    return ok
+def _json_tables(file: Path, log: ProblemLog) -> Tables:
+    tables = read_json_or_yaml(file, log)
+    return lambda name: tables.get(name, [])
 
 
 # -- building the model ---------------------------------------------------------------------
+
+# A table's records by the table's name (schema.Table.name), none for a missing table.
+Tables = Callable[[str], Iterable[RawRecord]]
 
 
 def _parse(
@@ -204,19 +144,17 @@ def _column_parts(columns: tuple[schema.Column, ...]) -> _ColumnParts:
     return found[1]
 
 
-def _build_export(
-    tables: dict[str, list[RawRecord]], base: Path, options: LoadOptions, log: ProblemLog
-) -> Export:
-    customers = tuple(_customers(tables.get("customers", []), log))
+def _build_export(tables: Tables, base: Path, options: LoadOptions, log: ProblemLog) -> Export:
+    customers = tuple(_customers(tables("customers"), log))
     documents: dict[DocumentKind, tuple[Document, ...]] = {}
     pdfs = {kind: _pdf_names(base / "pdf" / table.name) for kind, table in _DOC_TABLES}
     for kind, table in _DOC_TABLES:
-        lines = _lines(tables.get(schema.LINE_TABLES[kind].name, []), kind, log)
+        lines = _lines(tables(schema.LINE_TABLES[kind].name), kind, log)
         documents[kind] = tuple(
-            _documents(tables.get(table.name, []), kind, lines, base, pdfs[kind], options, log)
+            _documents(tables(table.name), kind, lines, base, pdfs[kind], options, log)
         )
     invoices = {doc.number: doc for doc in documents["invoice"]}
-    payments = tuple(_payments(tables.get("payments", []), invoices, options, log))
+    payments = tuple(_payments(tables("payments"), invoices, options, log))
     _report_orphan_pdfs(base, documents, pdfs, log)
     every = (doc for docs in documents.values() for doc in docs)
     shared = read_shared_documents(base / "documents", log)
@@ -235,7 +173,7 @@ def _pdf_names(folder: Path) -> list[str] | None:
         return None
 
 
-def _customers(records: list[RawRecord], log: ProblemLog) -> Iterator[Customer]:
+def _customers(records: Iterable[RawRecord], log: ProblemLog) -> Iterator[Customer]:
     for record in records:
         v = _parse(record, schema.CUSTOMERS, log)
         if v is None:
@@ -265,7 +203,7 @@ class _ParsedLine:
 
 
 def _lines(
-    records: list[RawRecord], kind: DocumentKind, log: ProblemLog
+    records: Iterable[RawRecord], kind: DocumentKind, log: ProblemLog
 ) -> dict[str, list[_ParsedLine]]:
     columns = schema.LINE_TABLES[kind].columns
     by_document: dict[str, list[_ParsedLine]] = {}
@@ -297,7 +235,7 @@ def _lines(
 
 
 def _documents(
-    records: list[RawRecord],
+    records: Iterable[RawRecord],
     kind: DocumentKind,
     lines: dict[str, list[_ParsedLine]],
     base: Path,
@@ -305,6 +243,9 @@ def _documents(
     options: LoadOptions,
     log: ProblemLog,
 ) -> Iterator[Document]:
+    """The documents of one kind, as their records are read. Lines that name none of
+    them are reported first, before the documents' own problems (kept aside meanwhile),
+    as when the whole table was read before any document was built."""
     table = schema.DOCUMENT_TABLES[kind]
     line_file = schema.LINE_TABLES[kind].filename
     cls = DOCUMENT_CLASSES[kind]
@@ -312,26 +253,21 @@ def _documents(
     pdfs = set(pdf_names or ())
     own = OwnFiles(pdf_folder, f"pdf/{table.name}", recursive=False) if pdfs else None
     common = {c.name for c in schema.DOCUMENT}
-    known_numbers = {str(r.values.get("number", "")).strip() for r in records}
-    for number in sorted(set(lines) - known_numbers - {""}):
-        first = lines[number][0].line.origin if lines[number] else Origin(line_file)
-        log.error(
-            first,
-            "document",
-            f"no {kind.replace('_', ' ')} numbered {number!r} in {table.filename}",
-        )
+    known_numbers: set[str] = set()
+    later = ProblemLog(broken_tables=log.broken_tables, broken=log.broken, skipped=log.skipped)
     for record in records:
-        v = _parse(record, table.columns, log)
+        known_numbers.add(_key(record, "number"))
+        v = _parse(record, table.columns, later)
         if v is None:
-            log.unreadable(kind, _key(record, "number"), record.origin)
+            later.unreadable(kind, _key(record, "number"), record.origin)
             continue
         currency = v["currency"] or options.currency
         parsed_lines = lines.get(v["number"])
         if schema.LINE_TABLES[kind].name in log.broken_tables:
-            log.unreadable(f"{kind} lines", v["number"], Origin(line_file, "header"))
+            later.unreadable(f"{kind} lines", v["number"], Origin(line_file, "header"))
         elif parsed_lines is None:
             where = f" in {line_file}" if record.origin.file.endswith(".csv") else ""
-            log.error(record.origin, "number", f"the document has no lines{where}")
+            later.error(record.origin, "number", f"the document has no lines{where}")
         # Still build it, so what refers to it (payments, corrections) is not reported too.
         doc_lines = tuple(p.line for p in sorted(parsed_lines or (), key=lambda p: p.position))
         extra = {k: v[k] for k in v if k not in common}
@@ -347,9 +283,25 @@ def _documents(
             series=v["series"],
             reference=v["reference"],
             notes=v["notes"],
-            original_pdf=_original_pdf(base, own, pdfs, v["number"], log),
+            original_pdf=_original_pdf(base, own, pdfs, v["number"], later),
             origin=record.origin,
             **extra,
+        )
+    _report_orphan_lines(kind, lines, known_numbers, log)
+    log.problems.extend(later.problems)
+
+
+def _report_orphan_lines(
+    kind: DocumentKind, lines: dict[str, list[_ParsedLine]], numbers: set[str], log: ProblemLog
+) -> None:
+    table = schema.DOCUMENT_TABLES[kind]
+    line_file = schema.LINE_TABLES[kind].filename
+    for number in sorted(set(lines) - numbers - {""}):
+        first = lines[number][0].line.origin if lines[number] else Origin(line_file)
+        log.error(
+            first,
+            "document",
+            f"no {kind.replace('_', ' ')} numbered {number!r} in {table.filename}",
         )
 
 
@@ -415,7 +367,7 @@ def _report_orphan_pdfs(
 
 
 def _payments(
-    records: list[RawRecord],
+    records: Iterable[RawRecord],
     invoices: Mapping[str, Document],
     options: LoadOptions,
     log: ProblemLog,
