@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -313,10 +314,28 @@ def _declared_totals(v: dict[str, Any], lines: tuple[Line, ...], currency: str) 
     computed = None if all(v[n] is not None for n in _TOTALS) else compute_totals(lines, currency)
 
     def amount(name: str) -> Money:
-        return Money(v[name], currency) if v[name] is not None else getattr(computed, name)
+        return _money(v[name], currency) if v[name] is not None else getattr(computed, name)
 
     base, tax, surcharge, withholding, total = map(amount, _TOTALS)
     return Totals(base, tax, surcharge, withholding, total)
+
+
+# Documents repeat amounts (0.00 of surcharge and withholding, common totals), and the
+# parser gives one Decimal per distinct text (fields.money_amount): one Money per such
+# Decimal and currency, instead of one per document, changes nothing but memory. The
+# Money kept must hold that very Decimal: 0.00 and -0.00 are equal, not the same amount.
+_MONEY_MAX = 1 << 16
+_moneys: dict[str, dict[Decimal, Money]] = {}
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    known = _moneys.setdefault(currency, {})
+    found = known.get(amount)
+    if found is None or found.amount is not amount:
+        if len(known) >= _MONEY_MAX:
+            known.clear()
+        found = known[amount] = Money(amount, currency)
+    return found
 
 
 def _original_pdf(
@@ -340,7 +359,8 @@ def _original_pdf(
                 f"is not a PDF file (document {number})",
             )
             return None
-    return candidate
+    # A new Path, not `candidate`: checking it cached its text (~100 bytes a document).
+    return own.folder / name
 
 
 def _report_orphan_pdfs(
@@ -383,7 +403,7 @@ def _payments(
             number=v["number"],
             invoice=v["invoice"],
             customer_code=customer,
-            amount=Money(v["amount"], currency),
+            amount=_money(v["amount"], currency),
             due_date=v["due_date"],
             paid_date=v["paid_date"],
             method=v["method"],

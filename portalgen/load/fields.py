@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from portalgen.domain.formatting import is_currency_code
 
@@ -73,9 +73,11 @@ def decimal(value: Any) -> Decimal:
 _SHARED_MAX = 1 << 16
 _decimals: dict[str, Decimal] = {}
 _amounts: dict[str, Decimal] = {}
+_dates: dict[str, date] = {}  # and the same for dates: an export has a few hundred
+_T = TypeVar("_T")
 
 
-def _shared(known: dict[str, Decimal], raw: str, make: Callable[[str], Decimal]) -> Decimal:
+def _shared(known: dict[str, _T], raw: str, make: Callable[[str], _T]) -> _T:
     number = known.get(raw)
     if number is None:
         number = make(raw)  # raises FieldError for a bad value: nothing kept
@@ -121,6 +123,12 @@ def integer(value: Any) -> int:
 
 
 def iso_date(value: Any) -> date:
+    if type(value) is str:  # every CSV cell
+        return _shared(_dates, value, _iso_date)
+    return _iso_date(value)
+
+
+def _iso_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -207,12 +215,15 @@ def country(value: Any) -> str:
 def choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Parser:
     """A value from a fixed list; matching ignores case, spaces and hyphens."""
     aliases = aliases or {}
+    # The option itself is given back, not the text just made from the cell: one string
+    # per option instead of one per record.
+    known = {option: option for option in options}
 
     def parse(value: Any) -> str:
         raw = text(value).lower().replace(" ", "_").replace("-", "_")
-        raw = aliases.get(raw, raw)
-        if raw in options:
-            return raw
+        option = known.get(aliases.get(raw, raw))
+        if option is not None:
+            return option
         listed = ", ".join(o for o in options if o) or "(empty)"
         raise FieldError(f"expected one of {listed}, found {found(value)}")
 

@@ -1,7 +1,10 @@
-"""A CSV bundle is read one table at a time (docs/publish.md, "Memory at scale"), yet
-its problems are reported in the order they were when every table was read first: what
-reading finds (files, headers, ragged rows) table by table, then what building finds,
-each naming file, row and field."""
+"""What loading does to hold a large export in less memory (docs/publish.md, "Memory at
+scale") changes nothing a user sees.
+
+A CSV bundle is read one table at a time, yet its problems are reported in the order they
+were when every table was read first: what reading finds (files, headers, ragged rows)
+table by table, then what building finds, each naming file, row and field. Equal amounts
+share one object, yet every amount stays exactly as the export wrote it."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 
 from portalgen.errors import InputError
 from portalgen.load import LoadOptions, load_export
-from tests.bundles import TABLES, write_small_bundle
+from tests.bundles import PAYMENTS, TABLES, write_small_bundle
 from tests.conftest import TODAY
 
 OPTIONS = LoadOptions(today=TODAY)
@@ -69,3 +72,15 @@ def test_problems_keep_their_order_when_tables_are_read_one_at_a_time(tmp_path: 
     with (folder / "invoices.csv").open("a", encoding="utf-8") as fh:
         fh.write("F2026-003,C1,2026-06-02,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n")  # too many cells
     assert problems(folder) == EXPECTED
+
+
+def test_equal_amounts_written_differently_stay_as_written(tmp_path: Path) -> None:
+    receipts = [
+        {**PAYMENTS[0], "number": "R-1", "amount": "0.00"},
+        {**PAYMENTS[0], "number": "R-2", "amount": "-0.00"},  # equal to 0.00, not the same
+        {**PAYMENTS[0], "number": "R-3", "amount": "0.00"},
+        {**PAYMENTS[0], "number": "R-4", "amount": "121.00"},
+    ]
+    folder = write_small_bundle(tmp_path / "export", {**TABLES, "payments": receipts})
+    payments = load_export(folder, OPTIONS).export.payments
+    assert [str(p.amount.amount) for p in payments] == ["0.00", "-0.00", "0.00", "121.00"]
