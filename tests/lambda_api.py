@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from tests.local_http import serving
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/?]+)/invocations(?:\?.*)?$")
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -118,10 +119,5 @@ def _handler_class(api: LambdaApi) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def lambda_api() -> Iterator[LambdaApi]:
     api = LambdaApi("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(api))
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield api
-    server.shutdown()
-    server.server_close()
+    with serving(_handler_class(api)) as api.url:
+        yield api

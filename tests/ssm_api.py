@@ -21,13 +21,14 @@ Not tested here: AWS itself (IAM, KMS). The signature of each request is not che
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.local_http import serving
 
 TARGET = "AmazonSSM.GetParameter"
 
@@ -88,10 +89,5 @@ def _handler_class(api: SsmApi) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def ssm_api() -> Iterator[SsmApi]:
     api = SsmApi("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(api))
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield api
-    server.shutdown()
-    server.server_close()
+    with serving(_handler_class(api)) as api.url:
+        yield api

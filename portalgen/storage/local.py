@@ -171,42 +171,29 @@ class LocalStorage:
             raise self._error("write", key, exc) from exc
 
     def put_if_version(self, key: str, data: bytes, content_type: str, version: str) -> bool:
-        from filelock import FileLock, Timeout  # only writers of the registry need it
-
         path = self._path(key)
-        lock_path = path.parent / f".{path.name}.lock"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(lock_path, timeout=LOCK_TIMEOUT):
+            with _swap_lock(path):
                 current = self.get(key)
                 if current is None or _version(current) != version:
                     return False
                 self.put(key, data, content_type)
                 return True
-        except Timeout:
-            raise StorageError(
-                f"{path}: another process has held its lock for {LOCK_TIMEOUT:.0f} s"
-            ) from None
         except OSError as exc:
             raise self._error("write", key, exc) from exc
 
     def append_if_version(self, key: str, data: bytes, version: str) -> str | None:
         """`Appendable`'s append: under the compare-and-swap lock, one write at the end
         of the file and one fdatasync (the file and its name are on disk already)."""
-        from filelock import FileLock, Timeout
-
         path = self._path(key)
         try:
-            with FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
+            with _swap_lock(path):
                 current = self.get(key)
                 if current is None or _version(current) != version:
                     return None
                 _append(path, data, len(current))
                 return _version(current + data)
-        except Timeout:
-            raise StorageError(
-                f"{path}: another process has held its lock for {LOCK_TIMEOUT:.0f} s"
-            ) from None
         except OSError as exc:
             raise self._error("write", key, exc) from exc
 
@@ -355,6 +342,20 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
         size = min(size * 2, 16 * 1024 * 1024)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+@contextlib.contextmanager
+def _swap_lock(path: Path) -> Iterator[None]:
+    """The lock file beside `path` that every compare-and-swap of it holds."""
+    from filelock import FileLock, Timeout  # only writers of records need it
+
+    try:
+        with FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
+            yield
+    except Timeout:
+        raise StorageError(
+            f"{path}: another process has held its lock for {LOCK_TIMEOUT:.0f} s"
+        ) from None
 
 
 def _version(data: bytes) -> str:
