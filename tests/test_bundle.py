@@ -396,3 +396,21 @@ def test_equal_numbers_written_differently_keep_their_own_digits(tmp_path: Path)
     export = load_export(folder, OPTIONS).export
     rates = [str(d.lines[0].tax_rate) for d in (*export.invoices, *export.quotes)]
     assert rates == ["21.0", "21", "21.00"]
+
+
+def test_a_bad_byte_far_into_a_large_file_is_found_before_any_row_is_built(
+    tmp_path: Path,
+) -> None:
+    # A table is read from its file as its rows are built: a byte that is not UTF-8 past
+    # the first blocks must still refuse the whole file, naming that byte, as before.
+    write_small_bundle(tmp_path)
+    good = "".join(f"P{i},C1,2026-01-01\n" for i in range(1, 6000)).encode()
+    head = b"number,customer,issue_date\n" + good
+    (tmp_path / "quotes.csv").write_bytes(head + "P9,Café,2026-01-01\n".encode("latin-1"))
+    problems = problems_of(tmp_path)
+    quotes = [p for p in problems if p.file == "quotes.csv"]
+    bad = len(head) + len("P9,Caf")
+    assert [p.message for p in quotes] == [
+        f"the file is not UTF-8 (byte {bad}); save it as 'CSV UTF-8'"
+    ]
+    assert not [p for p in problems if "P1" in p.message or "P1" in p.location]

@@ -13,9 +13,9 @@ finds.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
-import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,19 +61,50 @@ class CsvTables:
 
 
 def _read_csv(file: Path, table: schema.Table, log: ProblemLog) -> Iterator[RawRecord]:
-    try:
-        content = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        log.error(
-            Origin(file.name),
-            "",
-            f"the file is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8'",
-        )
+    first_line = _first_line(file, log)
+    if first_line is None:
         return
-    first_line = content.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    del content  # (the reader has its own copy)
+    # Read from the file as the rows are taken: the whole text in memory (and the copy a
+    # StringIO makes of it, 4 bytes a character) peaked at 5 times the file's size.
+    with open(file, encoding="utf-8-sig", newline="") as fh:
+        yield from _rows(file, csv.reader(fh, delimiter=delimiter), table, log)
+
+
+def _first_line(file: Path, log: ProblemLog) -> str | None:
+    """The file's first line, after checking that all of it is UTF-8 (None, with the
+    problem logged, if not), reading it a block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    first: list[str] = []
+    found = False
+    try:
+        with open(file, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                text = decoder.decode(block)
+                if not found:
+                    first.append(text.split("\n", 1)[0])
+                    found = "\n" in text
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        try:  # the whole file again, only to say where, as before
+            file.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            log.error(
+                Origin(file.name),
+                "",
+                f"the file is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8'",
+            )
+            return None
+        raise  # pragma: no cover - the same bytes decoded whole
+    return "".join(first)
+
+
+_BLOCK = 1 << 16
+
+
+def _rows(
+    file: Path, reader: Iterator[list[str]], table: schema.Table, log: ProblemLog
+) -> Iterator[RawRecord]:
     header = next(reader, None)
     if header is None:
         log.error(Origin(file.name), "", "the file is empty; it needs at least a header row")

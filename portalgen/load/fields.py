@@ -192,7 +192,7 @@ def text_list(value: Any) -> tuple[str, ...]:
 
 
 def currency(value: Any) -> str:
-    raw = text(value).upper()
+    raw = sys.intern(text(value).upper())  # one string per code, not one per document
     if not is_currency_code(raw):
         raise FieldError(f"expected an ISO 4217 currency code like EUR, found {found(value)}")
     return raw
