@@ -84,3 +84,19 @@ def test_equal_amounts_written_differently_stay_as_written(tmp_path: Path) -> No
     folder = write_small_bundle(tmp_path / "export", {**TABLES, "payments": receipts})
     payments = load_export(folder, OPTIONS).export.payments
     assert [str(p.amount.amount) for p in payments] == ["0.00", "-0.00", "0.00", "121.00"]
+
+
+def test_a_number_and_an_amount_written_alike_each_keep_their_own_form(tmp_path: Path) -> None:
+    # An amount is parsed without the table of shared numbers (only its 2-decimal form is
+    # kept), and the tables are dropped after each load: an amount "0" read first (a
+    # quote's withholding) becomes 0.00 and a discount "0" read later stays 0, in this
+    # load and in the next one of the same process.
+    quotes = [{**TABLES["quotes"][0], "withholding": "0"}]
+    lines = [{**TABLES["invoice_lines"][0], "discount": "0"}, *TABLES["invoice_lines"][1:]]
+    folder = write_small_bundle(
+        tmp_path / "export", {**TABLES, "quotes": quotes, "invoice_lines": lines}
+    )
+    for _ in range(2):
+        export = load_export(folder, OPTIONS).export
+        assert str(export.quotes[0].totals.withholding.amount) == "0.00"
+        assert str(export.invoices[0].lines[0].discount) == "0"

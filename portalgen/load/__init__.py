@@ -104,6 +104,7 @@ def load_export(
 
 def _load(paths_list: list[Path], options: LoadOptions, format: str | None) -> LoadResult:
     from portalgen.load.combine import Source, combine_sources
+    from portalgen.load.fields import forget_shared
     from portalgen.load.validate import validate_export
 
     log = ProblemLog()
@@ -120,6 +121,7 @@ def _load(paths_list: list[Path], options: LoadOptions, format: str | None) -> L
         reader = readers()[name]
         export = reader.read(path, options, log)
         sources.append(Source(export, bool(getattr(reader, "issued_documents", False))))
+    forget_shared()
     export, issued = combine_sources(sources, log)
     validate_export(export, options, log, issued)
     log.note_skipped()

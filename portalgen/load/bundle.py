@@ -74,6 +74,7 @@ class BundleReader:
             )
             export = _build_export(_json_tables(file, log), file.parent, options, log)
             form = "JSON" if file.suffix.lower() == ".json" else "YAML"
+        _moneys.clear()  # the records keep theirs (see _money)
         return Export(
             **{k: getattr(export, k) for k in _EXPORT_PARTS},
             source=f"{form} bundle in {path}",

@@ -43,6 +43,11 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
 def decimal(value: Any) -> Decimal:
+    return _decimal(value, _decimals)
+
+
+def _decimal(value: Any, known: dict[str, Decimal] | None) -> Decimal:
+    """A number; one object per distinct text if `known` is given (see _shared)."""
     if type(value) is str:  # every CSV cell: the common case first
         raw = value.strip()
     elif isinstance(value, bool):
@@ -57,7 +62,7 @@ def decimal(value: Any) -> Decimal:
         raw = text(value)
     if _NUMBER.match(raw):
         try:
-            return _shared(_decimals, raw, Decimal)
+            return Decimal(raw) if known is None else _shared(known, raw, Decimal)
         except InvalidOperation:  # pragma: no cover - the regex already guards
             pass
     if re.match(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$", raw):
@@ -75,6 +80,14 @@ _decimals: dict[str, Decimal] = {}
 _amounts: dict[str, Decimal] = {}
 _dates: dict[str, date] = {}  # and the same for dates: an export has a few hundred
 _T = TypeVar("_T")
+
+
+def forget_shared() -> None:
+    """Drop the tables of shared values once an export is read: the records keep the
+    values they use, and the tables' own texts and entries are freed (with what they
+    hold that no record uses) before the export is validated."""
+    for known in (_decimals, _amounts, _dates):
+        known.clear()
 
 
 def _shared(known: dict[str, _T], raw: str, make: Callable[[str], _T]) -> _T:
@@ -95,7 +108,8 @@ def money_amount(value: Any) -> Decimal:
 
 
 def _money_amount(value: Any) -> Decimal:
-    number = decimal(value)
+    # Not shared: only the quantized amount is kept (shared by money_amount).
+    number = _decimal(value, None)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and number != number.quantize(Decimal("0.01")):
         raise FieldError(f"expected an amount with at most 2 decimals, found {found(value)}")
