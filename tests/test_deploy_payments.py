@@ -94,22 +94,29 @@ def readable_parameters() -> list[Any]:
     return resources
 
 
+def assert_wired_from_a_parameter(variable: str) -> str:
+    """The function's environment names the SSM parameter holding `variable`'s secret
+    (never the secret), a template parameter given at deploy time, which the role may
+    read only when it is given; returns that template parameter's name."""
+    assert variable not in FUNCTION["Environment"]["Variables"]  # never the secret itself
+    wired = FUNCTION["Environment"]["Variables"].get(variable + PARAMETER_SUFFIX)
+    assert wired is not None, f"{variable}{PARAMETER_SUFFIX} is not in the template"
+    condition, yes, no = wired["If"]
+    parameter = str(yes["Ref"])
+    assert no == {"Ref": "AWS::NoValue"}
+    declared = load_template()["Parameters"][parameter]
+    assert declared["Default"] == "" and "SecureString" in declared["Description"]
+    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+    grant = {"If": [condition, {"Sub": f"{arn}${{{parameter}}}"}, {"Ref": "AWS::NoValue"}]}
+    assert grant in readable_parameters()
+    return parameter
+
+
 def test_every_payment_secret_the_gate_reads_is_wired_in_the_template() -> None:
     variables = payment_variables()
     assert len(variables) == 3  # Redsys' key; Stripe's key and webhook secret
     for variable in variables:
-        assert variable not in FUNCTION["Environment"]["Variables"]  # never the secret itself
-        wired = FUNCTION["Environment"]["Variables"].get(variable + PARAMETER_SUFFIX)
-        assert wired is not None, f"{variable}{PARAMETER_SUFFIX} is not in the template"
-        condition, yes, no = wired["If"]
-        parameter = yes["Ref"]
-        assert no == {"Ref": "AWS::NoValue"}
-        declared = load_template()["Parameters"][parameter]
-        assert declared["Default"] == "" and "SecureString" in declared["Description"]
-        # the role may read that parameter, and only when it is given
-        arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-        grant = {"If": [condition, {"Sub": f"{arn}${{{parameter}}}"}, {"Ref": "AWS::NoValue"}]}
-        assert grant in readable_parameters()
+        assert_wired_from_a_parameter(variable)
     # Without payment parameters the function's environment names none of them.
     plain = template_environment({"SecretParameterName": "/portalgen/secret"})
     assert not [v for v in plain if v.removesuffix(PARAMETER_SUFFIX) in variables]

@@ -22,8 +22,8 @@ from portalgen.errors import ConfigError
 from portalgen.gate.environment import PARAMETER_SUFFIX, app_from_environment
 from tests.interact_fixtures import WEBHOOK_SECRET, WebhookReceiver
 from tests.ssm_api import SsmApi
-from tests.test_deploy import ROOT, load_template
-from tests.test_deploy_payments import FUNCTION, readable_parameters, template_environment
+from tests.test_deploy import ROOT
+from tests.test_deploy_payments import assert_wired_from_a_parameter, template_environment
 
 PARAMETERS = {  # what `sam deploy --parameter-overrides` would give
     "SecretParameterName": "/portalgen/secret",
@@ -39,19 +39,7 @@ def webhook_variable() -> str:
 
 def test_the_webhook_secret_the_gate_reads_is_wired_in_the_template() -> None:
     variable = webhook_variable()
-    variables = FUNCTION["Environment"]["Variables"]
-    assert variable not in variables  # never the secret itself
-    wired = variables.get(variable + PARAMETER_SUFFIX)
-    assert wired is not None, f"{variable}{PARAMETER_SUFFIX} is not in the template"
-    condition, yes, no = wired["If"]
-    parameter = yes["Ref"]
-    assert (parameter, no) == ("WebhookSecretParameterName", {"Ref": "AWS::NoValue"})
-    declared = load_template()["Parameters"][parameter]
-    assert declared["Default"] == "" and "SecureString" in declared["Description"]
-    # the role may read that parameter, and only when it is given
-    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    grant = {"If": [condition, {"Sub": f"{arn}${{{parameter}}}"}, {"Ref": "AWS::NoValue"}]}
-    assert grant in readable_parameters()
+    assert assert_wired_from_a_parameter(variable) == "WebhookSecretParameterName"
     # Without the parameter, the function's environment does not name it.
     plain = template_environment({"SecretParameterName": "/portalgen/secret"})
     assert variable + PARAMETER_SUFFIX not in plain
