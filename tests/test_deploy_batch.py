@@ -52,6 +52,22 @@ def command(job: str) -> list[str]:
     return result
 
 
+def run_settle_job(config: Path, cwd: Path, **environ: str) -> subprocess.CompletedProcess[str]:
+    """The settle job's own command, through the image's entrypoint, with the
+    `portalgen` installed beside this Python first on PATH."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PORTALGEN_CONFIG": str(config), **environ}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *command("SettleJobDefinition")],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def run_in_image(
     tmp_path: Path, args: list[str], env: dict[str, str], failing: str = ""
 ) -> tuple[int, list[str]]:
@@ -262,19 +278,9 @@ def test_the_settle_command_pushes_a_payment_only_when_configured(
     with config.open("a", encoding="utf-8") as fh:
         fh.write("mail:\n" + "".join(f"  {k}: {v!r}\n" for k, v in mail.items()))
     record_payment(fs_world)
-    bin_dir = Path(sys.executable).parent  # where `portalgen` is installed
-    env = {**os.environ, "PORTALGEN_CONFIG": str(config), "FACTURASCRIPTS_API_TOKEN": TOKEN}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
 
     def settle() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["sh", str(ENTRYPOINT), *command("SettleJobDefinition")],
-            env=env,
-            cwd=fs_world.folder,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return run_settle_job(config, fs_world.folder, FACTURASCRIPTS_API_TOKEN=TOKEN)
 
     first = settle()
     assert first.returncode == 0, first.stdout + first.stderr

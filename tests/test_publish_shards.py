@@ -39,7 +39,7 @@ from portalgen.uploads.records import UPLOADS_PREFIX
 from portalgen.verification import PREFIX as VERIFY_PREFIX
 from tests.conftest import TODAY, load_demo
 from tests.smtpserver import SmtpServer
-from tests.test_deploy_batch import ENTRYPOINT, command
+from tests.test_deploy_batch import run_settle_job
 from tests.test_publish_faults import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3, pytest.mark.realclock]  # subprocesses
@@ -169,17 +169,7 @@ def store_gate_event(office: Office) -> str:
 
 def settle(office: Office) -> subprocess.CompletedProcess[str]:
     """The settle job's command, through the image's entrypoint (deploy/batch/)."""
-    bin_dir = Path(sys.executable).parent  # where `portalgen` is installed
-    env = {**os.environ, "PORTALGEN_CONFIG": str(office.config)}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
-    return subprocess.run(
-        ["sh", str(ENTRYPOINT), *command("SettleJobDefinition")],
-        env=env,
-        cwd=office.directory,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_settle_job(office.config, office.directory)
 
 
 def test_four_shards_then_settle_once(office: Office, smtp_server: SmtpServer) -> None:
