@@ -163,9 +163,10 @@ def publish_export(
     run.execute(selection, report, jobs or default_jobs(settings), progress)
     if not dry_run:
         RenderCache(settings.publish.cache_dir).prune()
+    now = _now()
     if settles:
-        sweep_uploads(settings, storage, report, time.time())
-    if settles and (settings.audit.webhook_url or state.listing.may_need_events(_now())):
+        sweep_uploads(settings, storage, report, now.timestamp())
+    if settles and (settings.audit.webhook_url or state.listing.may_need_events(now)):
         settle_audit(settings, storage, report)  # (else it would find nothing to do)
     report.outcomes.sort(key=lambda o: (o.code, o.status))
     report.seconds = time.monotonic() - started
