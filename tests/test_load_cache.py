@@ -5,14 +5,22 @@ Nothing here times anything: bench/publish.py measures what the cache saves.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import pickletools
+import tracemalloc
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from portalgen.cli import cli
-from portalgen.load import LoadCache, LoadOptions, LoadResult, load_export
+from portalgen.domain.model import Export, Money, record_items
+from portalgen.load import LoadCache, LoadOptions, LoadResult, cache_stream, load_export
 from portalgen.publish.manifest import load_manifest
 from tests.conftest import TODAY
 from tests.publish_fixtures import Site
@@ -169,3 +177,111 @@ def test_a_broken_export_after_a_cached_good_one_still_fails(local_site: Site) -
     assert "invoices.csv" in result.stderr and "row 2" in result.stderr
     assert "total" in result.stderr and "nothing was published" in result.stderr
     assert load_manifest(local_site.storage, key) == published
+
+
+# -- the export in chunks (load/cache_stream.py) -------------------------------------------------
+
+
+def values(export: Export) -> Iterable[Any]:
+    """Every value in the export's records, records inside records included."""
+    pending: list[Any] = [getattr(export, name) for name in cache_stream.TABLES]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, tuple):
+            pending.extend(value)
+        elif hasattr(value, "__dataclass_fields__"):
+            pending.extend(v for _, v in record_items(value))
+        yield value
+
+
+def test_a_cached_export_is_the_fresh_one_to_the_digit(
+    fresh_demo: Path, cache: LoadCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written in many small chunks, read back: every amount with its own digits (0.00 is
+    not 0), every date, status and origin as loaded; and equal amounts and dates are one
+    object again, as loading makes them, though each chunk was pickled on its own."""
+    monkeypatch.setattr(cache_stream, "CHUNK", 7)
+    fresh = load(fresh_demo, cache).export
+    again = load(fresh_demo, cache)
+    assert again.cached
+    assert repr(again.export) == repr(fresh)  # repr shows origins and Decimal('0.00')
+    assert len(again.export.invoices) > 7 * 3  # (so the export really was in chunks)
+    moneys = [v for v in values(again.export) if isinstance(v, Money)]
+    assert len({id(m) for m in moneys}) == len({(str(m.amount), m.currency) for m in moneys})
+    dates = [v for v in values(again.export) if type(v) is date]
+    assert len({id(d) for d in dates}) == len(set(dates))
+
+
+def chunks(path: Path) -> tuple[bytes, list[bytes]]:
+    """An entry's header line and meta, and its export's pickles one by one."""
+    data = path.read_bytes()
+    line, _, rest = data.partition(b"\n")
+    meta = int(line.split()[3])
+    stream = io.BytesIO(rest[meta:])
+    pieces = []
+    while stream.tell() < len(rest) - meta:
+        start = stream.tell()
+        for _ in pickletools.genops(stream):  # to the end of this pickle, nothing run
+            pass
+        pieces.append(rest[meta + start : meta + stream.tell()])
+    return line + b"\n" + rest[:meta], pieces
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda pieces: pieces[:-1],  # the end is missing: stopped at a chunk's end
+        lambda pieces: pieces[:2] + pieces[3:],  # a chunk is missing
+        lambda pieces: [*pieces, pieces[1]],  # something after the end
+    ],
+    ids=["end missing", "chunk missing", "after the end"],
+)
+def test_an_entry_whose_chunks_do_not_make_the_export_is_not_used(
+    fresh_demo: Path, cache: LoadCache, monkeypatch: pytest.MonkeyPatch, cut: Any
+) -> None:
+    """Even with a checksum that matches (as if the writer had stopped or repeated itself
+    and then signed what it wrote), a stream of chunks is only an export when it is whole."""
+    monkeypatch.setattr(cache_stream, "CHUNK", 7)
+    expected = load(fresh_demo, cache).export
+    path = entry(cache)
+    head, pieces = chunks(path)
+    assert len(pieces) > 5
+    stream = b"".join(cut(pieces))
+    line, _, meta = head.partition(b"\n")
+    fields = line.split()
+    fields[5] = hashlib.sha256(stream).hexdigest().encode()
+    path.write_bytes(b" ".join(fields) + b"\n" + meta + stream)
+    again = load(fresh_demo, cache)
+    assert not again.cached and repr(again.export) == repr(expected)
+    assert load(fresh_demo, cache).cached  # rebuilt
+
+
+class Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def test_writing_an_entry_holds_a_chunk_not_the_whole_export(
+    fresh_demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pickler keeps all it wrote until its dump ends: written in one dump, a large
+    export's entry took about as much memory again as the export (docs/publish.md)."""
+    export = load_export(fresh_demo, OPTIONS).export
+    # Ten times the records, each its own objects (as in an export that size).
+    copies = [load_export(fresh_demo, OPTIONS).export for _ in range(9)]
+    tables: dict[str, Any] = {
+        t: sum((getattr(e, t) for e in [export, *copies]), ()) for t in cache_stream.TABLES
+    }
+    large = Export(**tables)
+
+    def peak(chunk: int) -> int:
+        monkeypatch.setattr(cache_stream, "CHUNK", chunk)
+        tracemalloc.start()
+        try:
+            cache_stream.write_export(large, Discard())
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    whole = peak(10**9)
+    assert peak(50) * 4 < whole

@@ -19,16 +19,18 @@ The key also holds the load options (today's date among them), the format asked 
 the Python version and portalgen's version and code: a new portalgen drops the entry.
 
 An entry holds a small part first (formats, warnings, the files the export points at
-outside its sources) and then the export. A hit reads only the small part: the export is
-given back *deferred*, read when first used (a night with nothing to publish does not
-use it: publishing keeps its own fingerprints of each customer's records, keyed by the
-key here, `LoadResult.fingerprint`).
+outside its sources) and then the export, pickled a chunk at a time (load/cache_stream.py:
+one pickle of the whole export held about as much memory again as the export while it was
+written or read). A hit reads only the small part: the export is given back *deferred*,
+read when first used (a night with nothing to publish does not use it: publishing keeps
+its own fingerprints of each customer's records, keyed by the key here,
+`LoadResult.fingerprint`).
 
 The cache is used, never trusted: an entry that cannot be read, whose bytes do not match
-the checksums in its header, or that does not unpickle is deleted and the export loaded
-again (for the export itself, when it is first used). Deleting the folder is always
-safe. Entries are pickles, so the folder is the staff's own (mode 0700, files 0600), like
-the rest of the cache.
+the checksums in its header, that does not unpickle, or whose chunks do not add up to a
+whole export is deleted and the export loaded again (for the export itself, when it is
+first used). Deleting the folder is always safe. Entries are pickles, so the folder is
+the staff's own (mode 0700, files 0600), like the rest of the cache.
 """
 
 from __future__ import annotations
@@ -47,13 +49,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from portalgen.domain.model import Export
+from portalgen.load.cache_stream import read_export, write_export
 from portalgen.load.result import LoadResult
 
 if TYPE_CHECKING:
     from portalgen.config import Settings
     from portalgen.load.options import LoadOptions
 
-MAGIC = b"pgl2"
+MAGIC = b"pgl3"
 NOT_READ = (".pdf",)  # suffixes no reader opens (see the module's doc)
 _code_version: str | None = None
 
@@ -141,8 +144,9 @@ class LoadCache:
         )
 
     # -- the entry file -----------------------------------------------------------------------
-    # One line `pgl2 <version> <key> <meta size> <meta sha256> <export sha256>`, then the
-    # meta (a small pickle: formats, warnings, files outside the sources), then the export.
+    # One line `pgl3 <version> <key> <meta size> <meta sha256> <export sha256>`, then the
+    # meta (a small pickle: formats, warnings, files outside the sources), then the export
+    # (a stream of pickled chunks, load/cache_stream.py).
 
     def _get(
         self, entry: Path, key: str, paths: Sequence[Path], read: Callable[[], LoadResult]
@@ -212,10 +216,9 @@ class LoadCache:
                 if hashlib.file_digest(fh, "sha256").hexdigest().encode() != header[5]:
                     return None
                 fh.seek(start)
-                export = pickle.load(fh)  # noqa: S301 (our own, checksummed, private)
+                return read_export(fh)  # our own, checksummed, private
         except Exception:  # unreadable, damaged, or from another version: never trusted
             return None
-        return export if isinstance(export, Export) else None
 
     def _put(self, entry: Path, key: str, result: LoadResult, paths: Sequence[Path]) -> None:
         outside = _outside(result.export, paths, self.skip)
@@ -229,12 +232,12 @@ class LoadCache:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".load-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    # The export is pickled straight into the file (its bytes are never
-                    # held whole in memory), then its checksum fills the header's place.
+                    # The export is pickled straight into the file a chunk at a time
+                    # (load/cache_stream.py), then its checksum fills the header's place.
                     fh.write(f"{head} {'0' * 64}\n".encode())
                     fh.write(meta)
                     out = _Hashing(fh)
-                    pickle.dump(result.export, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    write_export(result.export, out)
                     fh.seek(0)
                     fh.write(f"{head} {out.digest.hexdigest()}\n".encode())
                 os.replace(tmp, entry)
