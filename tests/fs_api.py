@@ -31,7 +31,11 @@ answers the calls portalgen makes the way FacturaScripts does, as read in its so
   (Core/Lib/BusinessDocumentGenerator.php::generate: the header fields copied, the lines
   cloned, a doctransformations row per line), in the new document's default state.
 - Saving a receipt (Core/Model/ReciboCliente.php::test): ``fechapago`` is cleared when
-  not paid and set to today when paid without one.
+  not paid and set to today when paid without one. When ``pagado`` changes, a payment
+  (``pagoclientes``) of the receipt's ``importe`` (negative when unpaid) is created
+  (ReciboCliente::onChange, ::newPayment), and the invoice's ``pagada`` is set when its
+  paid receipts reach its total (ReciboCliente::onUpdate, Core/Lib/ReceiptGenerator.php::
+  update).
 - ``observaciones`` is stored trimmed with ``< > " '`` as HTML entities (Core/Tools.php::
   noHtml, called by BusinessDocument::test, ReciboCliente::test, Cliente::test).
 """
@@ -88,6 +92,8 @@ class Hold:
     method: str
     resource: str
     after_write: bool = False
+    nth: int = 1  # hold the nth such request (the earlier ones go through)
+    seen: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -114,16 +120,18 @@ class FakeApi:
         """Documents of `model` that a state change generated."""
         return [r for r in self.data[DOCUMENTS[model]] if r.get("_generated_from") is not None]
 
-    def hold(self, method: str, resource: str, *, after_write: bool = False) -> Hold:
-        held = Hold(method, resource, after_write)
+    def hold(self, method: str, resource: str, *, after_write: bool = False, nth: int = 1) -> Hold:
+        held = Hold(method, resource, after_write, nth)
         self.holds.append(held)
         return held
 
     def _wait(self, method: str, resource: str, after_write: bool) -> None:
         for held in self.holds:
             if (held.method, held.resource, held.after_write) == (method, resource, after_write):
-                held.arrived.set()
-                held.release.wait(60)
+                held.seen += 1
+                if held.seen == held.nth:
+                    held.arrived.set()
+                    held.release.wait(60)
 
     # -- PUT ------------------------------------------------------------------------------
 
@@ -150,16 +158,44 @@ class FakeApi:
         if model in DOCUMENTS:
             return self._save_document(model, row, changed)
         if resource == "reciboclientes":
-            paid = str(changed.get("pagado", row.get("pagado"))).lower() in ("1", "true")
-            row.update(changed)
-            row["pagado"] = paid
-            if not paid:
-                row["fechapago"] = None
-            elif not row.get("fechapago"):
-                row["fechapago"] = date.today().strftime("%d-%m-%Y")
-            return ""
+            return self._save_receipt(row, changed)
         row.update(changed)
         return ""
+
+    def _save_receipt(self, row: dict[str, Any], changed: dict[str, Any]) -> str:
+        was_paid = bool(row.get("pagado"))
+        paid = str(changed.get("pagado", row.get("pagado"))).lower() in ("1", "true")
+        row.update(changed)
+        row["pagado"] = paid
+        if not paid:
+            row["fechapago"] = None
+        elif not row.get("fechapago"):
+            row["fechapago"] = date.today().strftime("%d-%m-%Y")
+        if paid != was_paid:  # ReciboCliente::onChange('pagado') -> newPayment()
+            payments = self.data["pagoclientes"]
+            importe = float(row["importe"])
+            payments.append(
+                {
+                    "idpago": max((int(p["idpago"]) for p in payments), default=0) + 1,
+                    "idrecibo": row["idrecibo"],
+                    "importe": importe if paid else -importe,
+                    "fecha": row.get("fechapago"),
+                    "codpago": row.get("codpago"),
+                }
+            )
+        self._update_invoice(row["idfactura"])
+        return ""
+
+    def _update_invoice(self, idfactura: Any) -> None:
+        """ReceiptGenerator::update: pagada when the paid receipts reach the total."""
+        invoice = self.record("facturaclientes", str(idfactura))
+        if invoice is None:
+            return
+        receipts = [r for r in self.data["reciboclientes"] if r.get("idfactura") == idfactura]
+        paid = sum(float(r["importe"]) for r in receipts if r.get("pagado"))
+        total = float(invoice["total"])
+        invoice["pagada"] = abs(total - paid) < 0.005 or 0 < total <= paid
+        invoice["vencida"] = any(r.get("vencido") and not r.get("pagado") for r in receipts)
 
     def _save_document(self, model: str, row: dict[str, Any], changed: dict[str, Any]) -> str:
         was_editable = bool(row.get("editable"))

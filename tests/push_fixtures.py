@@ -161,10 +161,18 @@ def push_process(world: FsWorld) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def kill_when(world: FsWorld, method: str, *, after_write: bool = False) -> None:
+def kill_when(
+    world: FsWorld,
+    method: str,
+    *,
+    after_write: bool = False,
+    resource: str = "presupuestoclientes",
+    nth: int = 1,
+) -> None:
     """Run `portalgen push` in a real process and SIGKILL it when the stand-in holds its
-    `method` request on the quote (before answering; or, `after_write`, once saved)."""
-    held = world.api.hold(method, "presupuestoclientes", after_write=after_write)
+    `nth` `method` request on `resource` (before answering; or, `after_write`, once
+    saved)."""
+    held = world.api.hold(method, resource, after_write=after_write, nth=nth)
     process = push_process(world)
     try:
         assert held.arrived.wait(60), process.communicate(timeout=5)

@@ -30,11 +30,18 @@ from portalgen.publish import publish_export
 from tests.conftest import TODAY
 from tests.gate_fixtures import GateClient, csrf_of
 from tests.interact_fixtures import JuneClock
-from tests.payment_fixtures import ENVIRON, stand_ins, stripe_event, stripe_signature
+from tests.payment_fixtures import (
+    ENVIRON,
+    MERCHANT,
+    stand_ins,
+    stripe_event,
+    stripe_signature,
+)
 from tests.push_fixtures import CUSTOMER, FsWorld, write_config
 from tests.test_push_more import PAID
 
 INVOICE, RECEIPT, IDRECIBO = "F2026A2", "F2026A2-2", 3  # its second receipt, 270.45 EUR
+REDSYS = {"merchant_code": MERCHANT, "terminal": "1", "methods": ["card"]}  # Redsys' test one
 
 
 def by_transfer(world: FsWorld) -> None:
@@ -57,7 +64,7 @@ def paying(fs_world: FsWorld) -> Iterator[tuple[FsWorld, GateClient, Any]]:
     """Customer 1's portal published with Stripe set up, and signed in on a gate."""
     by_transfer(fs_world)
     config = write_config(fs_world.folder, fs_world.url, method="TARJETA")
-    online = {"payments": {"online": {"stripe": {"methods": ["card"]}}}}
+    online = {"payments": {"online": {"stripe": {"methods": ["card"]}, "redsys": REDSYS}}}
     config.write_text(config.read_text() + yaml.safe_dump(online), encoding="utf-8")
     settings = fs_world.settings()
     export = load_export(fs_world.folder / "export", LoadOptions(today=TODAY)).export
@@ -69,6 +76,7 @@ def paying(fs_world: FsWorld) -> Iterator[tuple[FsWorld, GateClient, Any]]:
             ENVIRON,
             stripe_api=stand.url,
             stripe_checkout_origin=stand.url,
+            redsys_url=f"{stand.url}/sis/realizarPago",
         )
         secrets = load_secrets(fs_world.folder / "secret.key", environ={})
         gate = create_app(

@@ -94,8 +94,8 @@ def run_push(
             click.secho(outcome.line(), err=True, fg="yellow")
         else:
             state.info(outcome.line())
-        if dry_run and outcome.request is not None:
-            click.echo(f"  would send: {outcome.request.describe()}")
+        for request in outcome.requests if dry_run else ():
+            click.echo(f"  would send: {request.describe()}")
 
     report = push_facturascripts(settings, url, token, dry_run=dry_run, emit=emit)
     if dry_run and not as_json:

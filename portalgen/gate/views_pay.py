@@ -95,6 +95,7 @@ def start_attempt(
             currency=invoice.currency,
             receipt=receipt,
             receipt_id=invoice.receipt_ids.get(receipt, "") if receipt else "",
+            receipts=invoice.shares_for(part),
             ts=gate.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
         )
         if store_attempt(gate.storage, attempt):

@@ -3,7 +3,8 @@
 - ``_payments/orders/<order>.json``: the attempt, created if absent when the customer
   presses "Pay now" (the order id is its own: 4 digits and 8 letters or digits, as
   Redsys wants ``Ds_Merchant_Order``); it names the customer, contact, invoice, amount,
-  currency, provider and method. A notification is matched against it, never trusted.
+  currency, provider and method, and the receipt or receipts it pays. A notification
+  is matched against it, never trusted.
 - ``_payments/transactions/<provider>/<transaction>.json``: created if absent when a
   provider's notification is first settled, so a transaction is recorded once however
   many times the provider notifies it.
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from portalgen.errors import PortalgenError
+from portalgen.payments.invoices import ReceiptShare
 
 if TYPE_CHECKING:
     from portalgen.storage import Storage
@@ -74,6 +76,9 @@ class PaymentAttempt:
     ts: str = ""  # UTC ISO 8601
     session: str = ""  # the provider's id for the attempt (a Stripe Checkout Session)
     receipt_id: str = ""  # that receipt's id in the invoicing program (FacturaScripts' idrecibo)
+    # paying everything outstanding of an invoice in receipts: each receipt settled,
+    # with its id and amount as published (`receipt` is then "")
+    receipts: tuple[ReceiptShare, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -87,6 +92,9 @@ class PaymentAttempt:
     def to_json(self) -> bytes:
         body = {**self.extra, **asdict(self), "version": RECORD_VERSION}
         body.pop("extra")
+        body.pop("receipts")
+        if self.receipts:
+            body["receipts"] = [share.to_dict() for share in self.receipts]
         return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
 
     @classmethod
@@ -95,10 +103,12 @@ class PaymentAttempt:
             data = json.loads(raw)
             if data.get("version") != RECORD_VERSION:
                 raise ValueError("not a version 1 payment attempt")
-            names = [n for n in cls.__dataclass_fields__ if n != "extra"]
+            names = [n for n in cls.__dataclass_fields__ if n not in ("extra", "receipts")]
             known = {**{n: str(data.get(n, "")) for n in names}}
-            extra = {k: v for k, v in data.items() if k not in names and k != "version"}
-            return cls(**known, extra=extra)
+            shares = tuple(ReceiptShare.from_dict(r) for r in data.get("receipts") or ())
+            skip = {*names, "receipts", "version"}
+            extra = {k: v for k, v in data.items() if k not in skip}
+            return cls(**known, receipts=shares, extra=extra)
         except (TypeError, AttributeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a payment attempt: {exc}") from None
 

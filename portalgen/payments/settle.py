@@ -76,7 +76,7 @@ def settle(storage: Storage, notice: Notice, event_id: str, ts: str) -> Settleme
     claim = {"event": event_id, "order": attempt.order, "outcome": notice.outcome, "ts": ts}
     if not claim_transaction(storage, notice.provider, notice.transaction, claim):
         return Settlement("", attempt, {}, "replay")
-    data = {
+    data: dict[str, Any] = {
         "invoice": attempt.invoice,
         "receipt": attempt.receipt,
         "amount": attempt.amount,
@@ -86,6 +86,7 @@ def settle(storage: Storage, notice: Notice, event_id: str, ts: str) -> Settleme
         "transaction": notice.transaction,
         "order": attempt.order,
         **({"receipt_id": attempt.receipt_id} if attempt.receipt_id else {}),
+        **({"receipts": [r.to_dict() for r in attempt.receipts]} if attempt.receipts else {}),
     }
     if notice.outcome == "denied":
         return Settlement("payment.denied", attempt, {**data, "code": notice.code})

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from portalgen.interact.comments import COMMENTS_PREFIX, SHARED_FILES, CommentRecord
 from portalgen.interact.decisions import QuoteFacts, parse_quote_index, read_decision
-from portalgen.push.plans import CommentItem, DecisionItem, PaymentItem
+from portalgen.push.plans import CommentItem, DecisionItem
+from portalgen.push.receipts import PaymentItem
 from portalgen.push.records import FINAL, PUSH_PREFIX, read_record, record_key
 from portalgen.slots import DOCUMENT_PAGE, QUOTES_INDEX
 

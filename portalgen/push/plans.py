@@ -1,6 +1,7 @@
 """What to write in FacturaScripts for each thing the portal recorded, after reading it back.
 
-Each item reads its record through the API and answers a `Plan`: the form fields to PUT,
+Each item reads its record through the API and answers a `Plan`: the form fields to PUT
+(for a payment of several receipts, one such plan per receipt: receipts.py),
 or why it is skipped (the record changed in FacturaScripts since the portal published
 it), or that the write already landed (its ``[portalgen <id>]`` reference is there: a
 push interrupted after the request).
@@ -10,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from portalgen.domain.model import round_money
 from portalgen.interact.comments import CommentRecord
 from portalgen.interact.decisions import DecisionRecord
-from portalgen.push.client import FacturaScriptsApi, PushError
+from portalgen.push.client import FacturaScriptsApi
 from portalgen.push.notes import NoteWriter, append, marker
 from portalgen.push.states import QuoteStates
 from portalgen.slots import DOCUMENT_PAGE
@@ -40,6 +40,9 @@ class Plan:
     expect: Mapping[str, str] = field(default_factory=dict)  # the saved record must say
     skip: str = ""  # why nothing is written
     landed: bool = False  # written already (by a push that was interrupted)
+    # several records written in turn for one item (a payment of several receipts),
+    # each a Plan of its own, landed or to write; resource and record_id then name them all
+    parts: tuple[Plan, ...] = ()
 
 
 @dataclass
@@ -182,92 +185,3 @@ class CommentItem:
             if len(rows) == 1 and rows[0].get("editable") and rows[0].get(pk) is not None:
                 return resource, str(rows[0][pk]), rows[0]
         return "clientes", self.customer, api.get("clientes", self.customer)
-
-
-# -- online payments ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentItem:
-    """A ``payment.received`` audit event (docs/facturascripts.md, "Online payments")."""
-
-    customer: str
-    event_id: str
-    ts: datetime
-    document: str
-    data: Mapping[str, Any]
-    kind = "payment"
-
-    @property
-    def label(self) -> str:
-        return (
-            f"payment {self.data.get('transaction', '')} ({self.customer}) of invoice "
-            f"{self.data.get('invoice', '')}"
-        )
-
-    @property
-    def reference(self) -> str:
-        return self.event_id
-
-    def plan(self, ctx: Context) -> Plan:
-        if not ctx.payment_method:
-            raise PushError(
-                "facturascripts.online_payment_method is not set: name the payment method "
-                "(codpago) FacturaScripts records online payments under"
-            )
-        resource, record_id = "reciboclientes", self.receipt_id(ctx.api)
-        if not record_id:
-            return Plan(resource, "", skip=self._unnamed())
-        live = ctx.api.get(resource, record_id)
-        notes = live.get("observaciones") or ""
-        if marker(self.reference) in str(notes) and live.get("pagado"):
-            return Plan(resource, record_id, landed=True)
-        reason = self._mismatch(live)
-        if reason:
-            return Plan(resource, record_id, skip=reason)
-        amount, currency = str(self.data["amount"]), str(self.data["currency"])
-        provider, txn = str(self.data.get("provider", "")), str(self.data.get("transaction", ""))
-        note = ctx.notes.payment(self.ts, amount, currency, provider, txn, self.reference)
-        fields = {
-            "pagado": "1",
-            "fechapago": self.ts.astimezone(ctx.notes.zone).strftime("%d-%m-%Y"),
-            "codpago": ctx.payment_method,
-            "observaciones": append(notes, note),
-        }
-        return Plan(resource, record_id, fields, expect={"pagado": "1"})
-
-    def receipt_id(self, api: FacturaScriptsApi) -> str:
-        """FacturaScripts' id of the receipt paid (``idrecibo``): the event's
-        ``receipt_id``; for an event recorded without one (before portalgen carried it),
-        the one receipt of the invoice whose ``numero`` ends its published number
-        (``<invoice>-<numero>``, as the FacturaScripts reader names receipts)."""
-        given = str(self.data.get("receipt_id") or "")
-        invoice, number = str(self.data.get("invoice", "")), str(self.data.get("receipt") or "")
-        if given or not number.startswith(f"{invoice}-"):
-            return given
-        numero = number.removeprefix(f"{invoice}-")
-        rows = api.find("reciboclientes", codigofactura=invoice, numero=numero)
-        return str(rows[0].get("idrecibo") or "") if len(rows) == 1 else ""
-
-    def _unnamed(self) -> str:
-        if self.data.get("receipt"):
-            return f"no receipt {self.data['receipt']} in FacturaScripts to mark paid"
-        return (
-            "the payment names no single receipt (it paid what the invoice owed in one go); "
-            "mark its receipts paid in FacturaScripts"
-        )
-
-    def _mismatch(self, live: Mapping[str, Any]) -> str:
-        if live.get("pagado"):
-            return "the receipt is already paid in FacturaScripts"
-        invoice = str(self.data.get("invoice", ""))
-        if str(live.get("codigofactura", "")) != invoice:
-            return f"the receipt belongs to invoice {live.get('codigofactura')}, not {invoice}"
-        amount, currency = cents(self.data.get("amount")), str(self.data.get("currency", ""))
-        due, due_currency = cents(live.get("importe")), str(live.get("coddivisa", ""))
-        if amount is None or amount != due or currency != due_currency:
-            return (
-                f"the receipt is for {due} {due_currency}; the payment was "
-                f"{self.data.get('amount')} {currency}"
-            )
-        return ""

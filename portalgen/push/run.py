@@ -36,7 +36,7 @@ class Outcome:
     item: str
     customer: str
     detail: str = ""  # where it went, why it was skipped, the error
-    request: Request | None = None
+    requests: tuple[Request, ...] = ()  # what a dry run would send (one per record)
 
     def line(self) -> str:
         prefix = {"pushed": "", "skipped": "skipped ", "failed": "error: ", "waiting": ""}
@@ -49,8 +49,10 @@ class Outcome:
             "customer": self.customer,
             "detail": self.detail,
         }
-        if self.request is not None:
-            out["request"] = self.request.to_dict()
+        if self.requests:
+            out["request"] = self.requests[0].to_dict()
+        if len(self.requests) > 1:
+            out["requests"] = [request.to_dict() for request in self.requests]
         return out
 
 
@@ -183,13 +185,23 @@ class _Pusher:
         return None
 
     def _apply(self, item: Item, plan: Plan) -> Outcome:
+        """Skip, or write each record of the plan that has not landed yet, in order."""
         where = f"{plan.resource}/{plan.record_id}"
-        if plan.landed:
-            detail = f"{where} (already there)"
-            return Outcome("pushed", item.kind, item.label, item.customer, detail)
         if plan.skip:
             self._event("push.skipped", item, {"reason": plan.skip, "record": where})
             return Outcome("skipped", item.kind, item.label, item.customer, plan.skip)
+        steps = plan.parts or (plan,)
+        if all(step.landed for step in steps):
+            detail = f"{where} (already there)"
+            return Outcome("pushed", item.kind, item.label, item.customer, detail)
+        said = [self._write(item, step) for step in steps]
+        return Outcome("pushed", item.kind, item.label, item.customer, "; ".join(said))
+
+    def _write(self, item: Item, plan: Plan) -> str:
+        """PUT one record (or note that it landed already) and check what was saved."""
+        where = f"{plan.resource}/{plan.record_id}"
+        if plan.landed:
+            return f"{where} (already there)"
         saved = self.ctx.api.put(plan.resource, plan.record_id, plan.fields)
         for name, value in plan.expect.items():
             if _plain(saved.get(name)) != value:
@@ -197,9 +209,9 @@ class _Pusher:
                     f"{where}: FacturaScripts saved {name}={saved.get(name)!r}, not {value!r}"
                 )
         self._event("push.sent", item, {"record": where, "fields": sorted(plan.fields)})
-        return Outcome("pushed", item.kind, item.label, item.customer, self._said(item, plan))
+        return self._said(plan)
 
-    def _said(self, item: Item, plan: Plan) -> str:
+    def _said(self, plan: Plan) -> str:
         where = f"{plan.resource}/{plan.record_id}"
         if "idestado" in plan.fields:
             state = int(plan.fields["idestado"])
@@ -211,15 +223,23 @@ class _Pusher:
     def _dry(self, item: Item) -> None:
         try:
             plan = item.plan(self.ctx)
+            steps = plan.parts or (plan,)
             if plan.skip:
                 outcome = Outcome("skipped", item.kind, item.label, item.customer, plan.skip)
-            elif plan.landed:
+            elif all(step.landed for step in steps):
                 outcome = Outcome("pushed", item.kind, item.label, item.customer, "already there")
             else:
-                self.ctx.api.put(plan.resource, plan.record_id, plan.fields)
-                request = self.report.requests[-1]
+                sent = len(self.report.requests)
+                for step in steps:
+                    if not step.landed:
+                        self.ctx.api.put(step.resource, step.record_id, step.fields)
                 outcome = Outcome(
-                    "pushed", item.kind, item.label, item.customer, "would be written", request
+                    "pushed",
+                    item.kind,
+                    item.label,
+                    item.customer,
+                    "would be written",
+                    tuple(self.report.requests[sent:]),
                 )
         except PushError as exc:
             outcome = Outcome("failed", item.kind, item.label, item.customer, str(exc))

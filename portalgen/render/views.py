@@ -315,6 +315,9 @@ def payable_invoices(facts: Facts) -> dict[str, Any]:
         ids = {i.number: i.source_id for i in unpaid if i.number and i.source_id}
         if ids:
             entry["receipt_ids"] = ids
+        amounts = {i.number: str(i.amount.amount) for i in unpaid if i.number}
+        if amounts:
+            entry["receipt_amounts"] = amounts
         found[invoice.slug] = entry
     return dict(sorted(found.items()))
 
