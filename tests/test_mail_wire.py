@@ -28,6 +28,8 @@ CASES = [  # (the contact's name, the subject, the text part)
     ("ACME", "News in your portal", ODD),
     ("Ñ" * 70, "Ünïcödé " * 12, "crlf\r\nline\rends\n=3D literal\n" + "x" * 200),
     ("", "Plain", ""),
+    # Lines at quoted-printable's limits: 78 and 79 plain characters, an `=`, a last blank.
+    ("ACME", "Plain", "a" * 78 + "\n" + "b" * 79 + "\n" + "x = y\n" + "a" * 77 + " \n"),
 ]
 
 

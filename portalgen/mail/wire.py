@@ -12,6 +12,7 @@ once per frame instead of once per message.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email import quoprimime
@@ -36,6 +37,9 @@ _HTML = b"portalgen-frame-html-body"
 _FILLED = ("to", "subject", "date", "message-id")  # the per-message headers
 _CRLF = b"\r\n"
 _LINE = SMTP.max_line_length or 78  # 78, as the policy folds and encodes
+# What quoted-printable leaves alone (email.quoprimime's safe body characters), up to a
+# last character that is not a space or a tab (those it encodes at a line's end).
+_AS_IS = re.compile(rb"[\t !-<>-~]*[!-<>-~]|")
 
 
 class MessageFrame:
@@ -121,10 +125,25 @@ def _split_once(data: bytes, marker: bytes) -> tuple[bytes, bytes]:
 
 
 def _quoted_printable(text: str) -> bytes:
-    """`text` as `build_message` encodes a part: UTF-8, quoted-printable, CRLF lines."""
-    lines = text.encode("utf-8").splitlines()
-    body = (b"\n".join(lines) + b"\n").decode("latin-1")
-    encoded = quoprimime.body_encode(body, _LINE)
+    """`text` as `build_message` encodes a part: UTF-8, quoted-printable, CRLF lines.
+
+    The email package encodes each line on its own, so a line's encoding is looked up:
+    most lines of a night's HTML parts are the same in every message."""
+    lines = text.encode("utf-8").splitlines() or [b""]  # "" is encoded as one empty line
+    return b"".join([_line_as_is(line) or _encoded_line(line) for line in lines])
+
+
+def _line_as_is(line: bytes) -> bytes:
+    """A line quoted-printable leaves as it is (short, plain ASCII, no `=`, no trailing
+    blank), with its CRLF; else b""."""
+    if len(line) <= _LINE and _AS_IS.fullmatch(line):
+        return line + _CRLF
+    return b""
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded_line(line: bytes) -> bytes:
+    encoded = quoprimime.body_encode(line.decode("latin-1") + "\n", _LINE)
     return encoded.replace("\n", "\r\n").encode("ascii")
 
 
