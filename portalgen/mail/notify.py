@@ -136,14 +136,16 @@ def notify_customers(
     codes = [c for c in by_code if not only or c in only]
     registry = AccessRegistry(storage)
     run = _Run(settings, storage, mailer, make_link, today, now)
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        entries = dict(zip(codes, pool.map(registry.find, codes), strict=True))
-        targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
-        prepared = list(pool.map(run.prepare, targets))
-        list(pool.map(run.create_record, prepared))
     report = NotifyReport(dry_run=mailer.dry_run)
     composer = ThreadPoolExecutor(1, thread_name_prefix="compose")
     try:
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            entries = dict(zip(codes, pool.map(registry.find, codes), strict=True))
+            targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
+            prepared = list(pool.map(run.prepare, targets))
+            # The templates compile while the first records are written (waits on the disk).
+            composer.submit(run.warm, prepared)
+            list(pool.map(run.create_record, prepared))
         for customer, messages in _ahead(composer, run.compose_all, prepared, COMPOSE_AHEAD):
             result = run.deliver(customer, messages)
             if result.messages or result.failures or result.notes:
@@ -282,6 +284,21 @@ class _Run:
         return [
             i for i in items if i.kind != "quote" or slugify_number(i.view["number"]) not in decided
         ]
+
+    def warm(self, customers: Iterable[_Customer]) -> None:
+        """Compile the digest's templates in the languages of the customers who get one
+        (in the composing thread, before its first message)."""
+        from portalgen.presentation.catalogs import language_of
+
+        languages = {
+            language_of(c.data.customer.language, self.settings)
+            for c in customers
+            if not c.error and any(plan.send for plan in c.plans)
+        }
+        try:
+            self.mailer.renderer.warm("digest", sorted(languages))
+        except Exception:  # raised again, and reported, with the first message
+            return
 
     # -- phase two: send and record, one customer at a time ------------------------------------
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import functools
 import gettext
 import hashlib
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from jinja2 import Environment, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2.bccache import Bucket
+from jinja2.runtime import Context, Macro
 
 from portalgen.config import Settings
 from portalgen.domain.formatting import format_date, format_money
@@ -31,6 +35,8 @@ from portalgen.presentation.theme import load_theme
 # Logos mail programs show; an SVG logo is left out (most of them do not show SVG).
 _IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif"}
 MAX_LOGO_BYTES = 200_000
+# What every message of the default theme extends or imports.
+_LAYOUT = ("email/base.txt", "email/base.html", "email/_macros.html")
 
 
 class EmailRenderer:
@@ -39,11 +45,24 @@ class EmailRenderer:
         self.theme = load_theme(settings)
         self.logo = _logo(settings)
         self._envs: dict[str, Environment] = {}
+        self._code = _SharedCode()  # the languages' environments compile each template once
 
     def env(self, language: str) -> Environment:
         if language not in self._envs:
             self._envs[language] = self._make_env(language)
         return self._envs[language]
+
+    def warm(self, kind: str, languages: Iterable[str]) -> None:
+        """Compile the `kind` message's templates, and the default layout's, for `languages`
+        ahead of the first message (a theme's other templates compile when first used)."""
+        names = (f"email/{kind}.txt", f"email/{kind}.html", *_LAYOUT)
+        for language in languages:
+            env = self.env(language)
+            for name in names:
+                try:
+                    env.get_template(name)
+                except TemplateNotFound:  # a theme's own layout has other names
+                    continue
 
     def render(self, kind: str, language: str, **context: Any) -> Content:
         """The subject and both bodies of the `kind` message (``digest``, ``invitation``...)."""
@@ -67,7 +86,9 @@ class EmailRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            bytecode_cache=self._code,
         )
+        env.context_class = _Context
         catalog = translations(language)
         env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
         self._install_formats(env, catalog, language)
@@ -106,6 +127,46 @@ class EmailRenderer:
             new_link_url=self.settings.gate.base_url.rstrip("/") + "/link",
         )
         env.globals.update(sentences.globals())
+
+
+class _Context(Context):
+    """Jinja's context, calling plain functions and macros straight away: a digest's
+    templates make about a hundred calls (sentences, gettext, macros), and Jinja's
+    general `call` looks for markers of functions that want the context (`pass_context`
+    and the like) twice each time. Those functions still go through it."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(__obj) not in _PLAIN or hasattr(__obj, "jinja_pass_arg"):
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)  # for functions that take the context only
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:  # as Jinja's call answers it
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
+_PLAIN = frozenset({FunctionType, MethodType, BuiltinFunctionType, Macro})
+
+
+class _SharedCode(BytecodeCache):
+    """Compiled templates, in memory, for environments built alike: a template's code does
+    not depend on the language (the catalog, formats and globals are looked up as it runs),
+    so each language's environment reuses what the first one compiled."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, tuple[str, CodeType]] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        checksum, code = self._code.get(bucket.key, ("", None))
+        if code is not None and checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is not None:
+            self._code[bucket.key] = (bucket.checksum, bucket.code)
 
 
 @functools.lru_cache(maxsize=4096)
