@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from portalgen.errors import StorageError
 from portalgen.storage import (
     InvalidKeyError,
     LocalStorage,
@@ -155,6 +156,40 @@ def test_an_append_goes_only_onto_the_version_it_was_meant_for(tmp_path: Path) -
     assert storage.append_if_version("r.json", b"late\n", found[1]) is None  # stale: refused
     assert storage.get("r.json") == b'{}\n{"a": 1}\n'
     assert [i.key for i in storage.list()] == ["r.json"]  # the lock file stays hidden
+
+
+def test_a_swap_waits_for_another_process_holding_the_records_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer (here a process holding the lock with the filelock package, as
+    earlier versions took it) makes a compare-and-swap wait; past the timeout it fails
+    with an error naming the file, and once the lock is let go it goes through."""
+    import portalgen.storage.local as local
+
+    storage = LocalStorage(tmp_path)
+    storage.put("r.json", b"{}\n", "application/json")
+    found = storage.get_with_version("r.json")
+    assert found is not None
+    holder = (
+        "import sys\nfrom filelock import FileLock\n"
+        f"lock = FileLock({str(tmp_path / '.r.json.lock')!r})\nlock.acquire()\n"
+        "print('held', flush=True)\nsys.stdin.read()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"held\n"
+        monkeypatch.setattr(local, "LOCK_TIMEOUT", 0.3)  # instead of 30 s
+        with pytest.raises(StorageError, match=r"r\.json: another process has held its lock"):
+            storage.put_if_version("r.json", b"[]\n", "application/json", found[1])
+        with pytest.raises(StorageError, match="held its lock"):
+            storage.append_if_version("r.json", b"x\n", found[1])
+        assert storage.get("r.json") == b"{}\n"
+    finally:
+        proc.communicate(b"")  # lets the lock go
+    assert storage.put_if_version("r.json", b"[]\n", "application/json", found[1])
+    assert storage.get("r.json") == b"[]\n"
 
 
 def test_open_storage_picks_a_folder_relative_to_the_config(tmp_path: Path) -> None:
