@@ -142,14 +142,17 @@ def notify_customers(
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
             entries = dict(zip(codes, pool.map(registry.find, codes), strict=True))
             targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
-            prepared = list(pool.map(run.prepare, targets))
-            # The templates compile while the first records are written (waits on the disk).
-            composer.submit(run.warm, prepared)
-            list(pool.map(run.create_record, prepared))
-        for customer, messages in _ahead(composer, run.compose_all, prepared, COMPOSE_AHEAD):
-            result = run.deliver(customer, messages)
-            if result.messages or result.failures or result.notes:
-                report.customers.append(result)
+            # A customer is sent to once read and planned, their first record written
+            # and their messages composed: the next customers' reads and records (waits
+            # on the disk) and composing go on meanwhile, in order.
+            prepared = pool.map(run.prepare, targets)
+            created = ((c, pool.submit(run.create_record, c)) for c in prepared)
+            ahead = _ahead(composer, run.compose, created, COMPOSE_AHEAD)
+            for (customer, record), messages in ahead:
+                record.result()
+                result = run.deliver(customer, messages)
+                if result.messages or result.failures or result.notes:
+                    report.customers.append(result)
     finally:
         composer.shutdown(wait=True, cancel_futures=True)
         run.finish_saves()
@@ -221,8 +224,9 @@ class _Run:
 
     def create_record(self, customer: _Customer) -> None:
         """A first record for a customer about to get their first message, written here
-        (in threads, before sending begins: the disk flushes them together) so that each
-        message's `sending` marks can be appended to it (state.py)."""
+        (in the reading threads, while the customers before them are sent to: the disk
+        flushes several at once) so that each message's `sending` marks can be appended
+        to it (state.py). The customer's messages go only once it is written."""
         sends = any(plan.send for plan in customer.plans)
         if customer.error or customer.version is not None or not sends or self.mailer.dry_run:
             return
@@ -285,20 +289,9 @@ class _Run:
             i for i in items if i.kind != "quote" or slugify_number(i.view["number"]) not in decided
         ]
 
-    def warm(self, customers: Iterable[_Customer]) -> None:
-        """Compile the digest's templates in the languages of the customers who get one
-        (in the composing thread, before its first message)."""
-        from portalgen.presentation.catalogs import language_of
-
-        languages = {
-            language_of(c.data.customer.language, self.settings)
-            for c in customers
-            if not c.error and any(plan.send for plan in c.plans)
-        }
-        try:
-            self.mailer.renderer.warm("digest", sorted(languages))
-        except Exception:  # raised again, and reported, with the first message
-            return
+    def compose(self, created: tuple[_Customer, Future[None]]) -> Composed:
+        """`compose_all` of a customer whose first record may still be being written."""
+        return self.compose_all(created[0])
 
     # -- phase two: send and record, one customer at a time ------------------------------------
 

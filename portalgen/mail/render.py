@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import gettext
 import hashlib
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
@@ -20,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from jinja2 import BytecodeCache, Environment, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import BytecodeCache, Environment, StrictUndefined, select_autoescape
 from jinja2.bccache import Bucket
 from jinja2.runtime import Context, Macro
 
@@ -35,8 +34,6 @@ from portalgen.presentation.theme import load_theme
 # Logos mail programs show; an SVG logo is left out (most of them do not show SVG).
 _IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif"}
 MAX_LOGO_BYTES = 200_000
-# What every message of the default theme extends or imports.
-_LAYOUT = ("email/base.txt", "email/base.html", "email/_macros.html")
 
 
 class EmailRenderer:
@@ -51,18 +48,6 @@ class EmailRenderer:
         if language not in self._envs:
             self._envs[language] = self._make_env(language)
         return self._envs[language]
-
-    def warm(self, kind: str, languages: Iterable[str]) -> None:
-        """Compile the `kind` message's templates, and the default layout's, for `languages`
-        ahead of the first message (a theme's other templates compile when first used)."""
-        names = (f"email/{kind}.txt", f"email/{kind}.html", *_LAYOUT)
-        for language in languages:
-            env = self.env(language)
-            for name in names:
-                try:
-                    env.get_template(name)
-                except TemplateNotFound:  # a theme's own layout has other names
-                    continue
 
     def render(self, kind: str, language: str, **context: Any) -> Content:
         """The subject and both bodies of the `kind` message (``digest``, ``invitation``...)."""
