@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from portalgen.domain.model import slugify_number
 from portalgen.load import LoadCache, LoadOptions, LoadResult, load_export
 from portalgen.publish.decisions import DecisionListing
@@ -40,6 +42,21 @@ def test_a_quiet_run_decides_without_reading_the_records(local_site: Site) -> No
     assert changed(report) == set()
     assert {o.status for o in report.outcomes} == {"unchanged"}
     assert not quiet.resolved  # the export was never unpickled
+
+
+def test_fingerprints_kept_by_another_portalgen_are_taken_again(
+    local_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade may fingerprint records otherwise (a field newly read): what an older
+    portalgen kept is not used, so the records are read again."""
+    publish(local_site, load(local_site))
+    monkeypatch.setattr("portalgen.publish.source.code_version", lambda: "9.9+another")
+    after_upgrade = load(local_site)
+    assert changed(publish(local_site, after_upgrade)) == set()
+    assert after_upgrade.resolved  # the records were read to fingerprint them
+    quiet = load(local_site)
+    publish(local_site, quiet)
+    assert not quiet.resolved  # and kept again, for this portalgen
 
 
 def test_a_changed_row_is_published_though_fingerprints_were_kept(local_site: Site) -> None:

@@ -5,9 +5,10 @@ A quiet night decides that nothing changed from each customer's fingerprint
 (publish.inputs) and their marker, and the fingerprints are the costly part of that: every
 record of every customer. So they are kept in ``<publish.cache_dir>/prints.json``,
 for the export state the load cache vouches for (`LoadResult.fingerprint`: the state of
-every file read, to the byte). While the export is that one, the fingerprints are taken
-from there, and the export itself (which the load cache gives deferred) is not even
-unpickled unless a customer is to be planned.
+every file read, to the byte), by the same portalgen (`load.cache.code_version`). While
+the export is that one, the fingerprints are taken from there, and the export itself
+(which the load cache gives deferred) is not even unpickled unless a customer is to be
+planned.
 
 Vouched for by the load cache's key are the records and every file inside the export's
 sources. A file the records point at outside them (a PDF taken out of an e-invoice, kept
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from portalgen.domain.model import CustomerData, Export
+from portalgen.load.cache import code_version
 from portalgen.load.result import LoadResult
 from portalgen.publish.inputs import DataPrint, customer_files, data_print
 
@@ -130,6 +132,8 @@ class ExportSource:
             return None  # missing, unreadable or damaged: fingerprinted again
         if not isinstance(kept, dict) or kept.get("version") != VERSION:
             return None
+        if kept.get("code") != code_version():  # another portalgen may fingerprint otherwise
+            return None
         return kept if kept.get("fingerprint") == self.fingerprint else None
 
     def _keep(self, fresh: dict[str, list[Any]]) -> None:
@@ -138,6 +142,7 @@ class ExportSource:
             return
         kept = self._kept or {
             "version": VERSION,
+            "code": code_version(),
             "fingerprint": self.fingerprint,
             "codes": list(self.export().customer_codes()),
             "prints": {},
