@@ -42,6 +42,7 @@ SERVER_FAILURES_TO_GIVE_UP = 3
 # goes: the waits (the disk's fsync, the server's replies) overlap the work.
 COMPOSE_AHEAD = 8
 READ_THREADS = 8
+READ_AHEAD = 2 * READ_THREADS  # customers read and planned ahead of the one composed next
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 Composed = dict[str, "Outgoing | Exception"]  # contact -> message, or why not
@@ -145,8 +146,8 @@ def notify_customers(
             # A customer is sent to once read and planned, their first record written
             # and their messages composed: the next customers' reads and records (waits
             # on the disk) and composing go on meanwhile, in order.
-            prepared = pool.map(run.prepare, targets)
-            created = ((c, pool.submit(run.create_record, c)) for c in prepared)
+            prepared = _ahead(pool, run.prepare, targets, READ_AHEAD)
+            created = ((c, pool.submit(run.create_record, c)) for _, c in prepared)
             ahead = _ahead(composer, run.compose, created, COMPOSE_AHEAD)
             for (customer, record), messages in ahead:
                 record.result()
