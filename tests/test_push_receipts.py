@@ -87,9 +87,11 @@ def paying(fs_world: FsWorld) -> Iterator[tuple[FsWorld, GateClient, Any]]:
         yield fs_world, client, (gate, stand, clock)
 
 
-def pay_next_receipt(client: GateClient, gate: Any, stand: Any, clock: Any) -> None:
+def pay_on_stripe(client: GateClient, gate: Any, stand: Any, clock: Any, part: str) -> None:
+    """ "Pagar ahora" (the `part` of what is due: ``next`` or ``all``) paid by card on the
+    Stripe stand-in, whose webhook tells the gate."""
     page = client.get(f"/portal/invoices/{INVOICE}.html").get_data(as_text=True)
-    form = {"csrf_token": csrf_of(page), "method": "stripe:card", "part": "next"}
+    form = {"csrf_token": csrf_of(page), "method": "stripe:card", "part": part}
     answer = client.post(f"/portal/invoices/{INVOICE}/pay", form)
     assert answer.status_code == 303, answer.get_data(as_text=True)[:300]
     session = stand.sessions[answer.headers["Location"].rsplit("/", 1)[1]]
@@ -109,7 +111,7 @@ def test_a_receipt_paid_in_the_portal_is_marked_paid_in_facturascripts(
     paying: tuple[FsWorld, GateClient, Any],
 ) -> None:
     world, client, (gate, stand, clock) = paying
-    pay_next_receipt(client, gate, stand, clock)
+    pay_on_stripe(client, gate, stand, clock, part="next")
     (event,) = [
         e for e in AuditLog(world.settings().audit.path).events() if e.type.startswith("payment.")
     ]

@@ -36,12 +36,10 @@ from tests.gate_fixtures import GateClient, csrf_of
 from tests.payment_fixtures import (
     check_redsys_request,
     redsys_notification,
-    stripe_event,
-    stripe_signature,
 )
 from tests.push_fixtures import CUSTOMER, FsWorld, kill_when, write_config
 from tests.test_push_more import PAID
-from tests.test_push_receipts import INVOICE, paying
+from tests.test_push_receipts import INVOICE, pay_on_stripe, paying
 
 __all__ = ["paying"]  # the fixture, over this module's fs_world
 
@@ -99,31 +97,22 @@ def pay_everything(
     client: GateClient, gate: Any, stand: Any, clock: Any, provider: str = "stripe"
 ) -> None:
     """ "Pagar ahora" for everything outstanding, paid by card on the provider's stand-in."""
+    if provider == "stripe":
+        pay_on_stripe(client, gate, stand, clock, part="all")
+        return
     page = client.get(f"/portal/invoices/{INVOICE}.html").get_data(as_text=True)
-    form = {"csrf_token": csrf_of(page), "method": f"{provider}:card", "part": "all"}
+    form = {"csrf_token": csrf_of(page), "method": "redsys:card", "part": "all"}
     answer = client.post(f"/portal/invoices/{INVOICE}/pay", form)
-    if provider == "redsys":  # the page that posts the signed form to Redsys
-        assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
-        html = answer.get_data(as_text=True)
-        fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html)
-        params = check_redsys_request({k: unescape(v) for k, v in fields})
-        assert params["Ds_Merchant_Amount"] == 47045  # cents: everything outstanding
-        answer = client.client.post(
-            "/pay/redsys/notify",
-            data=urlencode(redsys_notification(params)),
-            content_type="application/x-www-form-urlencoded",
-        )
-    else:
-        assert answer.status_code == 303, answer.get_data(as_text=True)[:300]
-        session = stand.sessions[answer.headers["Location"].rsplit("/", 1)[1]]
-        paid = dict(session, status="complete", payment_status="paid", payment_intent="pi_1")
-        body = stripe_event(paid)
-        answer = client.client.post(
-            "/pay/stripe/webhook",
-            data=body,
-            headers={"Stripe-Signature": stripe_signature(body, int(clock()))},
-            content_type="application/json",
-        )
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]  # posts to Redsys
+    html = answer.get_data(as_text=True)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html)
+    params = check_redsys_request({k: unescape(v) for k, v in fields})
+    assert params["Ds_Merchant_Amount"] == 47045  # cents: everything outstanding
+    answer = client.client.post(
+        "/pay/redsys/notify",
+        data=urlencode(redsys_notification(params)),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert answer.status_code == 200
     gate.flush()
 
