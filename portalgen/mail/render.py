@@ -42,6 +42,7 @@ class EmailRenderer:
         self.theme = load_theme(settings)
         self.logo = _logo(settings)
         self._envs: dict[str, Environment] = {}
+        self._sentences: dict[str, Sentences] = {}
         self._code = _SharedCode()  # the languages' environments compile each template once
 
     def env(self, language: str) -> Environment:
@@ -54,6 +55,9 @@ class EmailRenderer:
         env = self.env(language)
         text_template = env.get_template(f"email/{kind}.txt")
         values = {"language": language, **context}
+        if kind == "digest":  # each item's sentence made once, for both parts
+            sentences = self._sentences[language]
+            values["lines"] = sentences.digest_lines(context["news"], context["today"])
         subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
         subject = " ".join(subject.split())
         text = text_template.render(values)
@@ -112,6 +116,7 @@ class EmailRenderer:
             new_link_url=self.settings.gate.base_url.rstrip("/") + "/link",
         )
         env.globals.update(sentences.globals())
+        self._sentences[language] = sentences
 
 
 class _Context(Context):

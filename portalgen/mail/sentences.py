@@ -51,6 +51,22 @@ class Sentences:
             "offers": self.offers,
         }
 
+    def digest_lines(
+        self, news: Mapping[str, list[Mapping[str, Any]]], today: date
+    ) -> dict[str, list[tuple[Mapping[str, Any], str]]]:
+        """Each section's items of a digest with their sentences, made once for both parts
+        (the text part prints a sentence as it is, the HTML part escapes it)."""
+        sentence: dict[str, Callable[[Mapping[str, Any]], str]] = {
+            "reminder": self.reminder,
+            "quote": self.quote,
+            "invoice": lambda item: self.invoice(item, today),
+            "order": self.order,
+            "payment": self.payment,
+        }
+        return {
+            kind: [(item, sentence[kind](item)) for item in items] for kind, items in news.items()
+        }
+
     def greeting(self, name: str = "") -> str:
         if name:
             return self.gettext("Hello %(name)s,") % {"name": name}
