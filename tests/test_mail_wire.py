@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime
 from email import policy
@@ -22,6 +23,24 @@ SUBJECT = "Novedades en su portal · Suministros Levante"
 REMINDER = "Recordatorio de pago: factura F2026-0007 · " + "Suministros Levante " * 5
 ODD = ".a line that starts with a dot\nFrom the start\n\n\ntrailing   \n\ttab\n"
 
+
+def _lines_at_the_break() -> str:
+    """Lines of 60 to 250 characters whose escapes (`=`, `€`, accents, a no-break space,
+    DEL, NUL), blanks and dots fall anywhere, at the soft line breaks too; some end in a
+    blank, some begin with a dot."""
+    rng = random.Random(19)
+    bits = ["a"] * 8 + ["=", "€", "é", " ", "\t", "\u00a0", "·", "x=y", ".", "\x7f"]
+    lines = []
+    for length in range(60, 250):
+        for _ in range(4):
+            line = ""
+            while len(line) < length:
+                line += rng.choice(bits)
+            lines.append(line)
+        lines.append(".\x00" + "a" * length + ".")
+    return "\n".join(lines) + "\n"
+
+
 CASES = [  # (the contact's name, the subject, the text part)
     ("Ferretería Peña, S.L.", SUBJECT, "Hola,\n- F2026-0007: 1.234,56 €\n"),
     ("Jordi Romero Pérez", REMINDER, LONG),  # a subject folded over lines
@@ -30,6 +49,7 @@ CASES = [  # (the contact's name, the subject, the text part)
     ("", "Plain", ""),
     # Lines at quoted-printable's limits: 78 and 79 plain characters, an `=`, a last blank.
     ("ACME", "Plain", "a" * 78 + "\n" + "b" * 79 + "\n" + "x = y\n" + "a" * 77 + " \n"),
+    ("ACME", "Plain", _lines_at_the_break()),
 ]
 
 

@@ -11,6 +11,7 @@ once per frame instead of once per message.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ _LINE = SMTP.max_line_length or 78  # 78, as the policy folds and encodes
 # What quoted-printable leaves alone (email.quoprimime's safe body characters), up to a
 # last character that is not a space or a tab (those it encodes at a line's end).
 _AS_IS = re.compile(rb"[\t !-<>-~]*[!-<>-~]|")
+_EQUALS = ord("=")
 
 
 class MessageFrame:
@@ -143,8 +145,36 @@ def _line_as_is(line: bytes) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def _encoded_line(line: bytes) -> bytes:
-    encoded = quoprimime.body_encode(line.decode("latin-1") + "\n", _LINE)
-    return encoded.replace("\n", "\r\n").encode("ascii")
+    """`line` as `quoprimime.body_encode` writes it, with CRLF. binascii quotes the same
+    bytes, in C, but breaks lines elsewhere: its soft breaks (``=`` and a newline, which
+    nothing else writes) are taken out and the line broken as the email package breaks it.
+    A line that ends in a blank, or begins with a dot (binascii quotes a dot alone, or
+    before a NUL), is left to the email package."""
+    if line[-1:] in (b" ", b"\t") or line[:1] == b".":
+        encoded = quoprimime.body_encode(line.decode("latin-1") + "\n", _LINE)
+        return encoded.replace("\n", "\r\n").encode("ascii")
+    quoted = binascii.b2a_qp(line, quotetabs=False, istext=True).replace(b"=\n", b"")
+    return _soft_broken(quoted)
+
+
+def _soft_broken(line: bytes) -> bytes:
+    """A quoted line broken as `quoprimime.body_encode` breaks it (its very steps): pieces
+    of at most _LINE - 1 characters and an `=`, never inside an ``=XX``."""
+    pieces: list[bytes] = []
+    start, last = 0, len(line) - 1 - _LINE
+    while start <= last:
+        stop = start + _LINE - 1
+        if line[stop - 2] == _EQUALS:
+            pieces.append(line[start : stop - 1])
+            start = stop - 2
+        elif line[stop - 1] == _EQUALS:
+            pieces.append(line[start:stop])
+            start = stop - 1
+        else:
+            pieces.append(line[start:stop] + b"=")
+            start = stop
+    pieces.append(line[start:])
+    return _CRLF.join(pieces) + _CRLF
 
 
 def _to(to: Sequence[Address]) -> bytes:
