@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from jinja2 import BytecodeCache, Environment, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, StrictUndefined, Template, select_autoescape
 from jinja2.bccache import Bucket
 from jinja2.runtime import Context, Macro
 
@@ -58,9 +58,7 @@ class EmailRenderer:
         if kind == "digest":  # each item's sentence made once, for both parts
             sentences = self._sentences[language]
             values["lines"] = sentences.digest_lines(context["news"], context["today"])
-        subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
-        subject = " ".join(subject.split())
-        text = text_template.render(values)
+        subject, text = _subject_and_text(text_template, values)
         html = env.get_template(f"email/{kind}.html").render(values, subject=subject)
         images = (self.logo,) if self.logo is not None and self.logo.cid in html else ()
         return Content(subject, _tidy(text), html, language, images)
@@ -117,6 +115,16 @@ class EmailRenderer:
         )
         env.globals.update(sentences.globals())
         self._sentences[language] = sentences
+
+
+def _subject_and_text(template: Template, values: dict[str, Any]) -> tuple[str, str]:
+    """The subject block (on one line) and the text part, from one context."""
+    context = template.new_context(values)
+    try:
+        subject = " ".join("".join(template.blocks["subject"](context)).split())
+        return subject, "".join(template.root_render_func(context))
+    except Exception:
+        return template.environment.handle_exception()  # as Template.render reports it
 
 
 class _Context(Context):
