@@ -197,3 +197,18 @@ def test_tax_breakdown_with_surcharge_and_withholding() -> None:
         "13.50"
     )
     assert totals_mismatch(totals, lines) == []
+
+
+def test_sums_are_the_amounts_added_in_order_and_refuse_another_currency() -> None:
+    import pytest
+
+    from portalgen.domain.money import sum_money
+
+    amounts = [Money(Decimal(a), "EUR") for a in ("10", "0.5", "-3.25", "1.000")]
+    total = sum_money(amounts, "EUR")
+    assert total == Money(Decimal("8.250"), "EUR")
+    assert str(total.amount) == "8.250"  # the exponent `+` gives: 0.00 + 10 + 0.5 ...
+    assert str(sum_money([], "EUR").amount) == "0.00" == str(Money.zero("EUR").amount)
+    assert sum_money([], "USD") == Money.zero("USD") != Money.zero("EUR")
+    with pytest.raises(ValueError, match="cannot combine EUR and USD"):
+        sum_money([*amounts, Money(Decimal(1), "USD")], "EUR")

@@ -255,6 +255,24 @@ def test_nothing_is_announced_before_it_is_published(
     assert run(the_office).messages == 2
 
 
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b'{"version": 99, "files": {}}', b'{"version": 1}', b"[1]"]
+)
+def test_a_damaged_manifest_is_reported_and_the_others_are_told(
+    granted: Office, smtp_server: SmtpServer, raw: bytes
+) -> None:
+    from portalgen.publish.manifest import manifest_key
+
+    granted.storage.put(manifest_key(granted.entry("C00002").customer_key), raw, "x")
+    report = run(granted)
+    (failed,) = report.failed
+    assert failed.code == "C00002" and failed.messages == 0
+    assert failed.failures[0].startswith("the published portal's manifest is damaged (")
+    told = {r for m in smtp_server.messages for r in m.rcpt_tos}
+    others = {e for c in CODES if c != "C00002" for e in granted.customer(c).emails}
+    assert told == others
+
+
 def test_a_quote_decided_in_the_portal_is_not_awaiting_a_decision(
     granted: Office, smtp_server: SmtpServer
 ) -> None:

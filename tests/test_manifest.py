@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from portalgen.publish.manifest import Manifest, blob_key, load_manifest, manifest_key, write_portal
+from portalgen.publish.manifest import (
+    Manifest,
+    blob_key,
+    load_manifest,
+    manifest_key,
+    published_paths,
+    write_portal,
+)
 from portalgen.storage import Storage
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -41,3 +48,12 @@ def test_manifest_round_trip_and_version() -> None:
     manifest = Manifest({})
     assert Manifest.from_json(manifest.to_json()) == manifest
     assert manifest_key(KEY).endswith("/manifest.json")
+
+
+def test_published_paths_are_the_manifests_files(storage: Storage) -> None:
+    assert published_paths(storage, "k" * 22) is None
+    files = [("index.html", b"a", "text/html"), ("invoices/f-1.pdf", b"b", "application/pdf")]
+    write_portal(storage, "k" * 22, files)
+    manifest = load_manifest(storage, "k" * 22)
+    assert manifest is not None
+    assert published_paths(storage, "k" * 22) == set(manifest.files) == {p for p, _, _ in files}

@@ -26,7 +26,11 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(Decimal("0.00"), currency)
+        """0.00 in `currency` (one shared value per currency: Money is immutable)."""
+        found = _ZEROS.get(currency)
+        if found is None:
+            found = _ZEROS.setdefault(currency, Money(_ZERO, currency))
+        return found
 
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
@@ -55,8 +59,16 @@ class Money:
         return self.amount == 0
 
 
+_ZERO = Decimal("0.00")
+_ZEROS: dict[str, Money] = {}
+
+
 def sum_money(values: Iterable[Money], currency: str) -> Money:
-    total = Money.zero(currency)
+    """The sum, added in order from 0.00 as `+` adds (the same Decimal), without a Money
+    made per step; mixing currencies is refused as `+` refuses it."""
+    total = _ZERO
     for value in values:
-        total = total + value
-    return total
+        if value.currency != currency:
+            raise ValueError(f"cannot combine {currency} and {value.currency}")
+        total = total + value.amount
+    return Money(total, currency) if total is not _ZERO else Money.zero(currency)

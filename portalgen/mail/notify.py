@@ -33,7 +33,7 @@ from portalgen.mail.message import Outgoing, make_address
 from portalgen.mail.planner import ContactPlan, Item, customer_items, digest_sections, plan_contact
 from portalgen.mail.senders import MessageRefused, ServerUnavailable
 from portalgen.mail.state import NotifyState, StateStore
-from portalgen.publish.manifest import load_manifest
+from portalgen.publish.manifest import published_paths
 from portalgen.storage import Storage
 
 SERVER_FAILURES_TO_GIVE_UP = 3
@@ -160,6 +160,14 @@ def notify_customers(
     return report
 
 
+def _anything_new(entry: RegistryEntry, state: NotifyState, items: list[Item]) -> bool:
+    """Whether an item is unsettled for an enabled contact: only then can a contact have
+    a plan (`plan_contact` sends or settles every unsettled item it may announce), and
+    the published portal and the decisions are read (a quiet night reads neither)."""
+    ids = {i.id for i in items}
+    return any(not ids <= state.known(c.email).keys() for c in entry.contacts if c.enabled)
+
+
 def _ahead(
     pool: ThreadPoolExecutor,
     work: Callable[[_T], _R],
@@ -214,8 +222,8 @@ class _Run:
             )
             state.name, state.account_manager = person.display_name, person.account_manager
             items = customer_items(data, self.today, self.settings.mail.reminders)
-            plans = self._plan(data, entry, state, items, None)
-            if plans:  # something may be new: look at what is published and decided
+            plans = []
+            if _anything_new(entry, state, items):  # look at what is published and decided
                 published = self._published(entry, items)
                 items = self._undecided(entry, items)
                 plans = self._plan(data, entry, state, items, published)
@@ -242,9 +250,8 @@ class _Run:
         entry: RegistryEntry,
         state: NotifyState,
         items: list[Item],
-        published: Collection[str] | None,
+        published: Collection[str],
     ) -> list[ContactPlan]:
-        paths = {i.path for i in items} if published is None else published
         plans = []
         for contact in entry.contacts:
             if not contact.enabled:
@@ -254,7 +261,7 @@ class _Run:
                 items,
                 state.known(contact.email),
                 baseline=self._baseline(entry, contact.created_at),
-                published=paths,
+                published=published,
                 opted_out=not data.customer.notify,
             )
             if plan.send or plan.settle:
@@ -268,12 +275,12 @@ class _Run:
 
     def _published(self, entry: RegistryEntry, items: Iterable[Item]) -> set[str]:
         try:
-            manifest = load_manifest(self.storage, entry.customer_key)
+            paths = published_paths(self.storage, entry.customer_key)
         except ValueError as exc:
             raise StorageError(f"the published portal's manifest is damaged ({exc})") from None
-        if manifest is None:
+        if paths is None:
             return set()
-        return {i.path for i in items if i.path in manifest.files}
+        return {i.path for i in items if i.path in paths}
 
     def _undecided(self, entry: RegistryEntry, items: list[Item]) -> list[Item]:
         """Quotes decided in the portal since the export was made are not awaiting a decision."""

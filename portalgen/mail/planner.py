@@ -29,6 +29,7 @@ from portalgen.domain.model import AnyDocument, CustomerData, Invoice, QuoteStat
 
 ItemKind = Literal["reminder", "quote", "invoice", "order", "payment"]
 KIND_ORDER: tuple[ItemKind, ...] = ("reminder", "quote", "invoice", "order", "payment")
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
 PAYMENTS_PAGE = "payments/index.html"
 _FOLDER = {"quote": "quotes", "order": "orders", "invoice": "invoices"}
 
@@ -104,11 +105,12 @@ def _invoice_items(data: CustomerData, today: date, schedule: tuple[int, ...]) -
         page = _page(invoice)
         yield Item(f"invoice:{invoice.key}", "invoice", invoice.issue_date, page, view)
         for instalment in mine.unpaid:
-            yield from _reminder(invoice, mine, instalment, view, today, schedule)
+            yield from _reminder(invoice, page, mine, instalment, view, today, schedule)
 
 
 def _reminder(
     invoice: Invoice,
+    page: str,
     dues: InvoiceDues,
     instalment: Instalment,
     view: Mapping[str, Any],
@@ -130,7 +132,7 @@ def _reminder(
     }
     key = f"{invoice.key}:{instalment.number}" if instalment.number else invoice.key
     when = due + timedelta(days=step)
-    yield Item(f"reminder:{key}:{step}", "reminder", when, _page(invoice), reminder)
+    yield Item(f"reminder:{key}:{step}", "reminder", when, page, reminder)
 
 
 def _order_items(data: CustomerData) -> Iterator[Item]:
@@ -198,7 +200,7 @@ def plan_contact(
     for item in [i for i in send if i.kind == "reminder" and i.view["number"] in announced]:
         send.remove(item)  # a new invoice already says when it is due
         settle.append((item.id, f"with:invoice:{item.view['number']}"))
-    send.sort(key=lambda i: (KIND_ORDER.index(i.kind), i.when, i.id))
+    send.sort(key=lambda i: (_KIND_RANK[i.kind], i.when, i.id))
     return ContactPlan(contact, tuple(send), tuple(settle))
 
 

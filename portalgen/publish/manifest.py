@@ -122,6 +122,22 @@ def load_manifest(storage: Storage, customer_key: str) -> Manifest | None:
     return Manifest.from_json(raw) if raw is not None else None
 
 
+def published_paths(storage: Storage, customer_key: str) -> set[str] | None:
+    """The paths of the customer's published portal (`load_manifest(...).files`' keys,
+    without an entry built per file: what the nightly digests read of it), or None."""
+    raw = storage.get(manifest_key(customer_key))
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+        version = data.get("version") if isinstance(data, dict) else None
+        raise ValueError(f"unsupported manifest version {version!r}")
+    files = data.get("files")
+    if not isinstance(files, dict):
+        raise ValueError("no files listed")
+    return set(files)
+
+
 def utc_stamp(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
