@@ -1,6 +1,6 @@
 """How long the nightly email run takes, next to bare smtplib in the same run.
 
-    .venv/bin/python bench/notify.py [--customers 200]
+    .venv/bin/python bench/notify.py [--customers 200] [--rounds 3]
 
 A demo export of N customers, all granted (each contact's access dated 1 January, so
 the first night has news for everyone) with a published manifest of its own portal's
@@ -18,14 +18,19 @@ pages, and a local aiosmtpd server. Figures and the floor: docs/email.md, "How f
     S3-like storage and the record's whole writes) and of one message's marks appended
     to it (one fdatasync: what each message waits for now), in the same run.
 
-The machine is shared and noisy: read the ratio, not the absolute figures.
+The machine is shared and noisy: read the ratio, not the absolute figures. Each round
+runs in a fresh Python process of its own (a real night starts cold: nothing compiled,
+no formats cached), with its own demo and server; (a) is printed per round, then the
+median ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import smtplib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,16 +126,48 @@ def record_writes(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="one round's figures, as JSON")
     args = parser.parse_args()
+    if args.json:
+        print(json.dumps(one_round(args.customers)))
+        return
+    rounds = [in_a_process(args.customers) for _ in range(args.rounds)]
+    last = rounds[-1]
+    print(f"customers: {args.customers}, digests: {last['count']}, items: {last['items']}")
+    for number, r in enumerate(rounds, 1):
+        print(
+            f"(a) round {number}, first night: {r['count'] / r['seconds']:8.1f} messages/s  "
+            f"(bare smtplib, same messages: {r['count'] / r['bare']:8.1f}/s; "
+            f"ratio {r['bare'] / r['seconds']:.2f})"
+        )
+    ratios = [r["bare"] / r["seconds"] for r in rounds]
+    print(f"    median ratio of {len(rounds)} rounds: {statistics.median(ratios):.2f}")
+    print(f"(b) nothing new: {last['quiet']:6.2f} s for {args.customers} customers")
+    print(f"(c) one digest: {last['size'] / 1024:.1f} KB on average")
+    print(
+        f"(d) one record write: whole {last['whole'] * 1000:.2f} ms, a message's marks "
+        f"appended {last['appended'] * 1000:.2f} ms; bare smtplib's whole send "
+        f"{last['bare'] / last['count'] * 1000:.2f} ms"
+    )
+
+
+def in_a_process(customers: int) -> dict[str, float]:
+    command = [sys.executable, __file__, "--customers", str(customers), "--json"]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return figures
+
+
+def one_round(customers: int) -> dict[str, float]:
     server = SmtpServer()
     server.start()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            settings, export, storage = setup(Path(folder), args.customers, server)
+            settings, export, storage = setup(Path(folder), customers, server)
             seconds, report = night(settings, export, storage)
             assert report.ok and report.messages == len(server.messages)
             received = list(server.messages)
-            sent = [m.data for m in received]
             baseline = time.perf_counter()
             with smtplib.SMTP("127.0.0.1", server.port) as smtp:
                 for m in received:
@@ -143,20 +180,16 @@ def main() -> None:
             whole, appended = record_writes(storage, first.customer_key)
     finally:
         server.stop()
-    count = report.messages
-    items = sum(c.items for c in report.customers)
-    print(f"customers: {args.customers}, digests: {count}, items: {items}")
-    print(
-        f"(a) first night: {count / seconds:8.1f} messages/s  "
-        f"(bare smtplib, same messages: {count / bare:8.1f}/s; "
-        f"ratio {bare / seconds:.2f})"
-    )
-    print(f"(b) nothing new: {quiet:6.2f} s for {args.customers} customers")
-    print(f"(c) one digest: {sum(len(d) for d in sent) / count / 1024:.1f} KB on average")
-    print(
-        f"(d) one record write: whole {whole * 1000:.2f} ms, a message's marks appended "
-        f"{appended * 1000:.2f} ms; bare smtplib's whole send {bare / count * 1000:.2f} ms"
-    )
+    return {
+        "count": report.messages,
+        "items": sum(c.items for c in report.customers),
+        "seconds": seconds,
+        "bare": bare,
+        "quiet": quiet,
+        "size": sum(len(m.data) for m in received) / report.messages,
+        "whole": whole,
+        "appended": appended,
+    }
 
 
 if __name__ == "__main__":
