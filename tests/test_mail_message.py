@@ -16,7 +16,7 @@ from portalgen.config import load_settings
 from portalgen.errors import ConfigError, MailError
 from portalgen.mail.links import PortalLink, compose_access_message
 from portalgen.mail.mailer import Mailer
-from portalgen.mail.message import make_address
+from portalgen.mail.message import Content, make_address
 from portalgen.mail.senders import OutboxSender
 
 NOW = datetime(2026, 6, 15, 7, 30, tzinfo=UTC)
@@ -204,7 +204,9 @@ def test_addresses_that_cannot_receive_mail_are_refused() -> None:
             make_address(bad)
 
 
-def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tuple[str, str]:
+def digest_content(
+    m: Mailer, language: str, quotes: int, reminders: int, prefix: str = ""
+) -> Content:
     from decimal import Decimal
     from types import SimpleNamespace
 
@@ -219,7 +221,7 @@ def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tupl
             "quote",
             day,
             f"quotes/P{n}.html",
-            {"number": f"P{n}", "issued": day, "total": total, "valid_until": None},
+            {"number": f"{prefix}P{n}", "issued": day, "total": total, "valid_until": None},
         )
         for n in range(quotes)
     ] + [
@@ -228,11 +230,11 @@ def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tupl
             "reminder",
             day,
             f"invoices/F{n}.html",
-            {"number": f"F{n}", "outstanding": total, "due": day, "days": 0},
+            {"number": f"{prefix}F{n}", "outstanding": total, "due": day, "days": 0},
         )
         for n in range(reminders)
     ]
-    content = m.renderer.render(
+    return m.renderer.render(
         "digest",
         language,
         customer=SimpleNamespace(display_name="Ferretería Peña"),
@@ -241,6 +243,10 @@ def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tupl
         link=LINK,
         today=day,
     )
+
+
+def digest_of(m: Mailer, language: str, quotes: int, reminders: int = 0) -> tuple[str, str]:
+    content = digest_content(m, language, quotes, reminders)
     return content.text, lxml_html.fromstring(content.html).text_content()
 
 
@@ -263,6 +269,45 @@ def test_the_digest_speaks_of_one_quote_or_several(
     assert "ignore este recordatorio" in es_one
     es_many, _ = digest_of(m, "es", quotes=1, reminders=2)
     assert "ignore estos recordatorios" in es_many
+
+
+def test_billing_data_in_a_digest_item_is_escaped_in_html(tmp_path: Path) -> None:
+    evil = "<script>alert(1)</script>&"
+    content = digest_content(mailer(tmp_path), "en", quotes=1, reminders=1, prefix=evil)
+    page = lxml_html.fromstring(content.html)
+    assert page.xpath("//script") == []
+    shown = page.text_content()
+    assert f"Quote {evil}P0 of" in shown and f"Invoice {evil}F0, with" in shown
+    assert f"- Quote {evil}P0 of" in content.text  # plain text is plain
+    assert f"- Invoice {evil}F0, with" in content.text
+
+
+def test_a_theme_digest_made_with_the_sentence_functions_still_tells_each_item(
+    tmp_path: Path,
+) -> None:
+    """A custom theme's digest templates written before the sentences were made once
+    per message (with `quote_line(q)`, `reminder_line(r)`...) still work."""
+    folder = tmp_path / "theme" / "templates" / "email"
+    folder.mkdir(parents=True)
+    (folder / "digest.txt").write_text(
+        '{% extends "email/base.txt" %}{% block subject %}News{% endblock %}'
+        "{% block body %}{% for q in news.quote %}* {{ quote_line(q) }}\n{% endfor %}"
+        "{% for r in news.reminder %}* {{ reminder_line(r) }}\n{% endfor %}{% endblock %}"
+    )
+    (folder / "digest.html").write_text(
+        '{% extends "email/base.html" %}{% block content %}<ul>'
+        "{% for q in news.quote %}<li>{{ quote_line(q) }}</li>{% endfor %}"
+        "{% for r in news.reminder %}<li>{{ reminder_line(r) }}</li>{% endfor %}"
+        "</ul>{% endblock %}"
+    )
+    themed = mailer(tmp_path, theme={"path": str(tmp_path / "theme")})
+    content = digest_content(themed, "en", quotes=1, reminders=1, prefix="<b>")
+    default = digest_content(mailer(tmp_path), "en", quotes=1, reminders=1, prefix="<b>")
+    sentences = sorted(line[2:] for line in default.text.splitlines() if line.startswith("- "))
+    assert len(sentences) == 2
+    assert sorted(line[2:] for line in content.text.splitlines() if line[:2] == "* ") == sentences
+    page = lxml_html.fromstring(content.html)
+    assert sorted(li.text_content() for li in page.xpath("//li")) == sentences
 
 
 @pytest.mark.parametrize(
