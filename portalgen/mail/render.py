@@ -22,7 +22,6 @@ from babel.dates import format_time
 from jinja2 import BytecodeCache, Environment, StrictUndefined, Template, select_autoescape
 from jinja2.bccache import Bucket
 from jinja2.runtime import Context, Macro
-from jinja2.utils import _PassArg
 
 from portalgen.config import Settings
 from portalgen.domain.formatting import format_date, format_money
@@ -132,20 +131,11 @@ class _Context(Context):
     """Jinja's context, calling plain functions and macros straight away: a digest's
     templates make about a hundred calls (sentences, gettext, macros), and Jinja's
     general `call` looks for markers of functions that want the context (`pass_context`
-    and the like) twice each time. A `pass_context` function (gettext's `_`, which
-    calls `gettext`, which calls the catalog) is given this context, as Jinja's `call`
-    gives it when no loop or block variables are set; the others still go through it."""
+    and the like) twice each time. Those functions still go through it."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(__obj) not in _PLAIN:
+        if type(__obj) not in _PLAIN or hasattr(__obj, "jinja_pass_arg"):
             return super().call(__obj, *args, **kwargs)
-        pass_arg = getattr(__obj, "jinja_pass_arg", None)
-        if pass_arg is not None:
-            if pass_arg is not _PassArg.context or kwargs.get("_block_vars"):
-                return super().call(__obj, *args, **kwargs)
-            if kwargs.get("_loop_vars"):
-                return super().call(__obj, *args, **kwargs)
-            args = (__self, *args)
         kwargs.pop("_block_vars", None)  # for functions that take the context only
         kwargs.pop("_loop_vars", None)
         try:
