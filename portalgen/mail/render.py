@@ -14,14 +14,13 @@ import gettext
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
-from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
+from types import CodeType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from jinja2 import BytecodeCache, Environment, StrictUndefined, Template, select_autoescape
 from jinja2.bccache import Bucket
-from jinja2.runtime import Context, Macro
 
 from portalgen.config import Settings
 from portalgen.domain.formatting import format_date, format_money
@@ -75,7 +74,6 @@ class EmailRenderer:
             auto_reload=False,
             bytecode_cache=self._code,
         )
-        env.context_class = _Context
         catalog = translations(language)
         env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
         self._install_formats(env, catalog, language)
@@ -125,28 +123,6 @@ def _subject_and_text(template: Template, values: dict[str, Any]) -> tuple[str, 
         return subject, "".join(template.root_render_func(context))
     except Exception:
         return template.environment.handle_exception()  # as Template.render reports it
-
-
-class _Context(Context):
-    """Jinja's context, calling plain functions and macros straight away: a digest's
-    templates make about a hundred calls (sentences, gettext, macros), and Jinja's
-    general `call` looks for markers of functions that want the context (`pass_context`
-    and the like) twice each time. Those functions still go through it."""
-
-    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(__obj) not in _PLAIN or hasattr(__obj, "jinja_pass_arg"):
-            return super().call(__obj, *args, **kwargs)
-        kwargs.pop("_block_vars", None)  # for functions that take the context only
-        kwargs.pop("_loop_vars", None)
-        try:
-            return __obj(*args, **kwargs)
-        except StopIteration:  # as Jinja's call answers it
-            return __self.environment.undefined(
-                "value was undefined because a callable raised a StopIteration exception"
-            )
-
-
-_PLAIN = frozenset({FunctionType, MethodType, BuiltinFunctionType, Macro})
 
 
 class _SharedCode(BytecodeCache):
