@@ -93,14 +93,11 @@ def test_where_storage_cannot_append_the_whole_record_is_written(storage: Storag
 @pytest.mark.parametrize(
     "name", ['Ferretería "La Peña"\\Sur', "line\nbreak\x01\u2028", "", "😀 </script>"]
 )
-def test_the_record_is_laid_out_as_the_json_module_indents_it(name: str) -> None:
-    """One mark a line, as `json.dumps(indent=1)` writes it (readable, small diffs), for
-    any name or address a record can hold; written without the json module's slow path."""
+def test_any_name_or_address_comes_back_from_the_record(name: str) -> None:
+    """The record holds any name or address a customer can have, and reads back the same."""
     state = NotifyState("C00001", name=name, account_manager=name)
     state.mark(CONTACT, ["invoice:F1", f"quote:{name}"], "sending", "2026-06-15T22:00:00+00:00")
     state.mark(CONTACT, ["invoice:F2"], "sent", "2026-06-15T22:00:01+00:00", "<i@x.example>")
     state.contacts[name or "empty@x.example"] = {}
-    document = json.loads(state.to_json())
-    expected = json.dumps(document, indent=1, ensure_ascii=False).encode() + b"\n"
-    assert state.to_json() == expected
+    assert state.to_json().endswith(b"\n") and state.to_json().count(b"\n") == 1
     assert NotifyState.from_json(state.to_json(), "record") == state

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring as _quote  # JSON's string, as dumps writes it
 
 from portalgen.errors import MailError, StorageError
 from portalgen.storage import Appendable, Storage
@@ -89,23 +88,20 @@ class NotifyState:
         )
 
     def to_json(self) -> bytes:
-        """The record as ``json.dumps(..., indent=1, ensure_ascii=False)`` writes it, put
-        together here: with an indent the standard library encodes in Python, at several
-        times the cost (a night writes each record after its messages go)."""
-        contacts = ",\n".join(
-            f"  {_quote(email)}: {_marks_json(marks)}"
-            for email, marks in sorted(self.contacts.items())
-        )
-        lines = [
-            "{",
-            f' "version": {SCHEMA_VERSION},',
-            f' "customer": {_quote(self.customer)},',
-            f' "name": {_quote(self.name)},',
-            f' "account_manager": {_quote(self.account_manager)},',
-            f' "contacts": {{\n{contacts}\n }}' if contacts else ' "contacts": {}',
-            "}\n",
-        ]
-        return "\n".join(lines).encode()
+        """The record on one line (json's C encoder: with an indent the standard library
+        encodes in Python, at several times the cost, and a night writes each record
+        after its messages go), then a line end, which marks it whole (`StateStore.load`)."""
+        data = {
+            "version": SCHEMA_VERSION,
+            "customer": self.customer,
+            "name": self.name,
+            "account_manager": self.account_manager,
+            "contacts": {
+                email: {item: _mark_json(mark) for item, mark in sorted(marks.items())}
+                for email, marks in sorted(self.contacts.items())
+            },
+        }
+        return json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n"
 
     @classmethod
     def from_json(cls, data: bytes, where: str) -> NotifyState:
@@ -139,20 +135,6 @@ class NotifyState:
         marks = self.known(contact)
         line = {"contact": contact, "marks": {i: _mark_json(marks[i]) for i in items}}
         return json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n"
-
-
-def _marks_json(marks: dict[str, Mark]) -> str:
-    """A contact's marks at the record's depth (see `NotifyState.to_json`)."""
-    if not marks:
-        return "{}"
-    lines = []
-    for item, mark in sorted(marks.items()):
-        found = f',\n    "id": {_quote(mark.message_id)}' if mark.message_id else ""
-        lines.append(
-            f'   {_quote(item)}: {{\n    "at": {_quote(mark.at)},\n'
-            f'    "how": {_quote(mark.how)}{found}\n   }}'
-        )
-    return "{\n" + ",\n".join(lines) + "\n  }"
 
 
 def _mark_json(mark: Mark) -> dict[str, str]:
