@@ -87,9 +87,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes) -> Manifest:
-        data: dict[str, Any] = json.loads(raw)
-        if data.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"unsupported manifest version {data.get('version')!r}")
+        data = _document(raw)
         files = {
             str(path): FileEntry(
                 str(f["sha256"]), int(f["size"]), str(f["content_type"]), str(f.get("key", ""))
@@ -126,16 +124,18 @@ def published_paths(storage: Storage, customer_key: str) -> set[str] | None:
     """The paths of the customer's published portal (`load_manifest(...).files`' keys,
     without an entry built per file: what the nightly digests read of it), or None."""
     raw = storage.get(manifest_key(customer_key))
-    if raw is None:
-        return None
-    data = json.loads(raw)
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-        version = data.get("version") if isinstance(data, dict) else None
+    return set(_document(raw)["files"]) if raw is not None else None
+
+
+def _document(raw: bytes) -> dict[str, Any]:
+    """A manifest's JSON, of this version and listing its files (ValueError if not)."""
+    data: dict[str, Any] = json.loads(raw)
+    version = data.get("version") if isinstance(data, dict) else None
+    if version != MANIFEST_VERSION:
         raise ValueError(f"unsupported manifest version {version!r}")
-    files = data.get("files")
-    if not isinstance(files, dict):
+    if not isinstance(data.get("files"), dict):
         raise ValueError("no files listed")
-    return set(files)
+    return data
 
 
 def utc_stamp(now: datetime | None = None) -> str:
