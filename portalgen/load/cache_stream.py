@@ -21,18 +21,21 @@ always were (their fields, exactly), so an export from the cache equals a fresh 
 from __future__ import annotations
 
 import copyreg
+import dataclasses
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from portalgen.domain.model import Export
 from portalgen.domain.money import Money
 
-TABLES = ("customers", "quotes", "orders", "delivery_notes", "invoices", "payments", "documents")
+# Export's tables, in its order (every field but `source`, which ends the stream).
+TABLES = tuple(f.name for f in dataclasses.fields(Export) if f.name != "source")
 CHUNK = 1000  # records of one table per pickle: bounds the memo, keeps sharing in a chunk
 END = "end"
+_T = TypeVar("_T")
 
 
 class Writable(Protocol):
@@ -56,10 +59,16 @@ def write_export(export: Export, out: Writable) -> None:
 def read_export(fh: BinaryIO) -> Export:
     """The export `write_export` wrote into `fh` (ValueError if the stream is not one
     whole export: cut at a chunk's end, with more after its end, or counts that differ)."""
-    shared = _Shared()
+    # One object per distinct amount, Money and date read, for the whole export. A Money
+    # by its amount's text: 0.00 and -0.00 are equal, not the same.
+    made = {
+        "_decimal": _one_each(Decimal),
+        "_date": _one_each(date.fromordinal),
+        "_money": _one_each(Money, key=lambda args: (str(args[0]), args[1])),
+    }
     tables: list[list[Any]] = [[] for _ in TABLES]
     while True:
-        item = _Unpickler(fh, shared).load()  # EOFError: the stream stops before its end
+        item = _Unpickler(fh, made).load()  # EOFError: the stream stops before its end
         if not isinstance(item, tuple) or len(item) not in (2, 3):
             raise ValueError("not a chunk of an export")
         if item[0] == END:
@@ -73,8 +82,7 @@ def read_export(fh: BinaryIO) -> Export:
         raise ValueError("the export's chunks do not add up to it")
     if not isinstance(source, str):
         raise ValueError("not an export")
-    customers, quotes, orders, notes, invoices, payments, documents = map(tuple, tables)
-    return Export(customers, quotes, orders, notes, invoices, payments, documents, source)
+    return Export(**dict(zip(TABLES, map(tuple, tables), strict=True)), source=source)
 
 
 # -- values shared across chunks ----------------------------------------------------------------
@@ -100,40 +108,27 @@ _DISPATCH: dict[type, Callable[[Any], Any]] = {
 }
 
 
-class _Shared:
-    """One object per distinct amount, Money and date read (the tables loading keeps)."""
+def _one_each(make: Callable[..., _T], key: Callable[..., Hashable] = tuple) -> Callable[..., _T]:
+    """`make`, giving back one object per distinct `key` of its arguments (as loading
+    shares amounts and dates: load/fields.py)."""
+    made: dict[Hashable, _T] = {}
 
-    def __init__(self) -> None:
-        self.decimals: dict[str, Decimal] = {}
-        self.dates: dict[int, date] = {}
-        self.moneys: dict[tuple[str, str], Money] = {}
-
-    def decimal(self, text: str) -> Decimal:
-        found = self.decimals.get(text)
+    def get(*args: Any) -> _T:
+        found_key = key(args)
+        found = made.get(found_key)
         if found is None:
-            found = self.decimals[text] = Decimal(text)
+            found = made[found_key] = make(*args)
         return found
 
-    def date(self, ordinal: int) -> date:
-        found = self.dates.get(ordinal)
-        if found is None:
-            found = self.dates[ordinal] = date.fromordinal(ordinal)
-        return found
-
-    def money(self, amount: Decimal, currency: str) -> Money:
-        key = (str(amount), currency)  # by text: 0.00 and -0.00 are equal, not the same
-        found = self.moneys.get(key)
-        if found is None:
-            found = self.moneys[key] = Money(amount, currency)
-        return found
+    return get
 
 
 class _Unpickler(pickle.Unpickler):
     """Reads one chunk, making its shared values through `shared`."""
 
-    def __init__(self, fh: BinaryIO, shared: _Shared) -> None:
+    def __init__(self, fh: BinaryIO, made: Mapping[str, Callable[..., Any]]) -> None:
         super().__init__(fh)
-        self._made = {"_decimal": shared.decimal, "_date": shared.date, "_money": shared.money}
+        self._made = made
 
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name in self._made:
