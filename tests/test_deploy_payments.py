@@ -207,16 +207,23 @@ def test_a_gate_built_from_the_templates_environment_verifies_payments(
     assert reasons == ["unknown order", "bad signature", "bad signature"]
 
 
+def start_without(
+    env: dict[str, str], ssm_api: SsmApi, parameter: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The error a Lambda gate with `env` stops with when SSM no longer has `parameter`."""
+    for name, value in ssm_api.environ().items():
+        monkeypatch.setenv(name, value)
+    del ssm_api.parameters[parameter]
+    with pytest.raises(ConfigError) as raised:
+        app_from_environment(env)
+    return str(raised.value)
+
+
 def test_a_payment_secret_that_cannot_be_read_stops_the_gate_clearly(
     tmp_path: Path, ssm_api: SsmApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = gate_environment(tmp_path, ssm_api)
-    for name, value in ssm_api.environ().items():
-        monkeypatch.setenv(name, value)
-    del ssm_api.parameters["/portalgen/stripe-key"]
-    with pytest.raises(ConfigError) as raised:
-        app_from_environment(env)
-    message = str(raised.value)
+    message = start_without(env, ssm_api, "/portalgen/stripe-key", monkeypatch)
     assert "PORTALGEN_STRIPE_KEY_PARAMETER: SSM parameter /portalgen/stripe-key" in message
     assert "ParameterNotFound" in message
     # A variable set in the function's environment is taken as it is (no SSM read).

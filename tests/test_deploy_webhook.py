@@ -18,12 +18,15 @@ import yaml
 from portalgen.audit.events import new_event
 from portalgen.audit.webhook import WebhookSink
 from portalgen.config import load_settings
-from portalgen.errors import ConfigError
 from portalgen.gate.environment import PARAMETER_SUFFIX, app_from_environment
 from tests.interact_fixtures import WEBHOOK_SECRET, WebhookReceiver
 from tests.ssm_api import SsmApi
 from tests.test_deploy import ROOT
-from tests.test_deploy_payments import assert_wired_from_a_parameter, template_environment
+from tests.test_deploy_payments import (
+    assert_wired_from_a_parameter,
+    start_without,
+    template_environment,
+)
 
 PARAMETERS = {  # what `sam deploy --parameter-overrides` would give
     "SecretParameterName": "/portalgen/secret",
@@ -88,12 +91,7 @@ def test_a_webhook_secret_that_cannot_be_read_stops_the_gate_clearly(
     tmp_path: Path, ssm_api: SsmApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = gate_environment(tmp_path, ssm_api, "https://hooks.example.es/portalgen")
-    for name, value in ssm_api.environ().items():
-        monkeypatch.setenv(name, value)
-    del ssm_api.parameters["/portalgen/webhook-secret"]
-    with pytest.raises(ConfigError) as raised:
-        app_from_environment(env)
-    message = str(raised.value)
+    message = start_without(env, ssm_api, "/portalgen/webhook-secret", monkeypatch)
     assert f"{webhook_variable()}{PARAMETER_SUFFIX}: SSM parameter /portalgen/webhook-secret" in (
         message
     )
