@@ -358,7 +358,7 @@ def _swap_lock(path: Path) -> Iterator[None]:
     message). Where there is no flock, the filelock package."""
     lock = path.parent / f".{path.name}.lock"
     if sys.platform == "win32":
-        with _portable_lock(lock):
+        with _portable_lock(lock, path):
             yield
         return
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -378,14 +378,14 @@ def _swap_lock(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _portable_lock(lock: Path) -> Iterator[None]:
+def _portable_lock(lock: Path, path: Path) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     try:
         with FileLock(lock, timeout=LOCK_TIMEOUT):
             yield
     except Timeout:
-        raise _held(lock.with_name(lock.name[1:].removesuffix(".lock"))) from None
+        raise _held(path) from None
 
 
 def _held(path: Path) -> StorageError:
