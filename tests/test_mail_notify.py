@@ -380,7 +380,38 @@ def test_a_run_killed_while_sending_never_sends_that_message_twice(
     assert sorted(set(received)) == sorted(received)
     assert run(granted, now=later + timedelta(hours=1)).customers == []  # said once
     raw = granted.storage.get(state_key(granted.entry("C00002").customer_key))
-    assert raw is not None and json.loads(raw)  # folded into one document again
+    assert raw is not None
+    document, _ = json.JSONDecoder().raw_decode(raw.decode())
+    settled = {m["how"] for m in document["contacts"][held].values()}
+    assert "interrupted" in settled and "sending" not in settled  # folded into the document
+
+
+def test_sent_marks_lost_with_the_machine_are_reported_and_never_sent_again(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    """A message's `sent` marks are appended without a flush to disk (state.py): a machine
+    that stops before the disk has them (here: the record cut back to before them, as it
+    would come back) leaves that message's items `sending`. The next run says so once and
+    sends nothing twice."""
+    first = run(granted)
+    assert first.failed == []
+    key = state_key(granted.entry("C00001").customer_key)
+    raw = granted.storage.get(key)
+    assert raw is not None
+    last = json.loads(raw.splitlines()[-1])  # the last message's `sent` marks
+    assert {m["how"] for m in last["marks"].values()} == {"sent"}
+    granted.storage.put(key, raw[: raw.rstrip(b"\n").rfind(b"\n") + 1], "application/json")
+    lost = sorted(last["marks"])
+    smtp_server.messages.clear()
+    later = run(granted, now=NOW + timedelta(hours=1))
+    (c1,) = [c for c in later.customers if c.code == "C00001"]
+    assert c1.notes == [
+        f"{last['contact']}: an earlier run stopped while sending a message about "
+        f"{', '.join(lost)}; it may not have arrived, and is not sent again"
+    ]
+    assert (later.messages, smtp_server.messages) == (0, [])
+    marks = state(granted, "C00001")[last["contact"]]
+    assert {marks[item]["how"] for item in lost} == {"interrupted"}
 
 
 def test_a_record_that_cannot_be_flushed_to_disk_stops_its_message(

@@ -1,5 +1,6 @@
 """The notification record on a local folder: a message's `sending` marks appended to it
-(one flush to disk), read back with the document, and a line cut short by a crash."""
+(one flush to disk) and its `sent` marks (none), read back with the document, and a line
+cut short by a crash."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from portalgen.errors import StorageError
-from portalgen.mail.state import NotifyState, StateConflict, StateStore, state_key
+from portalgen.mail.state import FOLD_AFTER, NotifyState, StateConflict, StateStore, state_key
 from portalgen.storage import LocalStorage, Storage
 
 KEY = "k" * 22
@@ -35,6 +36,41 @@ def test_marks_are_appended_and_read_back_with_the_document(tmp_path: Path) -> N
     assert loaded.known(CONTACT)["invoice:F2"].message_id == "<id@levante.example>"
     store.save(KEY, loaded, found)  # a whole write folds the lines into the document
     assert json.loads((tmp_path / state_key(KEY)).read_bytes()) == json.loads(state.to_json())
+
+
+def test_sent_marks_are_appended_without_a_flush_and_folded_in_after_many_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message's `sent` marks wait for no disk (losing them leaves `sending`: what a
+    crash in between leaves anyway); past FOLD_AFTER lines they are left to a whole write."""
+    import os
+
+    flushes: list[int] = []
+    real = os.fdatasync
+
+    def counted(fd: int) -> None:  # the real flush, counted
+        flushes.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counted)
+    store = StateStore(LocalStorage(tmp_path))
+    state = NotifyState("C00001")
+    version = store.save(KEY, state, None)
+    path = tmp_path / state_key(KEY)
+    for number in range(FOLD_AFTER // 2):
+        item = f"invoice:F{number}"
+        version = store.append(KEY, state, version, CONTACT, sending(state, item))
+        state.mark(CONTACT, [item], "sent", "2026-06-15T22:00:01+00:00", "<id@levante.example>")
+        confirmed = store.confirm(KEY, state, version, CONTACT, [item])
+        assert confirmed is not None
+        version = confirmed
+    assert len(flushes) == FOLD_AFTER // 2  # one a message: its `sending` marks
+    assert path.read_bytes().count(b"\n") == 1 + FOLD_AFTER
+    assert store.load(KEY, "C00001") == (state, version)
+    state.mark(CONTACT, ["invoice:F0"], "sent", "2026-06-15T22:00:02+00:00")
+    assert store.confirm(KEY, state, version, CONTACT, ["invoice:F0"]) is None  # left whole
+    store.save(KEY, state, version)
+    assert json.loads(path.read_bytes()) == json.loads(state.to_json())  # one document again
 
 
 def test_an_append_onto_a_record_another_run_changed_is_refused(tmp_path: Path) -> None:
@@ -85,8 +121,9 @@ def test_where_storage_cannot_append_the_whole_record_is_written(storage: Storag
     assert raw is not None
     if isinstance(storage, LocalStorage):
         assert raw.count(b"\n{") == 1  # the document, then one appended line
-    else:  # S3: one document, replaced
+    else:  # S3: one document, replaced; `sent` marks wait for the next whole write
         assert json.loads(raw) == json.loads(state.to_json())
+        assert store.confirm(KEY, state, version, CONTACT, ["invoice:F1"]) is None
     assert store.load(KEY, "C00001") == (state, version)
 
 

@@ -418,7 +418,7 @@ class _Run:
         result.messages += 1
         result.items += len(ids)
         self._record(customer, plan.contact, [(i, "sent") for i in ids], message_id)
-        customer.unsaved = True  # the next save, or deliver's last, writes it
+        self._confirm(customer, plan.contact, ids)
 
     def _record(
         self,
@@ -437,6 +437,22 @@ class _Run:
             key = customer.entry.customer_key
             customer.version = self.store.save(key, customer.state, customer.version)
         customer.unsaved = False
+
+    def _confirm(self, customer: _Customer, contact: str, items: list[str]) -> None:
+        """The `sent` marks of a message that went: appended to the record where they can
+        be, without waiting for the disk (`StateStore.confirm`); else written with the
+        customer's record, while the next customer's messages go."""
+        version = None
+        if not self.mailer.dry_run:
+            key = customer.entry.customer_key
+            try:
+                version = self.store.confirm(key, customer.state, customer.version, contact, items)
+            except PortalgenError:  # the whole write tries again, and reports what fails
+                version = None
+        if version is None:
+            customer.unsaved = True  # the next save, or deliver's last, writes it
+        else:
+            customer.version = version
 
     def _save_marks(self, customer: _Customer, contact: str, items: list[str]) -> None:
         """Write the marks of `items` (appended to the record where storage can: state.py)."""

@@ -22,8 +22,12 @@ On a local folder the ``sending`` marks of a message are appended to the record 
 JSON line after the document, `StateStore.append`): one flush to disk where replacing
 the file takes two (the file, then its folder). A line a crash cut short has no line
 end and is not read: its message never went (the server gets the end of a message's
-data only once its marks are on disk). The next whole write folds the lines into the
-document again. On S3, which cannot append, every write replaces the record.
+data only once its marks are on disk). Its ``sent`` marks are appended too, without
+waiting for the disk (`StateStore.confirm`): a crash of the machine that loses them
+leaves the items ``sending``, which is what a crash in between leaves anyway. A whole
+write folds the lines into the document again; a record with FOLD_AFTER lines gets one
+once the customer's messages have gone. On S3, which cannot append, every write
+replaces the record.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from portalgen.storage import Appendable, Storage
 STATE_PREFIX = "_notify/"
 SCHEMA_VERSION = 1
 JSON = "application/json"
+# Lines appended to a record before a whole write folds them in (two a message).
+FOLD_AFTER = 16
 
 
 def state_key(customer_key: str) -> str:
@@ -152,6 +158,7 @@ class StateStore:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self._torn: set[str] = set()  # records read with a line cut short: written whole
+        self._lines: dict[str, int] = {}  # lines appended after each record's document
 
     def load(self, customer_key: str, customer: str) -> tuple[NotifyState, str | None]:
         """The record and its version (None: there is none yet)."""
@@ -161,6 +168,7 @@ class StateStore:
             return NotifyState(customer), None
         if not found[0].endswith(b"\n"):
             self._torn.add(key)
+        self._lines[key] = found[0].count(b"\n") - 1  # the document is one line
         return NotifyState.from_json(found[0], f"{self.storage.location}/{key}"), found[1]
 
     def append(
@@ -180,6 +188,31 @@ class StateStore:
         written = storage.append_if_version(key, state.marks_line(contact, items), version)
         if written is None:
             raise _conflict(state)
+        self._lines[key] = self._lines.get(key, 0) + 1
+        return written
+
+    def confirm(
+        self,
+        customer_key: str,
+        state: NotifyState,
+        version: str | None,
+        contact: str,
+        items: Iterable[str],
+    ) -> str | None:
+        """Append the marks of `items` (to `contact`: their message went) without waiting
+        for the disk; the new version, or None where they wait for the next whole write
+        (storage that cannot append, a record of FOLD_AFTER lines or more)."""
+        key = state_key(customer_key)
+        storage = self.storage
+        if version is None or key in self._torn or not isinstance(storage, Appendable):
+            return None
+        if self._lines.get(key, 0) >= FOLD_AFTER:
+            return None
+        line = state.marks_line(contact, items)
+        written = storage.append_if_version(key, line, version, flush=False)
+        if written is None:
+            raise _conflict(state)
+        self._lines[key] = self._lines.get(key, 0) + 1
         return written
 
     def save(self, customer_key: str, state: NotifyState, version: str | None) -> str:
@@ -196,6 +229,7 @@ class StateStore:
         if found is None or found[0] != data:
             raise StateConflict(f"customer {state.customer}: the record changed meanwhile")
         self._torn.discard(key)
+        self._lines[key] = 0
         return found[1]
 
 

@@ -87,9 +87,12 @@ class Appendable(Protocol):
     An append is one write and one flush to disk (fdatasync): no new file, no rename,
     no folder to flush, where `put_if_version` costs two flushes. S3 has no appends."""
 
-    def append_if_version(self, key: str, data: bytes, version: str) -> str | None:
-        """Add `data` at the end of the object if it is still at `version`, flushed to
-        disk before this returns; its new version, or None (nothing written)."""
+    def append_if_version(
+        self, key: str, data: bytes, version: str, *, flush: bool = True
+    ) -> str | None:
+        """Add `data` at the end of the object if it is still at `version` (flushed to
+        disk before this returns, unless not `flush`); its new version, or None (nothing
+        written). Unflushed, a crash of the machine may lose it, never what was before."""
 
 
 @runtime_checkable

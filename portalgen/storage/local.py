@@ -189,7 +189,9 @@ class LocalStorage:
         except OSError as exc:
             raise self._error("write", key, exc) from exc
 
-    def append_if_version(self, key: str, data: bytes, version: str) -> str | None:
+    def append_if_version(
+        self, key: str, data: bytes, version: str, *, flush: bool = True
+    ) -> str | None:
         """`Appendable`'s append: under the compare-and-swap lock, one write at the end
         of the file and one fdatasync (the file and its name are on disk already)."""
         path = self._path(key)
@@ -198,7 +200,7 @@ class LocalStorage:
                 current = self.get(key)
                 if current is None or _version(current) != version:
                     return None
-                _append(path, data, len(current))
+                _append(path, data, len(current), flush)
                 return _version(current + data)
         except OSError as exc:
             raise self._error("write", key, exc) from exc
@@ -405,14 +407,15 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-def _append(path: Path, data: bytes, size: int) -> None:
-    """`data` at the end of the file of `size` bytes, on disk; if it cannot be, the file is
-    cut back to `size` (a write the disk failed to flush must not count)."""
+def _append(path: Path, data: bytes, size: int, flush: bool) -> None:
+    """`data` at the end of the file of `size` bytes (on disk, if `flush`); if it cannot
+    be, the file is cut back to `size` (a write the disk failed to flush must not count)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
     try:
         if os.write(fd, data) != len(data):  # a full disk
             raise OSError(errno.ENOSPC, "No space left on device")
-        _fdatasync(fd)
+        if flush:
+            _fdatasync(fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, size)
