@@ -34,15 +34,19 @@ from portalgen.mail.planner import ContactPlan, Item, customer_items, digest_sec
 from portalgen.mail.senders import MessageRefused, ServerUnavailable
 from portalgen.mail.state import NotifyState, StateStore
 from portalgen.publish.manifest import published_paths
-from portalgen.storage import Storage
+from portalgen.storage import LocalStorage, Storage
 
 SERVER_FAILURES_TO_GIVE_UP = 3
 # Messages are composed by a thread this many customers ahead of the one being sent, and
 # each customer's last record is written by another while the next customer's message
 # goes: the waits (the disk's fsync, the server's replies) overlap the work.
 COMPOSE_AHEAD = 8
+# Threads reading and planning customers ahead (READ_AHEAD customers a thread): S3's
+# reads each wait on the network; a local folder's come from memory (the page cache),
+# and more threads would only take turns with the sending for the interpreter lock.
 READ_THREADS = 8
-READ_AHEAD = 2 * READ_THREADS  # customers read and planned ahead of the one composed next
+LOCAL_READ_THREADS = 2
+READ_AHEAD = 2
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 Composed = dict[str, "Outgoing | Exception"]  # contact -> message, or why not
@@ -140,13 +144,14 @@ def notify_customers(
     report = NotifyReport(dry_run=mailer.dry_run)
     composer = ThreadPoolExecutor(1, thread_name_prefix="compose")
     try:
-        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        threads = LOCAL_READ_THREADS if isinstance(storage, LocalStorage) else READ_THREADS
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             entries = dict(zip(codes, pool.map(registry.find, codes), strict=True))
             targets = [(by_code[c], e) for c, e in entries.items() if e is not None and e.enabled]
             # A customer is sent to once read and planned, their first record written
             # and their messages composed: the next customers' reads and records (waits
             # on the disk) and composing go on meanwhile, in order.
-            prepared = _ahead(pool, run.prepare, targets, READ_AHEAD)
+            prepared = _ahead(pool, run.prepare, targets, READ_AHEAD * threads)
             created = ((c, pool.submit(run.create_record, c)) for _, c in prepared)
             ahead = _ahead(composer, run.compose, created, COMPOSE_AHEAD)
             for (customer, record), messages in ahead:

@@ -77,8 +77,9 @@ class NotifyState:
         self, contact: str, items: Iterable[str], how: str, at: str, message_id: str = ""
     ) -> None:
         marks = self.contacts.setdefault(contact, {})
+        mark = Mark(at, how, message_id)  # frozen: one for all the items
         for item in items:
-            marks[item] = Mark(at, how, message_id)
+            marks[item] = mark
 
     def forget(self, contact: str, items: Iterable[str]) -> None:
         """Unrecord items (their message could not go: the next run tries again)."""
@@ -159,6 +160,8 @@ class StateStore:
         self.storage = storage
         self._torn: set[str] = set()  # records read with a line cut short: written whole
         self._lines: dict[str, int] = {}  # lines appended after each record's document
+        # The storage, if it can append (a protocol's isinstance costs: checked once).
+        self._appendable = storage if isinstance(storage, Appendable) else None
 
     def load(self, customer_key: str, customer: str) -> tuple[NotifyState, str | None]:
         """The record and its version (None: there is none yet)."""
@@ -182,8 +185,8 @@ class StateStore:
         """Write the marks of `items` (to `contact`) if the record is still at `version`:
         appended where the storage can (one flush to disk), else the whole record."""
         key = state_key(customer_key)
-        storage = self.storage
-        if version is None or key in self._torn or not isinstance(storage, Appendable):
+        storage = self._appendable
+        if version is None or key in self._torn or storage is None:
             return self.save(customer_key, state, version)
         written = storage.append_if_version(key, state.marks_line(contact, items), version)
         if written is None:
@@ -203,8 +206,8 @@ class StateStore:
         for the disk; the new version, or None where they wait for the next whole write
         (storage that cannot append, a record of FOLD_AFTER lines or more)."""
         key = state_key(customer_key)
-        storage = self.storage
-        if version is None or key in self._torn or not isinstance(storage, Appendable):
+        storage = self._appendable
+        if version is None or key in self._torn or storage is None:
             return None
         if self._lines.get(key, 0) >= FOLD_AFTER:
             return None

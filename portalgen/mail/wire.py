@@ -132,7 +132,12 @@ def _quoted_printable(text: str) -> bytes:
     The email package encodes each line on its own, so a line's encoding is looked up:
     most lines of a night's HTML parts are the same in every message."""
     lines = text.encode("utf-8").splitlines() or [b""]  # "" is encoded as one empty line
-    return b"".join([_line_as_is(line) or _encoded_line(line) for line in lines])
+    return b"".join([_quoted_line(line) for line in lines])
+
+
+@functools.lru_cache(maxsize=8192)
+def _quoted_line(line: bytes) -> bytes:
+    return _line_as_is(line) or _encoded_line(line)
 
 
 def _line_as_is(line: bytes) -> bytes:
@@ -143,7 +148,6 @@ def _line_as_is(line: bytes) -> bytes:
     return b""
 
 
-@functools.lru_cache(maxsize=4096)
 def _encoded_line(line: bytes) -> bytes:
     """`line` as `quoprimime.body_encode` writes it, with CRLF. binascii quotes the same
     bytes, in C, but breaks lines elsewhere: its soft breaks (``=`` and a newline, which

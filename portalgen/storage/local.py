@@ -194,14 +194,18 @@ class LocalStorage:
     ) -> str | None:
         """`Appendable`'s append: under the compare-and-swap lock, one write at the end
         of the file and one fdatasync (the file and its name are on disk already)."""
-        path = self._path(key)
+        path = self._native(key)  # a string: pathlib costs more than the append
         try:
             with _swap_lock(path):
                 current = self.get(key)
-                if current is None or _version(current) != version:
+                if current is None:
+                    return None
+                digest = hashlib.sha256(current)
+                if digest.hexdigest() != version:
                     return None
                 _append(path, data, len(current), flush)
-                return _version(current + data)
+                digest.update(data)
+                return digest.hexdigest()
         except OSError as exc:
             raise self._error("write", key, exc) from exc
 
@@ -353,14 +357,15 @@ def _read_all(fd: int) -> bytes:
 
 
 @contextlib.contextmanager
-def _swap_lock(path: Path) -> Iterator[None]:
+def _swap_lock(path: str | Path) -> Iterator[None]:
     """The lock file beside `path` that every compare-and-swap of it holds: flock(2) on
     it, as the filelock package takes it (so either can wait for the other), without that
     package's bookkeeping, which cost more than the write (a night takes it twice a
     message). Where there is no flock, the filelock package."""
-    lock = path.parent / f".{path.name}.lock"
+    folder, name = os.path.split(path)
+    lock = os.path.join(folder, f".{name}.lock")
     if sys.platform == "win32":
-        with _portable_lock(lock, path):
+        with _portable_lock(Path(lock), Path(path)):
             yield
         return
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -390,7 +395,7 @@ def _portable_lock(lock: Path, path: Path) -> Iterator[None]:
         raise _held(path) from None
 
 
-def _held(path: Path) -> StorageError:
+def _held(path: str | Path) -> StorageError:
     return StorageError(f"{path}: another process has held its lock for {LOCK_TIMEOUT:.0f} s")
 
 
@@ -407,7 +412,7 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-def _append(path: Path, data: bytes, size: int, flush: bool) -> None:
+def _append(path: str, data: bytes, size: int, flush: bool) -> None:
     """`data` at the end of the file of `size` bytes (on disk, if `flush`); if it cannot
     be, the file is cut back to `size` (a write the disk failed to flush must not count)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
