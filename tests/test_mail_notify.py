@@ -386,6 +386,25 @@ def test_a_run_killed_while_sending_never_sends_that_message_twice(
     assert "interrupted" in settled and "sending" not in settled  # folded into the document
 
 
+def test_a_night_that_sends_a_customer_a_message_records_who_they_are_now(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    """The gate names customers and finds their account manager in the record (it has no
+    export): a changed account manager is written with the night's messages, not only on
+    a night without any."""
+    run(granted, today=TODAY - timedelta(days=20), now=NOW - timedelta(days=20))
+    manager = "nueva.gestora@suministros-levante.example"
+    moved = with_customers(granted.export, **{c: {"account_manager": manager} for c in CODES})
+    smtp_server.messages.clear()
+    report = run(granted, export=moved)
+    told = [c.code for c in report.customers if c.messages]
+    assert told and report.failed == []
+    for code in told:
+        raw = granted.storage.get(state_key(granted.entry(code).customer_key))
+        assert raw is not None
+        assert NotifyState.from_json(raw, code).account_manager == manager
+
+
 def test_sent_marks_lost_with_the_machine_are_reported_and_never_sent_again(
     granted: Office, smtp_server: SmtpServer
 ) -> None:

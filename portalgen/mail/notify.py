@@ -117,7 +117,7 @@ class _Customer:
     version: str | None
     plans: list[ContactPlan]
     error: str = ""
-    dirty: bool = False  # the record changed without a message (the customer's name...)
+    dirty: bool = False  # the record lacks their current name or account manager
     unsaved: bool = False  # marks not written yet (the last "sent" ones: written after)
 
 
@@ -441,14 +441,16 @@ class _Run:
         if not self.mailer.dry_run:
             key = customer.entry.customer_key
             customer.version = self.store.save(key, customer.state, customer.version)
+            customer.dirty = False  # the record has their name and account manager now
         customer.unsaved = False
 
     def _confirm(self, customer: _Customer, contact: str, items: list[str]) -> None:
         """The `sent` marks of a message that went: appended to the record where they can
         be, without waiting for the disk (`StateStore.confirm`); else written with the
-        customer's record, while the next customer's messages go."""
+        customer's whole record (also when their name or account manager changed, which
+        only a whole write records), while the next customer's messages go."""
         version = None
-        if not self.mailer.dry_run:
+        if not self.mailer.dry_run and not customer.dirty:
             key = customer.entry.customer_key
             try:
                 version = self.store.confirm(key, customer.state, customer.version, contact, items)

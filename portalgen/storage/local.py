@@ -193,7 +193,8 @@ class LocalStorage:
         self, key: str, data: bytes, version: str, *, flush: bool = True
     ) -> str | None:
         """`Appendable`'s append: under the compare-and-swap lock, one write at the end
-        of the file and one fdatasync (the file and its name are on disk already)."""
+        of the file and, if `flush`, one fdatasync (the file and its name are on disk
+        already)."""
         path = self._native(key)  # a string: pathlib costs more than the append
         try:
             with _swap_lock(path):
