@@ -52,7 +52,7 @@ from portalgen.mail.state import StateStore  # noqa: E402
 from portalgen.publish.manifest import write_portal  # noqa: E402
 from portalgen.render.views import HAS_PDF, page_path, pdf_path  # noqa: E402
 from portalgen.storage import LocalStorage  # noqa: E402
-from tests.smtpserver import SmtpServer  # noqa: E402
+from tests.smtpserver import Received, SmtpServer  # noqa: E402
 
 TODAY = date(2026, 6, 15)
 # The baseline is timed this many times a round (its median taken): alone it varied from
@@ -163,7 +163,7 @@ def in_a_process(customers: int) -> dict[str, float]:
     return figures
 
 
-def bare_send(server: SmtpServer, received: list) -> float:  # type: ignore[type-arg]
+def bare_send(server: SmtpServer, received: list[Received]) -> float:
     """Seconds for smtplib alone to send `received` again, over one connection."""
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", server.port) as smtp:
