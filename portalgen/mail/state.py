@@ -184,15 +184,8 @@ class StateStore:
     ) -> str:
         """Write the marks of `items` (to `contact`) if the record is still at `version`:
         appended where the storage can (one flush to disk), else the whole record."""
-        key = state_key(customer_key)
-        storage = self._appendable
-        if version is None or key in self._torn or storage is None:
-            return self.save(customer_key, state, version)
-        written = storage.append_if_version(key, state.marks_line(contact, items), version)
-        if written is None:
-            raise _conflict(state)
-        self._lines[key] = self._lines.get(key, 0) + 1
-        return written
+        written = self._append(customer_key, state, version, contact, items, flush=True)
+        return written if written is not None else self.save(customer_key, state, version)
 
     def confirm(
         self,
@@ -205,14 +198,29 @@ class StateStore:
         """Append the marks of `items` (to `contact`: their message went) without waiting
         for the disk; the new version, or None where they wait for the next whole write
         (storage that cannot append, a record of FOLD_AFTER lines or more)."""
+        if self._lines.get(state_key(customer_key), 0) >= FOLD_AFTER:
+            return None
+        return self._append(customer_key, state, version, contact, items, flush=False)
+
+    def _append(
+        self,
+        customer_key: str,
+        state: NotifyState,
+        version: str | None,
+        contact: str,
+        items: Iterable[str],
+        *,
+        flush: bool,
+    ) -> str | None:
+        """The marks' line appended to the record at `version` (its new version), or None
+        where it cannot take one: storage that cannot append, no record yet, a torn one."""
         key = state_key(customer_key)
         storage = self._appendable
         if version is None or key in self._torn or storage is None:
             return None
-        if self._lines.get(key, 0) >= FOLD_AFTER:
-            return None
-        line = state.marks_line(contact, items)
-        written = storage.append_if_version(key, line, version, flush=False)
+        written = storage.append_if_version(
+            key, state.marks_line(contact, items), version, flush=flush
+        )
         if written is None:
             raise _conflict(state)
         self._lines[key] = self._lines.get(key, 0) + 1
