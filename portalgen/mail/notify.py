@@ -433,8 +433,11 @@ class _Run:
         message_id: str = "",
     ) -> None:
         stamp = self._stamp()
-        for item, how in marks:
-            customer.state.mark(contact, [item], how, stamp, message_id)
+        by_how: dict[str, list[str]] = {}  # one mark() a kind: it shares one Mark
+        for item, how in dict(marks).items():  # an item marked twice: the last counts
+            by_how.setdefault(how, []).append(item)
+        for how, items in by_how.items():
+            customer.state.mark(contact, items, how, stamp, message_id)
 
     def _save(self, customer: _Customer) -> None:
         """Write the customer's record (never in a dry run: it sends nothing)."""
