@@ -4,7 +4,11 @@
 
 A demo export of N customers, all granted (each contact's access dated 1 January, so
 the first night has news for everyone) with a published manifest of its own portal's
-pages, and a local aiosmtpd server. Figures and the floor: docs/email.md, "How fast". It prints:
+pages, and a local aiosmtpd server (the test suite's, tests/smtpserver.py) running in a
+process of its own, as a mail server does; `--same-process` runs it in a thread of the
+bench's process instead, where its Python work takes turns with the night's for the
+interpreter lock (the figures before 7 December 2026 were measured so). Figures and the
+floor: docs/email.md, "How fast". It prints:
 
 (a) the first night: `notify_customers` planning, composing (text + HTML, in the
     customer's language), recording and sending one digest per contact, in messages
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import smtplib
 import statistics
 import subprocess
@@ -52,7 +57,7 @@ from portalgen.mail.state import StateStore  # noqa: E402
 from portalgen.publish.manifest import write_portal  # noqa: E402
 from portalgen.render.views import HAS_PDF, page_path, pdf_path  # noqa: E402
 from portalgen.storage import LocalStorage  # noqa: E402
-from tests.smtpserver import Received, SmtpServer  # noqa: E402
+from tests.smtpserver import Received, SmtpServer, mail_settings  # noqa: E402
 
 TODAY = date(2026, 6, 15)
 # The baseline is timed this many times a round (its median taken): alone it varied from
@@ -61,7 +66,55 @@ BARE_PASSES = 3
 GRANTED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def setup(directory: Path, customers: int, server: SmtpServer):  # type: ignore[no-untyped-def]
+class ServerProcess:
+    """The test suite's SMTP server in a child process (`--serve`): its port, the messages
+    it accepted (asked for over its stdin, pickled back over its stdout), and its end."""
+
+    def __init__(self) -> None:
+        command = [sys.executable, __file__, "--serve"]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests, self.answers = self.process.stdin, self.process.stdout
+        self.port = int(self.answers.readline())
+
+    def mail_settings(self) -> dict[str, object]:
+        return mail_settings(self.port)
+
+    @property
+    def messages(self) -> list[Received]:
+        self.requests.write(b"messages\n")
+        self.requests.flush()
+        size = int(self.answers.readline())
+        received: list[Received] = pickle.loads(self.answers.read(size))  # noqa: S301 (our child)
+        return received
+
+    def stop(self) -> None:
+        self.requests.close()  # the child stops its server and ends
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def serve() -> None:
+    """`--serve`: run the server until stdin closes; "messages" asks for what it accepted."""
+    server = SmtpServer()
+    server.start()
+    out = sys.stdout.buffer
+    out.write(f"{server.port}\n".encode())
+    out.flush()
+    try:
+        for request in sys.stdin.buffer:
+            if request.strip() == b"messages":
+                data = pickle.dumps(list(server.messages))
+                out.write(f"{len(data)}\n".encode() + data)
+                out.flush()
+    finally:
+        server.stop()
+
+
+def setup(directory: Path, customers: int, server: SmtpServer | ServerProcess):  # type: ignore[no-untyped-def]
     generate_demo(directory, customers=customers, seed=3, today=TODAY)
     (directory / "config.yaml").write_text(demo_config_text(), encoding="utf-8")
     settings = load_settings(
@@ -132,13 +185,26 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one round's figures, as JSON")
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="the SMTP server in a thread of the bench's process, not in one of its own",
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.json:
-        print(json.dumps(one_round(args.customers)))
+    if args.serve:
+        serve()
         return
-    rounds = [in_a_process(args.customers) for _ in range(args.rounds)]
+    if args.json:
+        print(json.dumps(one_round(args.customers, args.same_process)))
+        return
+    rounds = [in_a_process(args.customers, args.same_process) for _ in range(args.rounds)]
     last = rounds[-1]
-    print(f"customers: {args.customers}, digests: {last['count']}, items: {last['items']}")
+    where = "a thread of this process" if args.same_process else "a process of its own"
+    print(
+        f"customers: {args.customers}, digests: {last['count']}, items: {last['items']}; "
+        f"the SMTP server in {where}"
+    )
     for number, r in enumerate(rounds, 1):
         print(
             f"(a) round {number}, first night: {r['count'] / r['seconds']:8.1f} messages/s  "
@@ -156,14 +222,15 @@ def main() -> None:
     )
 
 
-def in_a_process(customers: int) -> dict[str, float]:
+def in_a_process(customers: int, same_process: bool) -> dict[str, float]:
     command = [sys.executable, __file__, "--customers", str(customers), "--json"]
+    command += ["--same-process"] if same_process else []
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
     return figures
 
 
-def bare_send(server: SmtpServer, received: list[Received]) -> float:
+def bare_send(server: SmtpServer | ServerProcess, received: list[Received]) -> float:
     """Seconds for smtplib alone to send `received` again, over one connection."""
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", server.port) as smtp:
@@ -172,15 +239,19 @@ def bare_send(server: SmtpServer, received: list[Received]) -> float:
     return time.perf_counter() - started
 
 
-def one_round(customers: int) -> dict[str, float]:
-    server = SmtpServer()
-    server.start()
+def one_round(customers: int, same_process: bool) -> dict[str, float]:
+    server: SmtpServer | ServerProcess
+    if same_process:
+        server = SmtpServer()
+        server.start()
+    else:
+        server = ServerProcess()
     try:
         with tempfile.TemporaryDirectory() as folder:
             settings, export, storage = setup(Path(folder), customers, server)
             seconds, report = night(settings, export, storage)
-            assert report.ok and report.messages == len(server.messages)
             received = list(server.messages)
+            assert report.ok and report.messages == len(received)
             bare = statistics.median(bare_send(server, received) for _ in range(BARE_PASSES))
             quiet, again = night(settings, export, storage)
             assert again.messages == 0

@@ -176,17 +176,22 @@ class SmtpServer:
             controller.stop()
 
     def mail_settings(self, **extra: Any) -> dict[str, Any]:
-        settings: dict[str, Any] = {
-            "backend": "smtp",
-            "host": "127.0.0.1",
-            "port": self.port,
-            "security": "none",
-            "timeout": "10s",
-            "from_address": "Suministros Levante <facturas@levante.example>",
-            "staff_address": "oficina@levante.example",
-        }
-        settings.update(extra)
-        return settings
+        return mail_settings(self.port, **extra)
+
+
+def mail_settings(port: int, **extra: Any) -> dict[str, Any]:
+    """The `mail:` settings that send to a plain server on 127.0.0.1:`port`."""
+    settings: dict[str, Any] = {
+        "backend": "smtp",
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "timeout": "10s",
+        "from_address": "Suministros Levante <facturas@levante.example>",
+        "staff_address": "oficina@levante.example",
+    }
+    settings.update(extra)
+    return settings
 
 
 @pytest.fixture
