@@ -2,7 +2,12 @@
 
 Catalogs live in ``portalgen/locale/<lang>/LC_MESSAGES/portalgen.po``. The wheel carries
 compiled ``.mo`` files (built by hatch_build.py); a checkout has only the ``.po`` files,
-which are compiled in memory here, so editing a translation needs no build step.
+which are compiled here, so editing a translation needs no build step. Compiling one takes
+tens of milliseconds (Babel parses the whole file), which every process of a checkout paid
+for every language it used: so the result is kept beside the source, like Python's own
+``__pycache__``, as ``LC_MESSAGES/__pycache__/portalgen.<hash of the .po>.mo``. An edited
+``.po`` has another hash, so it is compiled again; the cache is never trusted for more
+than that (a file that does not read as a catalog is compiled again too).
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ from __future__ import annotations
 import functools
 import gettext
 import hashlib
+import os
+import tempfile
 from io import BytesIO
+from pathlib import Path
 
 from portalgen.config import Settings
 from portalgen.presentation.languages import (
@@ -41,20 +49,58 @@ def locale_for(language: str, settings: Settings) -> str:
 
 @functools.cache
 def translations(language: str) -> gettext.GNUTranslations:
-    """The compiled catalog for `language`: the shipped .mo, or the .po compiled in memory."""
+    """The compiled catalog for `language`: the shipped .mo, or the checkout's .po compiled."""
     mo, po = catalog_files(language)
     if mo.is_file():
         with mo.open("rb") as fh:
             return gettext.GNUTranslations(fh)
+    return compiled_po(po, language)
+
+
+def compiled_po(po: Path, language: str) -> gettext.GNUTranslations:
+    """The catalog `po` compiled: from its cached .mo when one matches its content."""
+    source = po.read_bytes()
+    cached = po.parent / "__pycache__" / f"{po.stem}.{hashlib.sha256(source).hexdigest()[:16]}.mo"
+    found = _read(cached)
+    if found is not None:
+        return found
     from babel.messages.mofile import write_mo  # a checkout only: compiled here
     from babel.messages.pofile import read_po
 
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=language, domain=DOMAIN)
+    catalog = read_po(BytesIO(source), locale=language, domain=DOMAIN)
     buffer = BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
+    _keep(cached, buffer.getvalue())
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def _read(cached: Path) -> gettext.GNUTranslations | None:
+    try:
+        return gettext.GNUTranslations(BytesIO(cached.read_bytes()))
+    except Exception:  # missing, unreadable, or not a catalog (a bad magic, cut short...)
+        return None
+
+
+def _keep(cached: Path, data: bytes) -> None:
+    """Write the compiled catalog for the next process (whole or not at all) and drop the
+    ones of earlier versions of the .po; a folder that cannot be written is left alone."""
+    try:
+        cached.parent.mkdir(exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(temp, cached)
+        except BaseException:
+            os.unlink(temp)
+            raise
+        stem = cached.name.split(".")[0]
+        for old in cached.parent.glob(f"{stem}.*.mo"):
+            if old != cached:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 @functools.cache
