@@ -35,6 +35,7 @@ def mailer(tmp_path: Path, **mail: object) -> Mailer:
         },
         "theme": theme,
         "gate": {"base_url": "https://portal.levante.example"},
+        "publish": {"cache_dir": str(tmp_path / "cache")},  # (compiled templates)
         "mail": {
             "from_address": "facturas@levante.example",
             "reply_to": "Administración <administracion@levante.example>",
@@ -139,6 +140,7 @@ def _as_overrides(settings) -> dict[str, object]:
         "company": {"name": settings.company.name, "email": settings.company.email},
         "mail": {"from_address": settings.mail.from_address},
         "gate": {"base_url": settings.gate.base_url},
+        "publish": {"cache_dir": str(settings.publish.cache_dir)},
     }
 
 

@@ -27,6 +27,13 @@ WHEN = datetime(2026, 6, 15, 10, 42, tzinfo=UTC)
 INFO = CustomerInfo("Reformas Moreno S.Coop.", "comercial1@suministros-levante.example")
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings without a file resolve their paths against the current folder: the cache
+    of compiled templates goes into the test's folder, not the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def settings(server: SmtpServer, **mail: object) -> Settings:
     return load_settings(
         overrides={

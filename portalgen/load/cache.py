@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from portalgen.codestamp import code_version
 from portalgen.domain.model import Export
 from portalgen.load.cache_stream import read_export, write_export
 from portalgen.load.result import LoadResult
@@ -58,25 +59,6 @@ if TYPE_CHECKING:
 
 MAGIC = b"pgl3"
 NOT_READ = (".pdf",)  # suffixes no reader opens (see the module's doc)
-_code_version: str | None = None
-
-
-def code_version() -> str:
-    """portalgen's version and a stamp of its code (a checkout changes without a release)."""
-    global _code_version
-    if _code_version is None:
-        from portalgen import __version__
-
-        root = Path(__file__).resolve().parent.parent
-        stamps = []
-        for directory, _, files in os.walk(root):
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    info = os.stat(os.path.join(directory, name))
-                    stamps.append((directory, name, info.st_size, info.st_mtime_ns))
-        code = hashlib.sha256(repr(sorted(stamps)).encode()).hexdigest()[:16]
-        _code_version = f"{__version__}+{code}"
-    return _code_version
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,11 @@ import gettext
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
-from types import CodeType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from jinja2 import BytecodeCache, Environment, StrictUndefined, Template, select_autoescape
-from jinja2.bccache import Bucket
+from jinja2 import Environment, StrictUndefined, Template, select_autoescape
 
 from portalgen.config import Settings
 from portalgen.domain.formatting import format_date, format_money
@@ -28,6 +26,7 @@ from portalgen.domain.model import Money
 from portalgen.mail.message import Content, InlineImage
 from portalgen.mail.sentences import Sentences
 from portalgen.presentation.catalogs import locale_for, translations
+from portalgen.presentation.compiled import CompiledTemplates, at_run_time
 from portalgen.presentation.theme import load_theme
 
 # Logos mail programs show; an SVG logo is left out (most of them do not show SVG).
@@ -42,7 +41,9 @@ class EmailRenderer:
         self.logo = _logo(settings)
         self._envs: dict[str, Environment] = {}
         self._sentences: dict[str, Sentences] = {}
-        self._code = _SharedCode()  # the languages' environments compile each template once
+        # The languages' environments share the compiled templates (code does not depend on
+        # the language), kept in the cache folder for the next run.
+        self._code = CompiledTemplates.in_cache(settings.publish.cache_dir, "email")
 
     def env(self, language: str) -> Environment:
         if language not in self._envs:
@@ -103,7 +104,11 @@ class EmailRenderer:
         def day(value: date | datetime | None, style: str = "long") -> str:
             return _date(value, locale, style, zone)
 
-        env.filters.update(money=money, date=day, datetime=lambda v: _datetime(v, locale, zone))
+        def moment(value: datetime) -> str:
+            return _datetime(value, locale, zone)
+
+        # at run time: the compiled code serves every language
+        env.filters.update(at_run_time({"money": money, "date": day, "datetime": moment}))
         sentences = Sentences(
             catalog,
             money=money,
@@ -123,24 +128,6 @@ def _subject_and_text(template: Template, values: dict[str, Any]) -> tuple[str, 
         return subject, "".join(template.root_render_func(context))
     except Exception:
         return template.environment.handle_exception()  # as Template.render reports it
-
-
-class _SharedCode(BytecodeCache):
-    """Compiled templates, in memory, for environments built alike: a template's code does
-    not depend on the language (the catalog, formats and globals are looked up as it runs),
-    so each language's environment reuses what the first one compiled."""
-
-    def __init__(self) -> None:
-        self._code: dict[str, tuple[str, CodeType]] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        checksum, code = self._code.get(bucket.key, ("", None))
-        if code is not None and checksum == bucket.checksum:
-            bucket.code = code
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        if bucket.code is not None:
-            self._code[bucket.key] = (bucket.checksum, bucket.code)
 
 
 @functools.lru_cache(maxsize=4096)

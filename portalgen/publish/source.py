@@ -5,7 +5,7 @@ A quiet night decides that nothing changed from each customer's fingerprint
 (publish.inputs) and their marker, and the fingerprints are the costly part of that: every
 record of every customer. So they are kept in ``<publish.cache_dir>/prints.json``,
 for the export state the load cache vouches for (`LoadResult.fingerprint`: the state of
-every file read, to the byte), by the same portalgen (`load.cache.code_version`). While
+every file read, to the byte), by the same portalgen (`codestamp.code_version`). While
 the export is that one, the fingerprints are taken from there, and the export itself
 (which the load cache gives deferred) is not even unpickled unless a customer is to be
 planned.
@@ -31,8 +31,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from portalgen.codestamp import code_version
 from portalgen.domain.model import CustomerData, Export
-from portalgen.load.cache import code_version
 from portalgen.load.result import LoadResult
 from portalgen.publish.inputs import DataPrint, customer_files, data_print
 

@@ -20,7 +20,7 @@ from portalgen.presentation.catalogs import catalogs_fingerprint, locale_for, tr
 from portalgen.presentation.theme import Theme, contrast_warnings, load_theme
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import BytecodeCache, Environment
 
     from portalgen.render.pdf import PdfEngine
     from portalgen.render.seal import Sealer
@@ -59,6 +59,7 @@ class RenderContext:
     # The company's seal (signing:), or None: every PDF rendered is sealed with it.
     sealer: Sealer | None = field(default=None, repr=False)
     _envs: dict[str, Environment] = field(default_factory=dict, repr=False)
+    _code: BytecodeCache | None = field(default=None, repr=False)  # shared by the languages
     _pdf: PdfEngine | None = field(default=None, repr=False)
 
     def locale(self, language: str) -> str:
@@ -67,7 +68,11 @@ class RenderContext:
     def env(self, language: str) -> Environment:
         """The Jinja environment for `language` (gettext and formatting installed)."""
         if language not in self._envs:
-            env = _make_env(self.theme, language, self.locale(language))
+            if self._code is None:
+                from portalgen.presentation.compiled import CompiledTemplates
+
+                self._code = CompiledTemplates.in_cache(self.settings.publish.cache_dir, "portal")
+            env = _make_env(self.theme, language, self.locale(language), self._code)
             env.globals.update(_site_globals(self.settings, self.theme))
             # text from the export or the configuration is in the business's language:
             # on a page in another language it carries its own lang (read in its voice)
@@ -97,10 +102,11 @@ class RenderContext:
         return self.sealer.seal(pdf, label)
 
 
-def _make_env(theme: Theme, language: str, locale: str) -> Environment:
+def _make_env(theme: Theme, language: str, locale: str, code: BytecodeCache) -> Environment:
     # Imported here: a run where nothing changed needs the base key, not the templates.
     from jinja2 import Environment, StrictUndefined, select_autoescape
 
+    from portalgen.presentation.compiled import at_run_time
     from portalgen.render.filters import GLOBALS, make_filters
 
     env = Environment(
@@ -111,9 +117,10 @@ def _make_env(theme: Theme, language: str, locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        bytecode_cache=code,  # compiled once for every language, and kept for the next run
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(make_filters(locale))
+    env.filters.update(at_run_time(make_filters(locale)))  # the code serves every language
     env.globals.update(GLOBALS)
     env.globals["language"] = language
     env.globals["locale"] = locale
