@@ -134,7 +134,22 @@ def setup(directory: Path, customers: int, server: SmtpServer | ServerProcess): 
 
         registry.update(entry.customer_key, grant)
         write_portal(storage, entry.customer_key, portal_files(by_code[customer.code]))
+    # The email templates compiled into the cache folder, as an earlier night left them
+    # (every night but a new machine's or a new portalgen's first finds them there), by
+    # another process: the night's own imports stay cold.
+    command = [sys.executable, __file__, "--keep-templates", str(directory / "config.yaml")]
+    subprocess.run(command, check=True)
     return settings, export, storage
+
+
+def keep_templates(config: Path) -> None:
+    """`--keep-templates`: compile the email templates into the cache folder."""
+    from portalgen.mail.render import EmailRenderer
+
+    settings = load_settings(config, environ={})
+    environment = EmailRenderer(settings).env(settings.language)
+    for name in environment.list_templates(filter_func=lambda name: name.startswith("email/")):
+        environment.get_template(name)
 
 
 def portal_files(data):  # type: ignore[no-untyped-def]
@@ -191,9 +206,13 @@ def main() -> None:
         help="the SMTP server in a thread of the bench's process, not in one of its own",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--keep-templates", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve()
+        return
+    if args.keep_templates:
+        keep_templates(args.keep_templates)
         return
     if args.json:
         print(json.dumps(one_round(args.customers, args.same_process)))
