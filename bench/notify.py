@@ -7,8 +7,8 @@ the first night has news for everyone) with a published manifest of its own port
 pages, and a local aiosmtpd server (the test suite's, tests/smtpserver.py) running in a
 process of its own, as a mail server does; `--same-process` runs it in a thread of the
 bench's process instead, where its Python work takes turns with the night's for the
-interpreter lock (the figures before 7 December 2026 were measured so). Figures and the
-floor: docs/email.md, "How fast". It prints:
+interpreter lock (the figures before the evening of 6 December 2026 were measured so).
+Figures and the floor: docs/email.md, "How fast". It prints:
 
 (a) the first night: `notify_customers` planning, composing (text + HTML, in the
     customer's language), recording and sending one digest per contact, in messages
