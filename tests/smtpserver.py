@@ -9,7 +9,8 @@ Registered in conftest.py (`pytest_plugins`), so any test can ask for:
   or restarted server); its `.handler.hold` set, addresses whose message it never answers
   while the client is connected (`.handler.holding` is set then, so a test can kill the
   client mid-send). `.handler.greetings` has one entry per session a client opened
-  (its EHLO). `.stop()` and `.start()` take it down and up on the same port.
+  (its EHLO). `.stop()` and `.start()` take it down and up on the same port. Marked
+  `@BOTH_SERVERS`, a test runs against it as it is and offering PIPELINING.
   `.mail_settings(**extra)` gives the `mail:` settings that point at it.
 - `smtp_tls_files` (session): a self-signed certificate for 127.0.0.1/localhost (cert
   and key PEM files) for the STARTTLS and implicit-TLS servers a test builds with
@@ -62,12 +63,15 @@ class RecordingHandler:
         self.hold: set[str] = set()
         self.holding = threading.Event()  # set while a held message waits
         self.greetings: list[Any] = []  # the client's address at each EHLO: one a session
+        self.pipelining = False  # offer PIPELINING (RFC 2920) in the EHLO reply
 
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
     ) -> Any:
         self.greetings.append(session.peer)
         session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        if self.pipelining:  # aiosmtpd reads each command in turn from its buffer
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
         return responses
 
     async def handle_RCPT(
@@ -96,6 +100,13 @@ class RecordingHandler:
         return "250 2.0.0 Message accepted for delivery"
 
 
+# A test marked so runs twice: against the server as it is, and offering PIPELINING
+# (RFC 2920), as Postfix, Exim and the big providers' servers do.
+BOTH_SERVERS = pytest.mark.parametrize(
+    "smtp_server", [False, True], ids=["one-by-one", "pipelining"], indirect=True
+)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,8 +122,10 @@ class SmtpServer:
         tls: tuple[Path, Path] | None = None,
         implicit_tls: bool = False,
         login: tuple[str, str] | None = None,
+        pipelining: bool = False,
     ) -> None:
         self.handler = RecordingHandler()
+        self.handler.pipelining = pipelining
         self.port = free_port()
         self.tls = tls
         self.implicit_tls = implicit_tls
@@ -195,8 +208,8 @@ def mail_settings(port: int, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[SmtpServer]:
+    server = SmtpServer(pipelining=getattr(request, "param", False))
     server.start()
     try:
         yield server

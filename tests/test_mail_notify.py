@@ -27,7 +27,7 @@ from tests.mail_fixtures import (
     publish_paths,
     with_customers,
 )
-from tests.smtpserver import SmtpServer
+from tests.smtpserver import BOTH_SERVERS, SmtpServer
 
 CODES = ("C00001", "C00002", "C00005", "C00008")
 
@@ -130,6 +130,7 @@ def test_an_opted_out_customer_gets_nothing(granted: Office, smtp_server: SmtpSe
     assert run(granted).messages == 0
 
 
+@BOTH_SERVERS
 def test_a_refused_address_is_reported_and_retried_next_run(
     granted: Office, smtp_server: SmtpServer
 ) -> None:
@@ -152,6 +153,7 @@ def test_a_refused_address_is_reported_and_retried_next_run(
     assert smtp_server.messages[others:][0].rcpt_tos == (refused,)
 
 
+@BOTH_SERVERS
 def test_a_server_dropping_the_connection_mid_session(
     granted: Office, smtp_server: SmtpServer
 ) -> None:
@@ -172,6 +174,7 @@ def test_a_server_dropping_the_connection_mid_session(
     assert smtp_server.messages[-1].rcpt_tos == (dropped,)
 
 
+@BOTH_SERVERS
 def test_the_server_gets_a_message_only_once_its_sending_record_is_written(
     granted: Office, smtp_server: SmtpServer
 ) -> None:
@@ -199,6 +202,7 @@ def test_the_server_gets_a_message_only_once_its_sending_record_is_written(
     assert state(granted, "C00002") == {}  # the other run's record, untouched
 
 
+@BOTH_SERVERS
 def test_one_connection_serves_the_whole_run(granted: Office, smtp_server: SmtpServer) -> None:
     report = run(granted)
     assert report.messages == len(smtp_server.messages) > 3
@@ -331,6 +335,7 @@ with open_mailer(the_office.settings) as mailer:
 """
 
 
+@BOTH_SERVERS
 def test_a_run_killed_while_sending_never_sends_that_message_twice(
     granted: Office, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
@@ -433,6 +438,7 @@ def test_sent_marks_lost_with_the_machine_are_reported_and_never_sent_again(
     assert {marks[item]["how"] for item in lost} == {"interrupted"}
 
 
+@BOTH_SERVERS
 def test_a_record_that_cannot_be_flushed_to_disk_stops_its_message(
     granted: Office, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

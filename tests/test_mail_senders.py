@@ -4,6 +4,8 @@ refusals and a dropped connection; Amazon SES through boto3; the dry-run outbox.
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +29,8 @@ from portalgen.mail.senders import (
     SesSender,
     SmtpSender,
 )
-from tests.smtpserver import SmtpServer
+from tests.smtpserver import BOTH_SERVERS, SmtpServer
+from tests.smtpserver import mail_settings as port_settings
 
 NOW = datetime(2026, 6, 15, 7, 30, tzinfo=UTC)
 
@@ -46,6 +49,7 @@ def mail_settings(server: SmtpServer, **extra: Any) -> MailSettings:
     return load_settings(overrides={"mail": server.mail_settings(**extra)}, environ={}).mail
 
 
+@BOTH_SERVERS
 def test_plain_smtp_delivers_exactly_the_message(smtp_server: SmtpServer) -> None:
     sender = SmtpSender(mail_settings(smtp_server))
     sent = message()
@@ -60,6 +64,7 @@ def test_plain_smtp_delivers_exactly_the_message(smtp_server: SmtpServer) -> Non
     assert body is not None and body.get_content().splitlines() == ["Hola:", "su factura."]
 
 
+@BOTH_SERVERS
 def test_one_connection_serves_many_messages(smtp_server: SmtpServer) -> None:
     sender = SmtpSender(mail_settings(smtp_server))
     for n in range(3):
@@ -163,6 +168,7 @@ def test_password_settings_are_checked(smtp_server: SmtpServer) -> None:
         make_sender(settings, environ={})
 
 
+@BOTH_SERVERS
 def test_a_refused_recipient_fails_that_message_only(smtp_server: SmtpServer) -> None:
     smtp_server.refuse.add("gone@example.com")
     sender = SmtpSender(mail_settings(smtp_server))
@@ -173,6 +179,7 @@ def test_a_refused_recipient_fails_that_message_only(smtp_server: SmtpServer) ->
     assert [m.rcpt_tos for m in smtp_server.messages] == [("here@example.com",)]
 
 
+@BOTH_SERVERS
 def test_a_dropped_connection_is_reported_and_the_next_message_reconnects(
     smtp_server: SmtpServer,
 ) -> None:
@@ -188,6 +195,139 @@ def test_a_dropped_connection_is_reported_and_the_next_message_reconnects(
         "before@example.com",
         "after@example.com",
     ]
+
+
+class ScriptedServer:
+    """An SMTP server that answers from a script, to show what the client sends a server
+    offering PIPELINING (RFC 2920), and what it does with replies aiosmtpd never gives.
+
+    Each step reads, without answering anything, until the client has sent `until`, then
+    writes its replies. A client that waited for a reply before sending the rest of its
+    group would wait for ever (here: its 5 s timeout). `.heard` keeps what each step read.
+    """
+
+    EHLO = b"250-scripted.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
+
+    def __init__(self, steps: list[tuple[bytes, bytes]]) -> None:
+        self.steps = [(b"\r\n", self.EHLO), *steps]
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.heard: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection, self.listener:
+            connection.settimeout(10)
+            connection.sendall(b"220 scripted.example ESMTP\r\n")
+            buffer = b""
+            for until, replies in self.steps:
+                while until not in buffer:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                heard, _, buffer = buffer.partition(until)
+                self.heard.append(heard + until)
+                connection.sendall(replies)
+
+    def sender(self) -> SmtpSender:
+        settings = load_settings(overrides={"mail": port_settings(self.port, timeout="5s")})
+        return SmtpSender(settings.mail)
+
+
+def envelope(sent: EmailMessage, *recipients: str) -> bytes:
+    size = len(sent.as_bytes(policy=policy.SMTP))
+    lines = [f"mail FROM:<facturas@levante.example> size={size}"]
+    lines += [f"rcpt TO:<{r}>" for r in recipients] + ["data"]
+    return "".join(f"{line}\r\n" for line in lines).encode()
+
+
+def test_to_a_server_offering_pipelining_the_envelope_goes_in_one_write() -> None:
+    sent = message()
+    server = ScriptedServer(
+        [
+            (b"data\r\n", b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with .\r\n"),
+            (b"\r\n.\r\n", b"250 2.0.0 Ok: queued\r\n"),
+            (b"quit\r\n", b"221 2.0.0 Bye\r\n"),
+        ]
+    )
+    sender = server.sender()
+    sender.send(sent)
+    sender.close()
+    server.thread.join(10)
+    assert server.heard[1] == envelope(sent, "cliente@example.com")  # MAIL, RCPT, DATA at once
+    assert server.heard[2] == sent.as_bytes(policy=policy.SMTP) + b".\r\n"
+    assert server.heard[3] == b"quit\r\n"
+
+
+ACCEPTED = b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with .\r\n"
+
+
+@pytest.mark.parametrize(
+    ("replies", "then", "error", "said"),
+    [
+        pytest.param(  # after the envelope, DATA refused: RSET, and the connection goes on
+            b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n554 5.7.1 Service refused\r\n",
+            [],
+            MessageRefused,
+            "the server refused the message: 554 5.7.1 Service refused",
+            id="data-refused",
+        ),
+        pytest.param(  # no recipient, yet DATA taken: a lone dot ends it (RFC 2920, 3.1)
+            b"250 2.1.0 Ok\r\n550 5.1.1 User unknown\r\n354 End data with .\r\n",
+            [(b".\r\n", b"554 5.5.1 No valid recipients\r\n")],
+            MessageRefused,
+            "the server refused the address cliente@example.com (550 5.1.1 User unknown)",
+            id="no-recipient-but-354",
+        ),
+        pytest.param(  # the message itself refused at the end of its data
+            ACCEPTED,
+            [(b"\r\n.\r\n", b"552 5.3.4 Message too big\r\n")],
+            MessageRefused,
+            "the server refused the message: 552 5.3.4 Message too big",
+            id="end-refused",
+        ),
+    ],
+)
+def test_a_pipelined_message_refused_leaves_the_connection_ready_for_the_next(
+    replies: bytes, then: list[tuple[bytes, bytes]], error: type[Exception], said: str
+) -> None:
+    refused, next_one = message(), message("otro@example.com")
+    server = ScriptedServer(
+        [
+            (b"data\r\n", replies),
+            *then,
+            (b"rset\r\n", b"250 2.0.0 Ok\r\n"),
+            (b"data\r\n", ACCEPTED),
+            (b"\r\n.\r\n", b"250 2.0.0 Ok: queued\r\n"),
+            (b"quit\r\n", b"221 2.0.0 Bye\r\n"),
+        ]
+    )
+    sender = server.sender()
+    with pytest.raises(error, match=re.escape(said)):
+        sender.send(refused)
+    sender.send(next_one)  # the same connection, reset
+    sender.close()
+    server.thread.join(10)
+    assert server.heard[-3] == envelope(next_one, "otro@example.com")
+    assert server.heard[-2] == next_one.as_bytes(policy=policy.SMTP) + b".\r\n"
+
+
+def test_a_pipelined_sender_refused_is_a_server_failure() -> None:
+    server = ScriptedServer(
+        [
+            (b"data\r\n", b"553 5.7.1 Sender rejected\r\n503 5.5.1 Error\r\n503 5.5.1 Error\r\n"),
+            (b"rset\r\n", b"250 2.0.0 Ok\r\n"),
+            (b"quit\r\n", b"221 2.0.0 Bye\r\n"),
+        ]
+    )
+    refused = r"refused the sender facturas@levante\.example: 553"
+    with pytest.raises(ServerUnavailable, match=refused):
+        server.sender().send(message())
+    server.thread.join(10)
+    assert server.heard[-1] == b"quit\r\n"  # and the connection closed
 
 
 def test_a_server_that_is_down(smtp_server: SmtpServer) -> None:
