@@ -1,6 +1,7 @@
 """How long the nightly email run takes, next to bare smtplib in the same run.
 
     .venv/bin/python bench/notify.py [--customers 200] [--rounds 3]
+        [--no-pipelining] [--latency MS] [--same-process]
 
 A demo export of N customers, all granted (each contact's access dated 1 January, so
 the first night has news for everyone) with a published manifest of its own portal's
@@ -8,6 +9,10 @@ pages, and a local aiosmtpd server (the test suite's, tests/smtpserver.py) runni
 process of its own, as a mail server does; `--same-process` runs it in a thread of the
 bench's process instead, where its Python work takes turns with the night's for the
 interpreter lock (the figures before the evening of 6 December 2026 were measured so).
+The server offers PIPELINING (RFC 2920), as Postfix, Exim and the big providers' servers
+do; `--no-pipelining` makes it a server that does not. `--latency MS` puts a relay
+between both clients and the server that adds that round trip, as a mail server across
+a network has (both clients then wait on it: use fewer customers).
 Figures and the floor: docs/email.md, "How fast". It prints:
 
 (a) the first night: `notify_customers` planning, composing (text + HTML, in the
@@ -32,14 +37,18 @@ median ratio.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import pickle
 import smtplib
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -66,12 +75,32 @@ BARE_PASSES = 3
 GRANTED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Arrangement:
+    """Where the SMTP server runs and what it offers."""
+
+    same_process: bool = False  # in a thread of the bench's process
+    pipelining: bool = True  # PIPELINING offered, as Postfix, Exim and the providers do
+    latency: float = 0.0  # seconds a round trip takes through the relay (0: no relay)
+
+    def flags(self) -> list[str]:
+        flags = ["--same-process"] if self.same_process else []
+        flags += [] if self.pipelining else ["--no-pipelining"]
+        return flags + (["--latency", str(self.latency * 1000)] if self.latency else [])
+
+    def describe(self) -> str:
+        where = "a thread of this process" if self.same_process else "a process of its own"
+        offers = "offering PIPELINING" if self.pipelining else "without PIPELINING"
+        link = f", through a {self.latency * 1000:g} ms round trip" if self.latency else ""
+        return f"the SMTP server in {where}, {offers}{link}"
+
+
 class ServerProcess:
     """The test suite's SMTP server in a child process (`--serve`): its port, the messages
     it accepted (asked for over its stdin, pickled back over its stdout), and its end."""
 
-    def __init__(self) -> None:
-        command = [sys.executable, __file__, "--serve"]
+    def __init__(self, arrangement: Arrangement) -> None:
+        command = [sys.executable, __file__, "--serve", *arrangement.flags()]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.requests, self.answers = self.process.stdin, self.process.stdout
@@ -97,12 +126,16 @@ class ServerProcess:
             self.process.wait()
 
 
-def serve() -> None:
-    """`--serve`: run the server until stdin closes; "messages" asks for what it accepted."""
-    server = SmtpServer()
+def serve(arrangement: Arrangement) -> None:
+    """`--serve`: run the server until stdin closes; "messages" asks for what it accepted.
+    With a latency, the port given is a relay's that holds each way's data for half of it."""
+    server = SmtpServer(pipelining=arrangement.pipelining)
     server.start()
+    port = server.port
+    if arrangement.latency:
+        port = DelayingRelay(server.port, arrangement.latency / 2).start()
     out = sys.stdout.buffer
-    out.write(f"{server.port}\n".encode())
+    out.write(f"{port}\n".encode())
     out.flush()
     try:
         for request in sys.stdin.buffer:
@@ -112,6 +145,49 @@ def serve() -> None:
                 out.flush()
     finally:
         server.stop()
+
+
+class DelayingRelay:
+    """A TCP relay to 127.0.0.1:`target` that delivers what each side sends `delay`
+    seconds later, in order: a mail server across a network, with its round trip."""
+
+    def __init__(self, target: int, delay: float) -> None:
+        self.target, self.delay = target, delay
+        self.loop = asyncio.new_event_loop()
+
+    def start(self) -> int:
+        listening = self.loop.run_until_complete(
+            asyncio.start_server(self._connect, "127.0.0.1", 0)
+        )
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        return int(listening.sockets[0].getsockname()[1])
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        for side in (writer, up_writer):  # each chunk on its way at once, as it was sent
+            side.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await asyncio.gather(self._pass(reader, up_writer), self._pass(up_reader, writer))
+
+    async def _pass(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                due, chunk = await queue.get()
+                await asyncio.sleep(due - self.loop.time())
+                if not chunk:
+                    writer.close()
+                    return
+                writer.write(chunk)
+                await writer.drain()
+
+        delivering = asyncio.create_task(deliver())
+        while True:
+            chunk = await reader.read(65536)
+            queue.put_nowait((self.loop.time() + self.delay, chunk))
+            if not chunk:
+                break
+        await delivering
 
 
 def setup(directory: Path, customers: int, server: SmtpServer | ServerProcess):  # type: ignore[no-untyped-def]
@@ -205,24 +281,38 @@ def main() -> None:
         action="store_true",
         help="the SMTP server in a thread of the bench's process, not in one of its own",
     )
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="the server does not offer PIPELINING (RFC 2920): each command waits its reply",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="a relay between the clients and the server adds this round trip (milliseconds)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep-templates", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.latency and args.same_process:
+        parser.error("--latency needs the server in a process of its own")
+    arrangement = Arrangement(args.same_process, not args.no_pipelining, args.latency / 1000)
     if args.serve:
-        serve()
+        serve(arrangement)
         return
     if args.keep_templates:
         keep_templates(args.keep_templates)
         return
     if args.json:
-        print(json.dumps(one_round(args.customers, args.same_process)))
+        print(json.dumps(one_round(args.customers, arrangement)))
         return
-    rounds = [in_a_process(args.customers, args.same_process) for _ in range(args.rounds)]
+    rounds = [in_a_process(args.customers, arrangement) for _ in range(args.rounds)]
     last = rounds[-1]
-    where = "a thread of this process" if args.same_process else "a process of its own"
     print(
         f"customers: {args.customers}, digests: {last['count']}, items: {last['items']}; "
-        f"the SMTP server in {where}"
+        f"{arrangement.describe()}"
     )
     for number, r in enumerate(rounds, 1):
         print(
@@ -241,9 +331,9 @@ def main() -> None:
     )
 
 
-def in_a_process(customers: int, same_process: bool) -> dict[str, float]:
+def in_a_process(customers: int, arrangement: Arrangement) -> dict[str, float]:
     command = [sys.executable, __file__, "--customers", str(customers), "--json"]
-    command += ["--same-process"] if same_process else []
+    command += arrangement.flags()
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
     return figures
@@ -258,13 +348,13 @@ def bare_send(server: SmtpServer | ServerProcess, received: list[Received]) -> f
     return time.perf_counter() - started
 
 
-def one_round(customers: int, same_process: bool) -> dict[str, float]:
+def one_round(customers: int, arrangement: Arrangement) -> dict[str, float]:
     server: SmtpServer | ServerProcess
-    if same_process:
-        server = SmtpServer()
+    if arrangement.same_process:
+        server = SmtpServer(pipelining=arrangement.pipelining)
         server.start()
     else:
-        server = ServerProcess()
+        server = ServerProcess(arrangement)
     try:
         with tempfile.TemporaryDirectory() as folder:
             settings, export, storage = setup(Path(folder), customers, server)
