@@ -183,6 +183,29 @@ def test_a_refused_recipient_fails_that_message_only(smtp_server: SmtpServer) ->
 
 
 @BOTH_SERVERS
+def test_a_message_to_several_addresses_reaches_those_accepted(smtp_server: SmtpServer) -> None:
+    """Staff notices go to every staff address: one refused does not stop the others, and
+    the refusal is reported (the message did not reach everyone)."""
+    smtp_server.refuse.add("gone@levante.example")
+    to = ["oficina@levante.example", "gone@levante.example", "ventas@levante.example"]
+    sent = build_message(
+        sender=make_address("facturas@levante.example"),
+        to=[make_address(address) for address in to],
+        content=Content("Aviso", "Hola\n", "<p>Hola</p>", "es"),
+        now=NOW,
+    )
+    sender = SmtpSender(mail_settings(smtp_server))
+    with pytest.raises(MessageRefused, match=r"refused the address gone@levante\.example \(550"):
+        sender.send(sent)
+    sender.send(message())  # the same connection goes on
+    sender.close()
+    first, second = smtp_server.messages
+    assert first.rcpt_tos == ("oficina@levante.example", "ventas@levante.example")
+    assert first.message["Message-ID"] == sent["Message-ID"]
+    assert second.rcpt_tos == ("cliente@example.com",)
+
+
+@BOTH_SERVERS
 def test_a_dropped_connection_is_reported_and_the_next_message_reconnects(
     smtp_server: SmtpServer,
 ) -> None:
