@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,9 @@ import pytest
 from portalgen.access.entry import RegistryEntry
 from portalgen.mail.links import PortalLink
 from portalgen.mail.mailer import open_mailer
+from portalgen.mail.message import Outgoing, as_outgoing
 from portalgen.mail.notify import NotifyReport, notify_customers
+from portalgen.mail.senders import Ready, Sender
 from portalgen.mail.state import NotifyState, state_key
 from portalgen.storage import Storage
 from tests.conftest import TODAY
@@ -207,6 +211,58 @@ def test_one_connection_serves_the_whole_run(granted: Office, smtp_server: SmtpS
     report = run(granted)
     assert report.messages == len(smtp_server.messages) > 3
     assert len({m.peer for m in smtp_server.messages}) == 1
+
+
+class Watched:
+    """The mailer's own sender, each call's message and `following` kept: it sends
+    exactly as it would (senders.py)."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.description = sender.description
+        self.calls: list[tuple[Outgoing, Outgoing | None]] = []
+
+    def send(
+        self,
+        message: EmailMessage | Outgoing,
+        ready: Ready | None = None,
+        following: Outgoing | None = None,
+    ) -> None:
+        self.calls.append((as_outgoing(message), following))
+        self.sender.send(message, ready, following)
+
+    def close(self) -> None:
+        self.sender.close()
+
+
+@pytest.mark.parametrize("smtp_server", [True], ids=["pipelining"], indirect=True)
+def test_each_envelope_sent_ahead_is_the_next_message_sent(
+    granted: Office, smtp_server: SmtpServer
+) -> None:
+    """A message's end carries the envelope of the one sent after it (a customer's next
+    contact's, or the next customer's once composed): never another's."""
+    mailer = open_mailer(granted.settings)
+    watched = Watched(mailer.sender)
+    mailer.sender = watched
+    with mailer:
+        report = notify_customers(
+            granted.settings,
+            granted.export,
+            storage=granted.storage,
+            mailer=mailer,
+            make_link=plain_link,
+            today=TODAY,
+            now=NOW,
+        )
+    calls = watched.calls
+    assert report.failed == [] and len(calls) == report.messages == len(smtp_server.messages)
+    for (_, following), (sent_next, _) in itertools.pairwise(calls):
+        assert following is None or following is sent_next
+    assert calls[-1][1] is None  # the night's last message: nothing after it
+    contacts = set(granted.customer("C00001").emails)
+    first, second = [i for i, (m, _) in enumerate(calls) if set(m.recipients) <= contacts]
+    assert calls[first][1] is calls[second][0]  # composed together: always announced
+    assert len({m.peer for m in smtp_server.messages}) == 1  # no envelope went unused
 
 
 def test_after_a_dropped_connection_one_new_connection_serves_the_rest(

@@ -21,7 +21,7 @@ import pytest
 from portalgen.config import MailSettings, load_settings
 from portalgen.errors import ConfigError
 from portalgen.mail.mailer import make_sender, open_mailer
-from portalgen.mail.message import Content, build_message, make_address
+from portalgen.mail.message import Content, as_outgoing, build_message, make_address
 from portalgen.mail.senders import (
     MessageRefused,
     OutboxSender,
@@ -229,34 +229,45 @@ class ScriptedServer:
 
     Each step reads, without answering anything, until the client has sent `until`, then
     writes its replies. A client that waited for a reply before sending the rest of its
-    group would wait for ever (here: its 5 s timeout). `.heard` keeps what each step read.
+    group would wait for ever (here: its 5 s timeout). `.heard` keeps what each step read,
+    `.left` what each connection sent after its script, until the client closed it. With
+    several scripts, each serves one connection, in turn.
     """
 
     EHLO = b"250-scripted.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
 
-    def __init__(self, steps: list[tuple[bytes, bytes]]) -> None:
-        self.steps = [(b"\r\n", self.EHLO), *steps]
+    def __init__(self, *scripts: list[tuple[bytes, bytes]]) -> None:
+        self.scripts = [[(b"\r\n", self.EHLO), *steps] for steps in scripts]
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.heard: list[bytes] = []
+        self.left: list[bytes] = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
-        connection, _ = self.listener.accept()
-        with connection, self.listener:
-            connection.settimeout(10)
-            connection.sendall(b"220 scripted.example ESMTP\r\n")
-            buffer = b""
-            for until, replies in self.steps:
-                while until not in buffer:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                heard, _, buffer = buffer.partition(until)
-                self.heard.append(heard + until)
-                connection.sendall(replies)
+        with self.listener:
+            for steps in self.scripts:
+                connection, _ = self.listener.accept()
+                with connection:
+                    self._follow(connection, steps)
+
+    def _follow(self, connection: socket.socket, steps: list[tuple[bytes, bytes]]) -> None:
+        connection.settimeout(10)
+        connection.sendall(b"220 scripted.example ESMTP\r\n")
+        buffer = b""
+        for until, replies in steps:
+            while until not in buffer:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+            heard, _, buffer = buffer.partition(until)
+            self.heard.append(heard + until)
+            connection.sendall(replies)
+        while chunk := connection.recv(65536):
+            buffer += chunk
+        self.left.append(buffer)
 
     def sender(self) -> SmtpSender:
         settings = load_settings(overrides={"mail": port_settings(self.port, timeout="5s")})
@@ -339,6 +350,83 @@ def test_a_pipelined_message_refused_leaves_the_connection_ready_for_the_next(
     server.thread.join(10)
     assert server.heard[-3] == envelope(next_one, "otro@example.com")
     assert server.heard[-2] == next_one.as_bytes(policy=policy.SMTP) + b".\r\n"
+
+
+QUEUED = b"250 2.0.0 Ok: queued\r\n"
+
+
+def test_the_next_messages_envelope_goes_with_the_end_of_this_one() -> None:
+    """Given the message that follows, its envelope goes in one write with this message's
+    end, and the next send only reads its replies: one round trip a message."""
+    first, second = message(), message("otro@example.com")
+    server = ScriptedServer(
+        [
+            (b"data\r\n", ACCEPTED),
+            (envelope(second, "otro@example.com"), QUEUED + ACCEPTED),
+            (b"\r\n.\r\n", QUEUED),
+            (b"quit\r\n", b"221 2.0.0 Bye\r\n"),
+        ]
+    )
+    sender = server.sender()
+    sender.send(first, following=as_outgoing(second))
+    sender.send(second)
+    sender.close()
+    server.thread.join(10)
+    first_data, second_data = (m.as_bytes(policy=policy.SMTP) for m in (first, second))
+    assert server.heard[2] == first_data + b".\r\n" + envelope(second, "otro@example.com")
+    assert server.heard[3] == second_data + b".\r\n"  # its envelope not written again
+    assert server.left == [b""]
+
+
+def test_an_end_refused_leaves_the_next_envelope_in_place() -> None:
+    """The reply to a message's end closes its transaction: no reset after a refusal
+    there, which would undo the envelope that went with it."""
+    first, second = message(), message("otro@example.com")
+    server = ScriptedServer(
+        [
+            (b"data\r\n", ACCEPTED),
+            (envelope(second, "otro@example.com"), b"552 5.3.4 Too big\r\n" + ACCEPTED),
+            (b"\r\n.\r\n", QUEUED),
+            (b"quit\r\n", b"221 2.0.0 Bye\r\n"),
+        ]
+    )
+    sender = server.sender()
+    with pytest.raises(MessageRefused, match=r"refused the message: 552 5\.3\.4 Too big"):
+        sender.send(first, following=as_outgoing(second))
+    sender.send(second)
+    sender.close()
+    server.thread.join(10)
+    assert server.heard[3] == second.as_bytes(policy=policy.SMTP) + b".\r\n"
+
+
+def test_an_envelope_sent_ahead_for_a_message_that_does_not_come_is_dropped() -> None:
+    """The server waits for that message's data after its 354, and ending it with a dot
+    would deliver an empty message: the connection is closed instead, without a word, and
+    the next message goes over a new one; closing the sender does the same."""
+    first, promised, other = message(), message("otro@example.com"), message("c@example.com")
+    announce = [
+        (b"data\r\n", ACCEPTED),
+        (envelope(promised, "otro@example.com"), QUEUED + ACCEPTED),
+    ]
+    server = ScriptedServer(
+        announce,
+        [
+            (b"data\r\n", ACCEPTED),
+            (b"\r\n.\r\n", QUEUED),
+            (envelope(promised, "otro@example.com"), ACCEPTED),
+        ],
+    )
+    sender = server.sender()
+    sender.send(first, following=as_outgoing(promised))
+    sender.send(other, following=as_outgoing(promised))  # not the promised one
+    sender.close()
+    server.thread.join(10)
+    assert server.left == [b"", b""]  # no dot, no QUIT: each connection closed as it was
+    assert server.heard[-3:] == [
+        envelope(other, "c@example.com"),
+        other.as_bytes(policy=policy.SMTP) + b".\r\n",
+        envelope(promised, "otro@example.com"),
+    ]
 
 
 def test_a_pipelined_sender_refused_is_a_server_failure() -> None:

@@ -118,9 +118,15 @@ class Mailer:
             )
         return self._frames[key]
 
-    def send(self, message: EmailMessage | Outgoing, ready: Ready | None = None) -> None:
-        """Send `message`; `ready()`, if given, returns before it can be accepted (senders.py)."""
-        self.sender.send(message, ready)
+    def send(
+        self,
+        message: EmailMessage | Outgoing,
+        ready: Ready | None = None,
+        following: Outgoing | None = None,
+    ) -> None:
+        """Send `message`; `ready()`, if given, returns before it can be accepted, and
+        `following` is the message sent next, if known (senders.py)."""
+        self.sender.send(message, ready, following)
 
     def close(self) -> None:
         self.sender.close()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from portalgen.access.entry import RegistryEntry
@@ -151,12 +151,16 @@ def notify_customers(
             # A customer is sent to once read and planned, their first record written
             # and their messages composed: the next customers' reads and records (waits
             # on the disk) and composing go on meanwhile, in order.
-            prepared = _ahead(pool, run.prepare, targets, READ_AHEAD * threads)
+            prepared = _Ahead(pool, run.prepare, targets, READ_AHEAD * threads)
             created = ((c, pool.submit(run.create_record, c)) for _, c in prepared)
-            ahead = _ahead(composer, run.compose, created, COMPOSE_AHEAD)
+            ahead = _Ahead(composer, run.compose, created, COMPOSE_AHEAD)
             for (customer, record), messages in ahead:
                 record.result()
-                result = run.deliver(customer, messages)
+                # The next customer's first message, when already composed: its envelope
+                # can go with the end of this customer's last one (senders.py).
+                upcoming = ahead.peek()
+                after = None if upcoming is None else _first(upcoming[1])
+                result = run.deliver(customer, messages, after)
                 if result.messages or result.failures or result.notes:
                     report.customers.append(result)
     finally:
@@ -173,22 +177,42 @@ def _anything_new(entry: RegistryEntry, state: NotifyState, items: list[Item]) -
     return any(not ids <= state.known(c.email).keys() for c in entry.contacts if c.enabled)
 
 
-def _ahead(
-    pool: ThreadPoolExecutor,
-    work: Callable[[_T], _R],
-    items: Iterable[_T],
-    depth: int,
-) -> Iterator[tuple[_T, _R]]:
-    """`(item, work(item))` in order, `work` running in `pool` up to `depth` items ahead."""
-    pending: deque[tuple[_T, Future[_R]]] = deque()
-    for item in items:
-        pending.append((item, pool.submit(work, item)))
-        if len(pending) > depth:
-            first, future = pending.popleft()
+class _Ahead(Generic[_T, _R]):
+    """`(item, work(item))` in order, `work` running in `pool` up to `depth` items ahead;
+    `peek()` gives the next pair once its work is done, without waiting for it."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        work: Callable[[_T], _R],
+        items: Iterable[_T],
+        depth: int,
+    ) -> None:
+        self.pool, self.work, self.items, self.depth = pool, work, items, depth
+        self.pending: deque[tuple[_T, Future[_R]]] = deque()
+
+    def __iter__(self) -> Iterator[tuple[_T, _R]]:
+        for item in self.items:
+            self.pending.append((item, self.pool.submit(self.work, item)))
+            if len(self.pending) > self.depth:
+                first, future = self.pending.popleft()
+                yield first, future.result()
+        while self.pending:
+            first, future = self.pending.popleft()
             yield first, future.result()
-    while pending:
-        first, future = pending.popleft()
-        yield first, future.result()
+
+    def peek(self) -> tuple[_T, _R] | None:
+        if not self.pending:
+            return None
+        item, future = self.pending[0]
+        if not future.done() or future.exception() is not None:
+            return None
+        return item, future.result()
+
+
+def _first(composed: Composed) -> Outgoing | None:
+    """The first message `deliver` sends of those composed for a customer (in plan order)."""
+    return next((m for m in composed.values() if isinstance(m, Outgoing)), None)
 
 
 class _Run:
@@ -319,7 +343,14 @@ class _Run:
                     messages[plan.contact] = exc
         return messages
 
-    def deliver(self, customer: _Customer, composed: Composed | None = None) -> CustomerResult:
+    def deliver(
+        self,
+        customer: _Customer,
+        composed: Composed | None = None,
+        upcoming: Outgoing | None = None,
+    ) -> CustomerResult:
+        """Send the customer's messages (`composed` ahead, else composed here); `upcoming`
+        is the message sent after their last, when known."""
         result = CustomerResult(customer.entry.customer)
         if customer.error:
             result.failures.append(customer.error)
@@ -334,9 +365,15 @@ class _Run:
                 self._save(customer)
             except PortalgenError as exc:
                 result.failures.append(str(exc))
+        composed = composed or {}
+        ours = [m for m in composed.values() if isinstance(m, Outgoing)]
+        nexts = [*ours[1:], upcoming] if ours else []
+        following = {m.message_id: n for m, n in zip(ours, nexts, strict=True)}
         for plan in customer.plans:
+            message = composed.get(plan.contact)
+            after = following.get(message.message_id) if isinstance(message, Outgoing) else None
             try:
-                self._deliver_plan(customer, plan, result, (composed or {}).get(plan.contact))
+                self._deliver_plan(customer, plan, result, message, after)
             except MailError as exc:
                 result.failures.append(f"{plan.contact}: {exc}")
             except PortalgenError as exc:  # storage trouble: stop with this customer
@@ -380,6 +417,7 @@ class _Run:
         plan: ContactPlan,
         result: CustomerResult,
         composed: Outgoing | Exception | None = None,
+        following: Outgoing | None = None,
     ) -> None:
         # Settled on their own (before the access, opted out), or only with the message
         # they ride in (a reminder of an invoice announced in it).
@@ -405,7 +443,7 @@ class _Run:
         marks = [i for i, _ in alone] + told
         written = self.recorder.submit(self._save_marks, customer, plan.contact, marks)
         try:
-            self.mailer.send(message, ready=written.result)
+            self.mailer.send(message, ready=written.result, following=following)
         except (MessageRefused, ServerUnavailable) as exc:
             if isinstance(exc, ServerUnavailable):
                 self.server_failures += 1
