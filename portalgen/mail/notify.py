@@ -14,12 +14,11 @@ those customers as not sent.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from portalgen.access.entry import RegistryEntry
@@ -27,6 +26,7 @@ from portalgen.access.registry import AccessRegistry
 from portalgen.config import Settings
 from portalgen.domain.model import CustomerData, Export, slugify_number
 from portalgen.errors import AccessError, MailError, PortalgenError, StorageError
+from portalgen.mail.ahead import Ahead
 from portalgen.mail.links import LinkMaker
 from portalgen.mail.mailer import Mailer
 from portalgen.mail.message import Outgoing, make_address
@@ -47,8 +47,6 @@ COMPOSE_AHEAD = 8
 READ_THREADS = 8
 LOCAL_READ_THREADS = 2
 READ_AHEAD = 2
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 Composed = dict[str, "Outgoing | Exception"]  # contact -> message, or why not
 # A `sending` mark older than this was left by a run that stopped (see state.py).
 INTERRUPTED_AFTER = timedelta(minutes=15)
@@ -151,9 +149,9 @@ def notify_customers(
             # A customer is sent to once read and planned, their first record written
             # and their messages composed: the next customers' reads and records (waits
             # on the disk) and composing go on meanwhile, in order.
-            prepared = _Ahead(pool, run.prepare, targets, READ_AHEAD * threads)
+            prepared = Ahead(pool, run.prepare, targets, READ_AHEAD * threads)
             created = ((c, pool.submit(run.create_record, c)) for _, c in prepared)
-            ahead = _Ahead(composer, run.compose, created, COMPOSE_AHEAD)
+            ahead = Ahead(composer, run.compose, created, COMPOSE_AHEAD)
             for (customer, record), messages in ahead:
                 record.result()
                 # The next customer's first message, when already composed: its envelope
@@ -175,39 +173,6 @@ def _anything_new(entry: RegistryEntry, state: NotifyState, items: list[Item]) -
     the published portal and the decisions are read (a quiet night reads neither)."""
     ids = {i.id for i in items}
     return any(not ids <= state.known(c.email).keys() for c in entry.contacts if c.enabled)
-
-
-class _Ahead(Generic[_T, _R]):
-    """`(item, work(item))` in order, `work` running in `pool` up to `depth` items ahead;
-    `peek()` gives the next pair once its work is done, without waiting for it."""
-
-    def __init__(
-        self,
-        pool: ThreadPoolExecutor,
-        work: Callable[[_T], _R],
-        items: Iterable[_T],
-        depth: int,
-    ) -> None:
-        self.pool, self.work, self.items, self.depth = pool, work, items, depth
-        self.pending: deque[tuple[_T, Future[_R]]] = deque()
-
-    def __iter__(self) -> Iterator[tuple[_T, _R]]:
-        for item in self.items:
-            self.pending.append((item, self.pool.submit(self.work, item)))
-            if len(self.pending) > self.depth:
-                first, future = self.pending.popleft()
-                yield first, future.result()
-        while self.pending:
-            first, future = self.pending.popleft()
-            yield first, future.result()
-
-    def peek(self) -> tuple[_T, _R] | None:
-        if not self.pending:
-            return None
-        item, future = self.pending[0]
-        if not future.done() or future.exception() is not None:
-            return None
-        return item, future.result()
 
 
 def _first(composed: Composed) -> Outgoing | None:
