@@ -157,7 +157,7 @@ def notify_customers(
                 # The next customer's first message, when already composed: its envelope
                 # can go with the end of this customer's last one (senders.py).
                 upcoming = ahead.peek()
-                after = None if upcoming is None else _first(upcoming[1])
+                after = next(iter(_to_send(upcoming[1])), None) if upcoming else None
                 result = run.deliver(customer, messages, after)
                 if result.messages or result.failures or result.notes:
                     report.customers.append(result)
@@ -175,9 +175,9 @@ def _anything_new(entry: RegistryEntry, state: NotifyState, items: list[Item]) -
     return any(not ids <= state.known(c.email).keys() for c in entry.contacts if c.enabled)
 
 
-def _first(composed: Composed) -> Outgoing | None:
-    """The first message `deliver` sends of those composed for a customer (in plan order)."""
-    return next((m for m in composed.values() if isinstance(m, Outgoing)), None)
+def _to_send(composed: Composed) -> list[Outgoing]:
+    """The messages `deliver` sends of those composed for a customer, in plan order."""
+    return [m for m in composed.values() if isinstance(m, Outgoing)]
 
 
 class _Run:
@@ -331,7 +331,7 @@ class _Run:
             except PortalgenError as exc:
                 result.failures.append(str(exc))
         composed = composed or {}
-        ours = [m for m in composed.values() if isinstance(m, Outgoing)]
+        ours = _to_send(composed)
         nexts = [*ours[1:], upcoming] if ours else []
         following = {m.message_id: n for m, n in zip(ours, nexts, strict=True)}
         for plan in customer.plans:
